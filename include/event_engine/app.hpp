@@ -1,0 +1,413 @@
+#pragma once
+/// @file
+/// The application: configuration, plugin registration and `run()`.
+///
+///     event_engine::app<events> app{{.publish_port = 5559, .subscribe_port = 5560}};
+///     app.register_plugin(producer).register_plugin(counter);
+///     event_engine::run_report report = app.run();
+
+#include "event_engine/detail/engine_proxy.hpp"
+#include "event_engine/detail/plugin_runtime.hpp"
+#include "event_engine/detail/rules.hpp"
+#include "event_engine/detail/start_gate.hpp"
+#include "event_engine/detail/type_name.hpp"
+#include "event_engine/detail/wake_pipe.hpp"
+#include "event_engine/errors.hpp"
+#include "event_engine/event_list.hpp"
+#include "event_engine/log.hpp"
+#include "event_engine/plugin.hpp"
+#include "event_engine/report.hpp"
+
+#include <zmq.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace event_engine {
+
+/// How an application binds and buffers. Every field has a sensible default.
+struct app_config {
+    /// TCP port where publishers connect (the engine's incoming socket); 0 picks a free port.
+    std::uint16_t publish_port = 5559;
+    /// TCP port where subscribers connect (the engine's outgoing socket); 0 picks a free port.
+    std::uint16_t subscribe_port = 5560;
+    /// Interface the TCP ports bind to. Loopback by default; "*" (all interfaces) is an explicit choice.
+    std::string bind_address = "127.0.0.1";
+    /// ZeroMQ high-water mark (messages) of every socket: the bound on queued events per link.
+    int high_water_mark = 1000;
+    /// Events a plugin may buffer while it waits to publish (see docs/design.md, loss policy).
+    std::size_t spill_limit = 100'000;
+    /// How long a plugin may take to connect and subscribe before run() fails.
+    std::chrono::milliseconds startup_timeout{10'000};
+    /// Stop on SIGINT and SIGTERM while run() is running (previous handlers are restored after).
+    bool stop_on_signals = false;
+};
+
+namespace detail {
+
+// One registered plugin, type-erased: run() needs a list, the plugin's own loop stays typed.
+class plugin_slot {
+public:
+    explicit plugin_slot(std::string name) : name_{std::move(name)} {}
+    virtual ~plugin_slot() = default;
+    plugin_slot(const plugin_slot&) = delete;
+    plugin_slot& operator=(const plugin_slot&) = delete;
+
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    void rename(std::string name) { name_ = std::move(name); }
+    [[nodiscard]] virtual std::span<const std::string_view> topics() const noexcept = 0;
+    virtual void run(plugin_runtime& runtime) = 0;
+
+private:
+    std::string name_;
+};
+
+template <class P>
+class typed_plugin_slot final : public plugin_slot {
+public:
+    typed_plugin_slot(std::string name, P& plugin, std::unique_ptr<P> owned)
+        : plugin_slot{std::move(name)}, plugin_{&plugin}, owned_{std::move(owned)} {}
+
+    [[nodiscard]] std::span<const std::string_view> topics() const noexcept override { return topics_; }
+
+    void run(plugin_runtime& runtime) override
+    {
+        plugin_access::attach(*plugin_, &runtime);
+        struct detach {
+            P* plugin;
+            ~detach() { plugin_access::attach(*plugin, nullptr); }
+        } detach_on_exit{plugin_};
+        if constexpr (loop_style<P>) {
+            plugin_->run();
+        } else {
+            run_handler_loop(*plugin_, runtime, typename P::subscriptions{});
+        }
+    }
+
+private:
+    template <class... Es>
+    static constexpr auto topic_array(type_list<Es...>) noexcept
+    {
+        return std::array<std::string_view, sizeof...(Es)>{topic_of<Es>...};
+    }
+    static constexpr auto topics_ = topic_array(typename P::subscriptions{});
+
+    P* plugin_;
+    std::unique_ptr<P> owned_;
+};
+
+// Where SIGINT/SIGTERM land while an app with stop_on_signals runs.
+inline std::atomic<stop_flag*> signal_target{nullptr};
+
+extern "C" inline void stop_on_signal(int) noexcept
+{
+    if (auto* target = signal_target.load()) target->request();
+}
+
+class signal_scope {
+public:
+    explicit signal_scope(stop_flag* target) : active_{target != nullptr}
+    {
+        if (!active_) return;
+        previous_target_ = signal_target.exchange(target);
+        struct sigaction action {};
+        action.sa_handler = stop_on_signal;
+        sigemptyset(&action.sa_mask);
+        ::sigaction(SIGINT, &action, &previous_int_);
+        ::sigaction(SIGTERM, &action, &previous_term_);
+    }
+    ~signal_scope()
+    {
+        if (!active_) return;
+        ::sigaction(SIGINT, &previous_int_, nullptr);
+        ::sigaction(SIGTERM, &previous_term_, nullptr);
+        signal_target.store(previous_target_);
+    }
+    signal_scope(const signal_scope&) = delete;
+    signal_scope& operator=(const signal_scope&) = delete;
+
+private:
+    bool active_;
+    stop_flag* previous_target_ = nullptr;
+    struct sigaction previous_int_ {};
+    struct sigaction previous_term_ {};
+};
+
+// The compile-time rules a plugin must follow to be registered with an app whose
+// events are Events. Each broken rule instantiates its rule:: template.
+template <class P, class Events>
+struct plugin_rules;
+
+template <class P, class... Es>
+struct plugin_rules<P, event_list<Es...>> {
+    template <class E>
+    static constexpr bool subscription_ok()
+    {
+        if constexpr (contains_v<E, Es...>) return true;
+        else return rule::subscribed_event_must_be_in_event_list<P, E>::holds;
+    }
+    template <class E>
+    static constexpr bool publication_ok()
+    {
+        if constexpr (contains_v<E, Es...>) return true;
+        else return rule::published_event_must_be_in_event_list<P, E>::holds;
+    }
+    template <class E>
+    static constexpr bool handler_ok()
+    {
+        if constexpr (loop_style<P> || handles<P, E>) return true;
+        else return rule::handler_style_plugin_needs_a_handler_per_subscription<P, E>::holds;
+    }
+    template <class... Subscribed, class... Published>
+    static constexpr bool check(type_list<Subscribed...>, type_list<Published...>)
+    {
+        bool ok = (subscription_ok<Subscribed>() & ... & true);
+        ok = (publication_ok<Published>() & ... & ok);
+        ok = (handler_ok<Subscribed>() & ... & ok);
+        if constexpr (sizeof...(Subscribed) == 0 && !loop_style<P>) {
+            ok = rule::plugin_needs_run_or_subscriptions<P>::holds;
+        }
+        return ok;
+    }
+    static constexpr bool holds()
+    {
+        if constexpr (!derives_from_plugin<P>) {
+            return rule::plugin_must_derive_from_event_engine_plugin<P>::holds;
+        } else {
+            return check(typename P::subscriptions{}, typename P::publications{});
+        }
+    }
+};
+
+} // namespace detail
+
+template <class Events>
+class app {
+    static_assert(detail::always_false<Events>,
+                  "event_engine::app<Events>: Events must be an event_engine::event_list<...>");
+};
+
+/// An event-based application: the engine plus its plugins.
+template <event_type... Es>
+class app<event_list<Es...>> {
+public:
+    using events = event_list<Es...>;
+    static_assert(((void)events::valid, true));
+
+    explicit app(app_config config = {}) : config_{std::move(config)} {}
+    app(const app&) = delete;
+    app& operator=(const app&) = delete;
+
+    /// Registers @p plugin, which the caller keeps alive until run() returns.
+    /// @p name (default: the class name) labels its thread, logs and report.
+    template <class P>
+    app& register_plugin(P& plugin, std::string name = {})
+    {
+        if constexpr (detail::plugin_rules<P, events>::holds()) {
+            add_slot(std::make_unique<detail::typed_plugin_slot<P>>(default_name<P>(std::move(name)), plugin, nullptr));
+        }
+        return *this;
+    }
+
+    /// Registers @p plugin, which the application owns.
+    template <class P>
+    app& register_plugin(std::unique_ptr<P> plugin, std::string name = {})
+    {
+        if constexpr (detail::plugin_rules<P, events>::holds()) {
+            if (!plugin) throw configuration_error{"event_engine: register_plugin() was given a null plugin"};
+            P& ref = *plugin;
+            add_slot(std::make_unique<detail::typed_plugin_slot<P>>(default_name<P>(std::move(name)), ref,
+                                                                    std::move(plugin)));
+        }
+        return *this;
+    }
+
+    /// Registers a temporary plugin, moved into the application.
+    template <class P>
+        requires(!std::is_lvalue_reference_v<P>)
+    app& register_plugin(P&& plugin, std::string name = {})
+    {
+        return register_plugin(std::make_unique<std::remove_cvref_t<P>>(std::move(plugin)), std::move(name));
+    }
+
+    /// Binds the engine's sockets, starts the proxy and one thread per plugin,
+    /// waits until every plugin has finished, then shuts everything down.
+    /// @throws bind_error if a port or endpoint cannot be bound;
+    /// @throws plugin_error if a plugin threw (after the others were stopped and joined).
+    run_report run()
+    {
+        if (ran_.exchange(true)) throw configuration_error{"event_engine: app::run() can only be called once"};
+        if (slots_.empty()) throw configuration_error{"event_engine: run() needs at least one registered plugin"};
+        const detail::signal_scope signals{config_.stop_on_signals ? &stop_ : nullptr};
+
+        zmq::context_t context;
+        run_report report;
+        {
+            detail::engine_proxy proxy{context,
+                                       {detail::tcp_endpoint(config_.bind_address, config_.publish_port),
+                                        detail::tcp_endpoint(config_.bind_address, config_.subscribe_port)},
+                                       config_.high_water_mark};
+            detail::log(log_level::info, "engine listening: publish port {}, subscribe port {}",
+                        proxy.publish_endpoint(), proxy.subscribe_endpoint());
+            std::thread proxy_thread{[&proxy] {
+                detail::set_thread_name("ee-proxy");
+                proxy.run();
+            }};
+
+            run_plugins(context, report);
+
+            context.shutdown(); // wakes the proxy with ETERM
+            proxy_thread.join();
+            report.tcp_subscriber_drops = proxy.tcp_drops();
+        }
+        report.stopped = stop_.requested();
+        context.close();
+        return finish_report(std::move(report));
+    }
+
+    /// Stops a running application: plugins see stop_requested(), blocked receives
+    /// and publishes return, and run() returns once all have ended. Thread-safe and
+    /// async-signal-safe; a stop before run() makes run() stop right after start-up.
+    void stop() noexcept { stop_.request(); }
+
+    [[nodiscard]] const app_config& config() const noexcept { return config_; }
+
+private:
+    struct plugin_state {
+        std::thread thread;
+        plugin_report report;
+        std::exception_ptr failure;
+    };
+
+    template <class P>
+    static std::string default_name(std::string name)
+    {
+        return name.empty() ? std::string{detail::short_type_name<P>()} : std::move(name);
+    }
+
+    void add_slot(std::unique_ptr<detail::plugin_slot> slot)
+    {
+        // Names label threads, logs and reports, so keep them unique: "Counter", "Counter#2".
+        const std::string base = slot->name();
+        for (int n = 2; name_taken(slot->name()); ++n) slot->rename(base + "#" + std::to_string(n));
+        slots_.push_back(std::move(slot));
+    }
+
+    bool name_taken(const std::string& name) const
+    {
+        for (const auto& slot : slots_) {
+            if (slot->name() == name) return true;
+        }
+        return false;
+    }
+
+    void run_plugins(zmq::context_t& context, run_report& report)
+    {
+        const detail::runtime_settings settings{config_.high_water_mark, config_.spill_limit, config_.startup_timeout};
+        detail::start_gate gate{slots_.size()};
+        detail::wake_pipe ended;
+        std::vector<plugin_state> states(slots_.size());
+        std::atomic<std::size_t> running{slots_.size()};
+
+        for (std::size_t i = 0; i < slots_.size(); ++i) {
+            states[i].thread = std::thread{[&, i] {
+                run_one(context, *slots_[i], i, settings, gate, states[i]);
+                running.fetch_sub(1);
+                ended.signal();
+            }};
+        }
+
+        // Supervise: release the start gate on stop, and return when all have ended.
+        while (running.load() > 0) {
+            zmq::pollitem_t items[] = {{nullptr, stop_.fd(), ZMQ_POLLIN, 0}, {nullptr, ended.read_fd(), ZMQ_POLLIN, 0}};
+            zmq::poll(items, stop_.requested() ? 1 : 2, std::chrono::milliseconds{-1});
+            if (stop_.requested()) gate.abort();
+            ended.drain();
+            // After a stop the stop pipe stays readable; wait on 'ended' alone then.
+            if (stop_.requested()) {
+                while (running.load() > 0) {
+                    zmq::pollitem_t ended_only[] = {{nullptr, ended.read_fd(), ZMQ_POLLIN, 0}};
+                    zmq::poll(ended_only, 1, std::chrono::milliseconds{-1});
+                    ended.drain();
+                }
+            }
+        }
+        for (auto& state : states) state.thread.join();
+
+        for (auto& state : states) {
+            report.plugins.push_back(std::move(state.report));
+            if (state.failure && !first_failure_) first_failure_ = state.failure;
+        }
+    }
+
+    void run_one(zmq::context_t& context, detail::plugin_slot& slot, std::size_t index,
+                 const detail::runtime_settings& settings, detail::start_gate& gate, plugin_state& state) noexcept
+    {
+        detail::set_thread_name(slot.name());
+        std::unique_ptr<detail::plugin_runtime> runtime;
+        try {
+            runtime = std::make_unique<detail::plugin_runtime>(context, slot.name(), index, slot.topics(), settings,
+                                                               stop_);
+            if (runtime->probe() && gate.arrive_and_wait()) {
+                detail::log(log_level::debug, "plugin '{}' started", slot.name());
+                slot.run(*runtime);
+            }
+            state.report = runtime->final_report();
+            state.report.outcome =
+                runtime->finishing() || !stop_.requested() ? plugin_outcome::finished : plugin_outcome::stopped;
+        } catch (const std::exception& failure) {
+            record_failure(slot, state, runtime.get(), failure.what(), gate);
+        } catch (...) {
+            record_failure(slot, state, runtime.get(), "a non-standard exception", gate);
+        }
+        detail::log(log_level::debug, "plugin '{}' ended", slot.name());
+    }
+
+    void record_failure(detail::plugin_slot& slot, plugin_state& state, detail::plugin_runtime* runtime,
+                        std::string_view what, detail::start_gate& gate) noexcept
+    {
+        try {
+            state.failure = std::current_exception();
+            if (runtime != nullptr) state.report = runtime->final_report();
+            state.report.name = slot.name();
+            state.report.outcome = plugin_outcome::failed;
+            state.report.error = std::string{what};
+            detail::log(log_level::error, "plugin '{}' failed: {}; stopping the application", slot.name(), what);
+        } catch (...) {
+        }
+        gate.abort();
+        stop_.request();
+    }
+
+    run_report finish_report(run_report report)
+    {
+        if (!first_failure_) return report;
+        for (const auto& plugin : report.plugins) {
+            if (plugin.outcome == plugin_outcome::failed) {
+                throw plugin_error{plugin.name, "event_engine: plugin '" + plugin.name + "' failed: " + plugin.error,
+                                   first_failure_, std::move(report)};
+            }
+        }
+        return report;
+    }
+
+    app_config config_;
+    std::vector<std::unique_ptr<detail::plugin_slot>> slots_;
+    detail::stop_flag stop_;
+    std::atomic<bool> ran_{false};
+    std::exception_ptr first_failure_;
+};
+
+} // namespace event_engine

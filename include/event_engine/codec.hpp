@@ -1,0 +1,188 @@
+#pragma once
+/// @file
+/// How an event becomes bytes and back. Every event type names its codec with a
+/// member alias (`using codec = event_engine::text_codec;`), the one documented way
+/// in; types you cannot edit get a specialization of `event_engine::codec<E>`.
+/// See docs/events.md.
+
+#include "event_engine/detail/byte_buffer.hpp"
+#include "event_engine/errors.hpp"
+
+#include <array>
+#include <bit>
+#include <concepts>
+#include <cstddef>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+namespace event_engine {
+
+/// Appends an event's payload to the frame being built, right after its topic,
+/// so encoding writes straight into the buffer that ZeroMQ will send.
+class payload_writer {
+public:
+    explicit payload_writer(detail::byte_buffer& frame) noexcept : frame_{&frame}, start_{frame.size()} {}
+
+    void append(std::span<const std::byte> bytes) { frame_->append(bytes); }
+    void append(std::string_view text) { frame_->append(std::as_bytes(std::span{text.data(), text.size()})); }
+    /// Makes room for @p count more bytes and returns them, uninitialised, for codecs
+    /// that write in place (e.g. a flatbuffer copied out of its builder).
+    std::span<std::byte> extend(std::size_t count) { return frame_->extend(count); }
+    void reserve(std::size_t additional) { frame_->reserve(frame_->size() + additional); }
+    /// Payload bytes written so far (the topic is not counted).
+    [[nodiscard]] std::size_t size() const noexcept { return frame_->size() - start_; }
+
+private:
+    detail::byte_buffer* frame_;
+    std::size_t start_;
+};
+
+/// The codec of event type @p E. The primary template forwards to `E::codec`;
+/// specialize it for an event type you cannot edit. A codec provides
+///   static void encode(const E&, payload_writer&);
+///   static E decode(std::span<const std::byte> payload);  // throws decode_error
+template <class E>
+struct codec {};
+
+namespace detail {
+template <class E>
+concept has_member_codec = requires { typename E::codec; };
+} // namespace detail
+
+template <detail::has_member_codec E>
+struct codec<E> {
+    static void encode(const E& event, payload_writer& out) { E::codec::encode(event, out); }
+    static E decode(std::span<const std::byte> payload) { return E::codec::template decode<E>(payload); }
+};
+
+/// True when `codec<E>` can encode and decode @p E.
+template <class E>
+concept has_codec = requires(const E& event, payload_writer& out, std::span<const std::byte> payload) {
+    codec<E>::encode(event, out);
+    { codec<E>::decode(payload) } -> std::same_as<E>;
+};
+
+namespace detail {
+
+// Converts to anything: counts an aggregate's members by trying to brace-initialise it.
+struct any_initializer {
+    template <class T>
+    operator T() const; // NOLINT(google-explicit-constructor): declared only, never called
+};
+
+template <class E>
+concept single_member_aggregate = std::is_aggregate_v<E> && requires { E{any_initializer{}}; } &&
+                                  !requires { E{any_initializer{}, any_initializer{}}; };
+
+template <class C>
+concept byte_container = requires(C& c, const typename C::value_type* p) {
+    { std::data(c) } -> std::convertible_to<const typename C::value_type*>;
+    c.assign(p, p);
+} && sizeof(typename C::value_type) == 1 && std::is_trivially_copyable_v<typename C::value_type>;
+
+template <class E>
+const auto& only_member(const E& event)
+{
+    const auto& [only] = event;
+    return only;
+}
+
+template <class E>
+constexpr bool is_single_byte_container_event()
+{
+    if constexpr (single_member_aggregate<E> && std::is_default_constructible_v<E>) {
+        return byte_container<std::remove_cvref_t<decltype(only_member(std::declval<const E&>()))>>;
+    } else {
+        return false;
+    }
+}
+
+template <class E>
+void encode_single_member(const E& event, payload_writer& out)
+{
+    const auto& [bytes] = event;
+    out.append(std::as_bytes(std::span{std::data(bytes), std::size(bytes)}));
+}
+
+template <class E>
+E decode_single_member(std::span<const std::byte> payload)
+{
+    E event{};
+    auto& [bytes] = event;
+    using value_type = typename std::remove_cvref_t<decltype(bytes)>::value_type;
+    const auto* first = reinterpret_cast<const value_type*>(payload.data());
+    bytes.assign(first, first + payload.size());
+    return event;
+}
+
+} // namespace detail
+
+/// Payload = the bytes of the event's single member, a `std::string` (or any
+/// contiguous container of 1-byte elements with `assign`). Decoding never fails.
+struct text_codec {
+    template <class E>
+    static void encode(const E& event, payload_writer& out)
+    {
+        static_assert(detail::is_single_byte_container_event<E>(),
+                      "text_codec needs an event that is an aggregate with exactly one data member, "
+                      "a std::string (or another contiguous container of chars with assign()), "
+                      "e.g. struct Note { static constexpr std::string_view name = \"Note\"; "
+                      "using codec = event_engine::text_codec; std::string text; };");
+        if constexpr (detail::is_single_byte_container_event<E>()) detail::encode_single_member(event, out);
+    }
+    template <class E>
+    static E decode(std::span<const std::byte> payload)
+    {
+        if constexpr (detail::is_single_byte_container_event<E>()) return detail::decode_single_member<E>(payload);
+        else return E{};
+    }
+};
+
+/// Payload = the bytes of the event's single member, a `std::vector<std::byte>`,
+/// `std::vector<std::uint8_t>` or `std::string`. Decoding never fails.
+struct bytes_codec {
+    template <class E>
+    static void encode(const E& event, payload_writer& out)
+    {
+        static_assert(detail::is_single_byte_container_event<E>(),
+                      "bytes_codec needs an event that is an aggregate with exactly one data member, "
+                      "a contiguous container of 1-byte elements such as std::vector<std::byte>");
+        if constexpr (detail::is_single_byte_container_event<E>()) detail::encode_single_member(event, out);
+    }
+    template <class E>
+    static E decode(std::span<const std::byte> payload)
+    {
+        if constexpr (detail::is_single_byte_container_event<E>()) return detail::decode_single_member<E>(payload);
+        else return E{};
+    }
+};
+
+/// Payload = the object representation of a trivially copyable event (memcpy).
+/// Both ends must agree on layout, padding and byte order: use it between
+/// processes built for the same ABI, not as a portable format (docs/events.md).
+struct trivial_codec {
+    template <class E>
+    static void encode(const E& event, payload_writer& out)
+    {
+        static_assert(std::is_trivially_copyable_v<E>,
+                      "trivial_codec copies the event's bytes, so the event type must be trivially "
+                      "copyable (no std::string, pointers-to-heap, virtual functions or custom copy)");
+        out.append(std::as_bytes(std::span{&event, 1}));
+    }
+    template <class E>
+    static E decode(std::span<const std::byte> payload)
+    {
+        static_assert(std::is_trivially_copyable_v<E>, "trivial_codec needs a trivially copyable event type");
+        if (payload.size() != sizeof(E)) {
+            throw decode_error{"trivial_codec expected " + std::to_string(sizeof(E)) + " payload bytes, got " +
+                               std::to_string(payload.size())};
+        }
+        std::array<std::byte, sizeof(E)> raw;
+        std::memcpy(raw.data(), payload.data(), sizeof(E));
+        return std::bit_cast<E>(raw);
+    }
+};
+
+} // namespace event_engine

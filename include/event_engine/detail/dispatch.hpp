@@ -1,0 +1,73 @@
+#pragma once
+// Statically generated dispatch: a fold over the subscribed event types that
+// compares the frame against each compile-time topic, the same code as a
+// hand-written `if (starts_with(...)) ... else if ...` chain. Topics are
+// prefix-free, so at most one matches.
+
+#include "event_engine/codec.hpp"
+#include "event_engine/detail/plugin_runtime.hpp"
+#include "event_engine/event.hpp"
+
+#include <zmq.hpp>
+
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace event_engine::detail {
+
+template <event_type E>
+inline bool frame_has_topic(std::string_view frame) noexcept
+{
+    constexpr std::string_view topic = topic_of<E>;
+    return frame.size() >= topic.size() && std::memcmp(frame.data(), topic.data(), topic.size()) == 0;
+}
+
+// Decodes the payload as E and hands it to @p deliver. A codec failure is
+// reported and skipped; an exception from @p deliver (the plugin) propagates.
+template <event_type E, class Deliver>
+void decode_and_deliver(plugin_runtime& runtime, std::string_view frame, Deliver& deliver)
+{
+    const auto payload = std::as_bytes(std::span{frame.substr(topic_of<E>.size())});
+    std::optional<E> event;
+    try {
+        event.emplace(codec<E>::decode(payload));
+    } catch (const std::exception& failure) {
+        runtime.report_decode_failure(name_of<E>, payload.size(), failure.what());
+        return;
+    } catch (...) {
+        runtime.report_decode_failure(name_of<E>, payload.size(), "unknown exception");
+        return;
+    }
+    runtime.count_delivered();
+    deliver(std::move(*event));
+}
+
+/// Finds the subscribed type of @p frame, decodes it and calls @p deliver with the event.
+template <event_type... Subscribed, class Deliver>
+void dispatch(plugin_runtime& runtime, const zmq::message_t& frame, Deliver&& deliver)
+{
+    const std::string_view bytes = frame_view(frame);
+    const bool matched =
+        ((frame_has_topic<Subscribed>(bytes) ? (decode_and_deliver<Subscribed>(runtime, bytes, deliver), true) : false) ||
+         ...);
+    if (!matched) runtime.report_unknown_topic(bytes);
+}
+
+/// Encodes @p event as topic + payload in the runtime's scratch buffer and publishes it.
+template <event_type E>
+bool publish_event(plugin_runtime& runtime, const E& event)
+{
+    auto& buffer = runtime.scratch();
+    buffer.clear();
+    constexpr std::string_view topic = topic_of<E>;
+    buffer.append(std::as_bytes(std::span{topic.data(), topic.size()}));
+    payload_writer writer{buffer};
+    codec<E>::encode(event, writer);
+    zmq::message_t frame = take_frame(buffer);
+    return runtime.publish(frame);
+}
+
+} // namespace event_engine::detail

@@ -1,0 +1,234 @@
+#pragma once
+// The untyped back end of one plugin: its sockets, start-up probe, publish with
+// backpressure, receive with stop and timeout, and its counters. The typed front
+// (plugin.hpp) encodes and dispatches; keeping this part non-template keeps the
+// per-event-type code small (the fmt "vformat" split).
+
+#include "event_engine/detail/byte_buffer.hpp"
+#include "event_engine/detail/sockets.hpp"
+#include "event_engine/detail/wake_pipe.hpp"
+#include "event_engine/log.hpp"
+#include "event_engine/report.hpp"
+
+#include <zmq.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace event_engine::detail {
+
+using clock = std::chrono::steady_clock;
+
+struct runtime_settings {
+    int high_water_mark = 1000;
+    std::size_t spill_limit = 100'000;
+    std::chrono::milliseconds startup_timeout{10'000};
+};
+
+class plugin_runtime {
+public:
+    plugin_runtime(zmq::context_t& context, std::string name, std::size_t index,
+                   std::span<const std::string_view> topics, const runtime_settings& settings, stop_flag& stop)
+        : name_{std::move(name)},
+          probe_topic_{std::string{control_prefix} + "probe/" + std::to_string(index)},
+          settings_{settings},
+          stop_{&stop},
+          subscriber_{context, zmq::socket_type::sub},
+          publisher_{context, zmq::socket_type::pub}
+    {
+        subscriber_.set(zmq::sockopt::rcvhwm, settings.high_water_mark);
+        subscriber_.set(zmq::sockopt::linger, 0);
+        subscriber_.connect(outgoing_inproc);
+        for (const auto topic : topics) subscriber_.set(zmq::sockopt::subscribe, topic);
+        // Subscribed last: once the probe comes back, every earlier subscription is in place.
+        subscriber_.set(zmq::sockopt::subscribe, probe_topic_);
+
+        publisher_.set(zmq::sockopt::sndhwm, settings.high_water_mark);
+        publisher_.set(zmq::sockopt::xpub_nodrop, 1); // block at the high-water mark, never drop
+        publisher_.set(zmq::sockopt::linger, 5000);   // deliver what is queued when the plugin ends
+        publisher_.connect(incoming_inproc);
+        report_.name = name_;
+    }
+
+    plugin_runtime(const plugin_runtime&) = delete;
+    plugin_runtime& operator=(const plugin_runtime&) = delete;
+
+    /// Sends a probe through the engine until it comes back: then this plugin's
+    /// subscriptions have reached the engine and its publisher is connected, so
+    /// no event published after start-up can miss it. False if stopped meanwhile.
+    bool probe()
+    {
+        const auto deadline = clock::now() + settings_.startup_timeout;
+        zmq::message_t frame;
+        for (;;) {
+            zmq::message_t probe{probe_topic_.data(), probe_topic_.size()};
+            (void)publisher_.send(probe, zmq::send_flags::dontwait);
+            zmq::pollitem_t items[] = {{subscriber_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, stop_->fd(), ZMQ_POLLIN, 0}};
+            zmq::poll(items, 2, std::chrono::milliseconds{2});
+            while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
+                if (frame_view(frame) == probe_topic_) {
+                    subscriber_.set(zmq::sockopt::unsubscribe, probe_topic_);
+                    return true;
+                }
+                if (!is_control_frame(frame)) spill_.push_back(std::move(frame)); // early TCP publisher
+            }
+            if (stop_->requested()) return false;
+            if (clock::now() > deadline) {
+                throw error{"event_engine: plugin '" + name_ + "' could not reach the engine within " +
+                            std::to_string(settings_.startup_timeout.count()) + " ms"};
+            }
+        }
+    }
+
+    /// Publishes one frame, waiting while subscribers are full. While it waits it
+    /// keeps draining its own subscription into a bounded spill queue, which is why
+    /// a plugin that both publishes and subscribes cannot deadlock the engine.
+    /// False if the application is stopping and the frame was not sent.
+    bool publish(zmq::message_t& frame)
+    {
+        if (publisher_.send(frame, zmq::send_flags::dontwait)) {
+            ++report_.events_published;
+            return true;
+        }
+        ++report_.publish_waits;
+        for (int attempt = 0;; ++attempt) {
+            if (stop_->requested()) {
+                ++report_.events_dropped;
+                notices::warn_dropped_at_stop(name_);
+                return false;
+            }
+            drain_into_spill();
+            if (attempt < 64) {
+                std::this_thread::yield();
+            } else {
+                // PUB sockets report POLLOUT even when full, so wait on our input and stop instead.
+                zmq::pollitem_t items[] = {{nullptr, stop_->fd(), ZMQ_POLLIN, 0},
+                                           {subscriber_.handle(), 0, ZMQ_POLLIN, 0}};
+                zmq::poll(items, spill_.size() < settings_.spill_limit ? 2 : 1, std::chrono::milliseconds{1});
+            }
+            if (publisher_.send(frame, zmq::send_flags::dontwait)) {
+                ++report_.events_published;
+                return true;
+            }
+        }
+    }
+
+    /// The next frame for this plugin, or nullopt when the plugin finishes, the
+    /// application stops, or @p deadline passes.
+    std::optional<zmq::message_t> receive(std::optional<clock::time_point> deadline)
+    {
+        zmq::message_t frame;
+        for (;;) {
+            if (finishing_ || stop_->requested()) return std::nullopt;
+            if (!spill_.empty()) {
+                frame = std::move(spill_.front());
+                spill_.pop_front();
+                return frame;
+            }
+            if (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
+                if (is_control_frame(frame)) continue;
+                return frame;
+            }
+            long timeout_ms = -1;
+            if (deadline) {
+                const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - clock::now());
+                if (left.count() <= 0) return std::nullopt;
+                timeout_ms = static_cast<long>(left.count());
+            }
+            zmq::pollitem_t items[] = {{subscriber_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, stop_->fd(), ZMQ_POLLIN, 0}};
+            zmq::poll(items, 2, std::chrono::milliseconds{timeout_ms});
+        }
+    }
+
+    void count_delivered() noexcept { ++report_.events_received; }
+
+    void report_decode_failure(std::string_view event_name, std::size_t payload_size, std::string_view reason)
+    {
+        ++report_.decode_failures;
+        detail::log(log_level::error, "plugin '{}': cannot decode a {} event ({} payload bytes): {}; event skipped",
+                    name_, event_name, payload_size, reason);
+    }
+
+    void report_unknown_topic(std::string_view frame)
+    {
+        ++report_.decode_failures;
+        detail::log(log_level::error, "plugin '{}': received a frame of {} bytes whose topic it does not subscribe to",
+                    name_, frame.size());
+    }
+
+    /// Ends the plugin's receive loop after the current event.
+    void finish() noexcept { finishing_ = true; }
+    [[nodiscard]] bool finishing() const noexcept { return finishing_; }
+    [[nodiscard]] bool stop_requested() const noexcept { return stop_->requested(); }
+    void request_application_stop() noexcept { stop_->request(); }
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] byte_buffer& scratch() noexcept { return scratch_; }
+
+    /// The counters so far, with what is still queued counted as unread.
+    plugin_report final_report()
+    {
+        report_.events_unread = spill_.size();
+        zmq::message_t frame;
+        while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
+            if (!is_control_frame(frame)) ++report_.events_unread;
+        }
+        spill_.clear();
+        return report_;
+    }
+
+private:
+    void drain_into_spill()
+    {
+        zmq::message_t frame;
+        while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
+            if (is_control_frame(frame)) continue;
+            if (spill_.size() >= settings_.spill_limit) {
+                // Keep draining even when full: a stalled subscriber would stall the
+                // engine's proxy, and with it this very publish. Count what we drop.
+                ++report_.events_dropped;
+                notices::warn_spill_full(name_, settings_.spill_limit, report_.events_dropped);
+                continue;
+            }
+            spill_.push_back(std::move(frame));
+            if (spill_.size() > report_.max_spilled) report_.max_spilled = spill_.size();
+        }
+    }
+
+    struct notices {
+        static void warn_dropped_at_stop(const std::string& name)
+        {
+            detail::log(log_level::warn, "plugin '{}': a publish was abandoned because the application is stopping",
+                        name);
+        }
+        static void warn_spill_full(const std::string& name, std::size_t limit, std::uint64_t dropped)
+        {
+            // Once, then every 10,000th, so a storm of drops does not become a storm of logs.
+            if (dropped == 1 || dropped % 10'000 == 0) {
+                detail::log(log_level::warn,
+                            "plugin '{}': spill queue full ({} events) while blocked in publish; {} event(s) "
+                            "dropped so far (see docs/design.md, loss policy)",
+                            name, limit, dropped);
+            }
+        }
+    };
+
+    std::string name_;
+    std::string probe_topic_;
+    runtime_settings settings_;
+    stop_flag* stop_;
+    zmq::socket_t subscriber_;
+    zmq::socket_t publisher_;
+    std::deque<zmq::message_t> spill_;
+    byte_buffer scratch_;
+    plugin_report report_;
+    bool finishing_ = false;
+};
+
+} // namespace event_engine::detail

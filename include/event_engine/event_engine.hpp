@@ -1,0 +1,12 @@
+#pragma once
+/// @file
+/// Umbrella header: everything a user of event_engine needs.
+
+#include "event_engine/app.hpp"
+#include "event_engine/codec.hpp"
+#include "event_engine/errors.hpp"
+#include "event_engine/event.hpp"
+#include "event_engine/event_list.hpp"
+#include "event_engine/log.hpp"
+#include "event_engine/plugin.hpp"
+#include "event_engine/report.hpp"

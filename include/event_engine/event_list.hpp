@@ -1,0 +1,98 @@
+#pragma once
+/// @file
+/// The application's events as a compile-time list:
+///     using events = event_engine::event_list<TypeA, TypeB, TypeC>;
+/// It is checked when first used (by `app<events>`, or by `static_assert(events::valid)`):
+/// names non-empty and unique, topics unique and prefix-free.
+
+#include "event_engine/detail/control.hpp"
+#include "event_engine/detail/rules.hpp"
+#include "event_engine/detail/type_list.hpp"
+#include "event_engine/event.hpp"
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+
+namespace event_engine {
+
+namespace detail {
+
+enum class list_problem { none, empty_name, reserved_topic, duplicate_name, duplicate_topic, topic_prefix };
+
+struct list_finding {
+    list_problem problem = list_problem::none;
+    std::size_t first = 0;
+    std::size_t second = 0;
+};
+
+constexpr bool overlaps_control_prefix(std::string_view topic)
+{
+    return topic.starts_with(control_prefix) || control_prefix.starts_with(topic);
+}
+
+template <class... Es>
+constexpr list_finding find_list_problem()
+{
+    constexpr std::size_t n = sizeof...(Es);
+    constexpr std::array<std::string_view, n> names{name_of<Es>...};
+    constexpr std::array<std::string_view, n> topics{topic_of<Es>...};
+    for (std::size_t i = 0; i < n; ++i) {
+        if (names[i].empty() || topics[i].empty()) return {list_problem::empty_name, i, i};
+        if (overlaps_control_prefix(topics[i])) return {list_problem::reserved_topic, i, i};
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = i + 1; j < n; ++j) {
+            if (names[i] == names[j]) return {list_problem::duplicate_name, i, j};
+            if (topics[i] == topics[j]) return {list_problem::duplicate_topic, i, j};
+            if (topics[j].starts_with(topics[i])) return {list_problem::topic_prefix, i, j};
+            if (topics[i].starts_with(topics[j])) return {list_problem::topic_prefix, j, i};
+        }
+    }
+    return {};
+}
+
+// Turns the first problem found into the instantiation of the rule it breaks.
+template <list_problem P, class A, class B>
+struct report_list_problem {
+    static constexpr bool holds = true;
+};
+template <class A, class B>
+struct report_list_problem<list_problem::empty_name, A, B> : rule::event_name_must_not_be_empty<A> {};
+template <class A, class B>
+struct report_list_problem<list_problem::reserved_topic, A, B> : rule::event_topic_must_not_use_reserved_prefix<A> {};
+template <class A, class B>
+struct report_list_problem<list_problem::duplicate_name, A, B> : rule::event_names_must_be_unique<A, B> {};
+template <class A, class B>
+struct report_list_problem<list_problem::duplicate_topic, A, B> : rule::event_topics_must_be_unique<A, B> {};
+template <class A, class B>
+struct report_list_problem<list_problem::topic_prefix, A, B> : rule::event_topics_must_be_prefix_free<A, B> {};
+
+template <class... Es>
+constexpr bool check_event_list()
+{
+    if constexpr (sizeof...(Es) == 0) {
+        return true;
+    } else {
+        constexpr list_finding finding = find_list_problem<Es...>();
+        return report_list_problem<finding.problem, nth_t<finding.first, Es...>, nth_t<finding.second, Es...>>::holds;
+    }
+}
+
+} // namespace detail
+
+/// The application's event types. Each must satisfy `event_type`.
+template <event_type... Es>
+struct event_list {
+    /// Number of event types.
+    static constexpr std::size_t size = sizeof...(Es);
+    /// Whether @p E is one of the application's events.
+    template <class E>
+    static constexpr bool contains = detail::contains_v<E, Es...>;
+    /// True once the list has passed its checks (a failing check is a compile error).
+    static constexpr bool valid = detail::check_event_list<Es...>();
+    // Forces the checks when the list is used; a broken rule has already said which.
+    static_assert(((void)valid, true));
+};
+
+} // namespace event_engine

@@ -1,0 +1,101 @@
+#pragma once
+/// @file
+/// Logging through fmt. Quiet by default (warnings and errors on stderr); set
+/// EVENT_ENGINE_LOG=trace|debug|info|warn|error|off for more or less, or install
+/// your own sink with set_log_sink(). The library never writes to std::cout.
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <string_view>
+#include <utility>
+
+namespace event_engine {
+
+enum class log_level { trace, debug, info, warn, error, off };
+
+/// Receives each log line the library emits (without a trailing newline).
+using log_sink = std::function<void(log_level, std::string_view)>;
+
+namespace detail {
+
+inline log_level parse_log_level(const char* text, log_level fallback) noexcept
+{
+    if (text == nullptr) return fallback;
+    const std::string_view value{text};
+    if (value == "trace") return log_level::trace;
+    if (value == "debug") return log_level::debug;
+    if (value == "info") return log_level::info;
+    if (value == "warn" || value == "warning") return log_level::warn;
+    if (value == "error") return log_level::error;
+    if (value == "off" || value == "none") return log_level::off;
+    return fallback;
+}
+
+inline std::atomic<log_level>& log_threshold() noexcept
+{
+    static std::atomic<log_level> level{parse_log_level(std::getenv("EVENT_ENGINE_LOG"), log_level::warn)};
+    return level;
+}
+
+struct sink_state {
+    std::mutex mutex;
+    log_sink sink;
+};
+
+inline sink_state& log_sink_state()
+{
+    static sink_state state;
+    return state;
+}
+
+inline constexpr std::string_view level_label(log_level level) noexcept
+{
+    constexpr std::string_view labels[] = {"trace", "debug", "info", "warn", "error", "off"};
+    return labels[static_cast<int>(level)];
+}
+
+inline void emit(log_level level, std::string_view line)
+{
+    auto& state = log_sink_state();
+    const std::scoped_lock lock{state.mutex};
+    if (state.sink) {
+        state.sink(level, line);
+    } else {
+        fmt::print(stderr, "event_engine [{}] {}\n", level_label(level), line);
+    }
+}
+
+inline bool log_enabled(log_level level) noexcept
+{
+    return level >= log_threshold().load(std::memory_order_relaxed) && level != log_level::off;
+}
+
+template <class... Args>
+void log(log_level level, fmt::format_string<Args...> format, Args&&... args)
+{
+    if (!log_enabled(level)) return;
+    emit(level, fmt::format(format, std::forward<Args>(args)...));
+}
+
+} // namespace detail
+
+/// Sets the lowest level that is emitted (overrides EVENT_ENGINE_LOG).
+inline void set_log_level(log_level level) noexcept { detail::log_threshold().store(level); }
+
+/// The lowest level currently emitted.
+inline log_level current_log_level() noexcept { return detail::log_threshold().load(); }
+
+/// Routes log lines to @p sink instead of stderr; an empty sink restores stderr.
+inline void set_log_sink(log_sink sink)
+{
+    auto& state = detail::log_sink_state();
+    const std::scoped_lock lock{state.mutex};
+    state.sink = std::move(sink);
+}
+
+} // namespace event_engine

@@ -1,0 +1,173 @@
+#pragma once
+/// @file
+/// Internal plugins. A plugin derives from `plugin<Self, subscribes<...>, publishes<...>>`
+/// and is written in one of two styles:
+///
+/// - handler style: a member `void on(const E&)` for each subscribed E; the engine
+///   runs the receive loop and calls the right handler (optional `on_start()` and
+///   `on_stop()` run before and after the loop);
+/// - loop style: a member `void run()` that pulls events with `receive()` and ends
+///   by returning (like the original's `start()`).
+///
+/// Either style publishes with `publish(event)`, which accepts only the events the
+/// plugin declared. See docs/tutorial.md.
+
+#include "event_engine/detail/dispatch.hpp"
+#include "event_engine/detail/plugin_runtime.hpp"
+#include "event_engine/detail/rules.hpp"
+#include "event_engine/detail/type_list.hpp"
+#include "event_engine/errors.hpp"
+#include "event_engine/event.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+
+namespace event_engine {
+
+/// The event types a plugin receives.
+template <event_type... Es>
+struct subscribes {};
+
+/// The event types a plugin may publish.
+template <event_type... Es>
+struct publishes {};
+
+namespace detail {
+struct plugin_root {};
+struct plugin_access;
+} // namespace detail
+
+template <class Self, class Subscriptions = subscribes<>, class Publications = publishes<>>
+class plugin {
+    static_assert(detail::always_false<Self>,
+                  "event_engine::plugin<Self, Subscriptions, Publications>: the second argument must be "
+                  "event_engine::subscribes<...> and the third event_engine::publishes<...>");
+};
+
+/// Base class of every internal plugin; `Self` is the derived plugin class.
+template <class Self, class... Subscribed, class... Published>
+class plugin<Self, subscribes<Subscribed...>, publishes<Published...>> : public detail::plugin_root {
+public:
+    using self_type = Self;
+    using subscriptions = detail::type_list<Subscribed...>;
+    using publications = detail::type_list<Published...>;
+    /// What `receive()` returns: one of the subscribed event types.
+    using event = std::conditional_t<(sizeof...(Subscribed) > 0), std::variant<Subscribed...>, std::monostate>;
+
+protected:
+    /// Publishes @p event (topic + encoded payload, one frame). Waits while a
+    /// subscriber is full (backpressure). Returns false only if the application is
+    /// stopping and the event was not sent (it is then counted as dropped).
+    template <class E>
+    bool publish(const E& event)
+    {
+        if constexpr (!detail::contains_v<E, Published...>) {
+            return rule::plugin_must_declare_what_it_publishes<Self, E>::holds;
+        } else {
+            return detail::publish_event(runtime(), event);
+        }
+    }
+
+    /// Waits for the next subscribed event. nullopt when the plugin is finishing or
+    /// the application is stopping. Undecodable payloads are reported and skipped.
+    std::optional<event> receive() { return receive_until(std::nullopt); }
+
+    /// As receive(), but also nullopt once @p timeout has passed without an event.
+    template <class Rep, class Period>
+    std::optional<event> receive(std::chrono::duration<Rep, Period> timeout)
+    {
+        return receive_until(detail::clock::now() + std::chrono::duration_cast<detail::clock::duration>(timeout));
+    }
+
+    /// True once the application is stopping; long-running work should return.
+    [[nodiscard]] bool stop_requested() const noexcept { return runtime_ != nullptr && runtime_->stop_requested(); }
+
+    /// Ends this plugin: the handler loop exits after the current handler, receive() returns nullopt.
+    void finish() noexcept
+    {
+        if (runtime_ != nullptr) runtime_->finish();
+    }
+
+    /// Asks the whole application to stop, as `app::stop()` does.
+    void stop_application() noexcept
+    {
+        if (runtime_ != nullptr) runtime_->request_application_stop();
+    }
+
+    /// The name the plugin was registered under.
+    [[nodiscard]] std::string_view name() const noexcept
+    {
+        return runtime_ != nullptr ? std::string_view{runtime_->name()} : std::string_view{};
+    }
+
+private:
+    friend struct detail::plugin_access;
+
+    detail::plugin_runtime& runtime() const
+    {
+        if (runtime_ == nullptr) {
+            throw error{"event_engine: publish() and receive() work only while the application runs the plugin "
+                        "(not in its constructor or after run() returned)"};
+        }
+        return *runtime_;
+    }
+
+    std::optional<event> receive_until(std::optional<detail::clock::time_point> deadline)
+    {
+        if constexpr (sizeof...(Subscribed) == 0) {
+            static_cast<void>(deadline);
+            static_cast<void>(rule::plugin_without_subscriptions_cannot_receive<Self>::holds);
+            return std::nullopt;
+        } else {
+            auto& rt = runtime();
+            std::optional<event> result;
+            while (!result) {
+                auto frame = rt.receive(deadline);
+                if (!frame) return std::nullopt;
+                detail::dispatch<Subscribed...>(rt, *frame, [&](auto&& decoded) { result.emplace(std::move(decoded)); });
+            }
+            return result;
+        }
+    }
+
+    detail::plugin_runtime* runtime_ = nullptr;
+};
+
+namespace detail {
+
+template <class P>
+concept derives_from_plugin =
+    std::is_base_of_v<plugin_root, P> && requires { typename P::self_type; } && std::is_same_v<typename P::self_type, P>;
+
+template <class P>
+concept loop_style = requires(P& p) { p.run(); };
+
+template <class P, class E>
+concept handles = requires(P& p, const E& e) { p.on(e); };
+
+struct plugin_access {
+    template <class P>
+    static void attach(P& plugin, plugin_runtime* runtime) noexcept
+    {
+        plugin.runtime_ = runtime;
+    }
+};
+
+// Runs a handler-style plugin: receive, dispatch by topic, call on(const E&).
+template <class P, class... Subscribed>
+void run_handler_loop(P& plugin, plugin_runtime& runtime, type_list<Subscribed...>)
+{
+    if constexpr (requires { plugin.on_start(); }) plugin.on_start();
+    while (auto frame = runtime.receive(std::nullopt)) {
+        dispatch<Subscribed...>(runtime, *frame, [&plugin](const auto& event) { plugin.on(event); });
+    }
+    if constexpr (requires { plugin.on_stop(); }) plugin.on_stop();
+}
+
+} // namespace detail
+
+} // namespace event_engine
