@@ -58,6 +58,7 @@ TEST_CASE("topics may not overlap the engine's control prefix", "[event_list]")
 {
     STATIC_REQUIRE(detail::overlaps_control_prefix("\xff"));
     STATIC_REQUIRE(detail::overlaps_control_prefix("\xff" "event_engine/x"));
+    STATIC_REQUIRE(detail::overlaps_control_prefix("\xff" "Image"));
     STATIC_REQUIRE_FALSE(detail::overlaps_control_prefix("\xfe"));
     STATIC_REQUIRE_FALSE(detail::overlaps_control_prefix("event_engine"));
 }

@@ -146,48 +146,49 @@ private:
 };
 
 // The compile-time rules a plugin must follow to be registered with an app whose
-// events are Events. Each broken rule instantiates its rule:: template.
+// events are Events. holds() is the verdict, computed from traits alone; report()
+// instantiates the rule:: template of every broken rule, whose static_assert says
+// which rule and which types. The two are kept apart (see rules.hpp) so that a
+// broken rule is one error on every compiler.
+template <bool Broken, class Rule>
+void report_if() noexcept
+{
+    if constexpr (Broken) static_cast<void>(sizeof(Rule)); // naming Rule alone does not instantiate it
+}
+
 template <class P, class Events>
 struct plugin_rules;
 
 template <class P, class... Es>
 struct plugin_rules<P, event_list<Es...>> {
     template <class E>
-    static constexpr bool subscription_ok()
-    {
-        if constexpr (contains_v<E, Es...>) return true;
-        else return rule::subscribed_event_must_be_in_event_list<P, E>::holds;
-    }
-    template <class E>
-    static constexpr bool publication_ok()
-    {
-        if constexpr (contains_v<E, Es...>) return true;
-        else return rule::published_event_must_be_in_event_list<P, E>::holds;
-    }
-    template <class E>
-    static constexpr bool handler_ok()
-    {
-        if constexpr (loop_style<P> || handles<P, E>) return true;
-        else return rule::handler_style_plugin_needs_a_handler_per_subscription<P, E>::holds;
-    }
+    static constexpr bool handled = loop_style<P> || handles<P, E>;
+
     template <class... Subscribed, class... Published>
     static constexpr bool check(type_list<Subscribed...>, type_list<Published...>)
     {
-        bool ok = (subscription_ok<Subscribed>() & ... & true);
-        ok = (publication_ok<Published>() & ... & ok);
-        ok = (handler_ok<Subscribed>() & ... & ok);
-        if constexpr (sizeof...(Subscribed) == 0 && !loop_style<P>) {
-            ok = rule::plugin_needs_run_or_subscriptions<P>::holds;
-        }
-        return ok;
+        return (contains_v<Subscribed, Es...> && ... && true) && (contains_v<Published, Es...> && ... && true) &&
+               (handled<Subscribed> && ... && true) && (sizeof...(Subscribed) > 0 || loop_style<P>);
     }
     static constexpr bool holds()
     {
-        if constexpr (!derives_from_plugin<P>) {
-            return rule::plugin_must_derive_from_event_engine_plugin<P>::holds;
-        } else {
-            return check(typename P::subscriptions{}, typename P::publications{});
-        }
+        if constexpr (!derives_from_plugin<P>) return false;
+        else return check(typename P::subscriptions{}, typename P::publications{});
+    }
+
+    template <class... Subscribed, class... Published>
+    static void report(type_list<Subscribed...>, type_list<Published...>) noexcept
+    {
+        (report_if<!contains_v<Subscribed, Es...>, rule::subscribed_event_must_be_in_event_list<P, Subscribed>>(), ...);
+        (report_if<!contains_v<Published, Es...>, rule::published_event_must_be_in_event_list<P, Published>>(), ...);
+        (report_if<!handled<Subscribed>, rule::handler_style_plugin_needs_a_handler_per_subscription<P, Subscribed>>(),
+         ...);
+        report_if<sizeof...(Subscribed) == 0 && !loop_style<P>, rule::plugin_needs_run_or_subscriptions<P>>();
+    }
+    static void report() noexcept
+    {
+        if constexpr (!derives_from_plugin<P>) report_if<true, rule::plugin_must_derive_from_event_engine_plugin<P>>();
+        else report(typename P::subscriptions{}, typename P::publications{});
     }
 };
 
@@ -215,6 +216,7 @@ public:
     template <class P>
     app& register_plugin(P& plugin, std::string name = {})
     {
+        detail::plugin_rules<P, events>::report();
         if constexpr (detail::plugin_rules<P, events>::holds()) {
             add_slot(std::make_unique<detail::typed_plugin_slot<P>>(default_name<P>(std::move(name)), plugin, nullptr));
         }
@@ -225,6 +227,7 @@ public:
     template <class P>
     app& register_plugin(std::unique_ptr<P> plugin, std::string name = {})
     {
+        detail::plugin_rules<P, events>::report();
         if constexpr (detail::plugin_rules<P, events>::holds()) {
             if (!plugin) throw configuration_error{"event_engine: register_plugin() was given a null plugin"};
             P& ref = *plugin;
@@ -255,10 +258,13 @@ public:
         zmq::context_t context;
         run_report report;
         {
+            detail::demand_board demand;
+            std::vector<const detail::subscriber_demand*> demands;
+            for (const auto& slot : slots_) demands.push_back(&demand.add(slot->topics()));
             detail::engine_proxy proxy{context,
                                        {detail::tcp_endpoint(config_.bind_address, config_.publish_port),
                                         detail::tcp_endpoint(config_.bind_address, config_.subscribe_port)},
-                                       config_.high_water_mark};
+                                       config_.high_water_mark, demand};
             detail::log(log_level::info, "engine listening: publish port {}, subscribe port {}",
                         proxy.publish_endpoint(), proxy.subscribe_endpoint());
             std::thread proxy_thread{[&proxy] {
@@ -266,7 +272,7 @@ public:
                 proxy.run();
             }};
 
-            run_plugins(context, report);
+            run_plugins(context, demands, report);
 
             context.shutdown(); // wakes the proxy with ETERM
             proxy_thread.join();
@@ -313,7 +319,8 @@ private:
         return false;
     }
 
-    void run_plugins(zmq::context_t& context, run_report& report)
+    void run_plugins(zmq::context_t& context, const std::vector<const detail::subscriber_demand*>& demands,
+                     run_report& report)
     {
         const detail::runtime_settings settings{config_.high_water_mark, config_.spill_limit, config_.startup_timeout};
         detail::start_gate gate{slots_.size()};
@@ -323,7 +330,7 @@ private:
 
         for (std::size_t i = 0; i < slots_.size(); ++i) {
             states[i].thread = std::thread{[&, i] {
-                run_one(context, *slots_[i], i, settings, gate, states[i]);
+                run_one(context, *slots_[i], i, settings, *demands[i], gate, states[i]);
                 running.fetch_sub(1);
                 ended.signal();
             }};
@@ -353,13 +360,14 @@ private:
     }
 
     void run_one(zmq::context_t& context, detail::plugin_slot& slot, std::size_t index,
-                 const detail::runtime_settings& settings, detail::start_gate& gate, plugin_state& state) noexcept
+                 const detail::runtime_settings& settings, const detail::subscriber_demand& demand,
+                 detail::start_gate& gate, plugin_state& state) noexcept
     {
         detail::set_thread_name(slot.name());
         std::unique_ptr<detail::plugin_runtime> runtime;
         try {
             runtime = std::make_unique<detail::plugin_runtime>(context, slot.name(), index, slot.topics(), settings,
-                                                               stop_);
+                                                               stop_, &demand);
             if (runtime->probe() && gate.arrive_and_wait()) {
                 detail::log(log_level::debug, "plugin '{}' started", slot.name());
                 slot.run(*runtime);

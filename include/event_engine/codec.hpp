@@ -6,6 +6,7 @@
 /// See docs/events.md.
 
 #include "event_engine/detail/byte_buffer.hpp"
+#include "event_engine/detail/rules.hpp"
 #include "event_engine/errors.hpp"
 
 #include <array>
@@ -166,22 +167,27 @@ struct trivial_codec {
     template <class E>
     static void encode(const E& event, payload_writer& out)
     {
-        static_assert(std::is_trivially_copyable_v<E>,
-                      "trivial_codec copies the event's bytes, so the event type must be trivially "
-                      "copyable (no std::string, pointers-to-heap, virtual functions or custom copy)");
-        out.append(std::as_bytes(std::span{&event, 1}));
+        if constexpr (!std::is_trivially_copyable_v<E>) {
+            static_cast<void>(sizeof(rule::trivial_codec_needs_a_trivially_copyable_event<E>));
+        } else {
+            out.append(std::as_bytes(std::span{&event, 1}));
+        }
     }
     template <class E>
     static E decode(std::span<const std::byte> payload)
     {
-        static_assert(std::is_trivially_copyable_v<E>, "trivial_codec needs a trivially copyable event type");
-        if (payload.size() != sizeof(E)) {
-            throw decode_error{"trivial_codec expected " + std::to_string(sizeof(E)) + " payload bytes, got " +
-                               std::to_string(payload.size())};
+        if constexpr (!std::is_trivially_copyable_v<E>) {
+            static_cast<void>(sizeof(rule::trivial_codec_needs_a_trivially_copyable_event<E>));
+            throw decode_error{"trivial_codec needs a trivially copyable event type"}; // not reached: no build
+        } else {
+            if (payload.size() != sizeof(E)) {
+                throw decode_error{"trivial_codec expected " + std::to_string(sizeof(E)) + " payload bytes, got " +
+                                   std::to_string(payload.size())};
+            }
+            std::array<std::byte, sizeof(E)> raw;
+            std::memcpy(raw.data(), payload.data(), sizeof(E));
+            return std::bit_cast<E>(raw);
         }
-        std::array<std::byte, sizeof(E)> raw;
-        std::memcpy(raw.data(), payload.data(), sizeof(E));
-        return std::bit_cast<E>(raw);
     }
 };
 

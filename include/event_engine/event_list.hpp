@@ -26,9 +26,10 @@ struct list_finding {
     std::size_t second = 0;
 };
 
+// The whole first byte 0xFF is reserved: simpler to state, and room for the engine to grow.
 constexpr bool overlaps_control_prefix(std::string_view topic)
 {
-    return topic.starts_with(control_prefix) || control_prefix.starts_with(topic);
+    return !topic.empty() && topic.front() == control_prefix.front();
 }
 
 template <class... Es>
@@ -54,9 +55,7 @@ constexpr list_finding find_list_problem()
 
 // Turns the first problem found into the instantiation of the rule it breaks.
 template <list_problem P, class A, class B>
-struct report_list_problem {
-    static constexpr bool holds = true;
-};
+struct report_list_problem {};
 template <class A, class B>
 struct report_list_problem<list_problem::empty_name, A, B> : rule::event_name_must_not_be_empty<A> {};
 template <class A, class B>
@@ -68,16 +67,14 @@ struct report_list_problem<list_problem::duplicate_topic, A, B> : rule::event_to
 template <class A, class B>
 struct report_list_problem<list_problem::topic_prefix, A, B> : rule::event_topics_must_be_prefix_free<A, B> {};
 
+// The list's first problem, and the rule it breaks (report_list_problem<none, ...> when none).
+// `void` pads the pack so that nth_t is valid for an empty list.
 template <class... Es>
-constexpr bool check_event_list()
-{
-    if constexpr (sizeof...(Es) == 0) {
-        return true;
-    } else {
-        constexpr list_finding finding = find_list_problem<Es...>();
-        return report_list_problem<finding.problem, nth_t<finding.first, Es...>, nth_t<finding.second, Es...>>::holds;
-    }
-}
+struct list_check {
+    static constexpr list_finding finding = find_list_problem<Es...>();
+    using report = report_list_problem<finding.problem, nth_t<finding.first, Es..., void>,
+                                       nth_t<finding.second, Es..., void>>;
+};
 
 } // namespace detail
 
@@ -90,9 +87,11 @@ struct event_list {
     template <class E>
     static constexpr bool contains = detail::contains_v<E, Es...>;
     /// True once the list has passed its checks (a failing check is a compile error).
-    static constexpr bool valid = detail::check_event_list<Es...>();
-    // Forces the checks when the list is used; a broken rule has already said which.
-    static_assert(((void)valid, true));
+    static constexpr bool valid = detail::list_check<Es...>::finding.problem == detail::list_problem::none;
+    // Runs the checks when the list is used: a broken rule's template is instantiated
+    // here and its static_assert names the rule and the events. (sizeof is only the
+    // trigger; `valid` is computed apart so that nothing else fails with it.)
+    static_assert(sizeof(typename detail::list_check<Es...>::report) > 0);
 };
 
 } // namespace event_engine

@@ -66,7 +66,8 @@ protected:
     bool publish(const E& event)
     {
         if constexpr (!detail::contains_v<E, Published...>) {
-            return rule::plugin_must_declare_what_it_publishes<Self, E>::holds;
+            static_cast<void>(sizeof(rule::plugin_must_declare_what_it_publishes<Self, E>));
+            return false;
         } else {
             return detail::publish_event(runtime(), event);
         }
@@ -120,7 +121,7 @@ private:
     {
         if constexpr (sizeof...(Subscribed) == 0) {
             static_cast<void>(deadline);
-            static_cast<void>(rule::plugin_without_subscriptions_cannot_receive<Self>::holds);
+            static_cast<void>(sizeof(rule::plugin_without_subscriptions_cannot_receive<Self>));
             return std::nullopt;
         } else {
             auto& rt = runtime();

@@ -5,6 +5,7 @@
 // per-event-type code small (the fmt "vformat" split).
 
 #include "event_engine/detail/byte_buffer.hpp"
+#include "event_engine/detail/proxy_demand.hpp"
 #include "event_engine/detail/sockets.hpp"
 #include "event_engine/detail/wake_pipe.hpp"
 #include "event_engine/log.hpp"
@@ -35,11 +36,13 @@ struct runtime_settings {
 class plugin_runtime {
 public:
     plugin_runtime(zmq::context_t& context, std::string name, std::size_t index,
-                   std::span<const std::string_view> topics, const runtime_settings& settings, stop_flag& stop)
+                   std::span<const std::string_view> topics, const runtime_settings& settings, stop_flag& stop,
+                   const subscriber_demand* demand = nullptr)
         : name_{std::move(name)},
           probe_topic_{std::string{control_prefix} + "probe/" + std::to_string(index)},
           settings_{settings},
           stop_{&stop},
+          demand_{demand},
           subscriber_{context, zmq::socket_type::sub},
           publisher_{context, zmq::socket_type::pub}
     {
@@ -53,7 +56,9 @@ public:
         publisher_.set(zmq::sockopt::sndhwm, settings.high_water_mark);
         publisher_.set(zmq::sockopt::xpub_nodrop, 1); // block at the high-water mark, never drop
         publisher_.set(zmq::sockopt::linger, 5000);   // deliver what is queued when the plugin ends
-        publisher_.connect(incoming_inproc);
+        // A plugin that subscribes may be part of a cycle (it answers events), so its
+        // output is forwarded before new work from pure publishers (engine_proxy.hpp).
+        publisher_.connect(topics.empty() ? incoming_inproc : incoming_priority_inproc);
         report_.name = name_;
     }
 
@@ -87,9 +92,10 @@ public:
         }
     }
 
-    /// Publishes one frame, waiting while subscribers are full. While it waits it
-    /// keeps draining its own subscription into a bounded spill queue, which is why
-    /// a plugin that both publishes and subscribes cannot deadlock the engine.
+    /// Publishes one frame, waiting while subscribers are full (backpressure).
+    /// While it waits, it drains its own input only when the proxy is blocked on
+    /// that input (see proxy_demand.hpp): that breaks the publish/subscribe cycle
+    /// without absorbing what upstream sends, so producers are still held back.
     /// False if the application is stopping and the frame was not sent.
     bool publish(zmq::message_t& frame)
     {
@@ -104,15 +110,17 @@ public:
                 notices::warn_dropped_at_stop(name_);
                 return false;
             }
-            drain_into_spill();
-            if (attempt < 64) {
-                std::this_thread::yield();
-            } else {
-                // PUB sockets report POLLOUT even when full, so wait on our input and stop instead.
-                zmq::pollitem_t items[] = {{nullptr, stop_->fd(), ZMQ_POLLIN, 0},
-                                           {subscriber_.handle(), 0, ZMQ_POLLIN, 0}};
-                zmq::poll(items, spill_.size() < settings_.spill_limit ? 2 : 1, std::chrono::milliseconds{1});
+            if (demand_ != nullptr) {
+                const auto wanted = demand_->generation.load(std::memory_order_acquire);
+                if (wanted != served_) {
+                    served_ = wanted;
+                    drain_into_spill();
+                }
             }
+            // PUB sockets report POLLOUT even when full, so there is nothing to poll on: back off.
+            if (attempt < 64) std::this_thread::yield();
+            else std::this_thread::sleep_for(std::chrono::microseconds{50});
+            (void)publisher_.get(zmq::sockopt::events); // process ZeroMQ's pending "room again" commands now
             if (publisher_.send(frame, zmq::send_flags::dontwait)) {
                 ++report_.events_published;
                 return true;
@@ -184,14 +192,17 @@ public:
     }
 
 private:
+    // Moves what is queued on the subscription into the spill queue: at most two
+    // high-water marks' worth (one full inproc pipe), as the proxy is blocked meanwhile.
     void drain_into_spill()
     {
         zmq::message_t frame;
-        while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
+        const auto most = static_cast<std::size_t>(2 * settings_.high_water_mark);
+        for (std::size_t taken = 0; taken < most && subscriber_.recv(frame, zmq::recv_flags::dontwait); ++taken) {
             if (is_control_frame(frame)) continue;
             if (spill_.size() >= settings_.spill_limit) {
-                // Keep draining even when full: a stalled subscriber would stall the
-                // engine's proxy, and with it this very publish. Count what we drop.
+                // Keep draining even when full: the proxy is waiting for exactly this
+                // room, and everyone else with it. Count what we drop.
                 ++report_.events_dropped;
                 notices::warn_spill_full(name_, settings_.spill_limit, report_.events_dropped);
                 continue;
@@ -223,6 +234,8 @@ private:
     std::string probe_topic_;
     runtime_settings settings_;
     stop_flag* stop_;
+    const subscriber_demand* demand_;
+    std::uint64_t served_ = 0;
     zmq::socket_t subscriber_;
     zmq::socket_t publisher_;
     std::deque<zmq::message_t> spill_;

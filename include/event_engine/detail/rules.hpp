@@ -4,6 +4,12 @@
 //   In instantiation of 'struct event_engine::rule::event_topics_must_be_prefix_free<Image, ImageScored>'
 //   error: static assertion failed: event_list: the topic of one event is a prefix of another's ...
 // naming the rule and the types involved.
+//
+// Instantiate a rule only to report it: `(void)sizeof(rule::X<...>)` in a statement
+// whose value nothing depends on. Never read a value out of a broken rule (or out of
+// a class derived from one) in a constant expression: clang marks the class invalid
+// after its static_assert fails, so that expression is "not a constant expression",
+// `if constexpr` on it instantiates both branches, and one clear error becomes a page.
 
 #include "event_engine/detail/type_list.hpp"
 
@@ -14,7 +20,6 @@ struct event_names_must_be_unique {
     static_assert(detail::always_false<First, Second>,
                   "event_list: these two event types have the same name; every event in an "
                   "event_list needs a unique name");
-    static constexpr bool holds = false;
 };
 
 template <class First, class Second>
@@ -22,7 +27,6 @@ struct event_topics_must_be_unique {
     static_assert(detail::always_false<First, Second>,
                   "event_list: these two event types have the same topic bytes, so subscribers "
                   "could not tell them apart; give each event its own topic");
-    static constexpr bool holds = false;
 };
 
 template <class Shorter, class Longer>
@@ -31,7 +35,6 @@ struct event_topics_must_be_prefix_free {
                   "event_list: the topic of the first event is a prefix of the topic of the "
                   "second, so ZeroMQ would deliver the second to subscribers of the first; "
                   "rename one or set distinct `topic`s that are not prefixes of each other");
-    static constexpr bool holds = false;
 };
 
 template <class Event>
@@ -39,15 +42,14 @@ struct event_name_must_not_be_empty {
     static_assert(detail::always_false<Event>,
                   "event_list: this event type has an empty name (or topic); an empty topic "
                   "would match every event");
-    static constexpr bool holds = false;
 };
 
 template <class Event>
 struct event_topic_must_not_use_reserved_prefix {
     static_assert(detail::always_false<Event>,
                   "event_list: this event's topic overlaps event_engine's reserved control "
-                  "prefix \"\\xff" "event_engine/\"; choose a topic that does not start with byte 0xFF");
-    static constexpr bool holds = false;
+                  "prefix (topics starting with byte 0xFF are reserved); choose a topic that does not "
+                  "start with byte 0xFF");
 };
 
 template <class Plugin, class Event>
@@ -55,7 +57,6 @@ struct subscribed_event_must_be_in_event_list {
     static_assert(detail::always_false<Plugin, Event>,
                   "register_plugin: the plugin subscribes to an event type that is not in the "
                   "application's event_list; add the event to the event_list or drop the subscription");
-    static constexpr bool holds = false;
 };
 
 template <class Plugin, class Event>
@@ -63,7 +64,6 @@ struct published_event_must_be_in_event_list {
     static_assert(detail::always_false<Plugin, Event>,
                   "register_plugin: the plugin publishes an event type that is not in the "
                   "application's event_list; add the event to the event_list or stop publishing it");
-    static constexpr bool holds = false;
 };
 
 template <class Plugin, class Event>
@@ -71,7 +71,6 @@ struct plugin_must_declare_what_it_publishes {
     static_assert(detail::always_false<Plugin, Event>,
                   "publish: the plugin publishes an event type it did not declare; add it to the "
                   "plugin's publishes<...> list");
-    static constexpr bool holds = false;
 };
 
 template <class Plugin, class Event>
@@ -80,7 +79,6 @@ struct handler_style_plugin_needs_a_handler_per_subscription {
                   "register_plugin: the plugin subscribes to this event but has no handler for it; "
                   "add a member `void on(const Event&)` (taking exactly that event type), or give "
                   "the plugin a `void run()` that receives events itself");
-    static constexpr bool holds = false;
 };
 
 template <class Plugin>
@@ -88,7 +86,6 @@ struct plugin_needs_run_or_subscriptions {
     static_assert(detail::always_false<Plugin>,
                   "register_plugin: the plugin subscribes to nothing and has no `void run()`, so "
                   "it would never do anything; give it a run() or subscribe it to events");
-    static constexpr bool holds = false;
 };
 
 template <class Plugin>
@@ -96,7 +93,6 @@ struct plugin_must_derive_from_event_engine_plugin {
     static_assert(detail::always_false<Plugin>,
                   "register_plugin: a plugin must derive from event_engine::plugin<Self, "
                   "subscribes<...>, publishes<...>> with itself as Self");
-    static constexpr bool holds = false;
 };
 
 template <class Plugin>
@@ -104,7 +100,14 @@ struct plugin_without_subscriptions_cannot_receive {
     static_assert(detail::always_false<Plugin>,
                   "receive: the plugin subscribes to no event type, so receive() could never "
                   "return an event; add the events to its subscribes<...> list");
-    static constexpr bool holds = false;
+};
+
+template <class Event>
+struct trivial_codec_needs_a_trivially_copyable_event {
+    static_assert(detail::always_false<Event>,
+                  "trivial_codec copies the event's bytes, so the event type must be trivially "
+                  "copyable (no std::string, pointers-to-heap, virtual functions or custom copy); "
+                  "use text_codec, bytes_codec or a codec of your own");
 };
 
 } // namespace event_engine::rule

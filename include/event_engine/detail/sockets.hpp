@@ -15,6 +15,8 @@
 namespace event_engine::detail {
 
 inline constexpr const char* incoming_inproc = "inproc://event_engine/incoming";
+// Publishers that also subscribe connect here; the proxy forwards from it first.
+inline constexpr const char* incoming_priority_inproc = "inproc://event_engine/incoming-priority";
 inline constexpr const char* outgoing_inproc = "inproc://event_engine/outgoing";
 
 inline std::string tcp_endpoint(std::string_view address, std::uint16_t port)

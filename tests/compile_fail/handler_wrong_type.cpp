@@ -1,0 +1,33 @@
+// Misuse: a handler-style plugin subscribes to TypeA, but its handler takes TypeB.
+#include <event_engine/event_engine.hpp>
+
+#include <string>
+#include <string_view>
+
+// expect: handler_style_plugin_needs_a_handler_per_subscription<(struct )?Handler, ?(struct )?TypeA>
+// expect: the plugin subscribes to this event but has no handler for it
+
+struct TypeA {
+    static constexpr std::string_view name = "TypeA";
+    using codec = event_engine::text_codec;
+    std::string text;
+};
+
+struct TypeB {
+    static constexpr std::string_view name = "TypeB";
+    using codec = event_engine::text_codec;
+    std::string text;
+};
+
+class Handler : public event_engine::plugin<Handler, event_engine::subscribes<TypeA>, event_engine::publishes<>> {
+public:
+    void on(const TypeB&) { finish(); }
+};
+
+int main()
+{
+    Handler handler;
+    event_engine::app<event_engine::event_list<TypeA, TypeB>> app{{.publish_port = 0, .subscribe_port = 0}};
+    app.register_plugin(handler);
+    return app.run().stopped ? 1 : 0;
+}
