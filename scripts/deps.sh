@@ -1,0 +1,33 @@
+# Sourced by the other scripts: makes sure the Debian 12 packages the project
+# needs are installed, installing them with apt-get when run as root and
+# otherwise printing the one command that would.
+
+EVENT_ENGINE_PACKAGES=(
+    g++ clang cmake ninja-build pkg-config
+    libzmq3-dev cppzmq-dev libfmt-dev catch2
+    python3 python3-zmq python3-pytest python3-setuptools
+)
+
+ensure_packages() {
+    local missing=()
+    local package
+    for package in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+            missing+=("$package")
+        fi
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "==> installing missing Debian packages: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        echo "Missing Debian packages. Install them with:" >&2
+        echo "  sudo apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+}
+
+# Parallel jobs: all cores, as the machine has them.
+EVENT_ENGINE_JOBS=$(nproc 2>/dev/null || echo 2)
