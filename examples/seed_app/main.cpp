@@ -1,5 +1,9 @@
 // The seed README's example application: MsgProducer publishes five TypeA
-// messages and waits for the five TypeB counts that Counter answers with.
+// messages; Counter answers each with a TypeB count; the Python plugin
+// (pyplugin.py, an external process) reads the ten TypeA and TypeB events and
+// says goodbye with a TypeC, which MsgProducer waits for before finishing.
+//
+// Usage: seed_app [--pyplugin-port N] [--publish-port N] [--subscribe-port N]
 
 #include "events.hpp"
 
@@ -7,14 +11,17 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <string_view>
 
 namespace seed {
 
 constexpr int message_count = 5;
 
 // Loop style: runs once, pulls its events with receive().
-class MsgProducer : public event_engine::plugin<MsgProducer, event_engine::subscribes<TypeB>,
+class MsgProducer : public event_engine::plugin<MsgProducer, event_engine::subscribes<TypeB, TypeC>,
                                                 event_engine::publishes<TypeA>> {
 public:
     void run()
@@ -23,13 +30,20 @@ public:
             publish(TypeA{fmt::format("This is message {}", i)});
             fmt::print("MsgProducer: sent TypeA \"This is message {}\"\n", i);
         }
-        for (int received = 0; received < message_count;) {
+        int counts = 0;
+        bool goodbye = false;
+        while (counts < message_count || !goodbye) {
             auto event = receive();
             if (!event) return; // the application is stopping
-            fmt::print("MsgProducer: got TypeB count {}\n", std::get<TypeB>(*event).count);
-            ++received;
+            if (const auto* b = std::get_if<TypeB>(&*event)) {
+                fmt::print("MsgProducer: got TypeB count {}\n", b->count);
+                ++counts;
+            } else {
+                fmt::print("MsgProducer: got TypeC \"{}\"\n", std::get<TypeC>(*event).message);
+                goodbye = true;
+            }
         }
-        fmt::print("MsgProducer: all {} counts received\n", message_count);
+        fmt::print("MsgProducer: all {} counts and the goodbye received\n", message_count);
     }
 };
 
@@ -47,19 +61,46 @@ private:
     int handled_ = 0;
 };
 
+// The Python plugin, declared here; its process connects to its port.
+using PyPlugin = event_engine::external_plugin<event_engine::subscribes<TypeA, TypeB>, event_engine::publishes<TypeC>>;
+
 } // namespace seed
 
-int main()
+namespace {
+
+std::uint16_t port_argument(int argc, char** argv, std::string_view flag, std::uint16_t fallback)
 {
+    for (int i = 1; i + 1 < argc; ++i) {
+        if (argv[i] == flag) return static_cast<std::uint16_t>(std::atoi(argv[i + 1]));
+    }
+    return fallback;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    event_engine::app_config config;
+    config.publish_port = port_argument(argc, argv, "--publish-port", 5559);
+    config.subscribe_port = port_argument(argc, argv, "--subscribe-port", 5560);
+    config.stop_on_signals = true;
+    const auto pyplugin_port = port_argument(argc, argv, "--pyplugin-port", 6000);
+
     seed::MsgProducer producer;
     seed::Counter counter;
-    event_engine::app<seed::events> app{{.publish_port = 5559, .subscribe_port = 5560, .stop_on_signals = true}};
+    event_engine::app<seed::events> app{config};
     try {
-        const auto report = app.register_plugin(producer).register_plugin(counter).run();
+        const auto report = app.register_plugin(producer)
+                                .register_plugin(counter)
+                                .register_external_plugin(seed::PyPlugin{"pyplugin", pyplugin_port})
+                                .run();
         for (const auto& plugin : report.plugins) {
             fmt::print("{}: received {}, published {}\n", plugin.name, plugin.events_received, plugin.events_published);
         }
-        return report.stopped ? EXIT_FAILURE : EXIT_SUCCESS;
+        const bool all_finished = std::all_of(report.plugins.begin(), report.plugins.end(), [](const auto& plugin) {
+            return plugin.outcome == event_engine::plugin_outcome::finished;
+        });
+        return all_finished ? EXIT_SUCCESS : EXIT_FAILURE;
     } catch (const event_engine::error& failure) {
         fmt::print(stderr, "seed_app: {}\n", failure.what());
         return EXIT_FAILURE;

@@ -7,6 +7,7 @@
 ///     event_engine::run_report report = app.run();
 
 #include "event_engine/detail/engine_proxy.hpp"
+#include "event_engine/detail/external_bridge.hpp"
 #include "event_engine/detail/plugin_runtime.hpp"
 #include "event_engine/detail/rules.hpp"
 #include "event_engine/detail/start_gate.hpp"
@@ -14,6 +15,7 @@
 #include "event_engine/detail/wake_pipe.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/event_list.hpp"
+#include "event_engine/external_plugin.hpp"
 #include "event_engine/log.hpp"
 #include "event_engine/plugin.hpp"
 #include "event_engine/report.hpp"
@@ -68,7 +70,13 @@ public:
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     void rename(std::string name) { name_ = std::move(name); }
     [[nodiscard]] virtual std::span<const std::string_view> topics() const noexcept = 0;
-    virtual void run(plugin_runtime& runtime) = 0;
+    /// Binds what must be bound before any thread starts (an external plugin's port).
+    virtual std::unique_ptr<external_bridge> prepare(zmq::context_t&, const std::string& /*bind_address*/)
+    {
+        return nullptr;
+    }
+    virtual void adjust(runtime_settings&) const {}
+    virtual void run(plugin_runtime& runtime, external_bridge* bridge) = 0;
 
 private:
     std::string name_;
@@ -82,7 +90,7 @@ public:
 
     [[nodiscard]] std::span<const std::string_view> topics() const noexcept override { return topics_; }
 
-    void run(plugin_runtime& runtime) override
+    void run(plugin_runtime& runtime, external_bridge*) override
     {
         plugin_access::attach(*plugin_, &runtime);
         struct detach {
@@ -106,6 +114,38 @@ private:
 
     P* plugin_;
     std::unique_ptr<P> owned_;
+};
+
+template <class Subscriptions, class Publications>
+class external_plugin_slot final : public plugin_slot {
+public:
+    using declaration = external_plugin<Subscriptions, Publications>;
+    explicit external_plugin_slot(declaration plugin) : plugin_slot{plugin.name()}, plugin_{std::move(plugin)} {}
+
+    [[nodiscard]] std::span<const std::string_view> topics() const noexcept override
+    {
+        return declaration::subscription_topics;
+    }
+
+    std::unique_ptr<external_bridge> prepare(zmq::context_t& context, const std::string& bind_address) override
+    {
+        const auto& options = plugin_.options();
+        const std::string endpoint =
+            tcp_endpoint(options.bind_address.empty() ? bind_address : options.bind_address, plugin_.port());
+        return std::make_unique<external_bridge>(
+            context, name(), endpoint, declaration::publication_topics, declaration::publication_names,
+            external_timing{options.connect_timeout, options.disconnect_grace, options.stop_grace});
+    }
+
+    void adjust(runtime_settings& settings) const override
+    {
+        settings.receive_high_water_mark = plugin_.options().queue_limit;
+    }
+
+    void run(plugin_runtime& runtime, external_bridge* bridge) override { bridge->serve(runtime); }
+
+private:
+    declaration plugin_;
 };
 
 // Where SIGINT/SIGTERM land while an app with stop_on_signals runs.
@@ -192,6 +232,32 @@ struct plugin_rules<P, event_list<Es...>> {
     }
 };
 
+template <class X, class Events>
+struct external_plugin_rules;
+
+template <class Subscriptions, class Publications, class... Es>
+struct external_plugin_rules<external_plugin<Subscriptions, Publications>, event_list<Es...>> {
+    using declaration = external_plugin<Subscriptions, Publications>;
+    template <class... Subscribed, class... Published>
+    static constexpr bool check(type_list<Subscribed...>, type_list<Published...>)
+    {
+        return (contains_v<Subscribed, Es...> && ... && true) && (contains_v<Published, Es...> && ... && true);
+    }
+    static constexpr bool holds()
+    {
+        return check(typename declaration::subscriptions{}, typename declaration::publications{});
+    }
+    template <class... Subscribed, class... Published>
+    static void report(type_list<Subscribed...>, type_list<Published...>) noexcept
+    {
+        (report_if<!contains_v<Subscribed, Es...>, rule::subscribed_event_must_be_in_event_list<declaration, Subscribed>>(),
+         ...);
+        (report_if<!contains_v<Published, Es...>, rule::published_event_must_be_in_event_list<declaration, Published>>(),
+         ...);
+    }
+    static void report() noexcept { report(typename declaration::subscriptions{}, typename declaration::publications{}); }
+};
+
 } // namespace detail
 
 template <class Events>
@@ -245,6 +311,21 @@ public:
         return register_plugin(std::make_unique<std::remove_cvref_t<P>>(std::move(plugin)), std::move(name));
     }
 
+    /// Registers an external plugin: its process connects to its port and speaks the
+    /// command protocol (docs/protocol.md). It has finished when it sent quit, or when its
+    /// process has gone (reported as plugin_outcome::disconnected).
+    template <class Subscriptions, class Publications>
+    app& register_external_plugin(external_plugin<Subscriptions, Publications> plugin)
+    {
+        using rules = detail::external_plugin_rules<external_plugin<Subscriptions, Publications>, events>;
+        rules::report();
+        if constexpr (rules::holds()) {
+            if (plugin.name().empty()) throw configuration_error{"event_engine: an external plugin needs a name"};
+            add_slot(std::make_unique<detail::external_plugin_slot<Subscriptions, Publications>>(std::move(plugin)));
+        }
+        return *this;
+    }
+
     /// Binds the engine's sockets, starts the proxy and one thread per plugin,
     /// waits until every plugin has finished, then shuts everything down.
     /// @throws bind_error if a port or endpoint cannot be bound;
@@ -267,12 +348,21 @@ public:
                                        config_.high_water_mark, demand};
             detail::log(log_level::info, "engine listening: publish port {}, subscribe port {}",
                         proxy.publish_endpoint(), proxy.subscribe_endpoint());
+            // External plugins' ports, bound before any thread starts (a port in use fails here).
+            std::vector<std::unique_ptr<detail::external_bridge>> bridges;
+            for (const auto& slot : slots_) {
+                bridges.push_back(slot->prepare(context, config_.bind_address));
+                if (bridges.back()) {
+                    detail::log(log_level::info, "external plugin '{}' listening on {}", slot->name(),
+                                bridges.back()->endpoint());
+                }
+            }
             std::thread proxy_thread{[&proxy] {
                 detail::set_thread_name("ee-proxy");
                 proxy.run();
             }};
 
-            run_plugins(context, demands, report);
+            run_plugins(context, demands, bridges, report);
 
             context.shutdown(); // wakes the proxy with ETERM
             proxy_thread.join();
@@ -320,9 +410,12 @@ private:
     }
 
     void run_plugins(zmq::context_t& context, const std::vector<const detail::subscriber_demand*>& demands,
-                     run_report& report)
+                     const std::vector<std::unique_ptr<detail::external_bridge>>& bridges, run_report& report)
     {
-        const detail::runtime_settings settings{config_.high_water_mark, config_.spill_limit, config_.startup_timeout};
+        detail::runtime_settings settings;
+        settings.high_water_mark = config_.high_water_mark;
+        settings.spill_limit = config_.spill_limit;
+        settings.startup_timeout = config_.startup_timeout;
         detail::start_gate gate{slots_.size()};
         detail::wake_pipe ended;
         std::vector<plugin_state> states(slots_.size());
@@ -330,7 +423,7 @@ private:
 
         for (std::size_t i = 0; i < slots_.size(); ++i) {
             states[i].thread = std::thread{[&, i] {
-                run_one(context, *slots_[i], i, settings, *demands[i], gate, states[i]);
+                run_one(context, *slots_[i], i, settings, *demands[i], bridges[i].get(), gate, states[i]);
                 running.fetch_sub(1);
                 ended.signal();
             }};
@@ -360,21 +453,23 @@ private:
     }
 
     void run_one(zmq::context_t& context, detail::plugin_slot& slot, std::size_t index,
-                 const detail::runtime_settings& settings, const detail::subscriber_demand& demand,
-                 detail::start_gate& gate, plugin_state& state) noexcept
+                 detail::runtime_settings settings, const detail::subscriber_demand& demand,
+                 detail::external_bridge* bridge, detail::start_gate& gate, plugin_state& state) noexcept
     {
         detail::set_thread_name(slot.name());
         std::unique_ptr<detail::plugin_runtime> runtime;
         try {
+            slot.adjust(settings);
             runtime = std::make_unique<detail::plugin_runtime>(context, slot.name(), index, slot.topics(), settings,
                                                                stop_, &demand);
             if (runtime->probe() && gate.arrive_and_wait()) {
                 detail::log(log_level::debug, "plugin '{}' started", slot.name());
-                slot.run(*runtime);
+                slot.run(*runtime, bridge);
             }
             state.report = runtime->final_report();
-            state.report.outcome =
-                runtime->finishing() || !stop_.requested() ? plugin_outcome::finished : plugin_outcome::stopped;
+            if (runtime->outcome()) state.report.outcome = *runtime->outcome();
+            else if (runtime->finishing() || !stop_.requested()) state.report.outcome = plugin_outcome::finished;
+            else state.report.outcome = plugin_outcome::stopped;
         } catch (const std::exception& failure) {
             record_failure(slot, state, runtime.get(), failure.what(), gate);
         } catch (...) {

@@ -29,6 +29,7 @@ using clock = std::chrono::steady_clock;
 
 struct runtime_settings {
     int high_water_mark = 1000;
+    int receive_high_water_mark = 0; // 0: high_water_mark
     std::size_t spill_limit = 100'000;
     std::chrono::milliseconds startup_timeout{10'000};
 };
@@ -46,7 +47,8 @@ public:
           subscriber_{context, zmq::socket_type::sub},
           publisher_{context, zmq::socket_type::pub}
     {
-        subscriber_.set(zmq::sockopt::rcvhwm, settings.high_water_mark);
+        subscriber_.set(zmq::sockopt::rcvhwm, settings.receive_high_water_mark > 0 ? settings.receive_high_water_mark
+                                                                                   : settings.high_water_mark);
         subscriber_.set(zmq::sockopt::linger, 0);
         subscriber_.connect(outgoing_inproc);
         for (const auto topic : topics) subscriber_.set(zmq::sockopt::subscribe, topic);
@@ -155,7 +157,41 @@ public:
         }
     }
 
-    void count_delivered() noexcept { ++report_.events_received; }
+    /// The next queued frame, if one is there now (no waiting, no counting).
+    std::optional<zmq::message_t> take_ready()
+    {
+        zmq::message_t frame;
+        if (!spill_.empty()) {
+            frame = std::move(spill_.front());
+            spill_.pop_front();
+            return frame;
+        }
+        while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
+            if (!is_control_frame(frame)) return frame;
+        }
+        return std::nullopt;
+    }
+
+    /// Returns frames taken with take_ready() to the front of the queue, in order.
+    void put_back(std::vector<zmq::message_t>& frames)
+    {
+        for (auto it = frames.rbegin(); it != frames.rend(); ++it) spill_.push_front(std::move(*it));
+        frames.clear();
+    }
+
+    [[nodiscard]] zmq::socket_ref subscriber() noexcept { return subscriber_; }
+    [[nodiscard]] int stop_fd() const noexcept { return stop_->fd(); }
+
+    void count_delivered(std::uint64_t events = 1) noexcept { report_.events_received += events; }
+    void count_rejected() noexcept { ++report_.requests_rejected; }
+
+    /// Overrides how the plugin's run is reported (e.g. an external process that vanished).
+    void set_outcome(plugin_outcome outcome, std::string why)
+    {
+        outcome_ = outcome;
+        report_.error = std::move(why);
+    }
+    [[nodiscard]] const std::optional<plugin_outcome>& outcome() const noexcept { return outcome_; }
 
     void report_decode_failure(std::string_view event_name, std::size_t payload_size, std::string_view reason)
     {
@@ -241,6 +277,7 @@ private:
     std::deque<zmq::message_t> spill_;
     byte_buffer scratch_;
     plugin_report report_;
+    std::optional<plugin_outcome> outcome_;
     bool finishing_ = false;
 };
 

@@ -1,0 +1,102 @@
+#pragma once
+// The external-plugin command protocol (docs/protocol.md). The first three
+// commands and both replies are the original engine's, byte for byte.
+
+#include <charconv>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace event_engine::detail::protocol {
+
+inline constexpr std::string_view command_prefix = "plugin_command:";
+inline constexpr std::string_view next_msg = "plugin_command: next_msg";
+inline constexpr std::string_view quit = "plugin_command: quit";
+inline constexpr std::string_view next_msg_wait = "plugin_command: next_msg_wait";
+inline constexpr std::string_view next_msgs = "plugin_command: next_msgs";
+inline constexpr std::string_view ping = "plugin_command: ping";
+
+inline constexpr std::string_view published_reply = "event-engine: msg published";
+inline constexpr std::string_view quit_reply = "event-engine: quit acknowledged";
+inline constexpr std::string_view pong_reply = "event-engine: pong";
+inline constexpr std::string_view error_prefix = "event-engine: error: ";
+
+/// Longest wait a client may ask for in one request.
+inline constexpr std::chrono::milliseconds longest_wait{3'600'000};
+/// Most events one batch request may ask for.
+inline constexpr std::size_t largest_batch = 100'000;
+
+enum class kind { next, next_wait, next_batch, quit, ping, unknown_command, malformed, publish };
+
+struct request {
+    kind what = kind::publish;
+    std::chrono::milliseconds wait{0}; // next_wait, next_batch
+    std::size_t most = 1;              // next_batch
+    std::string_view problem;          // malformed, unknown_command
+};
+
+inline request make_request(kind what, std::chrono::milliseconds wait = {}, std::size_t most = 1,
+                            std::string_view problem = {}) noexcept
+{
+    request made;
+    made.what = what;
+    made.wait = wait;
+    made.most = most;
+    made.problem = problem;
+    return made;
+}
+
+inline std::string_view trim_trailing_space(std::string_view text) noexcept
+{
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r' || text.back() == '\t')) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+// Reads one decimal number (after spaces) from the front of @p text.
+template <class Number>
+std::optional<Number> take_number(std::string_view& text) noexcept
+{
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    Number value{};
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end == text.data()) return std::nullopt;
+    text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+    return value;
+}
+
+inline request parse(std::string_view message) noexcept
+{
+    if (!message.starts_with(command_prefix)) return make_request(kind::publish);
+    const std::string_view command = trim_trailing_space(message);
+    if (command == next_msg) return make_request(kind::next);
+    if (command == quit) return make_request(kind::quit);
+    if (command == ping) return make_request(kind::ping);
+    if (command.starts_with(next_msg_wait)) {
+        std::string_view rest = command.substr(next_msg_wait.size());
+        const auto ms = take_number<long long>(rest);
+        if (!ms || !rest.empty() || *ms < 0 || *ms > longest_wait.count()) {
+            return make_request(kind::malformed, {}, 0, "next_msg_wait takes one whole number of milliseconds (0 to 3600000)");
+        }
+        return make_request(kind::next_wait, std::chrono::milliseconds{*ms});
+    }
+    if (command.starts_with(next_msgs)) {
+        std::string_view rest = command.substr(next_msgs.size());
+        const auto most = take_number<std::size_t>(rest);
+        const auto ms = rest.empty() ? std::optional<long long>{0} : take_number<long long>(rest);
+        if (!most || *most == 0 || *most > largest_batch || !ms || !rest.empty() || *ms < 0 ||
+            *ms > longest_wait.count()) {
+            return make_request(kind::malformed, {}, 0,
+                                "next_msgs takes the most events to return (1 to 100000) and an optional wait in "
+                                "milliseconds (0 to 3600000), e.g. 'plugin_command: next_msgs 100 500'");
+        }
+        return make_request(kind::next_batch, std::chrono::milliseconds{*ms}, *most);
+    }
+    return make_request(kind::unknown_command, {}, 0,
+                        "unknown command; the commands are next_msg, next_msg_wait <ms>, next_msgs <max> [<ms>], "
+                        "ping and quit");
+}
+
+} // namespace event_engine::detail::protocol

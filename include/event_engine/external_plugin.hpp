@@ -1,0 +1,74 @@
+#pragma once
+/// @file
+/// External plugins: separate processes, in any language, that talk to the engine
+/// over TCP with the command protocol of docs/protocol.md. Their subscriptions and
+/// publications are compile-time, like an internal plugin's; their name and port
+/// are run-time values, e.g. from the application's configuration:
+///
+///     using py_plugin = event_engine::external_plugin<event_engine::subscribes<TypeA, TypeB>,
+///                                                     event_engine::publishes<TypeC>>;
+///     app.register_external_plugin(py_plugin{"pyplugin", config.pyplugin_port});
+
+#include "event_engine/event.hpp"
+#include "event_engine/plugin.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace event_engine {
+
+/// How the engine treats an external plugin's process.
+struct external_options {
+    /// How long run() waits for the process to connect before failing (0: forever).
+    std::chrono::milliseconds connect_timeout{60'000};
+    /// How long all its connections may stay dropped before it counts as gone.
+    std::chrono::milliseconds disconnect_grace{3'000};
+    /// After stop(), how long its port stays open so the process can still quit.
+    std::chrono::milliseconds stop_grace{1'000};
+    /// Events held for the process (e.g. before it first connects); past it, publishers wait.
+    int queue_limit = 10'000;
+    /// Interface its port binds to; empty: the application's bind_address.
+    std::string bind_address;
+};
+
+template <class Subscriptions, class Publications = publishes<>>
+class external_plugin {
+    static_assert(detail::always_false<Subscriptions>,
+                  "event_engine::external_plugin<Subscriptions, Publications>: the first argument must be "
+                  "event_engine::subscribes<...> and the second event_engine::publishes<...>");
+};
+
+/// An external plugin's declaration: what it subscribes to and may publish (compile
+/// time), its name and TCP port (run time).
+template <class... Subscribed, class... Published>
+class external_plugin<subscribes<Subscribed...>, publishes<Published...>> {
+public:
+    using subscriptions = detail::type_list<Subscribed...>;
+    using publications = detail::type_list<Published...>;
+
+    external_plugin(std::string name, std::uint16_t port, external_options options = {})
+        : name_{std::move(name)}, port_{port}, options_{std::move(options)}
+    {
+    }
+
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+    [[nodiscard]] const external_options& options() const noexcept { return options_; }
+
+    /// Topics the engine queues for the process.
+    static constexpr std::array<std::string_view, sizeof...(Subscribed)> subscription_topics{topic_of<Subscribed>...};
+    /// Topics the process may publish; anything else is refused with an error reply.
+    static constexpr std::array<std::string_view, sizeof...(Published)> publication_topics{topic_of<Published>...};
+    static constexpr std::array<std::string_view, sizeof...(Published)> publication_names{name_of<Published>...};
+
+private:
+    std::string name_;
+    std::uint16_t port_;
+    external_options options_;
+};
+
+} // namespace event_engine

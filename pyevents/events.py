@@ -1,0 +1,16 @@
+"""Compatibility module: ``from events import ...`` as in the original event-engine.
+
+Existing plugins written against the original helper module keep working
+unchanged when this directory is on ``PYTHONPATH`` (or when the ``pyevents``
+distribution is installed, which installs this module too)::
+
+    from events import get_plugin_socket, get_next_msg, publish_msg, send_quit_command
+
+Set ``EVENT_ENGINE_HOST=127.0.0.1`` to run such a plugin on the engine's
+machine instead of on the docker network where the engine is called
+``engine``.  New code should use ``pyevents.PluginClient`` instead.
+"""
+
+from pyevents.events import get_next_msg, get_plugin_socket, publish_msg, send_quit_command
+
+__all__ = ["get_plugin_socket", "get_next_msg", "publish_msg", "send_quit_command"]

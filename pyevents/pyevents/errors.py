@@ -1,0 +1,74 @@
+"""Exceptions raised by :mod:`pyevents`.
+
+All of them derive from :class:`PyEventsError`, so ``except PyEventsError``
+catches every failure reported by this package.  Where a built-in exception
+has the same meaning it is a second base class (e.g. :class:`EngineTimeout`
+is also a :class:`TimeoutError`).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PyEventsError",
+    "EngineTimeout",
+    "EngineGone",
+    "PublishRejected",
+    "ProtocolError",
+    "UnknownTopic",
+    "ClientClosed",
+]
+
+
+class PyEventsError(Exception):
+    """Base class of every exception raised by :mod:`pyevents`."""
+
+
+class EngineTimeout(PyEventsError, TimeoutError):
+    """The engine did not answer a request within the client's timeout.
+
+    The client has already reset its connection (closed the socket without
+    lingering and reconnected), so it can be used again right away.  A
+    request that timed out may still have been acted upon by the engine; in
+    particular an event the engine sent in reply to a timed-out fetch is lost.
+    """
+
+
+class EngineGone(PyEventsError, ConnectionError):
+    """The engine closed the connection (it shut down, crashed or restarted).
+
+    Any request in flight is lost.  The client has reset its connection; the
+    next call waits for an engine to accept the connection again (bounded by
+    the client's timeout), so a plugin that should outlive an engine restart
+    can simply retry, and one that should stop with the engine can exit.
+    """
+
+
+class PublishRejected(PyEventsError):
+    """The engine refused to publish an event.
+
+    :attr:`reason` holds the engine's explanation, typically that the event
+    does not start with a topic the plugin declared it publishes.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"the engine rejected the event: {reason} "
+            "(check that the event starts with a topic this plugin is configured to publish)"
+        )
+        self.reason = reason
+
+
+class ProtocolError(PyEventsError):
+    """The engine answered with something the protocol does not allow here.
+
+    This points to a bug in, or a version mismatch with, the engine (for
+    example an engine too old to know a command this client uses).
+    """
+
+
+class UnknownTopic(PyEventsError, ValueError):
+    """An event does not start with any of the given topics."""
+
+
+class ClientClosed(PyEventsError, RuntimeError):
+    """The client was used after :meth:`PluginClient.close` or :meth:`PluginClient.quit`."""

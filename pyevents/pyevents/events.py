@@ -1,0 +1,135 @@
+"""The original event-engine plugin helpers (legacy API).
+
+These four functions keep the names, signatures and behaviour of the
+original ``events`` module, so existing plugins keep working::
+
+    import zmq
+    from events import get_plugin_socket, get_next_msg, publish_msg, send_quit_command
+
+    context = zmq.Context()
+    socket = get_plugin_socket(context, port)
+    while True:
+        msg_bytes = get_next_msg(socket)
+        ...                                   # do something with the message
+        publish_msg(socket, some_bytes)
+        if some_condition:
+            break
+    send_quit_command(socket)
+
+Differences from the original: progress and problems are reported through
+:mod:`logging` (logger ``pyevents.events``) instead of ``print()``; the
+default host of :func:`get_plugin_socket` can be overridden with the
+environment variable ``EVENT_ENGINE_HOST``; and :func:`send_quit_command`
+waits briefly for the engine's acknowledgement to arrive (without reading it)
+so the quit is not lost when the plugin exits right after sending it.
+
+New code should prefer :class:`pyevents.PluginClient`, which never leaves the
+socket in a broken state after a timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Optional, Union
+
+import zmq
+
+from .protocol import NEXT_MSG, QUIT, REPLY_PUBLISHED, resolve_host
+
+__all__ = ["get_plugin_socket", "get_next_msg", "publish_msg", "send_quit_command"]
+
+logger = logging.getLogger(__name__)
+
+#: Default engine host of the legacy API (the engine's name on the docker network).
+LEGACY_DEFAULT_HOST = "engine"
+
+# How long send_quit_command waits for the acknowledgement to become readable.
+_QUIT_FLUSH_MS = 1000
+
+
+def get_plugin_socket(context: zmq.Context, port: Union[int, str], host: Optional[str] = None) -> zmq.Socket:
+    """Create the REQ socket a plugin uses to talk to the engine.
+
+    The socket is connected to ``tcp://{host}:{port}``; *port* is the port
+    configured for the plugin in the engine.  If *host* is not given, the
+    environment variable ``EVENT_ENGINE_HOST`` is used if set, otherwise
+    ``"engine"`` (the engine's name on the docker network).  Setting
+    ``EVENT_ENGINE_HOST=127.0.0.1`` lets an unmodified plugin run on the same
+    machine as the engine.
+    """
+    host = resolve_host(host, LEGACY_DEFAULT_HOST)
+    plugin_socket = context.socket(zmq.REQ)
+    endpoint = f"tcp://{host}:{port}"
+    logger.debug("connecting plugin socket to %s", endpoint)
+    plugin_socket.connect(endpoint)
+    return plugin_socket
+
+
+def get_next_msg(socket: zmq.Socket, timeout: int = -1) -> bytes:
+    """Get the next message for this plugin.
+
+    Blocks until the next message is returned, or until *timeout*
+    milliseconds have passed (``-1``, the default, waits forever).  If the
+    timeout is reached first, :class:`zmq.error.Again` ("Resource temporarily
+    unavailable") is raised.  Note that the REQ socket is then still waiting
+    for that reply and cannot send another request: use
+    :meth:`pyevents.PluginClient.next_event` for timeouts that keep the
+    connection usable.
+
+    The raw bytes (topic followed by payload) are returned; they typically
+    need to be converted into the message format of your application.
+    """
+    logger.debug("requesting the next message")
+    socket.RCVTIMEO = timeout
+    try:
+        socket.send(NEXT_MSG)
+    except Exception as e:
+        logger.error("got exception trying to send next_msg command; details: %s", e)
+        raise
+    logger.debug("request made; waiting for reply")
+    data = socket.recv()
+    logger.debug("got reply (%d bytes)", len(data))
+    return data
+
+
+def publish_msg(socket: zmq.Socket, data: bytes) -> str:
+    """Publish a new message.
+
+    *data* should be raw bytes starting with the event's topic.  Returns the
+    reply from the engine (``"event-engine: msg published"`` on success); an
+    unexpected reply is logged as a warning.
+    """
+    while True:
+        try:
+            socket.send(data, zmq.NOBLOCK)
+            break
+        except zmq.ZMQError as e:
+            if e.errno == zmq.EAGAIN:
+                time.sleep(0.1)
+            else:
+                logger.error("got exception trying to publish a new message; details: %s", e)
+                raise
+    reply = socket.recv_string()
+    if REPLY_PUBLISHED.decode() not in reply:
+        logger.warning("unexpected response from engine when trying to publish a message; response: %s", reply)
+    return reply
+
+
+def send_quit_command(socket: zmq.Socket) -> None:
+    """Tell the engine that this plugin is going to terminate.
+
+    The engine's acknowledgement is not read (as in the original), but this
+    waits up to one second for it to arrive, which guarantees the command
+    left the process before the plugin exits.
+    """
+    try:
+        socket.send(QUIT)
+    except Exception as e:
+        logger.error("got exception trying to send quit command; details: %s", e)
+        raise
+    try:
+        if not socket.poll(_QUIT_FLUSH_MS, zmq.POLLIN):
+            logger.warning("the engine did not acknowledge the quit command within %d ms", _QUIT_FLUSH_MS)
+    except zmq.ZMQError as e:  # e.g. the context is being terminated
+        logger.debug("could not wait for the quit acknowledgement: %s", e)

@@ -1,0 +1,380 @@
+"""PluginClient against the protocol-conformance fixture (NOT the real engine).
+
+These tests check the client's framing, chunked waiting, timeouts, socket
+reset and error mapping against FakeEngine (tests/protocol_fixture.py), a
+small REP server that implements the wire protocol as specified.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Callable, Iterator, List, Optional, TypeVar
+
+import pytest
+import zmq
+
+from protocol_fixture import FakeEngine
+from pyevents import (
+    ClientClosed,
+    EngineGone,
+    EngineTimeout,
+    PluginClient,
+    ProtocolError,
+    PublishRejected,
+    protocol,
+)
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def client(fake_engine: FakeEngine) -> Iterator[PluginClient]:
+    c = PluginClient(fake_engine.port, "127.0.0.1", timeout=5)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def within(seconds: float, call: Callable[[], T]) -> T:
+    """Run *call* in a helper thread and fail (instead of hanging) if it takes longer than *seconds*."""
+    outcome: List[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(("ok", call()))
+        except BaseException as e:  # noqa: BLE001 -- handed back to the test
+            outcome.append(("err", e))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert outcome, f"call did not finish within {seconds} s"
+    kind, value = outcome[0]  # type: ignore[misc]
+    if kind == "err":
+        raise value  # type: ignore[misc]
+    return value  # type: ignore[return-value]
+
+
+def wait_ms_of(request: bytes) -> int:
+    assert request.startswith(b"plugin_command: next_msg_wait ")
+    return int(request.rsplit(b" ", 1)[1])
+
+
+# ------------------------------------------------------------------- basics
+
+def test_ping(client: PluginClient, fake_engine: FakeEngine) -> None:
+    assert client.ping() >= 0
+    assert fake_engine.requests == [b"plugin_command: ping"]
+
+
+def test_next_event_returns_a_queued_event(client: PluginClient, fake_engine: FakeEngine) -> None:
+    fake_engine.push(b"TypeAone", b"TypeBtwo")
+    assert client.next_event() == b"TypeAone"
+    assert client.next_event(0) == b"TypeBtwo"
+
+
+def test_next_event_zero_timeout_only_checks(client: PluginClient, fake_engine: FakeEngine) -> None:
+    assert client.next_event(timeout=0) is None
+    assert fake_engine.requests == [b"plugin_command: next_msg_wait 0"]
+
+
+def test_next_event_timeout_is_split_into_chunks(client: PluginClient, fake_engine: FakeEngine) -> None:
+    client.wait_chunk = 0.1
+    start = time.monotonic()
+    assert client.next_event(timeout=0.35) is None
+    elapsed = time.monotonic() - start
+    assert 0.33 <= elapsed < 2
+    waits = [wait_ms_of(r) for r in fake_engine.requests]
+    assert len(waits) >= 3 and all(0 <= w <= 100 for w in waits)
+    assert sum(waits) <= 360
+
+
+def test_next_event_without_timeout_waits_in_chunks(client: PluginClient, fake_engine: FakeEngine) -> None:
+    client.wait_chunk = 0.05
+    fake_engine.push_later(0.3, b"TypeAlate")
+    assert within(5, client.next_event) == b"TypeAlate"
+    assert len(fake_engine.requests) >= 3
+    assert all(wait_ms_of(r) == 50 for r in fake_engine.requests)
+
+
+def test_event_arriving_during_a_wait_is_returned(client: PluginClient, fake_engine: FakeEngine) -> None:
+    fake_engine.push_later(0.2, b"TypeAsoon")
+    assert client.next_event(timeout=3) == b"TypeAsoon"
+    assert fake_engine.requests == [b"plugin_command: next_msg_wait 1000"]
+
+
+def test_next_events_batches(client: PluginClient, fake_engine: FakeEngine) -> None:
+    fake_engine.push(*[b"TypeA%d" % i for i in range(5)])
+    assert client.next_events(3) == [b"TypeA0", b"TypeA1", b"TypeA2"]
+    assert client.next_events(10) == [b"TypeA3", b"TypeA4"]
+    assert client.next_events(10) == []
+    assert fake_engine.requests == [
+        b"plugin_command: next_msgs 3 0",
+        b"plugin_command: next_msgs 10 0",
+        b"plugin_command: next_msgs 10 0",
+    ]
+
+
+def test_next_events_waits_for_the_first(client: PluginClient, fake_engine: FakeEngine) -> None:
+    client.wait_chunk = 0.05
+    fake_engine.push_later(0.2, b"TypeAx", b"TypeAy")
+    assert within(5, lambda: client.next_events(5, timeout=None)) == [b"TypeAx", b"TypeAy"]
+    start = time.monotonic()
+    assert client.next_events(5, timeout=0.2) == []
+    assert time.monotonic() - start >= 0.19
+
+
+def test_iteration_yields_events_until_the_engine_is_gone(client: PluginClient, fake_engine: FakeEngine) -> None:
+    client.wait_chunk = 0.05
+    fake_engine.push(b"TypeA1", b"TypeA2", b"TypeA3")
+    threading.Timer(0.4, fake_engine.stop).start()
+    assert within(5, lambda: list(client)) == [b"TypeA1", b"TypeA2", b"TypeA3"]
+
+
+def test_iteration_stops_after_quit_in_the_loop(client: PluginClient, fake_engine: FakeEngine) -> None:
+    fake_engine.push(b"TypeA1", b"TypeA2")
+    seen = []
+    for event in client:
+        seen.append(event)
+        if len(seen) == 2:
+            assert client.quit() is True
+    assert seen == [b"TypeA1", b"TypeA2"]
+    assert fake_engine.requests[-1] == protocol.QUIT
+
+
+# ---------------------------------------------------------------- publishing
+
+def test_publish(client: PluginClient, fake_engine: FakeEngine) -> None:
+    assert client.publish(b"TypeChello") is None
+    client.publish(bytearray(b"TypeC\x00\xff"))
+    assert fake_engine.published == [b"TypeChello", b"TypeC\x00\xff"]
+
+
+def test_publish_event_joins_topic_and_payload(client: PluginClient, fake_engine: FakeEngine) -> None:
+    client.publish_event("TypeC", b"bytes")
+    client.publish_event(b"TypeC", "text ä")
+    client.publish_event("TypeC")
+    assert fake_engine.published == [b"TypeCbytes", "TypeCtext ä".encode(), b"TypeC"]
+
+
+def test_rejected_publish_raises_and_client_stays_usable(client: PluginClient, fake_engine: FakeEngine) -> None:
+    with pytest.raises(PublishRejected) as info:
+        client.publish_event("TypeA", b"not mine")
+    assert info.value.reason == "plugin does not publish the topic of this event"
+    assert "TypeA" not in str(fake_engine.published)
+    assert client.ping() >= 0
+
+
+def test_invalid_publish_sends_nothing(client: PluginClient, fake_engine: FakeEngine) -> None:
+    for data in (b"", b"plugin_command: ping"):
+        with pytest.raises(ValueError):
+            client.publish(data)
+    assert fake_engine.requests == []
+
+
+# -------------------------------------------------------- quit / lifecycle
+
+def test_context_manager_sends_quit_and_closes(fake_engine: FakeEngine) -> None:
+    with PluginClient(fake_engine.port) as c:
+        c.ping()
+    assert c.closed
+    assert fake_engine.requests == [protocol.PING, protocol.QUIT]
+
+
+def test_context_manager_sends_quit_when_the_body_raises(fake_engine: FakeEngine) -> None:
+    with pytest.raises(KeyError):
+        with PluginClient(fake_engine.port) as c:
+            raise KeyError("boom")
+    assert c.closed
+    assert fake_engine.requests == [protocol.QUIT]
+
+
+def test_exit_does_not_hang_without_an_engine() -> None:
+    with zmq.Context() as ctx, ctx.socket(zmq.REP) as probe:
+        port = probe.bind_to_random_port("tcp://127.0.0.1")
+    start = time.monotonic()
+
+    def body() -> None:
+        with PluginClient(port):
+            pass
+
+    within(10, body)
+    assert time.monotonic() - start < 5
+
+
+def test_quit_returns_acknowledgement_and_closes(client: PluginClient, fake_engine: FakeEngine) -> None:
+    assert client.quit() is True
+    assert client.closed
+    with pytest.raises(ClientClosed):
+        client.ping()
+
+
+def test_quit_with_unexpected_reply_returns_false(client: PluginClient, fake_engine: FakeEngine) -> None:
+    fake_engine.override = lambda r: [b"event-engine: error: nope"] if r == protocol.QUIT else None
+    assert client.quit() is False
+    assert client.closed
+
+
+def test_shared_context_is_left_running(fake_engine: FakeEngine) -> None:
+    context = zmq.Context()
+    try:
+        with PluginClient(fake_engine.port, context=context) as c:
+            c.ping()
+        assert not context.closed
+    finally:
+        context.term()
+
+
+# ------------------------------------------------- timeouts and socket reset
+
+def test_timeout_resets_the_socket_and_the_client_stays_usable(fake_engine: FakeEngine) -> None:
+    c = PluginClient(fake_engine.port, timeout=0.2)
+    try:
+        fake_engine.stall_next = 0.6
+        start = time.monotonic()
+        with pytest.raises(EngineTimeout, match="reset") as info:
+            c.ping()
+        assert 0.19 <= time.monotonic() - start < 0.55  # did not wait for the late answer
+        assert isinstance(info.value, TimeoutError)
+        time.sleep(0.6)  # the fixture answers the old, abandoned request
+        assert c.ping() >= 0
+        fake_engine.push(b"TypeAafter")
+        assert c.next_event(1) == b"TypeAafter"
+    finally:
+        c.close()
+
+
+def test_fetch_timeout_allows_for_the_requested_wait(fake_engine: FakeEngine) -> None:
+    c = PluginClient(fake_engine.port, timeout=0.2)
+    try:
+        c.wait_chunk = 0.5
+        assert c.next_event(timeout=0.5) is None  # 0.5 s engine-side wait > 0.2 s client timeout
+    finally:
+        c.close()
+
+
+def test_timeout_without_any_engine() -> None:
+    with zmq.Context() as ctx, ctx.socket(zmq.REP) as probe:
+        port = probe.bind_to_random_port("tcp://127.0.0.1")
+    c = PluginClient(port, timeout=0.2)
+    try:
+        with pytest.raises(EngineTimeout):
+            c.ping()
+        with pytest.raises(EngineTimeout):
+            c.ping()  # usable (not stuck in "awaiting reply") after the reset
+    finally:
+        c.close()
+
+
+def test_interrupted_request_leaves_a_usable_client(client: PluginClient, fake_engine: FakeEngine) -> None:
+    class Interrupted(Exception):
+        pass
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    client.wait_chunk = 0.1
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        main = threading.get_ident()
+        threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGUSR1)).start()
+        with pytest.raises(Interrupted):
+            client.next_event()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    # An event the engine hands to the abandoned request is lost (like after a
+    # timeout), so only queue the next one once that request has expired.
+    time.sleep(0.3)
+    fake_engine.push(b"TypeAok")
+    assert client.next_event(timeout=3) == b"TypeAok"
+
+
+# --------------------------------------------------------- engine goes away
+
+def test_engine_gone_while_waiting(client: PluginClient, fake_engine: FakeEngine) -> None:
+    threading.Timer(0.3, fake_engine.stop).start()
+    with pytest.raises(EngineGone, match="closed the connection") as info:
+        within(5, client.next_event)
+    assert isinstance(info.value, ConnectionError)
+
+
+def test_engine_gone_between_requests(client: PluginClient, fake_engine: FakeEngine) -> None:
+    client.ping()
+    fake_engine.stop()
+    time.sleep(0.3)
+    with pytest.raises(EngineGone):
+        within(5, client.ping)
+
+
+def test_client_reconnects_to_a_restarted_engine(client: PluginClient, fake_engine: FakeEngine) -> None:
+    client.ping()
+    fake_engine.stop()
+    time.sleep(0.3)
+    with pytest.raises(EngineGone):
+        within(5, client.ping)
+    restarted = FakeEngine(port=fake_engine.port)
+    try:
+        restarted.push(b"TypeAagain")
+        assert within(5, lambda: client.next_event(3)) == b"TypeAagain"
+    finally:
+        restarted.stop()
+
+
+# ---------------------------------------------------------- protocol errors
+
+def _override_for(prefix: bytes, reply: List[bytes]) -> Callable[[bytes], Optional[List[bytes]]]:
+    return lambda request: reply if request.startswith(prefix) else None
+
+
+@pytest.mark.parametrize("reply, match", [
+    ([b"event-engine: error: unknown command"], "legacy get_next_msg"),
+    ([b"TypeAx", b"TypeAy"], "2 frames"),
+])
+def test_bad_next_event_replies(client: PluginClient, fake_engine: FakeEngine,
+                                reply: List[bytes], match: str) -> None:
+    fake_engine.override = _override_for(b"plugin_command: next_msg_wait", reply)
+    with pytest.raises(ProtocolError, match=match):
+        client.next_event(0)
+    fake_engine.override = None
+    assert client.ping() >= 0
+
+
+@pytest.mark.parametrize("reply, match", [
+    ([b"event-engine: error: unknown command"], "next_msgs support"),
+    ([b"TypeAx", b"TypeAy", b"TypeAz"], "3 events"),
+    ([b"TypeAx", b""], "empty frame"),
+])
+def test_bad_next_events_replies(client: PluginClient, fake_engine: FakeEngine,
+                                 reply: List[bytes], match: str) -> None:
+    fake_engine.override = _override_for(b"plugin_command: next_msgs", reply)
+    with pytest.raises(ProtocolError, match=match):
+        client.next_events(2)
+
+
+@pytest.mark.parametrize("reply, match", [
+    ([b"event-engine: error: unknown command: ping"], "refused ping"),
+    ([b"pong"], "unexpected reply"),
+])
+def test_bad_ping_replies(client: PluginClient, fake_engine: FakeEngine, reply: List[bytes], match: str) -> None:
+    fake_engine.override = _override_for(protocol.PING, reply)
+    with pytest.raises(ProtocolError, match=match):
+        client.ping()
+
+
+def test_bad_publish_reply(client: PluginClient, fake_engine: FakeEngine) -> None:
+    fake_engine.override = _override_for(b"TypeC", [b"ok"])
+    with pytest.raises(ProtocolError, match="publish"):
+        client.publish(b"TypeCx")
+
+
+def test_fixture_reports_errors_like_the_engine(fake_engine: FakeEngine) -> None:
+    """Sanity check of the fixture itself with a raw REQ socket."""
+    with zmq.Context() as ctx, ctx.socket(zmq.REQ) as sock:
+        sock.connect(f"tcp://127.0.0.1:{fake_engine.port}")
+        for request in (b"", b"plugin_command: xyz", b"plugin_command: next_msg_wait x", b"TypeA"):
+            sock.send(request)
+            assert sock.recv().startswith(protocol.REPLY_ERROR_PREFIX)
+        sock.setsockopt(zmq.LINGER, 0)
