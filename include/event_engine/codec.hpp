@@ -120,45 +120,39 @@ E decode_single_member(std::span<const std::byte> payload)
 
 } // namespace detail
 
-/// Payload = the bytes of the event's single member, a `std::string` (or any
-/// contiguous container of 1-byte elements with `assign`). Decoding never fails.
-struct text_codec {
+namespace detail {
+
+// Both single-member codecs: the payload is the bytes of the event's one member.
+// Rule names the rule a wrong event type breaks (reported, never read: rules.hpp).
+template <template <class> class Rule>
+struct single_member_codec {
     template <class E>
     static void encode(const E& event, payload_writer& out)
     {
-        static_assert(detail::is_single_byte_container_event<E>(),
-                      "text_codec needs an event that is an aggregate with exactly one data member, "
-                      "a std::string (or another contiguous container of chars with assign()), "
-                      "e.g. struct Note { static constexpr std::string_view name = \"Note\"; "
-                      "using codec = event_engine::text_codec; std::string text; };");
-        if constexpr (detail::is_single_byte_container_event<E>()) detail::encode_single_member(event, out);
+        if constexpr (!is_single_byte_container_event<E>()) static_cast<void>(sizeof(Rule<E>));
+        else encode_single_member(event, out);
     }
     template <class E>
     static E decode(std::span<const std::byte> payload)
     {
-        if constexpr (detail::is_single_byte_container_event<E>()) return detail::decode_single_member<E>(payload);
-        else return E{};
+        if constexpr (!is_single_byte_container_event<E>()) {
+            static_cast<void>(sizeof(Rule<E>));
+            throw decode_error{"not reached: the program does not compile"};
+        } else {
+            return decode_single_member<E>(payload);
+        }
     }
 };
 
+} // namespace detail
+
+/// Payload = the bytes of the event's single member, a `std::string` (or any
+/// contiguous container of chars with `assign`). Decoding never fails.
+struct text_codec : detail::single_member_codec<rule::text_codec_needs_one_string_member> {};
+
 /// Payload = the bytes of the event's single member, a `std::vector<std::byte>`,
 /// `std::vector<std::uint8_t>` or `std::string`. Decoding never fails.
-struct bytes_codec {
-    template <class E>
-    static void encode(const E& event, payload_writer& out)
-    {
-        static_assert(detail::is_single_byte_container_event<E>(),
-                      "bytes_codec needs an event that is an aggregate with exactly one data member, "
-                      "a contiguous container of 1-byte elements such as std::vector<std::byte>");
-        if constexpr (detail::is_single_byte_container_event<E>()) detail::encode_single_member(event, out);
-    }
-    template <class E>
-    static E decode(std::span<const std::byte> payload)
-    {
-        if constexpr (detail::is_single_byte_container_event<E>()) return detail::decode_single_member<E>(payload);
-        else return E{};
-    }
-};
+struct bytes_codec : detail::single_member_codec<rule::bytes_codec_needs_one_byte_container_member> {};
 
 /// Payload = the object representation of a trivially copyable event (memcpy).
 /// Both ends must agree on layout, padding and byte order: use it between

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-// expect: (E = Greeting|<Greeting>)
+// expect: text_codec_needs_one_string_member<(struct )?Greeting>
 // expect: text_codec needs an event that is an aggregate with exactly one data member
 
 struct Greeting {

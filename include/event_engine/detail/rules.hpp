@@ -110,4 +110,20 @@ struct trivial_codec_needs_a_trivially_copyable_event {
                   "use text_codec, bytes_codec or a codec of your own");
 };
 
+template <class Event>
+struct text_codec_needs_one_string_member {
+    static_assert(detail::always_false<Event>,
+                  "text_codec needs an event that is an aggregate with exactly one data member, "
+                  "a std::string (or another contiguous container of chars with assign()), "
+                  "e.g. struct Note { static constexpr std::string_view name = \"Note\"; "
+                  "using codec = event_engine::text_codec; std::string text; };");
+};
+
+template <class Event>
+struct bytes_codec_needs_one_byte_container_member {
+    static_assert(detail::always_false<Event>,
+                  "bytes_codec needs an event that is an aggregate with exactly one data member, "
+                  "a contiguous container of 1-byte elements such as std::vector<std::byte>");
+};
+
 } // namespace event_engine::rule
