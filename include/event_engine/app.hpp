@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -146,6 +147,25 @@ public:
 
 private:
     declaration plugin_;
+};
+
+// Wakes a thread (how is the caller's business) and joins it when leaving a scope,
+// by return or by exception: a joinable std::thread must never be destroyed.
+class thread_joiner {
+public:
+    template <class Wake>
+    thread_joiner(std::thread& thread, Wake wake) : thread_{thread}, wake_{std::move(wake)} {}
+    ~thread_joiner()
+    {
+        wake_();
+        if (thread_.joinable()) thread_.join();
+    }
+    thread_joiner(const thread_joiner&) = delete;
+    thread_joiner& operator=(const thread_joiner&) = delete;
+
+private:
+    std::thread& thread_;
+    std::function<void()> wake_;
 };
 
 // Where SIGINT/SIGTERM land while an app with stop_on_signals runs.
@@ -361,11 +381,11 @@ public:
                 detail::set_thread_name("ee-proxy");
                 proxy.run();
             }};
-
-            run_plugins(context, demands, bridges, report);
-
-            context.shutdown(); // wakes the proxy with ETERM
-            proxy_thread.join();
+            {
+                // However run_plugins() ends, the proxy is then woken (ETERM) and joined.
+                const detail::thread_joiner join_proxy{proxy_thread, [&context] { context.shutdown(); }};
+                run_plugins(context, demands, bridges, report);
+            }
             report.tcp_subscriber_drops = proxy.tcp_drops();
         }
         report.stopped = stop_.requested();
@@ -421,28 +441,31 @@ private:
         std::vector<plugin_state> states(slots_.size());
         std::atomic<std::size_t> running{slots_.size()};
 
-        for (std::size_t i = 0; i < slots_.size(); ++i) {
-            states[i].thread = std::thread{[&, i] {
-                run_one(context, *slots_[i], i, settings, *demands[i], bridges[i].get(), gate, states[i]);
-                running.fetch_sub(1);
-                ended.signal();
-            }};
+        try {
+            for (std::size_t i = 0; i < slots_.size(); ++i) {
+                states[i].thread = std::thread{[&, i] {
+                    run_one(context, *slots_[i], i, settings, *demands[i], bridges[i].get(), gate, states[i]);
+                    running.fetch_sub(1);
+                    ended.signal();
+                }};
+            }
+        } catch (...) { // could not start a thread: stop and join the ones that did start
+            stop_.request();
+            gate.abort();
+            for (auto& state : states) {
+                if (state.thread.joinable()) state.thread.join();
+            }
+            throw;
         }
 
-        // Supervise: release the start gate on stop, and return when all have ended.
+        // Supervise: release the start gate on a stop, return when every plugin has ended.
+        // (Once requested, the stop pipe stays readable, so it is watched only until then.)
         while (running.load() > 0) {
-            zmq::pollitem_t items[] = {{nullptr, stop_.fd(), ZMQ_POLLIN, 0}, {nullptr, ended.read_fd(), ZMQ_POLLIN, 0}};
-            zmq::poll(items, stop_.requested() ? 1 : 2, std::chrono::milliseconds{-1});
-            if (stop_.requested()) gate.abort();
+            std::vector<zmq::pollitem_t> items{{nullptr, ended.read_fd(), ZMQ_POLLIN, 0}};
+            if (!stop_.requested()) items.push_back({nullptr, stop_.fd(), ZMQ_POLLIN, 0});
+            zmq::poll(items.data(), items.size(), std::chrono::milliseconds{-1});
             ended.drain();
-            // After a stop the stop pipe stays readable; wait on 'ended' alone then.
-            if (stop_.requested()) {
-                while (running.load() > 0) {
-                    zmq::pollitem_t ended_only[] = {{nullptr, ended.read_fd(), ZMQ_POLLIN, 0}};
-                    zmq::poll(ended_only, 1, std::chrono::milliseconds{-1});
-                    ended.drain();
-                }
-            }
+            if (stop_.requested()) gate.abort();
         }
         for (auto& state : states) state.thread.join();
 
