@@ -100,6 +100,7 @@ int main(int argc, char** argv)
         const bool all_finished = std::all_of(report.plugins.begin(), report.plugins.end(), [](const auto& plugin) {
             return plugin.outcome == event_engine::plugin_outcome::finished;
         });
+        if (!all_finished) fmt::print(stderr, "seed_app: stopped before every plugin had finished\n");
         return all_finished ? EXIT_SUCCESS : EXIT_FAILURE;
     } catch (const event_engine::error& failure) {
         fmt::print(stderr, "seed_app: {}\n", failure.what());

@@ -24,6 +24,7 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstddef>
@@ -173,7 +174,9 @@ inline std::atomic<stop_flag*> signal_target{nullptr};
 
 extern "C" inline void stop_on_signal(int) noexcept
 {
+    const int saved_errno = errno; // the interrupted code may be about to read it
     if (auto* target = signal_target.load()) target->request();
+    errno = saved_errno;
 }
 
 class signal_scope {
@@ -463,7 +466,7 @@ private:
         while (running.load() > 0) {
             std::vector<zmq::pollitem_t> items{{nullptr, ended.read_fd(), ZMQ_POLLIN, 0}};
             if (!stop_.requested()) items.push_back({nullptr, stop_.fd(), ZMQ_POLLIN, 0});
-            zmq::poll(items.data(), items.size(), std::chrono::milliseconds{-1});
+            detail::poll(items.data(), items.size(), std::chrono::milliseconds{-1});
             ended.drain();
             if (stop_.requested()) gate.abort();
         }

@@ -232,7 +232,8 @@ class PluginClient:
         deadline = self._deadline(_check_seconds(timeout, "timeout", allow_zero=True))
         while True:
             wait_ms = self._next_wait_ms(deadline)
-            request = protocol.next_msgs(max_events, wait_ms)
+            # "Up to max_events": ask for no more than the engine serves in one reply.
+            request = protocol.next_msgs(min(max_events, protocol.MAX_BATCH), wait_ms)
             reply = self._request(request, self._reply_timeout(wait_ms))
             if len(reply) == 1:
                 reason = _error_reason(reply[0])

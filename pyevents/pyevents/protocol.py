@@ -35,6 +35,7 @@ __all__ = [
     "REPLY_QUIT_ACK",
     "REPLY_PONG",
     "REPLY_ERROR_PREFIX",
+    "MAX_BATCH",
     "HOST_ENV_VAR",
     "next_msg_wait",
     "next_msgs",
@@ -50,6 +51,9 @@ REPLY_PUBLISHED = b"event-engine: msg published"
 REPLY_QUIT_ACK = b"event-engine: quit acknowledged"
 REPLY_PONG = b"event-engine: pong"
 REPLY_ERROR_PREFIX = b"event-engine: error: "
+
+#: Most events one ``next_msgs`` request may ask for (the engine refuses more).
+MAX_BATCH = 100_000
 
 #: Environment variable overriding the default engine host (for both APIs).
 HOST_ENV_VAR = "EVENT_ENGINE_HOST"

@@ -86,7 +86,7 @@ private:
                                    {outgoing_tcp_.handle(), 0, ZMQ_POLLIN, 0}};
         zmq::message_t frame;
         for (;;) {
-            zmq::poll(items, 4, std::chrono::milliseconds{-1});
+            detail::poll(items, 4, std::chrono::milliseconds{-1});
             // Subscription messages: in-process ones are only read to keep the XPUB
             // processing them; TCP ones tell us whether anyone listens remotely.
             if (items[2].revents & ZMQ_POLLIN) {

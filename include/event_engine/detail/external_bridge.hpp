@@ -5,7 +5,11 @@
 //
 // ROUTER rather than the original's REP, still wire-compatible with REQ clients:
 // - a reply to a client that has gone fails (ROUTER_MANDATORY) instead of being
-//   dropped, so the event it carried is put back, not lost;
+//   dropped, so the event it carried is put back, not lost -- once ZeroMQ has
+//   noticed the disconnect: a reply sent in the moment between the client
+//   closing its socket (or dying) with a fetch pending and the engine's I/O
+//   thread seeing the connection drop is lost with the connection, and counted
+//   as received (REQ/REP has no acknowledgement; nothing on this side can tell);
 // - waiting fetches are parked, so other requests (a publish from another socket
 //   of the same process, a quit) are answered meanwhile;
 // - a socket monitor counts TCP connections, which is how a process that died
@@ -61,7 +65,7 @@ public:
         // Watch connections from before the first one can happen.
         const std::string monitor_endpoint = "inproc://event_engine/monitor/" + name_;
         if (zmq_socket_monitor(router_.handle(), monitor_endpoint.c_str(),
-                               ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+                               ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
             throw error{"event_engine: cannot monitor the port of external plugin '" + name_ +
                         "': " + zmq_strerror(zmq_errno())};
         }
@@ -71,7 +75,7 @@ public:
         endpoint_ = router_.get(zmq::sockopt::last_endpoint);
     }
 
-    ~external_bridge() { zmq_socket_monitor(router_.handle(), nullptr, 0); }
+    ~external_bridge() { close_port(); }
     external_bridge(const external_bridge&) = delete;
     external_bridge& operator=(const external_bridge&) = delete;
 
@@ -80,6 +84,14 @@ public:
     /// Serves the process until it quits, vanishes, never comes, or the app stops.
     void serve(plugin_runtime& runtime)
     {
+        // However the plugin ends (quit, gone, stop, never connected), its port closes
+        // then, not when the whole application ends: a client that is still connected
+        // sees the connection drop, and a late request is refused instead of never
+        // being answered. The last reply (quit's) still goes out (linger).
+        struct close_when_done {
+            external_bridge* bridge;
+            ~close_when_done() { bridge->close_port(); }
+        } closer{this};
         const auto started = clock::now();
         for (;;) {
             const auto now = clock::now();
@@ -107,7 +119,7 @@ public:
                                                {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
             if (!waiters_.empty()) items.push_back({runtime.subscriber().handle(), 0, ZMQ_POLLIN, 0});
             if (!runtime.stop_requested()) items.push_back({nullptr, runtime.stop_fd(), ZMQ_POLLIN, 0});
-            zmq::poll(items.data(), items.size(), poll_timeout(started, clock::now()));
+            detail::poll(items.data(), items.size(), poll_timeout(started, clock::now()));
 
             if (items[1].revents & ZMQ_POLLIN) read_monitor();
             if (items[0].revents & ZMQ_POLLIN) {
@@ -122,6 +134,14 @@ public:
 
 private:
     enum class verdict { carry_on, quit };
+
+    void close_port() noexcept
+    {
+        if (!router_) return;
+        zmq_socket_monitor(router_.handle(), nullptr, 0);
+        router_.close();
+        monitor_.close();
+    }
 
     struct waiter {
         std::vector<zmq::message_t> envelope; // routing id(s) and the REQ delimiter
@@ -154,10 +174,13 @@ private:
             std::memcpy(&id, event[0].data(), sizeof id);
             if (id == ZMQ_EVENT_ACCEPTED) {
                 ++connections_;
-                ever_connected_ = true;
                 gone_deadline_.reset();
+            } else if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+                // A ZeroMQ peer, not a bare TCP connection (a port probe or health
+                // check): only now has the plugin's process connected.
+                ever_connected_ = true;
             } else if (id == ZMQ_EVENT_DISCONNECTED && connections_ > 0) {
-                if (--connections_ == 0) gone_deadline_ = clock::now() + timing_.disconnect_grace;
+                if (--connections_ == 0 && ever_connected_) gone_deadline_ = clock::now() + timing_.disconnect_grace;
             }
         }
     }

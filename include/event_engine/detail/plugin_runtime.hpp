@@ -78,7 +78,7 @@ public:
             zmq::message_t probe{probe_topic_.data(), probe_topic_.size()};
             (void)publisher_.send(probe, zmq::send_flags::dontwait);
             zmq::pollitem_t items[] = {{subscriber_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, stop_->fd(), ZMQ_POLLIN, 0}};
-            zmq::poll(items, 2, std::chrono::milliseconds{2});
+            detail::poll(items, 2, std::chrono::milliseconds{2});
             while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
                 if (frame_view(frame) == probe_topic_) {
                     subscriber_.set(zmq::sockopt::unsubscribe, probe_topic_);
@@ -153,7 +153,7 @@ public:
                 timeout_ms = static_cast<long>(left.count());
             }
             zmq::pollitem_t items[] = {{subscriber_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, stop_->fd(), ZMQ_POLLIN, 0}};
-            zmq::poll(items, 2, std::chrono::milliseconds{timeout_ms});
+            detail::poll(items, 2, std::chrono::milliseconds{timeout_ms});
         }
     }
 

@@ -7,6 +7,9 @@
 
 #include <zmq.hpp>
 
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <pthread.h>
 #include <string>
@@ -33,6 +36,20 @@ inline void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, st
     } catch (const zmq::error_t& failure) {
         throw bind_error{endpoint, "event_engine: cannot bind the " + std::string{role} + " to " + endpoint + ": " +
                                        failure.what()};
+    }
+}
+
+/// zmq::poll, except that a wait interrupted by a signal (EINTR: SIGINT/SIGTERM under
+/// stop_on_signals, or any other handled signal) returns 0 with nothing ready instead
+/// of throwing. Every caller loops and re-checks its conditions (the stop flag first).
+inline int poll(zmq::pollitem_t* items, std::size_t count, std::chrono::milliseconds timeout)
+{
+    try {
+        return zmq::poll(items, count, timeout);
+    } catch (const zmq::error_t& failure) {
+        if (failure.num() != EINTR) throw;
+        for (std::size_t i = 0; i < count; ++i) items[i].revents = 0;
+        return 0;
     }
 }
 

@@ -1,0 +1,348 @@
+// ee_test_engine: a real engine process built from this repository, driven by
+// command-line flags, for the pyevents tests against the engine
+// (pyevents/tests/test_engine_*.py). Not an example: every knob is here so a test
+// can set up one scenario.
+//
+// Plugins (each optional):
+//   external  "pyplugin" (--plugin-name) on --plugin-port: subscribes TypeA, TypeB,
+//             Bulk; publishes TypeA, TypeC, Bulk (TypeA and Bulk: self-receive).
+//             Left out with --no-external.
+//   emitter   publishes --emit-a TypeA "A-<i>", --emit-b TypeB <i>, --emit-c TypeC
+//             "C-<i>" interleaved by round (A0 B0 C0 A1 ...), then --emit-bulk Bulk
+//             events of --bulk-size bytes, as soon as the application starts
+//             (so before an external process has connected). --emit-jitter-ms
+//             sleeps a random 0..J ms before each event (seeded by --seed).
+//   collector (--collect N): subscribes TypeB, TypeC, Bulk; prints each; finishes
+//             after N TypeC + Bulk events.
+//   echo      (--echo): answers each TypeC with TypeA "echo:<text>"; finishes on
+//             TypeC "stop".
+//
+// Output on stdout, one line each, JSON after a keyword:
+//   EMITTED   {"TypeA":N,...}            the emitter has published everything
+//   COLLECTED {"type":"TypeC","text":...} / {"type":"TypeB","count":n} /
+//             {"type":"Bulk","size":n,"index":k,"crc32":"xxxxxxxx","pattern":"ok|bad"}
+//   ECHO      {"text":...}
+//   REPORT    {"name":...,"outcome":...,"received":n,...}  one per plugin, at the end
+//   RUN       {"stopped":false,"tcp_subscriber_drops":0}
+//   ERROR     {"kind":"plugin_error|bind_error|...","plugin":...,"what":...}
+// Exit: 0 run() returned, 2 plugin_error, 3 bind_error, 4 another error, 64 bad flags.
+//
+// Bulk payload k: byte i = (i + k) % 251 (so byte 0 is k % 251), a pattern in
+// which a lost, doubled or shifted chunk of any power-of-two size shows.
+
+#include "events.hpp" // the seed example's TypeA, TypeB, TypeC
+
+#include <event_engine/event_engine.hpp>
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using seed::TypeA;
+using seed::TypeB;
+using seed::TypeC;
+
+struct Bulk {
+    static constexpr std::string_view name = "Bulk";
+    using codec = event_engine::bytes_codec;
+    std::vector<std::byte> bytes;
+};
+
+using events = event_engine::event_list<TypeA, TypeB, TypeC, Bulk>;
+
+using ExternalPlugin = event_engine::external_plugin<event_engine::subscribes<TypeA, TypeB, Bulk>,
+                                                     event_engine::publishes<TypeA, TypeC, Bulk>>;
+
+// --- output -----------------------------------------------------------------
+
+std::string json_string(std::string_view text)
+{
+    std::string out = "\"";
+    for (const char c : text) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+            else out += c; // other bytes as they are (the reader decodes leniently)
+        }
+    }
+    return out + "\"";
+}
+
+// One whole line per call (stdout is line buffered; fmt::print writes it at once).
+template <class... Args>
+void say(fmt::format_string<Args...> format, Args&&... args)
+{
+    fmt::print("{}\n", fmt::format(format, std::forward<Args>(args)...));
+    std::fflush(stdout);
+}
+
+std::uint32_t crc32(const std::byte* data, std::size_t size)
+{
+    static const auto table = [] {
+        std::array<std::uint32_t, 256> t{};
+        for (std::uint32_t n = 0; n < 256; ++n) {
+            std::uint32_t c = n;
+            for (int k = 0; k < 8; ++k) c = (c & 1U) != 0 ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+            t[n] = c;
+        }
+        return t;
+    }();
+    std::uint32_t c = 0xFFFFFFFFU;
+    for (std::size_t i = 0; i < size; ++i) c = table[(c ^ std::to_integer<std::uint32_t>(data[i])) & 0xFFU] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFU;
+}
+
+std::vector<std::byte> bulk_pattern(std::size_t size, std::size_t index)
+{
+    std::vector<std::byte> bytes(size);
+    for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::byte>((i + index) % 251);
+    return bytes;
+}
+
+// --- flags --------------------------------------------------------------------
+
+struct options {
+    std::string plugin_name = "pyplugin";
+    std::uint16_t plugin_port = 6000;
+    bool external = true;
+    std::uint16_t publish_port = 0;
+    std::uint16_t subscribe_port = 0;
+    int high_water_mark = 1000;
+    event_engine::external_options external_options;
+    long emit_a = 0;
+    long emit_b = 0;
+    long emit_c = 0;
+    long emit_bulk = 0;
+    std::size_t bulk_size = 1024;
+    long jitter_ms = 0;
+    unsigned seed = 1;
+    long collect = 0;
+    bool echo = false;
+};
+
+[[noreturn]] void usage(std::string_view problem)
+{
+    fmt::print(stderr,
+               "ee_test_engine: {}\n"
+               "usage: ee_test_engine [--plugin-name NAME] [--plugin-port N] [--no-external]\n"
+               "         [--publish-port N] [--subscribe-port N] [--hwm N]\n"
+               "         [--connect-timeout-ms N] [--disconnect-grace-ms N] [--stop-grace-ms N] [--queue-limit N]\n"
+               "         [--emit-a N] [--emit-b N] [--emit-c N] [--emit-bulk N] [--bulk-size BYTES]\n"
+               "         [--emit-jitter-ms N] [--seed N] [--collect N] [--echo]\n",
+               problem);
+    std::exit(64);
+}
+
+long number(std::string_view flag, const char* text, long low, long high)
+{
+    char* end = nullptr;
+    const long value = std::strtol(text, &end, 10);
+    if (end == text || *end != '\0' || value < low || value > high) {
+        usage(fmt::format("{} needs a whole number from {} to {}, not '{}'", flag, low, high, text));
+    }
+    return value;
+}
+
+options parse(int argc, char** argv)
+{
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view flag = argv[i];
+        if (flag == "--no-external") { o.external = false; continue; }
+        if (flag == "--echo") { o.echo = true; continue; }
+        if (i + 1 >= argc) usage(fmt::format("unknown flag or missing value: {}", flag));
+        const char* value = argv[++i];
+        const auto ms = [&] { return std::chrono::milliseconds{number(flag, value, 0, 3'600'000)}; };
+        const auto port = [&] { return static_cast<std::uint16_t>(number(flag, value, 0, 65535)); };
+        const auto count = [&] { return number(flag, value, 0, 10'000'000); };
+        if (flag == "--plugin-name") o.plugin_name = value;
+        else if (flag == "--plugin-port") o.plugin_port = port();
+        else if (flag == "--publish-port") o.publish_port = port();
+        else if (flag == "--subscribe-port") o.subscribe_port = port();
+        else if (flag == "--hwm") o.high_water_mark = static_cast<int>(number(flag, value, 1, 1'000'000));
+        else if (flag == "--connect-timeout-ms") o.external_options.connect_timeout = ms();
+        else if (flag == "--disconnect-grace-ms") o.external_options.disconnect_grace = ms();
+        else if (flag == "--stop-grace-ms") o.external_options.stop_grace = ms();
+        else if (flag == "--queue-limit") o.external_options.queue_limit = static_cast<int>(number(flag, value, 1, 10'000'000));
+        else if (flag == "--emit-a") o.emit_a = count();
+        else if (flag == "--emit-b") o.emit_b = count();
+        else if (flag == "--emit-c") o.emit_c = count();
+        else if (flag == "--emit-bulk") o.emit_bulk = count();
+        else if (flag == "--bulk-size") o.bulk_size = static_cast<std::size_t>(number(flag, value, 1, 256L << 20));
+        else if (flag == "--emit-jitter-ms") o.jitter_ms = number(flag, value, 0, 10'000);
+        else if (flag == "--seed") o.seed = static_cast<unsigned>(number(flag, value, 0, 1'000'000'000));
+        else if (flag == "--collect") o.collect = count();
+        else usage(fmt::format("unknown flag: {}", flag));
+    }
+    return o;
+}
+
+// --- internal plugins -----------------------------------------------------------
+
+class Emitter : public event_engine::plugin<Emitter, event_engine::subscribes<>,
+                                            event_engine::publishes<TypeA, TypeB, TypeC, Bulk>> {
+public:
+    explicit Emitter(const options& o) : options_{&o}, random_{o.seed} {}
+
+    void run()
+    {
+        const auto& o = *options_;
+        const long rounds = std::max({o.emit_a, o.emit_b, o.emit_c});
+        for (long i = 0; i < rounds; ++i) {
+            if (i < o.emit_a && !emit(TypeA{fmt::format("A-{}", i)})) return;
+            if (i < o.emit_b && !emit(TypeB{static_cast<std::size_t>(i)})) return;
+            if (i < o.emit_c && !emit(TypeC{fmt::format("C-{}", i)})) return;
+        }
+        for (long k = 0; k < o.emit_bulk; ++k) {
+            if (!emit(Bulk{bulk_pattern(o.bulk_size, static_cast<std::size_t>(k))})) return;
+        }
+        say("EMITTED {{\"TypeA\":{},\"TypeB\":{},\"TypeC\":{},\"Bulk\":{}}}", o.emit_a, o.emit_b, o.emit_c,
+            o.emit_bulk);
+    }
+
+private:
+    template <class E>
+    bool emit(const E& event)
+    {
+        if (options_->jitter_ms > 0) {
+            std::uniform_int_distribution<long> pause{0, options_->jitter_ms};
+            std::this_thread::sleep_for(std::chrono::milliseconds{pause(random_)});
+        }
+        return publish(event);
+    }
+
+    const options* options_;
+    std::mt19937 random_;
+};
+
+class Collector : public event_engine::plugin<Collector, event_engine::subscribes<TypeB, TypeC, Bulk>,
+                                              event_engine::publishes<>> {
+public:
+    explicit Collector(long expected) : expected_{expected} {}
+
+    void on(const TypeB& event) { say("COLLECTED {{\"type\":\"TypeB\",\"count\":{}}}", event.count); }
+
+    void on(const TypeC& event)
+    {
+        say("COLLECTED {{\"type\":\"TypeC\",\"text\":{}}}", json_string(event.message));
+        counted();
+    }
+
+    void on(const Bulk& event)
+    {
+        const auto& bytes = event.bytes;
+        const std::size_t index = bytes.empty() ? 0 : std::to_integer<std::size_t>(bytes[0]);
+        bool intact = true;
+        for (std::size_t i = 0; i < bytes.size() && intact; ++i) {
+            intact = bytes[i] == static_cast<std::byte>((i + index) % 251);
+        }
+        say("COLLECTED {{\"type\":\"Bulk\",\"size\":{},\"index\":{},\"crc32\":\"{:08x}\",\"pattern\":\"{}\"}}",
+            bytes.size(), index, crc32(bytes.data(), bytes.size()), intact ? "ok" : "bad");
+        counted();
+    }
+
+private:
+    void counted()
+    {
+        if (++seen_ >= expected_) finish();
+    }
+
+    long expected_;
+    long seen_ = 0;
+};
+
+class Echo : public event_engine::plugin<Echo, event_engine::subscribes<TypeC>, event_engine::publishes<TypeA>> {
+public:
+    void on(const TypeC& event)
+    {
+        say("ECHO {{\"text\":{}}}", json_string(event.message));
+        if (event.message == "stop") {
+            finish();
+            return;
+        }
+        publish(TypeA{"echo:" + event.message});
+    }
+};
+
+// --- report -----------------------------------------------------------------------
+
+std::string_view outcome_name(event_engine::plugin_outcome outcome)
+{
+    switch (outcome) {
+    case event_engine::plugin_outcome::finished: return "finished";
+    case event_engine::plugin_outcome::stopped: return "stopped";
+    case event_engine::plugin_outcome::failed: return "failed";
+    case event_engine::plugin_outcome::disconnected: return "disconnected";
+    }
+    return "unknown";
+}
+
+void print_report(const event_engine::run_report& report)
+{
+    for (const auto& p : report.plugins) {
+        say("REPORT {{\"name\":{},\"outcome\":\"{}\",\"received\":{},\"published\":{},\"rejected\":{},"
+            "\"unread\":{},\"dropped\":{},\"decode_failures\":{},\"publish_waits\":{},\"error\":{}}}",
+            json_string(p.name), outcome_name(p.outcome), p.events_received, p.events_published, p.requests_rejected,
+            p.events_unread, p.events_dropped, p.decode_failures, p.publish_waits, json_string(p.error));
+    }
+    say("RUN {{\"stopped\":{},\"tcp_subscriber_drops\":{}}}", report.stopped, report.tcp_subscriber_drops);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    const options o = parse(argc, argv);
+
+    event_engine::app_config config;
+    config.publish_port = o.publish_port;
+    config.subscribe_port = o.subscribe_port;
+    config.high_water_mark = o.high_water_mark;
+    config.stop_on_signals = true; // the tests end a stuck engine with SIGTERM
+
+    Emitter emitter{o};
+    Collector collector{o.collect};
+    Echo echo;
+    event_engine::app<events> app{config};
+    try {
+        if (o.external) app.register_external_plugin(ExternalPlugin{o.plugin_name, o.plugin_port, o.external_options});
+        if (o.emit_a + o.emit_b + o.emit_c + o.emit_bulk > 0) app.register_plugin(emitter, "emitter");
+        if (o.collect > 0) app.register_plugin(collector, "collector");
+        if (o.echo) app.register_plugin(echo, "echo");
+        print_report(app.run());
+        return 0;
+    } catch (const event_engine::plugin_error& failure) {
+        say("ERROR {{\"kind\":\"plugin_error\",\"plugin\":{},\"what\":{}}}", json_string(failure.plugin()),
+            json_string(failure.what()));
+        print_report(failure.report());
+        return 2;
+    } catch (const event_engine::bind_error& failure) {
+        say("ERROR {{\"kind\":\"bind_error\",\"endpoint\":{},\"what\":{}}}", json_string(failure.endpoint()),
+            json_string(failure.what()));
+        return 3;
+    } catch (const std::exception& failure) {
+        say("ERROR {{\"kind\":\"error\",\"what\":{}}}", json_string(failure.what()));
+        return 4;
+    }
+}
