@@ -122,11 +122,11 @@ TEST_CASE("a plugin that subscribes and publishes does not deadlock under load",
     CHECK(sink.out_of_order == 0);
     CHECK(report.total_dropped() == 0);
     const auto& relay_report = *report.find("Relay");
-    CHECK(relay_report.publish_waits > 0);
     // The relay drained its input only when the proxy was stuck on it: its buffer
     // stayed within a couple of pipes' worth, so the producer was held back instead.
     CAPTURE(relay_report.max_spilled);
     CHECK(relay_report.max_spilled <= 4 * static_cast<std::size_t>(application.config().high_water_mark));
+    // The slow sink held back the producer, two hops upstream.
     CHECK(report.find("FastProducer")->publish_waits > 0);
 }
 
