@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
@@ -80,6 +81,7 @@ std::uint16_t port_argument(int argc, char** argv, std::string_view flag, std::u
 
 int main(int argc, char** argv)
 {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0); // line by line, interleaved with the Python plugin's log
     event_engine::app_config config;
     config.publish_port = port_argument(argc, argv, "--publish-port", 5559);
     config.subscribe_port = port_argument(argc, argv, "--subscribe-port", 5560);
