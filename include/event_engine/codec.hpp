@@ -48,6 +48,14 @@ template <class E>
 struct codec {};
 
 namespace detail {
+
+// Out of line and cold: the codec's fast path stays small enough to inline, and
+// the message is built once in the program, not once per event type.
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_payload_size_mismatch(std::size_t expected, std::size_t got)
+{
+    throw decode_error{"trivial_codec expected " + std::to_string(expected) + " payload bytes, got " +
+                       std::to_string(got)};
+}
 template <class E>
 concept has_member_codec = requires { typename E::codec; };
 } // namespace detail
@@ -174,10 +182,7 @@ struct trivial_codec {
             static_cast<void>(sizeof(rule::trivial_codec_needs_a_trivially_copyable_event<E>));
             throw decode_error{"trivial_codec needs a trivially copyable event type"}; // not reached: no build
         } else {
-            if (payload.size() != sizeof(E)) {
-                throw decode_error{"trivial_codec expected " + std::to_string(sizeof(E)) + " payload bytes, got " +
-                                   std::to_string(payload.size())};
-            }
+            if (payload.size() != sizeof(E)) detail::throw_payload_size_mismatch(sizeof(E), payload.size());
             std::array<std::byte, sizeof(E)> raw;
             std::memcpy(raw.data(), payload.data(), sizeof(E));
             return std::bit_cast<E>(raw);

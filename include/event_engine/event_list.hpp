@@ -10,6 +10,7 @@
 #include "event_engine/detail/type_list.hpp"
 #include "event_engine/event.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string_view>
@@ -42,13 +43,26 @@ constexpr list_finding find_list_problem()
         if (names[i].empty() || topics[i].empty()) return {list_problem::empty_name, i, i};
         if (overlaps_control_prefix(topics[i])) return {list_problem::reserved_topic, i, i};
     }
-    for (std::size_t i = 0; i < n; ++i) {
-        for (std::size_t j = i + 1; j < n; ++j) {
-            if (names[i] == names[j]) return {list_problem::duplicate_name, i, j};
-            if (topics[i] == topics[j]) return {list_problem::duplicate_topic, i, j};
-            if (topics[j].starts_with(topics[i])) return {list_problem::topic_prefix, i, j};
-            if (topics[i].starts_with(topics[j])) return {list_problem::topic_prefix, j, i};
-        }
+    // Sorted, equal strings are neighbours, and so are a prefix and a string it
+    // prefixes (every string sorted between them starts with the prefix too): so
+    // n log n comparisons instead of n^2 / 2, which also keeps clang's constexpr
+    // step limit (1,048,576 steps by default) out of reach for long lists.
+    std::array<std::size_t, n> order{};
+    for (std::size_t i = 0; i < n; ++i) order[i] = i;
+    const auto sort_by = [&order](const std::array<std::string_view, n>& keys) {
+        std::sort(order.begin(), order.end(), [&keys](std::size_t a, std::size_t b) {
+            return keys[a] < keys[b] || (keys[a] == keys[b] && a < b);
+        });
+    };
+    sort_by(names);
+    for (std::size_t k = 0; k + 1 < n; ++k) {
+        if (names[order[k]] == names[order[k + 1]]) return {list_problem::duplicate_name, order[k], order[k + 1]};
+    }
+    sort_by(topics);
+    for (std::size_t k = 0; k + 1 < n; ++k) {
+        const std::size_t a = order[k], b = order[k + 1];
+        if (topics[a] == topics[b]) return {list_problem::duplicate_topic, a, b};
+        if (topics[b].starts_with(topics[a])) return {list_problem::topic_prefix, a, b};
     }
     return {};
 }

@@ -193,14 +193,16 @@ public:
     }
     [[nodiscard]] const std::optional<plugin_outcome>& outcome() const noexcept { return outcome_; }
 
-    void report_decode_failure(std::string_view event_name, std::size_t payload_size, std::string_view reason)
+    // Cold and out of line: keeps the logging code out of the inlined dispatch.
+    [[gnu::cold, gnu::noinline]] void report_decode_failure(std::string_view event_name, std::size_t payload_size, std::string_view reason)
     {
         ++report_.decode_failures;
         detail::log(log_level::error, "plugin '{}': cannot decode a {} event ({} payload bytes): {}; event skipped",
                     name_, event_name, payload_size, reason);
     }
 
-    void report_unknown_topic(std::string_view frame)
+    // Cold and out of line: keeps the logging code out of the inlined dispatch.
+    [[gnu::cold, gnu::noinline]] void report_unknown_topic(std::string_view frame)
     {
         ++report_.decode_failures;
         detail::log(log_level::error, "plugin '{}': received a frame of {} bytes whose topic it does not subscribe to",
