@@ -1,0 +1,338 @@
+#!/usr/bin/python3
+"""Merges the benchmark outputs of one run into results.json and results.md.
+
+Reads, from --results-dir, whichever of these exist: dispatch.json,
+instructions.json, load_test.json, external.json, compile_time.json. Adds the machine (CPU model
+and cores from /proc/cpuinfo, compilers, libzmq) and checks the issue's targets.
+Missing inputs are reported as such, not as errors (a smoke run has fewer).
+
+Usage: report.py --results-dir DIR [--source-dir REPO]
+Stdlib only.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+
+VARIANT_LABELS = {
+    "engine": "(1) event_engine dispatch",
+    "chain": "(2) hand-written chain (memcmp)",
+    "chain_sv": "(2b) hand-written chain (string_view::starts_with)",
+    "vector_fn": "(3a) vector<{prefix, std::function}>",
+    "map_fn": "(3b) unordered_map<string, std::function>",
+    "virtual": "(4) vector<unique_ptr<handler_base>>, virtual filter() + handle() (Rust-shaped)",
+    "virtual_fused": "(4b) vector<unique_ptr<handler_base>>, one virtual try_handle() (most favourable)",
+}
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def run(command):
+    try:
+        return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine(source_dir):
+    info = {"cores": os.cpu_count(), "cpu_model": "unknown", "kernel": platform.release(),
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M")}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu_model"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info["gxx"] = (run(["g++", "--version"]).splitlines() or ["not found"])[0]
+    info["clangxx"] = (run(["clang++", "--version"]).splitlines() or ["not found"])[0]
+    zmq = run(["pkg-config", "--modversion", "libzmq"])
+    info["libzmq"] = zmq or "unknown"
+    if source_dir:
+        info["commit"] = run(["git", "-C", source_dir, "rev-parse", "--short", "HEAD"]) or "unknown"
+        info["worktree_dirty"] = bool(run(["git", "-C", source_dir, "status", "--porcelain", "--", "include"]))
+    try:
+        with open("/proc/loadavg") as f:
+            info["loadavg_at_report"] = f.read().split()[:3]
+    except OSError:
+        pass
+    return info
+
+
+def fmt(value, digits=2):
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def dispatch_section(data, ir, targets):
+    out = ["## (a) Dispatch overhead", ""]
+    if not data:
+        return out + ["No dispatch results in this run.", ""]
+    rows = data["rows"]
+    out.append(f"ns/event = lower decile over {data['rounds']} interleaved rounds (batch of {data['batch']} "
+               f"frames, about {data['trial_ms']} ms per trial; on a shared machine other processes only add "
+               "time, so the least disturbed trials estimate the cost). `x (1)` = a variant's ns / the engine's; "
+               "`paired` (in the JSON) = median of per-round ratios, a cross-check.")
+    out.append("")
+    mixes = []
+    for r in rows:
+        if r["mix"] not in mixes:
+            mixes.append(r["mix"])
+    ks = sorted({r["k"] for r in rows})
+    variants = [v for v in VARIANT_LABELS if any(r["variant"] == v for r in rows)]
+    for mix in mixes:
+        out.append(f"### Topic mix: {mix}")
+        out.append("")
+        out.append("| k | (1) engine ns | (2) chain ns | (1)/(2) | " +
+                   " | ".join(f"{v} x (1)" for v in variants if v != "engine") + " |")
+        out.append("|---:|---:|---:|---:|" + "---:|" * (len(variants) - 1))
+        for k in ks:
+            by = {r["variant"]: r for r in rows if r["k"] == k and r["mix"] == mix}
+            if not by:
+                continue
+            engine, chain = by.get("engine"), by.get("chain")
+            cells = [str(k), fmt(engine["ns_per_event"], 1), fmt(chain["ns_per_event"], 1),
+                     fmt(engine["ratio_to_chain"])]
+            cells += [fmt(by[v]["ratio_to_engine"]) for v in variants if v != "engine"]
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+    # Targets
+    worst = max((r for r in rows if r["variant"] == "engine"), key=lambda r: r["ratio_to_chain"])
+    t1 = worst["ratio_to_chain"] <= 1.2
+    targets.append({"benchmark": "dispatch", "target": "(1) within 1.2x of (2) at every k (every mix)",
+                    "value": f"worst {worst['ratio_to_chain']:.2f} (k={worst['k']}, {worst['mix']})", "met": t1})
+    for v in ("vector_fn", "map_fn", "virtual"):
+        at16 = [r for r in rows if r["variant"] == v and r["k"] == 16]
+        if not at16:
+            continue
+        low = min(at16, key=lambda r: r["ratio_to_engine"])
+        targets.append({"benchmark": "dispatch", "target": f"{VARIANT_LABELS[v]} >= 3x slower than (1) at k=16",
+                        "value": f"lowest {low['ratio_to_engine']:.2f}x ({low['mix']})",
+                        "met": low["ratio_to_engine"] >= 3.0})
+    if ir and ir.get("rows"):
+        out.append(f"### Instructions per event (callgrind, {ir['mix']} mix)")
+        out.append("")
+        out.append("Counted, not timed: reproducible on a shared machine. `x (1)` = instructions / engine's.")
+        out.append("")
+        irv = [v for v in VARIANT_LABELS if any(r["variant"] == v for r in ir["rows"])]
+        out.append("| k | " + " | ".join(f"{v} Ir" for v in irv) + " | (1)/(2) | " +
+                   " | ".join(f"{v} x (1)" for v in irv if v not in ("engine",)) + " |")
+        out.append("|---:|" + "---:|" * (len(irv) * 2))
+        for k in sorted({r["k"] for r in ir["rows"]}):
+            by = {r["variant"]: r for r in ir["rows"] if r["k"] == k}
+            cells = [str(k)] + [fmt(by[v]["ir_per_event"], 0) for v in irv]
+            cells.append(fmt(by["engine"]["ir_per_event"] / by["chain"]["ir_per_event"]))
+            cells += [fmt(by[v]["ratio_to_engine"]) for v in irv if v != "engine"]
+            out.append("| " + " | ".join(cells) + " |")
+        out.append("")
+    elif ir and ir.get("skipped"):
+        out += [f"Instruction counts skipped: {ir['skipped']}.", ""]
+    out.append("Variants: " + "; ".join(f"{k} = {v}" for k, v in VARIANT_LABELS.items()) + ".")
+    out.append("")
+    return out
+
+
+def load_section(data, ir, targets):
+    out = ["## (b) End to end: the load test", ""]
+    if not data:
+        return out + ["No load-test results in this run.", ""]
+    out.append(f"Medians over {data['trials']} trial(s) per variant, each run in its own process (peak RSS is "
+               f"that process's VmHWM). Latency sampled on every {data['latency_stride']}th event: hop 1 = "
+               "producer publish to the operator's handler, e2e = to the accumulator's handler (two hops).")
+    out.append("")
+    out.append("| N | variant | exact | events/s | x raw | wall s | hop1 p50 us | hop1 p99 us | e2e p50 us | "
+               "e2e p99 us | peak RSS MiB |")
+    out.append("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in data["rows"]:
+        exact = "yes" if r["ok"] else ("no (informative)" if r.get("informative") else "**no**")
+        out.append(f"| {r['n']} | {r['variant']} | {exact} | {r['events_per_s']:.0f} | "
+                   f"{r['throughput_ratio_to_raw']:.2f} | {r['seconds']:.3f} | {r['hop1_p50_us']:.0f} | "
+                   f"{r['hop1_p99_us']:.0f} | {r['e2e_p50_us']:.0f} | {r['e2e_p99_us']:.0f} | "
+                   f"{r['peak_rss_mib']:.1f} |")
+    out.append("")
+    if ir and ir.get("load_rows"):
+        out.append(f"Instructions per event, every thread, end to end (callgrind, N = {ir['load_n']} and "
+                   f"{2 * ir['load_n']}, difference / N): " +
+                   ", ".join(f"{r['variant']} {r['ir_per_event']:.0f} ({r['ratio_to_raw']:.2f}x raw)"
+                             for r in ir["load_rows"]) + ".")
+        out.append("")
+    for n in sorted({r["n"] for r in data["rows"]}):
+        engine = next((r for r in data["rows"] if r["n"] == n and r["variant"] == "engine"), None)
+        raw = next((r for r in data["rows"] if r["n"] == n and r["variant"] == "raw"), None)
+        if engine and raw:
+            targets.append({"benchmark": "load_test", "target": f"engine >= 0.9x raw throughput, N={n}",
+                            "value": f"{engine['throughput_ratio_to_raw']:.2f}x (median of per-trial ratios)",
+                            "met": engine["throughput_ratio_to_raw"] >= 0.9})
+            targets.append({"benchmark": "load_test", "target": f"exact counts in both, N={n}",
+                            "value": f"engine {'exact' if engine['ok'] else 'NOT exact'}, "
+                                     f"raw {'exact' if raw['ok'] else 'NOT exact'}",
+                            "met": engine["ok"] and raw["ok"]})
+    return out
+
+
+def external_section(data, targets):
+    out = ["## (c) External plugins: a Python consumer through pyevents", ""]
+    if not data:
+        return out + ["No external-plugin results in this run.", ""]
+    out.append(f"The engine publishes N events to a registered external plugin; a Python process fetches them "
+               f"with one `next_msg` round trip per event (the original protocol, legacy `get_next_msg`, "
+               f"N = {data['counts']['next_msg']}) or with `next_msgs` batches of up to {data['rows'][0]['batch']} "
+               f"(`PluginClient.next_events`, N = {data['counts']['next_msgs']}). Every run received exactly N.")
+    out.append("")
+    out.append("| payload | next_msg events/s | next_msgs events/s | batch / one-at-a-time |")
+    out.append("|---:|---:|---:|---:|")
+    for r in data["rows"]:
+        out.append(f"| {r['payload_bytes']} B | {r['next_msg_events_per_s']:.0f} | {r['next_msgs_events_per_s']:.0f} | "
+                   f"{r['batch_over_single']:.1f}x |")
+        targets.append({"benchmark": "external", "target": f"batch >= 10x one-at-a-time, {r['payload_bytes']} B",
+                        "value": f"{r['batch_over_single']:.1f}x", "met": r["batch_over_single"] >= 10})
+    out.append("")
+    return out
+
+
+def compile_section(data, targets):
+    out = ["## (d) Compile time", ""]
+    if not data:
+        return out + ["No compile-time results in this run.", ""]
+    out.append(f"Least CPU time of {data.get('repeat', 1)} compile(s) per cell (`{data['flags']}`), run one at a "
+               f"time, measured with {data['time_tool']}: "
+               "CPU = user + sys seconds of the compiler, peak = its maximum RSS. Each app: E events, P plugins, "
+               "each plugin subscribed to E/4 events (E*P/4 handlers).")
+    out.append("")
+    rows = data["rows"]
+    for compiler in sorted({r["compiler"] for r in rows}):
+        mine = [r for r in rows if r["compiler"] == compiler]
+        out.append(f"### {mine[0].get('compiler_version', compiler)}")
+        out.append("")
+        out.append("| app (E x P) | handlers | engine CPU s | raw CPU s | engine / raw | engine peak MiB | "
+                   "raw peak MiB |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|")
+        programs = []
+        for r in mine:
+            if r["program"] not in programs:
+                programs.append(r["program"])
+        for program in programs:
+            e = next((r for r in mine if r["program"] == program and r["spelling"] == "engine"), None)
+            w = next((r for r in mine if r["program"] == program and r["spelling"] == "raw"), None)
+            def cpu(r):
+                return "fails: " + r["error"][:90] if r and "error" in r else fmt(r["cpu_s"] if r else None)
+            def rss(r):
+                return "-" if not r or "error" in r else fmt(r["peak_rss_mib"], 0)
+            ratio = (fmt(e["cpu_s"] / w["cpu_s"]) if e and w and "error" not in e and "error" not in w
+                     and w["cpu_s"] > 0 else "-")
+            handlers = (e or w)["handlers"]
+            out.append(f"| {program} | {handlers} | {cpu(e)} | {cpu(w)} | {ratio} | {rss(e)} | {rss(w)} |")
+        out.append("")
+        big = next((r for r in mine if r["events"] == 128 and r["plugins"] == 32 and r["spelling"] == "engine"),
+                   None)
+        if big is not None:
+            if "error" in big:
+                targets.append({"benchmark": "compile_time",
+                                "target": f"128-event, 32-plugin app compiles ({compiler}) in < 30 s and < 2 GiB",
+                                "value": "does not compile: " + big["error"][:120], "met": False})
+            else:
+                targets.append({"benchmark": "compile_time",
+                                "target": f"128-event, 32-plugin app compiles ({compiler}) in < 30 s and < 2 GiB",
+                                "value": f"{big['cpu_s']:.1f} s CPU ({big['wall_s']:.1f} s wall), "
+                                         f"{big['peak_rss_mib']:.0f} MiB",
+                                "met": big["cpu_s"] < 30 and big["peak_rss_mib"] < 2048})
+    if data.get("growth"):
+        out.append("### Growth")
+        out.append("")
+        out.append("Least-squares exponent b in (cost above the headers-only program) ~ (E x P)^b over the grid "
+                   "points that compiled; b <= 1 is no worse than linear.")
+        out.append("")
+        out.append("| compiler | spelling | headers-only CPU s | CPU exponent | peak-RSS exponent | "
+                   "CPU ms per handler (grid order) |")
+        out.append("|---|---|---:|---:|---:|---|")
+        for g in data["growth"]:
+            out.append(f"| {g['compiler']} | {g['spelling']} | {fmt(g['baseline_cpu_s'])} | "
+                       f"{fmt(g['cpu_exponent'])} | {fmt(g['rss_exponent'])} | "
+                       f"{', '.join(fmt(v, 0) for v in g['cpu_ms_per_handler'])} |")
+            if g["spelling"] == "engine" and g["cpu_exponent"] is not None:
+                targets.append({"benchmark": "compile_time",
+                                "target": f"growth no worse than linear in E x P ({g['compiler']})",
+                                "value": f"exponent {g['cpu_exponent']:.2f}", "met": g["cpu_exponent"] <= 1.0})
+        out.append("")
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results-dir", required=True)
+    parser.add_argument("--source-dir", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    args = parser.parse_args()
+    d = args.results_dir
+    dispatch = load(os.path.join(d, "dispatch.json"))
+    ir = load(os.path.join(d, "instructions.json"))
+    load_test = load(os.path.join(d, "load_test.json"))
+    compile_time = load(os.path.join(d, "compile_time.json"))
+    external = load(os.path.join(d, "external.json"))
+    info = machine(args.source_dir)
+    smoke = any(x and x.get("smoke") for x in (dispatch, load_test, compile_time, external))
+
+    targets = []
+    md = ["# event_engine benchmark results", ""]
+    if smoke:
+        md += ["**Smoke run**: tiny sizes and few iterations; the numbers only show that every benchmark runs.", ""]
+    md += [f"- Machine: {info['cpu_model']}, {info['cores']} cores, Linux {info['kernel']}",
+           f"- Compilers: {info['gxx']}; {info['clangxx']}",
+           f"- libzmq {info['libzmq']}; commit {info.get('commit', '?')}"
+           + (" (include/ modified)" if info.get("worktree_dirty") else ""),
+           f"- Date: {info['date']}; load average at report time: {' '.join(info.get('loadavg_at_report', []))}",
+           ""]
+    body = dispatch_section(dispatch, ir, targets) + load_section(load_test, ir, targets) + \
+        external_section(external, targets) + compile_section(compile_time, targets)
+    md += ["## Targets", ""]
+    if smoke:
+        md += ["(Smoke sizes: these verdicts say nothing about performance.)", ""]
+    if targets:
+        md += ["| benchmark | target | result | |", "|---|---|---|---|"]
+        for t in targets:
+            md.append(f"| {t['benchmark']} | {t['target']} | {t['value']} | {verdict(t['met'])} |")
+    else:
+        md.append("No targets could be checked (no results).")
+    md.append("")
+    md += body
+
+    harness_ok = all(x is None or x.get("ok", True) for x in (dispatch, load_test))
+    merged = {"machine": info, "smoke": smoke, "harness_ok": harness_ok, "targets": targets,
+              "dispatch": dispatch, "dispatch_instructions": ir, "load_test": load_test,
+              "external": external, "compile_time": compile_time}
+    with open(os.path.join(d, "results.json"), "w") as f:
+        json.dump(merged, f, indent=2)
+    with open(os.path.join(d, "results.md"), "w") as f:
+        f.write("\n".join(md))
+    print(f"report: wrote {os.path.join(d, 'results.md')} and results.json")
+    for t in targets:
+        print(f"  [{'met' if t['met'] else 'MISSED'}] {t['benchmark']}: {t['target']}: {t['value']}")
+    present = [name for name, x in (("dispatch", dispatch), ("load_test", load_test),
+                                    ("external", external), ("compile_time", compile_time)) if x]
+    if not present:
+        print("report: no results found in " + d, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
