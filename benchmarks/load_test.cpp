@@ -204,26 +204,12 @@ struct InitialMsgString {
     std::string text;
 };
 
-// engine_view: the same event, decoded without a copy. The event holds a view of
-// the received frame, valid while the handler runs (the frame outlives the
-// on() call), and the producer's event views a constant buffer of 'X'. A choice an
-// application can make today with its own codec; not the library's default.
-struct view_codec {
-    template <class E>
-    static void encode(const E& event, ee::payload_writer& out)
-    {
-        out.append(event.text);
-    }
-    template <class E>
-    static E decode(std::span<const std::byte> payload)
-    {
-        return E{std::string_view{reinterpret_cast<const char*>(payload.data()), payload.size()}};
-    }
-};
-
+// engine_view: the same event with the library's zero-copy text_view_codec. The
+// event holds a view of the received frame, valid while the handler runs, and the
+// producer's event views a constant buffer of 'X' (docs/events.md, "Large payloads").
 struct InitialMsgStringView {
     static constexpr std::string_view name = "InitialMsgString";
-    using codec = view_codec;
+    using codec = ee::text_view_codec;
     std::string_view text;
 };
 

@@ -361,3 +361,41 @@ TEST_CASE("an unregistered external subscriber on the TCP subscribe port receive
     outsider.join();
     CHECK(received == "Noteover tcp");
 }
+
+namespace {
+struct Image {
+    static constexpr std::string_view name = "Image";
+    using codec = bytes_view_codec;
+    std::span<const std::byte> pixels;
+};
+using image_events = event_list<Image>;
+} // namespace
+
+TEST_CASE("a view codec hands a handler the received frame's bytes without a copy", "[app][payload]")
+{
+    class Camera : public plugin<Camera, subscribes<>, publishes<Image>> {
+    public:
+        void run()
+        {
+            std::vector<std::byte> pixels(5 * 1024 * 1024);
+            for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::byte>(i % 253);
+            publish(Image{pixels});
+        }
+    };
+    class Viewer : public plugin<Viewer, subscribes<Image>, publishes<>> {
+    public:
+        bool intact = false;
+        void on(const Image& image)
+        {
+            intact = image.pixels.size() == 5 * 1024 * 1024;
+            for (std::size_t i = 0; intact && i < image.pixels.size(); ++i) {
+                intact = image.pixels[i] == static_cast<std::byte>(i % 253);
+            }
+            finish();
+        }
+    };
+    Viewer viewer;
+    app<image_events> application{any_ports()};
+    application.register_plugin(viewer).register_plugin(Camera{}).run();
+    CHECK(viewer.intact);
+}

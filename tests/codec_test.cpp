@@ -123,3 +123,33 @@ TEST_CASE("large frames hand their buffer to ZeroMQ instead of copying it", "[co
     CHECK(copied.size() == 4);
     CHECK(copied.data() != static_cast<const void*>(small.data()));
 }
+
+namespace {
+struct Frame {
+    static constexpr std::string_view name = "Frame";
+    using codec = event_engine::bytes_view_codec;
+    std::span<const std::byte> bytes;
+};
+struct Line {
+    static constexpr std::string_view name = "Line";
+    using codec = event_engine::text_view_codec;
+    std::string_view text;
+};
+} // namespace
+
+static_assert(detail::borrows_frame_v<Frame> && detail::borrows_frame_v<Line>);
+static_assert(name_of<Frame> == "Frame" && name_of<Line> == "Line");
+static_assert(!detail::borrows_frame_v<Note> && !detail::borrows_frame_v<Legacy>);
+
+TEST_CASE("view codecs decode without copying and encode the viewed bytes", "[codec]")
+{
+    const std::vector<std::byte> payload{std::byte{'a'}, std::byte{0}, std::byte{'c'}};
+    const Frame frame = codec<Frame>::decode(std::span{payload});
+    CHECK(frame.bytes.data() == payload.data()); // a view of the payload, not a copy
+    CHECK(frame.bytes.size() == 3);
+    CHECK(encode(frame) == payload);
+
+    const Line line = codec<Line>::decode(std::span{payload});
+    CHECK(static_cast<const void*>(line.text.data()) == static_cast<const void*>(payload.data()));
+    CHECK(encode(Line{"hi"}).size() == 2);
+}

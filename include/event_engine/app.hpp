@@ -213,11 +213,6 @@ private:
 // instantiates the rule:: template of every broken rule, whose static_assert says
 // which rule and which types. The two are kept apart (see rules.hpp) so that a
 // broken rule is one error on every compiler.
-template <bool Broken, class Rule>
-void report_if() noexcept
-{
-    if constexpr (Broken) static_cast<void>(sizeof(Rule)); // naming Rule alone does not instantiate it
-}
 
 template <class P, class Events>
 struct plugin_rules;

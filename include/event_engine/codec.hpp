@@ -60,8 +60,17 @@ template <class E>
 concept has_member_codec = requires { typename E::codec; };
 } // namespace detail
 
+namespace detail {
+template <class C>
+concept borrowing_codec = requires {
+    { C::borrows_frame } -> std::convertible_to<bool>;
+} && C::borrows_frame;
+} // namespace detail
+
 template <detail::has_member_codec E>
 struct codec<E> {
+    /// True when decoded events point into the received frame (view codecs).
+    static constexpr bool borrows_frame = detail::borrowing_codec<typename E::codec>;
     static void encode(const E& event, payload_writer& out) { E::codec::encode(event, out); }
     static E decode(std::span<const std::byte> payload) { return E::codec::template decode<E>(payload); }
 };
@@ -161,6 +170,59 @@ struct text_codec : detail::single_member_codec<rule::text_codec_needs_one_strin
 /// Payload = the bytes of the event's single member, a `std::vector<std::byte>`,
 /// `std::vector<std::uint8_t>` or `std::string`. Decoding never fails.
 struct bytes_codec : detail::single_member_codec<rule::bytes_codec_needs_one_byte_container_member> {};
+
+namespace detail {
+
+template <class E, class View>
+constexpr bool is_single_view_event()
+{
+    if constexpr (single_member_aggregate<E>) {
+        return std::is_same_v<std::remove_cvref_t<decltype(only_member(std::declval<const E&>()))>, View>;
+    } else {
+        return false;
+    }
+}
+
+// Both view codecs: the event's one member views the payload where it lies, in
+// the received frame, so decoding copies nothing. The event is valid only while
+// the frame lives: during the on() call that receives it.
+template <class View>
+struct single_view_codec {
+    static constexpr bool borrows_frame = true;
+
+    template <class E>
+    static void encode(const E& event, payload_writer& out)
+    {
+        if constexpr (!is_single_view_event<E, View>()) {
+            static_cast<void>(sizeof(rule::view_codec_needs_one_view_member<E>));
+        } else {
+            const auto& [view] = event;
+            out.append(std::as_bytes(std::span{view.data(), view.size()}));
+        }
+    }
+    template <class E>
+    static E decode(std::span<const std::byte> payload)
+    {
+        if constexpr (!is_single_view_event<E, View>()) {
+            static_cast<void>(sizeof(rule::view_codec_needs_one_view_member<E>));
+            throw decode_error{"not reached: the program does not compile"};
+        } else {
+            using element = typename View::value_type;
+            return E{View{reinterpret_cast<const element*>(payload.data()), payload.size()}};
+        }
+    }
+};
+
+} // namespace detail
+
+/// Zero-copy text: the event's single member is a `std::string_view` of the
+/// received frame, valid during the handler call only (handler-style plugins;
+/// `receive()` refuses such events at compile time). Publishing copies the text
+/// once, into the frame. For large payloads where a copy on receipt matters.
+struct text_view_codec : detail::single_view_codec<std::string_view> {};
+
+/// Zero-copy bytes: as text_view_codec, with a `std::span<const std::byte>` member.
+struct bytes_view_codec : detail::single_view_codec<std::span<const std::byte>> {};
 
 /// Payload = the object representation of a trivially copyable event (memcpy).
 /// Both ends must agree on layout, padding and byte order: use it between

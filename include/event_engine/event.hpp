@@ -50,4 +50,13 @@ inline constexpr std::string_view topic_of = [] {
     else return std::string_view{E::name};
 }();
 
+namespace detail {
+/// Whether decoded E events point into the received frame (view codecs).
+template <class E>
+inline constexpr bool borrows_frame_v = [] {
+    if constexpr (requires { codec<E>::borrows_frame; }) return bool{codec<E>::borrows_frame};
+    else return false;
+}();
+} // namespace detail
+
 } // namespace event_engine

@@ -123,6 +123,12 @@ private:
             static_cast<void>(deadline);
             static_cast<void>(sizeof(rule::plugin_without_subscriptions_cannot_receive<Self>));
             return std::nullopt;
+        } else if constexpr ((detail::borrows_frame_v<Subscribed> || ...)) {
+            static_cast<void>(deadline);
+            (detail::report_if<detail::borrows_frame_v<Subscribed>,
+                               rule::receive_cannot_return_events_that_view_their_frame<Self, Subscribed>>(),
+             ...);
+            return std::nullopt;
         } else {
             auto& rt = runtime();
             std::optional<event> result;

@@ -13,6 +13,17 @@
 
 #include "event_engine/detail/type_list.hpp"
 
+namespace event_engine::detail {
+
+/// Reports Rule (instantiates it, so its static_assert fires) when Broken.
+template <bool Broken, class Rule>
+void report_if() noexcept
+{
+    if constexpr (Broken) static_cast<void>(sizeof(Rule)); // naming Rule alone does not instantiate it
+}
+
+} // namespace event_engine::detail
+
 namespace event_engine::rule {
 
 template <class First, class Second>
@@ -124,6 +135,22 @@ struct bytes_codec_needs_one_byte_container_member {
     static_assert(detail::always_false<Event>,
                   "bytes_codec needs an event that is an aggregate with exactly one data member, "
                   "a contiguous container of 1-byte elements such as std::vector<std::byte>");
+};
+
+template <class Event>
+struct view_codec_needs_one_view_member {
+    static_assert(detail::always_false<Event>,
+                  "text_view_codec needs an aggregate event with exactly one data member of type "
+                  "std::string_view, and bytes_view_codec one of type std::span<const std::byte>");
+};
+
+template <class Plugin, class Event>
+struct receive_cannot_return_events_that_view_their_frame {
+    static_assert(detail::always_false<Plugin, Event>,
+                  "receive: this event's codec views the received frame instead of copying it "
+                  "(text_view_codec, bytes_view_codec), so the event would dangle once receive() "
+                  "returns; handle it in a handler-style plugin (on(const Event&)), or give it an "
+                  "owning codec such as text_codec");
 };
 
 } // namespace event_engine::rule
