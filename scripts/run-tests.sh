@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite: with g++, with clang++, and with clang++
+# Builds and runs the whole test suite (every benchmark in smoke mode included):
+# with g++, with clang++, and with clang++
 # under AddressSanitizer + UndefinedBehaviorSanitizer. Fails if any test fails.
 # Usage: scripts/run-tests.sh [--quick]   (--quick: the g++ configuration only)
 set -euo pipefail
@@ -22,7 +23,7 @@ run_configuration() { # name, compiler, extra cmake arguments...
     (cd "$build" && ctest --output-on-failure -j "$EVENT_ENGINE_JOBS" "${ctest_extra[@]}")
 }
 
-run_configuration gcc g++ -DCMAKE_BUILD_TYPE=Debug
+run_configuration gcc g++ -DCMAKE_BUILD_TYPE=Debug -DEVENT_ENGINE_BUILD_BENCHMARKS=ON # benchmarks: smoke runs
 if [ "$quick" -eq 0 ]; then
     run_configuration clang clang++ -DCMAKE_BUILD_TYPE=Debug
     # Compile-fail cases and the installed-package build prove nothing more under sanitizers.
