@@ -27,35 +27,7 @@ from engine_fixture import (  # noqa: F401  (fixtures are used by name)
 )
 from pyevents import protocol
 
-# A plugin as the seed README writes it, with the original helper module and
-# nothing else (the same text as test_legacy.py runs against the protocol
-# fixture): read 10 events, publish a TypeC goodbye, quit.  Only the port is
-# substituted, so the test can use a free one.
-LEGACY_PLUGIN = textwrap.dedent('''\
-    import time
-    import zmq
-    from events import get_plugin_socket, get_next_msg, publish_msg, send_quit_command
-
-    context = zmq.Context()
-    PYPLUGIN_TCP_PORT = 6000
-    socket = get_plugin_socket(context, PYPLUGIN_TCP_PORT)
-
-    done = False
-    total_messages = 1
-    while not done:
-        msg_bytes = get_next_msg(socket)
-        print(f"just got message {total_messages}; contents: {msg_bytes}")
-        total_messages += 1
-        if total_messages == 11:
-            done = True
-
-    time.sleep(0.3)
-    message = "TypeCGoodbye from python"
-    publish_msg(socket, message.encode())
-
-    send_quit_command(socket)
-    print("quit command sent; exiting.")
-''')
+from legacy_plugin_source import LEGACY_PLUGIN  # noqa: E402  (the seed README's plugin)
 
 
 def test_unmodified_legacy_plugin_reads_ten_events_says_goodbye_and_quits(start_engine, tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ import logging
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Iterator
 
@@ -24,34 +23,7 @@ pytestmark = pytest.mark.usefixtures("clean_host_env")
 
 DIST_ROOT = Path(__file__).resolve().parent.parent
 
-# A plugin written against the original helper module, like the original
-# example plugin: read 10 events, publish a TypeC event, quit.  Only the port
-# is substituted so the test can use a free one.
-LEGACY_PLUGIN = textwrap.dedent('''\
-    import time
-    import zmq
-    from events import get_plugin_socket, get_next_msg, publish_msg, send_quit_command
-
-    context = zmq.Context()
-    PYPLUGIN_TCP_PORT = 6000
-    socket = get_plugin_socket(context, PYPLUGIN_TCP_PORT)
-
-    done = False
-    total_messages = 1
-    while not done:
-        msg_bytes = get_next_msg(socket)
-        print(f"just got message {total_messages}; contents: {msg_bytes}")
-        total_messages += 1
-        if total_messages == 11:
-            done = True
-
-    time.sleep(0.3)
-    message = "TypeCGoodbye from python"
-    publish_msg(socket, message.encode())
-
-    send_quit_command(socket)
-    print("quit command sent; exiting.")
-''')
+from legacy_plugin_source import LEGACY_PLUGIN  # noqa: E402  (the seed README's plugin)
 
 
 @pytest.fixture
