@@ -214,66 +214,60 @@ private:
 // which rule and which types. The two are kept apart (see rules.hpp) so that a
 // broken rule is one error on every compiler.
 
-template <class P, class Events>
-struct plugin_rules;
+// What any plugin, internal or external, declares must be in the application's list.
+template <class Owner, class Subscriptions, class Publications, class Events>
+struct declared_events_rules;
 
-template <class P, class... Es>
-struct plugin_rules<P, event_list<Es...>> {
+template <class Owner, class... Subscribed, class... Published, class... Es>
+struct declared_events_rules<Owner, type_list<Subscribed...>, type_list<Published...>, event_list<Es...>> {
+    static constexpr bool holds = (contains_v<Subscribed, Es...> && ... && true) &&
+                                  (contains_v<Published, Es...> && ... && true);
+    static void report() noexcept
+    {
+        (report_if<!contains_v<Subscribed, Es...>, rule::subscribed_event_must_be_in_event_list<Owner, Subscribed>>(),
+         ...);
+        (report_if<!contains_v<Published, Es...>, rule::published_event_must_be_in_event_list<Owner, Published>>(),
+         ...);
+    }
+};
+
+template <class P, class Events>
+using plugin_events_rules =
+    declared_events_rules<P, typename P::subscriptions, typename P::publications, Events>;
+
+// An internal plugin's rules: its events, plus a handler per subscription (or a run()).
+template <class P, class Events>
+struct plugin_rules {
     template <class E>
     static constexpr bool handled = loop_style<P> || handles<P, E>;
 
-    template <class... Subscribed, class... Published>
-    static constexpr bool check(type_list<Subscribed...>, type_list<Published...>)
+    template <class... Subscribed>
+    static constexpr bool has_work(type_list<Subscribed...>)
     {
-        return (contains_v<Subscribed, Es...> && ... && true) && (contains_v<Published, Es...> && ... && true) &&
-               (handled<Subscribed> && ... && true) && (sizeof...(Subscribed) > 0 || loop_style<P>);
+        return (handled<Subscribed> && ... && true) && (sizeof...(Subscribed) > 0 || loop_style<P>);
     }
     static constexpr bool holds()
     {
         if constexpr (!derives_from_plugin<P>) return false;
-        else return check(typename P::subscriptions{}, typename P::publications{});
+        else return plugin_events_rules<P, Events>::holds && has_work(typename P::subscriptions{});
     }
 
-    template <class... Subscribed, class... Published>
-    static void report(type_list<Subscribed...>, type_list<Published...>) noexcept
+    template <class... Subscribed>
+    static void report_work(type_list<Subscribed...>) noexcept
     {
-        (report_if<!contains_v<Subscribed, Es...>, rule::subscribed_event_must_be_in_event_list<P, Subscribed>>(), ...);
-        (report_if<!contains_v<Published, Es...>, rule::published_event_must_be_in_event_list<P, Published>>(), ...);
         (report_if<!handled<Subscribed>, rule::handler_style_plugin_needs_a_handler_per_subscription<P, Subscribed>>(),
          ...);
         report_if<sizeof...(Subscribed) == 0 && !loop_style<P>, rule::plugin_needs_run_or_subscriptions<P>>();
     }
     static void report() noexcept
     {
-        if constexpr (!derives_from_plugin<P>) report_if<true, rule::plugin_must_derive_from_event_engine_plugin<P>>();
-        else report(typename P::subscriptions{}, typename P::publications{});
+        if constexpr (!derives_from_plugin<P>) {
+            report_if<true, rule::plugin_must_derive_from_event_engine_plugin<P>>();
+        } else {
+            plugin_events_rules<P, Events>::report();
+            report_work(typename P::subscriptions{});
+        }
     }
-};
-
-template <class X, class Events>
-struct external_plugin_rules;
-
-template <class Subscriptions, class Publications, class... Es>
-struct external_plugin_rules<external_plugin<Subscriptions, Publications>, event_list<Es...>> {
-    using declaration = external_plugin<Subscriptions, Publications>;
-    template <class... Subscribed, class... Published>
-    static constexpr bool check(type_list<Subscribed...>, type_list<Published...>)
-    {
-        return (contains_v<Subscribed, Es...> && ... && true) && (contains_v<Published, Es...> && ... && true);
-    }
-    static constexpr bool holds()
-    {
-        return check(typename declaration::subscriptions{}, typename declaration::publications{});
-    }
-    template <class... Subscribed, class... Published>
-    static void report(type_list<Subscribed...>, type_list<Published...>) noexcept
-    {
-        (report_if<!contains_v<Subscribed, Es...>, rule::subscribed_event_must_be_in_event_list<declaration, Subscribed>>(),
-         ...);
-        (report_if<!contains_v<Published, Es...>, rule::published_event_must_be_in_event_list<declaration, Published>>(),
-         ...);
-    }
-    static void report() noexcept { report(typename declaration::subscriptions{}, typename declaration::publications{}); }
 };
 
 } // namespace detail
@@ -335,9 +329,9 @@ public:
     template <class Subscriptions, class Publications>
     app& register_external_plugin(external_plugin<Subscriptions, Publications> plugin)
     {
-        using rules = detail::external_plugin_rules<external_plugin<Subscriptions, Publications>, events>;
+        using rules = detail::plugin_events_rules<external_plugin<Subscriptions, Publications>, events>;
         rules::report();
-        if constexpr (rules::holds()) {
+        if constexpr (rules::holds) {
             if (plugin.name().empty()) throw configuration_error{"event_engine: an external plugin needs a name"};
             add_slot(std::make_unique<detail::external_plugin_slot<Subscriptions, Publications>>(std::move(plugin)));
         }

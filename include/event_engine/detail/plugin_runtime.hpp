@@ -101,12 +101,12 @@ public:
     /// False if the application is stopping and the frame was not sent.
     bool publish(zmq::message_t& frame)
     {
-        if (publisher_.send(frame, zmq::send_flags::dontwait)) {
-            ++report_.events_published;
-            return true;
-        }
-        ++report_.publish_waits;
         for (int attempt = 0;; ++attempt) {
+            if (publisher_.send(frame, zmq::send_flags::dontwait)) {
+                ++report_.events_published;
+                return true;
+            }
+            if (attempt == 0) ++report_.publish_waits;
             if (stop_->requested()) {
                 ++report_.events_dropped;
                 notices::warn_dropped_at_stop(name_);
@@ -123,10 +123,6 @@ public:
             if (attempt < 64) std::this_thread::yield();
             else std::this_thread::sleep_for(std::chrono::microseconds{50});
             (void)publisher_.get(zmq::sockopt::events); // process ZeroMQ's pending "room again" commands now
-            if (publisher_.send(frame, zmq::send_flags::dontwait)) {
-                ++report_.events_published;
-                return true;
-            }
         }
     }
 
@@ -134,18 +130,9 @@ public:
     /// application stops, or @p deadline passes.
     std::optional<zmq::message_t> receive(std::optional<clock::time_point> deadline)
     {
-        zmq::message_t frame;
         for (;;) {
             if (finishing_ || stop_->requested()) return std::nullopt;
-            if (!spill_.empty()) {
-                frame = std::move(spill_.front());
-                spill_.pop_front();
-                return frame;
-            }
-            if (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
-                if (is_control_frame(frame)) continue;
-                return frame;
-            }
+            if (auto frame = take_ready()) return frame;
             long timeout_ms = -1;
             if (deadline) {
                 const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - clock::now());
