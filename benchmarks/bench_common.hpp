@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -115,6 +116,16 @@ inline std::string json_array(const std::vector<std::string>& items)
         out += items[i];
     }
     return out + "]";
+}
+
+/// The value after command-line option argv[i] (advancing i); exits with a message if missing.
+inline std::string option_value(int argc, char** argv, int& i, std::string_view program)
+{
+    if (i + 1 >= argc) {
+        std::cerr << program << ": " << argv[i] << " needs a value\n";
+        std::exit(2);
+    }
+    return argv[++i];
 }
 
 inline bool write_file(const std::string& path, const std::string& text)

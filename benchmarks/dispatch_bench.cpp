@@ -540,13 +540,7 @@ options parse(int argc, char** argv)
     options opt;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        auto next = [&]() -> std::string {
-            if (i + 1 >= argc) {
-                std::cerr << "dispatch: " << arg << " needs a value\n";
-                std::exit(2);
-            }
-            return argv[++i];
-        };
+        auto next = [&] { return option_value(argc, argv, i, "dispatch"); };
         if (arg == "--smoke") {
             opt.smoke = true;
             opt.rounds = 3;

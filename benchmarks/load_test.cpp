@@ -707,13 +707,7 @@ options parse(int argc, char** argv)
     options opt;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        auto next = [&]() -> std::string {
-            if (i + 1 >= argc) {
-                std::cerr << "load_test: " << arg << " needs a value\n";
-                std::exit(2);
-            }
-            return argv[++i];
-        };
+        auto next = [&] { return option_value(argc, argv, i, "load_test"); };
         if (arg == "--smoke") {
             opt.smoke = true;
             opt.sizes = {2'000};
