@@ -6,6 +6,7 @@
 ///     app.register_plugin(producer).register_plugin(counter);
 ///     event_engine::run_report report = app.run();
 
+#include "event_engine/detail/endpoint.hpp"
 #include "event_engine/detail/engine_proxy.hpp"
 #include "event_engine/detail/external_bridge.hpp"
 #include "event_engine/detail/plugin_runtime.hpp"
@@ -13,12 +14,14 @@
 #include "event_engine/detail/start_gate.hpp"
 #include "event_engine/detail/type_name.hpp"
 #include "event_engine/detail/wake_pipe.hpp"
+#include "event_engine/detail/zap_handler.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/event_list.hpp"
 #include "event_engine/external_plugin.hpp"
 #include "event_engine/log.hpp"
 #include "event_engine/plugin.hpp"
 #include "event_engine/report.hpp"
+#include "event_engine/security.hpp"
 
 #include <zmq.hpp>
 
@@ -31,6 +34,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -47,8 +51,13 @@ struct app_config {
     std::uint16_t publish_port = 5559;
     /// TCP port where subscribers connect (the engine's outgoing socket); 0 picks a free port.
     std::uint16_t subscribe_port = 5560;
-    /// Interface the TCP ports bind to. Loopback by default; "*" (all interfaces) is an explicit choice.
+    /// Interface the TCP ports bind to: an IPv4 or IPv6 literal ("::1"), a host name, or "*"
+    /// (all interfaces). Loopback by default; beyond loopback needs `security` (docs/security.md).
     std::string bind_address = "127.0.0.1";
+    /// Largest message a peer may send on any TCP endpoint; a larger one drops its connection.
+    std::int64_t max_message_size = std::int64_t{16} << 20;
+    /// Who may connect to the TCP endpoints (CURVE keys); empty: every local process (loopback only).
+    security_config security{};
     /// ZeroMQ high-water mark (messages) of every socket: the bound on queued events per link.
     int high_water_mark = 1000;
     /// Events a plugin may buffer while it waits to publish (see docs/design.md, loss policy).
@@ -60,6 +69,18 @@ struct app_config {
 };
 
 namespace detail {
+
+/// Refuses to bind beyond loopback without keys, unless explicitly allowed (docs/security.md).
+inline void require_keys_beyond_loopback(const app_config& config, const bind_host& host, std::string_view role,
+                                         const std::string& endpoint)
+{
+    if (host.loopback || config.security.server || config.security.allow_insecure_non_loopback) return;
+    throw configuration_error{
+        "event_engine: refusing to bind the " + std::string{role} + " to " + endpoint +
+        ", beyond loopback, without keys: anyone who can reach it could read, inject or stop events. Set "
+        "app_config::security.server (and the client keys each endpoint accepts; docs/security.md), or set "
+        "app_config::security.allow_insecure_non_loopback = true to trust every peer that can reach it"};
+}
 
 // One registered plugin, type-erased: run() needs a list, the plugin's own loop stays typed.
 class plugin_slot {
@@ -73,11 +94,17 @@ public:
     void rename(std::string name) { name_ = std::move(name); }
     [[nodiscard]] virtual std::span<const std::string_view> topics() const noexcept = 0;
     /// Binds what must be bound before any thread starts (an external plugin's port).
-    virtual std::unique_ptr<external_bridge> prepare(zmq::context_t&, const std::string& /*bind_address*/)
+    virtual std::unique_ptr<external_bridge> prepare(zmq::context_t&, const app_config&, const bind_host&)
     {
         return nullptr;
     }
     virtual void adjust(runtime_settings&) const {}
+    /// An external plugin's CURVE client key, if any.
+    [[nodiscard]] virtual const std::optional<curve_key>& client_key() const noexcept
+    {
+        static const std::optional<curve_key> none;
+        return none;
+    }
     virtual void run(plugin_runtime& runtime, external_bridge* bridge) = 0;
 
 private:
@@ -129,19 +156,48 @@ public:
         return declaration::subscription_topics;
     }
 
-    std::unique_ptr<external_bridge> prepare(zmq::context_t& context, const std::string& bind_address) override
+    std::unique_ptr<external_bridge> prepare(zmq::context_t& context, const app_config& config,
+                                             const bind_host& app_host) override
     {
         const auto& options = plugin_.options();
-        const std::string endpoint =
-            tcp_endpoint(options.bind_address.empty() ? bind_address : options.bind_address, plugin_.port());
-        return std::make_unique<external_bridge>(
-            context, name(), endpoint, declaration::publication_topics, declaration::publication_names,
-            external_timing{options.connect_timeout, options.disconnect_grace, options.stop_grace});
+        const bind_host host = options.bind_address.empty() ? app_host : resolve_bind_host(options.bind_address);
+        bridge_settings settings;
+        settings.name = name();
+        settings.endpoint = tcp_endpoint(host, plugin_.port());
+        require_keys_beyond_loopback(config, host, "port of external plugin '" + name() + "'", settings.endpoint);
+        settings.ipv6 = host.ipv6;
+        settings.publish_topics = declaration::publication_topics;
+        settings.publish_names = declaration::publication_names;
+        settings.timing = {options.connect_timeout, options.disconnect_grace, options.stop_grace};
+        if (options.queue_limit < 1) {
+            throw configuration_error{"event_engine: external plugin '" + name() + "': queue_limit must be at least 1"};
+        }
+        settings.queue_limit = static_cast<std::size_t>(options.queue_limit);
+        settings.queue_byte_limit = options.queue_byte_limit;
+        settings.when_full = options.when_full;
+        settings.max_message_size = config.max_message_size;
+        if (config.security.server) {
+            if (!options.client_key) {
+                throw configuration_error{
+                    "event_engine: external plugin '" + name() +
+                    "' has no client_key, but the application uses CURVE (security.server is set): give it "
+                    "external_options::client_key, the public key of its process (docs/security.md)"};
+            }
+            settings.curve_secret_key = config.security.server->secret_key.z85();
+        }
+        return std::make_unique<external_bridge>(context, std::move(settings));
+    }
+
+    [[nodiscard]] const std::optional<curve_key>& client_key() const noexcept override
+    {
+        return plugin_.options().client_key;
     }
 
     void adjust(runtime_settings& settings) const override
     {
-        settings.receive_high_water_mark = plugin_.options().queue_limit;
+        // The bridge holds the plugin's queue itself (bounded exactly); its input only
+        // needs to carry events across.
+        settings.receive_high_water_mark = 1;
     }
 
     void run(plugin_runtime& runtime, external_bridge* bridge) override { bridge->serve(runtime); }
@@ -348,22 +404,23 @@ public:
         if (slots_.empty()) throw configuration_error{"event_engine: run() needs at least one registered plugin"};
         const detail::signal_scope signals{config_.stop_on_signals ? &stop_ : nullptr};
 
+        const detail::bind_host host = detail::resolve_bind_host(config_.bind_address);
         zmq::context_t context;
         run_report report;
         {
+            // Authentication first: without a ZAP handler, libzmq lets every CURVE client in.
+            std::optional<detail::zap_handler> zap;
+            if (config_.security.server) zap.emplace(context, key_table());
             detail::demand_board demand;
             std::vector<const detail::subscriber_demand*> demands;
             for (const auto& slot : slots_) demands.push_back(&demand.add(slot->topics()));
-            detail::engine_proxy proxy{context,
-                                       {detail::tcp_endpoint(config_.bind_address, config_.publish_port),
-                                        detail::tcp_endpoint(config_.bind_address, config_.subscribe_port)},
-                                       config_.high_water_mark, demand};
+            detail::engine_proxy proxy{context, proxy_settings(host), demand};
             detail::log(log_level::info, "engine listening: publish port {}, subscribe port {}",
                         proxy.publish_endpoint(), proxy.subscribe_endpoint());
             // External plugins' ports, bound before any thread starts (a port in use fails here).
             std::vector<std::unique_ptr<detail::external_bridge>> bridges;
             for (const auto& slot : slots_) {
-                bridges.push_back(slot->prepare(context, config_.bind_address));
+                bridges.push_back(slot->prepare(context, config_, host));
                 if (bridges.back()) {
                     detail::log(log_level::info, "external plugin '{}' listening on {}", slot->name(),
                                 bridges.back()->endpoint());
@@ -374,11 +431,17 @@ public:
                 proxy.run();
             }};
             {
-                // However run_plugins() ends, the proxy is then woken (ETERM) and joined.
-                const detail::thread_joiner join_proxy{proxy_thread, [&context] { context.shutdown(); }};
+                // However run_plugins() ends (every plugin thread joined), the proxy then
+                // forwards what is still queued, counting it, and is joined.
+                const detail::thread_joiner join_proxy{proxy_thread, [&proxy] { proxy.finish(); }};
                 run_plugins(context, demands, bridges, report);
             }
-            report.tcp_subscriber_drops = proxy.tcp_drops();
+            for (std::size_t i = 0; i < report.plugins.size(); ++i) {
+                report.plugins[i].events_after_end = demand.at(i).after_end;
+            }
+            report.tcp_events_offered = proxy.tcp_events_offered();
+            report.tcp_publishes_refused = proxy.tcp_publishes_refused();
+            if (zap) report.connections_refused = zap->refused();
         }
         report.stopped = stop_.requested();
         context.close();
@@ -393,6 +456,57 @@ public:
     [[nodiscard]] const app_config& config() const noexcept { return config_; }
 
 private:
+    static constexpr std::array<std::string_view, sizeof...(Es)> app_topics_{topic_of<Es>...};
+    static constexpr std::array<std::string_view, sizeof...(Es)> app_names_{name_of<Es>...};
+
+    detail::proxy_settings proxy_settings(const detail::bind_host& host) const
+    {
+        detail::proxy_settings settings;
+        settings.host = host;
+        settings.publish_port = config_.publish_port;
+        settings.subscribe_port = config_.subscribe_port;
+        settings.high_water_mark = config_.high_water_mark;
+        settings.max_message_size = config_.max_message_size;
+        settings.app_topics = app_topics_;
+        const std::string endpoint = detail::tcp_endpoint(host, config_.publish_port);
+        detail::require_keys_beyond_loopback(config_, host, "publish and subscribe ports", endpoint);
+        if (!config_.security.server) return settings;
+        settings.curve_secret_key = config_.security.server->secret_key.z85();
+        const auto& publishers = config_.security.publishers;
+        for (std::size_t i = 0; i < publishers.size(); ++i) {
+            if (publishers[i].events.empty()) continue;
+            auto& topics = settings.publisher_topics["publisher/" + std::to_string(i)];
+            for (const auto& event : publishers[i].events) topics.push_back(topic_named(event));
+        }
+        return settings;
+    }
+
+    static std::string_view topic_named(std::string_view event)
+    {
+        for (std::size_t i = 0; i < app_names_.size(); ++i) {
+            if (app_names_[i] == event) return app_topics_[i];
+        }
+        throw configuration_error{"event_engine: security.publishers names the event '" + std::string{event} +
+                                  "', which is not in the application's event list"};
+    }
+
+    // Who may connect where, for the ZAP handler: one domain per TCP endpoint.
+    detail::zap_handler::key_table key_table() const
+    {
+        detail::zap_handler::key_table table;
+        const auto& security = config_.security;
+        for (std::size_t i = 0; i < security.publishers.size(); ++i) {
+            table["publish"][security.publishers[i].key.z85()] = "publisher/" + std::to_string(i);
+        }
+        for (std::size_t i = 0; i < security.subscribers.size(); ++i) {
+            table["subscribe"][security.subscribers[i].z85()] = "subscriber/" + std::to_string(i);
+        }
+        for (const auto& slot : slots_) {
+            if (const auto& key = slot->client_key()) table["plugin/" + slot->name()][key->z85()] = slot->name();
+        }
+        return table;
+    }
+
     struct plugin_state {
         std::thread thread;
         plugin_report report;
@@ -481,6 +595,7 @@ private:
                 detail::log(log_level::debug, "plugin '{}' started", slot.name());
                 slot.run(*runtime, bridge);
             }
+            runtime->close_input();
             state.report = runtime->final_report();
             if (runtime->outcome()) state.report.outcome = *runtime->outcome();
             else if (runtime->finishing() || !stop_.requested()) state.report.outcome = plugin_outcome::finished;
@@ -498,7 +613,10 @@ private:
     {
         try {
             state.failure = std::current_exception();
-            if (runtime != nullptr) state.report = runtime->final_report();
+            if (runtime != nullptr) {
+                runtime->close_input();
+                state.report = runtime->final_report();
+            }
             state.report.name = slot.name();
             state.report.outcome = plugin_outcome::failed;
             state.report.error = std::string{what};

@@ -11,15 +11,24 @@
 
 #include "event_engine/event.hpp"
 #include "event_engine/plugin.hpp"
+#include "event_engine/security.hpp"
 
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace event_engine {
+
+/// What happens to events for an external plugin whose queue is full.
+enum class full_policy {
+    wait, ///< publishers of those events wait (backpressure: nothing is lost, a slow process slows them)
+    drop, ///< new events for it are dropped and counted (events_dropped); nobody waits for it
+};
 
 /// How the engine treats an external plugin's process.
 struct external_options {
@@ -29,8 +38,14 @@ struct external_options {
     std::chrono::milliseconds disconnect_grace{3'000};
     /// After stop(), how long its port stays open so the process can still quit.
     std::chrono::milliseconds stop_grace{1'000};
-    /// Events held for the process (e.g. before it first connects); past it, publishers wait.
+    /// Most events the engine holds for the process (queued, and fetched but not acknowledged).
     int queue_limit = 10'000;
+    /// Most bytes the engine holds for the process, likewise (one event may go past it).
+    std::size_t queue_byte_limit = std::size_t{64} << 20;
+    /// What happens to events for it past either limit.
+    full_policy when_full = full_policy::wait;
+    /// With app_config::security.server set: the only client key its port accepts (required then).
+    std::optional<curve_key> client_key;
     /// Interface its port binds to; empty: the application's bind_address.
     std::string bind_address;
 };

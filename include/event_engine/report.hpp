@@ -19,26 +19,35 @@ enum class plugin_outcome {
     disconnected, ///< an external plugin's process went away without sending quit
 };
 
-/// One plugin's account of the run.
+/// One plugin's account of the run. For a plugin that subscribes, every event
+/// published on its topics while it was subscribed is in exactly one of
+/// events_received, decode_failures, events_dropped, events_unread and
+/// events_after_end (docs/design.md, "Every event accounted for").
 struct plugin_report {
     std::string name;
     plugin_outcome outcome = plugin_outcome::finished;
     std::string error;                 ///< why it failed or disconnected (empty otherwise)
-    std::uint64_t events_received = 0; ///< events handed to the plugin, decoded
+    std::uint64_t events_received = 0; ///< events handed to the plugin, decoded (external: sent, or acknowledged with fetch)
     std::uint64_t events_published = 0;
     std::uint64_t decode_failures = 0;  ///< events whose payload its codec rejected (logged)
-    std::uint64_t events_dropped = 0;   ///< events discarded: spill limit reached, or a publish abandoned at stop
-    std::uint64_t events_unread = 0;    ///< events still queued for the plugin when it ended
+    std::uint64_t events_dropped = 0;   ///< events for it discarded: spill limit reached, or its queue full under full_policy::drop
+    std::uint64_t events_unread = 0;    ///< events queued for it when it ended (external: also fetched but never acknowledged)
+    std::uint64_t events_after_end = 0; ///< events published on its topics after it had ended (never delivered)
+    std::uint64_t publishes_abandoned = 0; ///< its publishes not sent because the application was stopping (publish() returned false)
     std::uint64_t publish_waits = 0;    ///< publishes that had to wait for a subscriber (backpressure)
     std::uint64_t requests_rejected = 0; ///< external plugins: malformed or refused requests (answered with an error)
+    std::uint64_t requests_ignored = 0;  ///< external plugins: requests from cut-off peers (not answered)
+    std::uint64_t peers_cut_off = 0;     ///< external plugins: connections cut off for not reading their replies
     std::size_t max_spilled = 0;        ///< most events buffered while blocked in publish
 };
 
 /// The whole run's account.
 struct run_report {
     std::vector<plugin_report> plugins;
-    bool stopped = false;                    ///< ended by stop(), a signal or a failure
-    std::uint64_t tcp_subscriber_drops = 0;  ///< events not delivered to unregistered TCP subscribers (full)
+    bool stopped = false;                   ///< ended by stop(), a signal or a failure
+    std::uint64_t tcp_events_offered = 0;   ///< events forwarded to the subscribe port while a TCP peer was connected (best effort: see docs/security.md)
+    std::uint64_t tcp_publishes_refused = 0; ///< frames from the publish port not forwarded (unknown topic, control topic, publisher not allowed)
+    std::uint64_t connections_refused = 0;  ///< CURVE handshakes refused by the engine's ZAP handler (key not listed)
 
     /// The report of the plugin named @p name, or nullptr.
     [[nodiscard]] const plugin_report* find(std::string_view name) const noexcept
@@ -52,7 +61,7 @@ struct run_report {
     /// Every event dropped anywhere in the run.
     [[nodiscard]] std::uint64_t total_dropped() const noexcept
     {
-        std::uint64_t total = tcp_subscriber_drops;
+        std::uint64_t total = 0;
         for (const auto& plugin : plugins) total += plugin.events_dropped;
         return total;
     }

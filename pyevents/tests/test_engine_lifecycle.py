@@ -203,7 +203,9 @@ def test_a_signal_stops_the_engine_cleanly(start_engine, sig: signal.Signals) ->
     assert status == 0, engine.describe()
     assert engine.report()["outcome"] == "stopped"
     assert engine.report("collector")["outcome"] == "stopped"
-    assert engine.records("RUN") == [{"stopped": True, "tcp_subscriber_drops": 0}]
+    assert engine.records("RUN") == [
+            {"stopped": True, "tcp_events_offered": 0, "tcp_publishes_refused": 0, "connections_refused": 0}
+        ]
 
 
 def test_after_quit_the_port_closes(start_engine) -> None:

@@ -10,8 +10,15 @@
 //   emitter   publishes --emit-a TypeA "A-<i>", --emit-b TypeB <i>, --emit-c TypeC
 //             "C-<i>" interleaved by round (A0 B0 C0 A1 ...), then --emit-bulk Bulk
 //             events of --bulk-size bytes, as soon as the application starts
-//             (so before an external process has connected). --emit-jitter-ms
+//             (so before an external process has connected), or, with --emit-on-go,
+//             once it has received a TypeC "go" (from a TCP publisher or the
+//             external plugin). --emit-jitter-ms
 //             sleeps a random 0..J ms before each event (seeded by --seed).
+// Security and bounds: --bind-address, --max-message-size, --queue-bytes,
+// --when-full wait|drop, and CURVE: --server-cert PATH (.key_secret), --plugin-key
+// KEY, --publisher-key KEY[=TypeA,TypeB] and --subscriber-key KEY (repeatable),
+// --allow-insecure (KEY: 40 Z85 characters or a certificate file's path).
+//
 //   collector (--collect N): subscribes TypeB, TypeC, Bulk; prints each; finishes
 //             after N TypeC + Bulk events.
 //   echo      (--echo): answers each TypeC with TypeA "echo:<text>"; finishes on
@@ -23,7 +30,7 @@
 //             {"type":"Bulk","size":n,"index":k,"crc32":"xxxxxxxx","pattern":"ok|bad"}
 //   ECHO      {"text":...}
 //   REPORT    {"name":...,"outcome":...,"received":n,...}  one per plugin, at the end
-//   RUN       {"stopped":false,"tcp_subscriber_drops":0}
+//   RUN       {"stopped":false,"tcp_events_offered":0,"tcp_publishes_refused":0,"connections_refused":0}
 //   ERROR     {"kind":"plugin_error|bind_error|...","plugin":...,"what":...}
 // Exit: 0 run() returned, 2 plugin_error, 3 bind_error, 4 another error, 64 bad flags.
 //
@@ -38,6 +45,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -138,6 +146,10 @@ struct options {
     unsigned seed = 1;
     long collect = 0;
     bool echo = false;
+    bool emit_on_go = false;
+    std::string bind_address = "127.0.0.1";
+    std::int64_t max_message_size = std::int64_t{16} << 20;
+    event_engine::security_config security;
 };
 
 [[noreturn]] void usage(std::string_view problem)
@@ -148,7 +160,10 @@ struct options {
                "         [--publish-port N] [--subscribe-port N] [--hwm N]\n"
                "         [--connect-timeout-ms N] [--disconnect-grace-ms N] [--stop-grace-ms N] [--queue-limit N]\n"
                "         [--emit-a N] [--emit-b N] [--emit-c N] [--emit-bulk N] [--bulk-size BYTES]\n"
-               "         [--emit-jitter-ms N] [--seed N] [--collect N] [--echo]\n",
+               "         [--emit-jitter-ms N] [--seed N] [--collect N] [--echo] [--emit-on-go]\n"
+               "         [--bind-address ADDR] [--max-message-size BYTES] [--queue-bytes N] [--when-full wait|drop]\n"
+               "         [--server-cert PATH] [--plugin-key KEY] [--publisher-key KEY[=Event,...]]...\n"
+               "         [--subscriber-key KEY]... [--allow-insecure]\n",
                problem);
     std::exit(64);
 }
@@ -170,6 +185,8 @@ options parse(int argc, char** argv)
         const std::string_view flag = argv[i];
         if (flag == "--no-external") { o.external = false; continue; }
         if (flag == "--echo") { o.echo = true; continue; }
+        if (flag == "--emit-on-go") { o.emit_on_go = true; continue; }
+        if (flag == "--allow-insecure") { o.security.allow_insecure_non_loopback = true; continue; }
         if (i + 1 >= argc) usage(fmt::format("unknown flag or missing value: {}", flag));
         const char* value = argv[++i];
         const auto ms = [&] { return std::chrono::milliseconds{number(flag, value, 0, 3'600'000)}; };
@@ -192,6 +209,28 @@ options parse(int argc, char** argv)
         else if (flag == "--emit-jitter-ms") o.jitter_ms = number(flag, value, 0, 10'000);
         else if (flag == "--seed") o.seed = static_cast<unsigned>(number(flag, value, 0, 1'000'000'000));
         else if (flag == "--collect") o.collect = count();
+        else if (flag == "--bind-address") o.bind_address = value;
+        else if (flag == "--max-message-size") o.max_message_size = number(flag, value, 1, 1L << 40);
+        else if (flag == "--queue-bytes") o.external_options.queue_byte_limit = static_cast<std::size_t>(number(flag, value, 1, 1L << 40));
+        else if (flag == "--when-full") {
+            const std::string_view policy = value;
+            if (policy != "wait" && policy != "drop") usage("--when-full takes wait or drop");
+            o.external_options.when_full = policy == "drop" ? event_engine::full_policy::drop : event_engine::full_policy::wait;
+        }
+        else if (flag == "--server-cert") o.security.server = event_engine::curve_keypair::load(value);
+        else if (flag == "--plugin-key") o.external_options.client_key = event_engine::curve_key::load(value);
+        else if (flag == "--subscriber-key") o.security.subscribers.push_back(event_engine::curve_key::load(value));
+        else if (flag == "--publisher-key") {
+            const std::string_view text = value;
+            const auto equals = text.find('=');
+            event_engine::authorized_publisher publisher{event_engine::curve_key::load(text.substr(0, equals)), {}};
+            for (std::string_view rest = equals == std::string_view::npos ? "" : text.substr(equals + 1); !rest.empty();) {
+                const auto comma = rest.find(',');
+                publisher.events.emplace_back(rest.substr(0, comma));
+                rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+            }
+            o.security.publishers.push_back(std::move(publisher));
+        }
         else usage(fmt::format("unknown flag: {}", flag));
     }
     return o;
@@ -199,14 +238,33 @@ options parse(int argc, char** argv)
 
 // --- internal plugins -----------------------------------------------------------
 
+// --emit-on-go: opens when a TypeC "go" arrives, then finishes.
+class GoGate : public event_engine::plugin<GoGate, event_engine::subscribes<TypeC>, event_engine::publishes<>> {
+public:
+    void on(const TypeC& event)
+    {
+        if (event.message != "go") return;
+        open_.store(true);
+        finish();
+    }
+    [[nodiscard]] bool open() const noexcept { return open_.load(); }
+
+private:
+    std::atomic<bool> open_{false};
+};
+
 class Emitter : public event_engine::plugin<Emitter, event_engine::subscribes<>,
                                             event_engine::publishes<TypeA, TypeB, TypeC, Bulk>> {
 public:
-    explicit Emitter(const options& o) : options_{&o}, random_{o.seed} {}
+    Emitter(const options& o, const GoGate& gate) : options_{&o}, gate_{&gate}, random_{o.seed} {}
 
     void run()
     {
         const auto& o = *options_;
+        while (o.emit_on_go && !gate_->open()) {
+            if (stop_requested()) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds{1});
+        }
         const long rounds = std::max({o.emit_a, o.emit_b, o.emit_c});
         for (long i = 0; i < rounds; ++i) {
             if (i < o.emit_a && !emit(TypeA{fmt::format("A-{}", i)})) return;
@@ -232,6 +290,7 @@ private:
     }
 
     const options* options_;
+    const GoGate* gate_;
     std::mt19937 random_;
 };
 
@@ -301,11 +360,14 @@ void print_report(const event_engine::run_report& report)
 {
     for (const auto& p : report.plugins) {
         say("REPORT {{\"name\":{},\"outcome\":\"{}\",\"received\":{},\"published\":{},\"rejected\":{},"
-            "\"unread\":{},\"dropped\":{},\"decode_failures\":{},\"publish_waits\":{},\"error\":{}}}",
+            "\"unread\":{},\"dropped\":{},\"decode_failures\":{},\"publish_waits\":{},\"requests_ignored\":{},"
+            "\"peers_cut_off\":{},\"after_end\":{},\"publishes_abandoned\":{},\"error\":{}}}",
             json_string(p.name), outcome_name(p.outcome), p.events_received, p.events_published, p.requests_rejected,
-            p.events_unread, p.events_dropped, p.decode_failures, p.publish_waits, json_string(p.error));
+            p.events_unread, p.events_dropped, p.decode_failures, p.publish_waits, p.requests_ignored, p.peers_cut_off,
+            p.events_after_end, p.publishes_abandoned, json_string(p.error));
     }
-    say("RUN {{\"stopped\":{},\"tcp_subscriber_drops\":{}}}", report.stopped, report.tcp_subscriber_drops);
+    say("RUN {{\"stopped\":{},\"tcp_events_offered\":{},\"tcp_publishes_refused\":{},\"connections_refused\":{}}}",
+        report.stopped, report.tcp_events_offered, report.tcp_publishes_refused, report.connections_refused);
 }
 
 } // namespace
@@ -313,21 +375,32 @@ void print_report(const event_engine::run_report& report)
 int main(int argc, char** argv)
 {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    const options o = parse(argc, argv);
+    options o;
+    try {
+        o = parse(argc, argv);
+    } catch (const event_engine::error& failure) { // a key that does not load
+        say("ERROR {{\"kind\":\"configuration_error\",\"what\":{}}}", json_string(failure.what()));
+        return 4;
+    }
 
     event_engine::app_config config;
     config.publish_port = o.publish_port;
     config.subscribe_port = o.subscribe_port;
     config.high_water_mark = o.high_water_mark;
     config.stop_on_signals = true; // the tests end a stuck engine with SIGTERM
+    config.bind_address = o.bind_address;
+    config.max_message_size = o.max_message_size;
+    config.security = o.security;
 
-    Emitter emitter{o};
+    GoGate gate;
+    Emitter emitter{o, gate};
     Collector collector{o.collect};
     Echo echo;
     event_engine::app<events> app{config};
     try {
         if (o.external) app.register_external_plugin(ExternalPlugin{o.plugin_name, o.plugin_port, o.external_options});
         if (o.emit_a + o.emit_b + o.emit_c + o.emit_bulk > 0) app.register_plugin(emitter, "emitter");
+        if (o.emit_on_go) app.register_plugin(gate, "gate");
         if (o.collect > 0) app.register_plugin(collector, "collector");
         if (o.echo) app.register_plugin(echo, "echo");
         print_report(app.run());
@@ -341,6 +414,9 @@ int main(int argc, char** argv)
         say("ERROR {{\"kind\":\"bind_error\",\"endpoint\":{},\"what\":{}}}", json_string(failure.endpoint()),
             json_string(failure.what()));
         return 3;
+    } catch (const event_engine::configuration_error& failure) {
+        say("ERROR {{\"kind\":\"configuration_error\",\"what\":{}}}", json_string(failure.what()));
+        return 4;
     } catch (const std::exception& failure) {
         say("ERROR {{\"kind\":\"error\",\"what\":{}}}", json_string(failure.what()));
         return 4;

@@ -1,136 +1,255 @@
 #pragma once
-// The engine's proxy: an XSUB that publishers connect to (inproc and TCP), forwarding
-// to an XPUB for in-process subscribers and another for TCP ones. The in-process
-// XPUB never drops (it waits: backpressure); the TCP XPUB serves unregistered
-// external processes and counts what it cannot deliver, so a stuck remote
-// subscriber cannot stall the application.
+// The engine's proxy. Publishers connect to XSUB sockets: plugins in-process, and
+// unregistered processes on the TCP publish port (a socket of its own, so what a
+// stranger sends can be checked: size, topic, who may publish what). Frames go
+// out through an XPUB for in-process subscribers and another for the TCP
+// subscribe port.
 //
-// Plugins that also subscribe publish to a second, priority XSUB, drained before
-// each small batch from the first: work in progress (answers to events) moves on
+// The in-process XPUB never drops (it waits: backpressure). The TCP XPUB is best
+// effort: ZeroMQ drops what it cannot queue for one slow subscriber, so a stuck
+// remote subscriber delays neither the application nor the other subscribers
+// (docs/security.md says what this port promises).
+//
+// Plugins that also subscribe publish to a priority XSUB, drained before each
+// small batch from the others: work in progress (answers to events) moves on
 // before new work is admitted. Without it, a fast source and a relay's answers
 // would be forwarded at equal rates, and the relay's backlog would drift upward
 // for as long as the source runs (docs/design.md, loss policy).
 
+#include "event_engine/detail/endpoint.hpp"
+#include "event_engine/detail/log_throttle.hpp"
 #include "event_engine/detail/proxy_demand.hpp"
 #include "event_engine/detail/sockets.hpp"
+#include "event_engine/detail/wake_pipe.hpp"
+#include "event_engine/detail/zap_handler.hpp"
 #include "event_engine/log.hpp"
 
 #include <zmq.hpp>
+#include <zmq_addon.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace event_engine::detail {
 
-struct proxy_endpoints {
-    std::string publish_tcp;   // where publishers connect (engine incoming)
-    std::string subscribe_tcp; // where subscribers connect (engine outgoing)
+struct proxy_settings {
+    bind_host host;
+    std::uint16_t publish_port = 0;
+    std::uint16_t subscribe_port = 0;
+    int high_water_mark = 1000;
+    std::int64_t max_message_size = -1;
+    std::optional<std::string> curve_secret_key; // set: both TCP ports are CURVE servers
+    std::span<const std::string_view> app_topics;   // what a TCP publisher may send
+    // CURVE user id -> topics that publisher may send (absent: any of app_topics).
+    std::map<std::string, std::vector<std::string_view>> publisher_topics;
 };
 
 class engine_proxy {
 public:
-    engine_proxy(zmq::context_t& context, const proxy_endpoints& endpoints, int high_water_mark, demand_board& demand)
-        : demand_{&demand},
+    engine_proxy(zmq::context_t& context, proxy_settings settings, demand_board& demand)
+        : settings_{std::move(settings)},
+          demand_{&demand},
           incoming_{context, zmq::socket_type::xsub},
           incoming_priority_{context, zmq::socket_type::xsub},
+          incoming_tcp_{context, zmq::socket_type::xsub},
           outgoing_{context, zmq::socket_type::xpub},
-          outgoing_tcp_{context, zmq::socket_type::xpub}
+          outgoing_tcp_{context, zmq::socket_type::xpub},
+          tcp_monitor_{context, zmq::socket_type::pair}
     {
-        for (auto* socket : {&incoming_, &incoming_priority_, &outgoing_, &outgoing_tcp_}) {
+        for (auto* socket : {&incoming_, &incoming_priority_, &incoming_tcp_, &outgoing_, &outgoing_tcp_}) {
             socket->set(zmq::sockopt::linger, 0);
         }
-        incoming_.set(zmq::sockopt::rcvhwm, high_water_mark);
-        incoming_priority_.set(zmq::sockopt::rcvhwm, high_water_mark);
-        outgoing_.set(zmq::sockopt::sndhwm, high_water_mark);
+        incoming_.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
+        incoming_priority_.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
+        incoming_tcp_.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
+        outgoing_.set(zmq::sockopt::sndhwm, settings_.high_water_mark);
         outgoing_.set(zmq::sockopt::xpub_nodrop, 1);
-        outgoing_tcp_.set(zmq::sockopt::sndhwm, high_water_mark);
-        outgoing_tcp_.set(zmq::sockopt::xpub_nodrop, 1); // EAGAIN instead of a silent drop, so we can count it
+        outgoing_tcp_.set(zmq::sockopt::sndhwm, settings_.high_water_mark);
+        for (auto* socket : {&incoming_tcp_, &outgoing_tcp_}) {
+            socket->set(zmq::sockopt::maxmsgsize, settings_.max_message_size);
+            socket->set(zmq::sockopt::ipv6, settings_.host.ipv6 ? 1 : 0);
+        }
+        if (settings_.curve_secret_key) {
+            make_curve_server(incoming_tcp_, *settings_.curve_secret_key, "publish");
+            make_curve_server(outgoing_tcp_, *settings_.curve_secret_key, "subscribe");
+        }
+        // Who is connected to the subscribe port, from the engine's own monitor: no
+        // frame a peer sends can change it.
+        const std::string monitor_endpoint = "inproc://event_engine/monitor/subscribe-port";
+        if (zmq_socket_monitor(outgoing_tcp_.handle(), monitor_endpoint.c_str(),
+                               ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+            throw error{std::string{"event_engine: cannot monitor the subscribe port: "} + zmq_strerror(zmq_errno())};
+        }
+        tcp_monitor_.set(zmq::sockopt::linger, 0);
+        tcp_monitor_.connect(monitor_endpoint);
 
         bind_or_throw(incoming_, incoming_inproc, "engine's incoming socket");
         bind_or_throw(incoming_priority_, incoming_priority_inproc, "engine's priority incoming socket");
         bind_or_throw(outgoing_, outgoing_inproc, "engine's outgoing socket");
-        bind_or_throw(incoming_, endpoints.publish_tcp, "publish port (where plugins publish)");
-        bind_or_throw(outgoing_tcp_, endpoints.subscribe_tcp, "subscribe port (where plugins subscribe)");
-        publish_tcp_ = incoming_.get(zmq::sockopt::last_endpoint);
+        bind_or_throw(incoming_tcp_, tcp_endpoint(settings_.host, settings_.publish_port),
+                      "publish port (where unregistered processes publish)");
+        bind_or_throw(outgoing_tcp_, tcp_endpoint(settings_.host, settings_.subscribe_port),
+                      "subscribe port (where unregistered processes subscribe)");
+        publish_tcp_ = incoming_tcp_.get(zmq::sockopt::last_endpoint);
         subscribe_tcp_ = outgoing_tcp_.get(zmq::sockopt::last_endpoint);
 
         // Every publisher sends everything to the engine; subscribers filter at the XPUB.
         const char subscribe_all = 1;
-        incoming_.send(zmq::buffer(&subscribe_all, 1));
-        incoming_priority_.send(zmq::buffer(&subscribe_all, 1));
+        for (auto* socket : {&incoming_, &incoming_priority_, &incoming_tcp_}) {
+            socket->send(zmq::buffer(&subscribe_all, 1));
+        }
     }
 
-    /// Forwards until the context shuts down (zmq::context_t::shutdown()).
+    ~engine_proxy() { zmq_socket_monitor(outgoing_tcp_.handle(), nullptr, 0); }
+    engine_proxy(const engine_proxy&) = delete;
+    engine_proxy& operator=(const engine_proxy&) = delete;
+
+    /// Forwards until finish() (then forwards what is left, counting it) or until
+    /// the context shuts down.
     void run() noexcept
     {
         try {
-            forward_until_shutdown();
+            forward_until_finished();
         } catch (const zmq::error_t& failure) {
             if (failure.num() != ETERM) detail::log(log_level::error, "engine proxy stopped: {}", failure.what());
         }
+        refused_log_.flush(log_level::warn, "publish port", "frames refused");
+    }
+
+    /// Every plugin has ended: forward what is still queued (so it is counted) and return.
+    void finish() noexcept
+    {
+        finishing_.store(true);
+        finish_pipe_.signal();
     }
 
     [[nodiscard]] const std::string& publish_endpoint() const noexcept { return publish_tcp_; }
     [[nodiscard]] const std::string& subscribe_endpoint() const noexcept { return subscribe_tcp_; }
-    [[nodiscard]] std::uint64_t tcp_drops() const noexcept { return tcp_drops_.load(); }
+    /// Events forwarded to the subscribe port while a TCP peer was connected (after run() returned).
+    [[nodiscard]] std::uint64_t tcp_events_offered() const noexcept { return tcp_offered_; }
+    /// Frames from the publish port that were not forwarded (after run() returned).
+    [[nodiscard]] std::uint64_t tcp_publishes_refused() const noexcept { return refused_log_.total(); }
 
 private:
-    void forward_until_shutdown()
+    void forward_until_finished()
     {
         zmq::pollitem_t items[] = {{incoming_priority_.handle(), 0, ZMQ_POLLIN, 0},
                                    {incoming_.handle(), 0, ZMQ_POLLIN, 0},
+                                   {incoming_tcp_.handle(), 0, ZMQ_POLLIN, 0},
                                    {outgoing_.handle(), 0, ZMQ_POLLIN, 0},
-                                   {outgoing_tcp_.handle(), 0, ZMQ_POLLIN, 0}};
+                                   {outgoing_tcp_.handle(), 0, ZMQ_POLLIN, 0},
+                                   {tcp_monitor_.handle(), 0, ZMQ_POLLIN, 0},
+                                   {nullptr, finish_pipe_.read_fd(), ZMQ_POLLIN, 0}};
         zmq::message_t frame;
         for (;;) {
-            detail::poll(items, 4, std::chrono::milliseconds{-1});
-            // Subscription messages: in-process ones are only read to keep the XPUB
-            // processing them; TCP ones tell us whether anyone listens remotely.
-            if (items[2].revents & ZMQ_POLLIN) {
+            detail::poll(items, std::size(items), std::chrono::milliseconds{-1});
+            // Subscription messages are only read to keep each XPUB processing them;
+            // anything else a peer sends there is ignored.
+            if (items[3].revents & ZMQ_POLLIN) {
                 while (outgoing_.recv(frame, zmq::recv_flags::dontwait)) {
                 }
             }
-            if (items[3].revents & ZMQ_POLLIN) {
+            if (items[4].revents & ZMQ_POLLIN) {
                 while (outgoing_tcp_.recv(frame, zmq::recv_flags::dontwait)) {
-                    if (frame.size() > 0) tcp_topics_ += frame.data<unsigned char>()[0] == 1 ? 1 : -1;
                 }
             }
-            // Forward until both inputs are empty (poll is the expensive part), the
-            // priority input first, new work in small batches in between.
-            for (bool moved = true; moved;) {
-                moved = false;
-                for (int batch = 0; batch < 1024 && incoming_priority_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
-                    forward(frame);
-                    moved = true;
-                }
-                for (int batch = 0; batch < 32 && incoming_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
-                    forward(frame);
-                    moved = true;
-                }
+            if (items[5].revents & ZMQ_POLLIN) read_monitor();
+            const bool finishing = finishing_.load();
+            forward_all(frame);
+            if (finishing) return; // everything queued before finish() has been forwarded
+        }
+    }
+
+    // Forwards until every input is empty (poll is the expensive part), the
+    // priority input first, new work in small batches in between.
+    void forward_all(zmq::message_t& frame)
+    {
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (int batch = 0; batch < 1024 && incoming_priority_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
+                forward(frame);
+                moved = true;
+            }
+            for (int batch = 0; batch < 32 && incoming_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
+                forward(frame);
+                moved = true;
+            }
+            for (int batch = 0; batch < 32 && incoming_tcp_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
+                if (admit_from_tcp(frame)) forward(frame);
+                moved = true;
             }
         }
     }
 
+    void read_monitor()
+    {
+        for (;;) {
+            std::vector<zmq::message_t> event;
+            if (!zmq::recv_multipart(tcp_monitor_, std::back_inserter(event), zmq::recv_flags::dontwait)) return;
+            if (event.empty() || event[0].size() < sizeof(std::uint16_t)) continue;
+            std::uint16_t id = 0;
+            std::memcpy(&id, event[0].data(), sizeof id);
+            if (id == ZMQ_EVENT_ACCEPTED) ++tcp_peers_;
+            else if (id == ZMQ_EVENT_DISCONNECTED && tcp_peers_ > 0) --tcp_peers_;
+        }
+    }
+
+    // A frame from the TCP publish port: an event of the application's list, from a
+    // publisher allowed to publish it, never one of the engine's control frames.
+    bool admit_from_tcp(const zmq::message_t& frame)
+    {
+        const std::string_view bytes = frame_view(frame);
+        const auto starts = [&](std::span<const std::string_view> topics) {
+            return std::any_of(topics.begin(), topics.end(), [&](std::string_view t) { return bytes.starts_with(t); });
+        };
+        const char* why = nullptr;
+        if (!starts(settings_.app_topics)) {
+            why = "it does not start with the topic of an event of the application";
+        } else if (!settings_.publisher_topics.empty()) {
+            const char* user = zmq_msg_gets(const_cast<zmq::message_t&>(frame).handle(), "User-Id");
+            const auto allowed = settings_.publisher_topics.find(user != nullptr ? user : "");
+            if (allowed != settings_.publisher_topics.end() && !starts(allowed->second)) {
+                why = "its publisher's key is not allowed to publish that event";
+            }
+        }
+        if (why == nullptr) return true;
+        refused_log_.note(log_level::warn, "publish port", "frames refused", [&] {
+            return fmt::format("publish port: refused a frame of {} bytes: {} (counted in "
+                               "run_report::tcp_publishes_refused)",
+                               bytes.size(), why);
+        });
+        return false;
+    }
+
     void forward(zmq::message_t& frame)
     {
-        if (tcp_topics_ > 0 && !is_control_frame(frame)) {
-            zmq::message_t copy;
-            copy.copy(frame); // reference-counted for large frames
-            if (!outgoing_tcp_.send(copy, zmq::send_flags::dontwait)) {
-                const auto dropped = ++tcp_drops_;
-                if (dropped == 1 || dropped % 10'000 == 0) {
-                    detail::log(log_level::warn, "a TCP subscriber is full; {} event(s) not delivered to TCP subscribers",
-                                dropped);
-                }
+        const std::string_view bytes = frame_view(frame);
+        if (bytes.starts_with(control_prefix)) {
+            note_control(bytes.substr(control_prefix.size()));
+        } else {
+            demand_->count_after_end(bytes);
+            if (tcp_peers_ > 0) {
+                zmq::message_t copy;
+                copy.copy(frame); // reference-counted for large frames
+                (void)outgoing_tcp_.send(copy, zmq::send_flags::dontwait); // never blocks: no XPUB_NODROP
+                ++tcp_offered_;
             }
         }
         if (outgoing_.send(frame, zmq::send_flags::dontwait)) return;
         // An in-process subscriber is full: tell the subscribers of this frame that we
         // wait for them (they may be blocked publishing to us), then wait too.
-        demand_->mark(frame_view(frame));
+        demand_->mark(bytes);
         for (int attempt = 0;; ++attempt) {
             if (attempt < 64) std::this_thread::yield();
             else std::this_thread::sleep_for(std::chrono::microseconds{50});
@@ -139,15 +258,30 @@ private:
         }
     }
 
+    void note_control(std::string_view control)
+    {
+        if (!control.starts_with(end_marker)) return;
+        control.remove_prefix(end_marker.size());
+        std::size_t index = 0;
+        const auto [end, error] = std::from_chars(control.data(), control.data() + control.size(), index);
+        if (error == std::errc{} && end == control.data() + control.size()) demand_->mark_ended(index);
+    }
+
+    proxy_settings settings_;
     demand_board* demand_;
     zmq::socket_t incoming_;
     zmq::socket_t incoming_priority_;
+    zmq::socket_t incoming_tcp_;
     zmq::socket_t outgoing_;
     zmq::socket_t outgoing_tcp_;
+    zmq::socket_t tcp_monitor_;
+    wake_pipe finish_pipe_;
+    std::atomic<bool> finishing_{false};
     std::string publish_tcp_;
     std::string subscribe_tcp_;
-    long tcp_topics_ = 0;
-    std::atomic<std::uint64_t> tcp_drops_{0};
+    long tcp_peers_ = 0;
+    std::uint64_t tcp_offered_ = 0;
+    log_throttle refused_log_;
 };
 
 } // namespace event_engine::detail

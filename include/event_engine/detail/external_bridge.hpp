@@ -3,22 +3,29 @@
 // plugin's TCP port speaking the REQ/REP command protocol (external_protocol.hpp),
 // in front of the plugin's ordinary runtime (filtered SUB, priority PUB).
 //
-// ROUTER rather than the original's REP, still wire-compatible with REQ clients:
-// - a reply to a client that has gone fails (ROUTER_MANDATORY) instead of being
-//   dropped, so the event it carried is put back, not lost -- once ZeroMQ has
-//   noticed the disconnect: a reply sent in the moment between the client
-//   closing its socket (or dying) with a fetch pending and the engine's I/O
-//   thread seeing the connection drop is lost with the connection, and counted
-//   as received (REQ/REP has no acknowledgement; nothing on this side can tell);
-// - waiting fetches are parked, so other requests (a publish from another socket
-//   of the same process, a quit) are answered meanwhile;
-// - a socket monitor counts TCP connections, which is how a process that died
-//   without sending quit is noticed.
+// What it promises against any peer (docs/security.md):
+// - it never blocks on the port: replies are sent without waiting. A peer whose
+//   reply queue is full is not a REQ client (those have one request out at a
+//   time); it is cut off: later requests from it are counted and ignored;
+// - ROUTER rather than the original's REP, still wire-compatible with REQ
+//   clients: a reply to a client that has gone fails (ROUTER_MANDATORY) instead of
+//   being dropped, so the events it carried are kept, and waiting fetches are
+//   parked, so other requests are answered meanwhile;
+// - it holds the plugin's events in its own queue, bounded in events and bytes
+//   (external_options), so the bound is exact and known before the process connects;
+// - a connection counts as the plugin's process only once it made a request only
+//   the plugin makes (or authenticated with the plugin's CURVE key): a socket
+//   monitor plus each request's source descriptor (ZMQ_SRCFD) tell when the
+//   plugin's connections are all gone, whatever strangers do on the same port.
 
+#include "event_engine/detail/endpoint.hpp"
 #include "event_engine/detail/external_protocol.hpp"
+#include "event_engine/detail/log_throttle.hpp"
 #include "event_engine/detail/plugin_runtime.hpp"
 #include "event_engine/detail/sockets.hpp"
+#include "event_engine/detail/zap_handler.hpp"
 #include "event_engine/errors.hpp"
+#include "event_engine/external_plugin.hpp"
 #include "event_engine/log.hpp"
 
 #include <zmq.hpp>
@@ -28,9 +35,12 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <iterator>
 #include <deque>
+#include <iterator>
+#include <map>
 #include <optional>
+#include <random>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,34 +54,58 @@ struct external_timing {
     std::chrono::milliseconds stop_grace;
 };
 
+struct bridge_settings {
+    std::string name;
+    std::string endpoint;
+    bool ipv6 = false;
+    std::span<const std::string_view> publish_topics;
+    std::span<const std::string_view> publish_names;
+    external_timing timing{};
+    std::size_t queue_limit = 10'000;
+    std::size_t queue_byte_limit = std::size_t{64} << 20;
+    full_policy when_full = full_policy::wait;
+    std::int64_t max_message_size = -1;
+    std::optional<std::string> curve_secret_key; // set: CURVE server in ZAP domain "plugin/<name>"
+};
+
 class external_bridge {
 public:
+    /// Replies a peer may leave unread before it is cut off; requests it may have queued.
+    static constexpr int peer_queue = 8;
+    /// Fetches that may wait at once (one per connection is all a REQ client needs).
+    static constexpr std::size_t most_waiting = 1024;
+
     /// Binds the plugin's port; called before any thread starts, so a port in use
     /// fails run() at once with a bind_error naming the plugin.
-    external_bridge(zmq::context_t& context, std::string name, const std::string& endpoint,
-                    std::span<const std::string_view> publish_topics, std::span<const std::string_view> publish_names,
-                    const external_timing& timing)
-        : name_{std::move(name)},
-          publish_topics_{publish_topics},
-          publish_names_{publish_names},
-          timing_{timing},
+    external_bridge(zmq::context_t& context, bridge_settings settings)
+        : settings_{std::move(settings)},
+          name_{settings_.name},
           router_{context, zmq::socket_type::router},
-          monitor_{context, zmq::socket_type::pair}
+          monitor_{context, zmq::socket_type::pair},
+          epoch_{random_epoch()}
     {
         router_.set(zmq::sockopt::router_mandatory, 1);
         router_.set(zmq::sockopt::linger, 1000); // let the last reply (quit's) reach the client
-        router_.set(zmq::sockopt::heartbeat_ivl, 1000);
-        router_.set(zmq::sockopt::heartbeat_timeout, 5000);
+        router_.set(zmq::sockopt::sndhwm, peer_queue);
+        router_.set(zmq::sockopt::rcvhwm, peer_queue);
+        router_.set(zmq::sockopt::maxmsgsize, settings_.max_message_size);
+        router_.set(zmq::sockopt::ipv6, settings_.ipv6 ? 1 : 0);
+        // TCP keepalive, not ZMTP heartbeats, notices a vanished host: with heartbeats,
+        // a peer that floods requests can make libzmq 4.3.4 abort (upstream issue 4364).
+        router_.set(zmq::sockopt::tcp_keepalive, 1);
+        router_.set(zmq::sockopt::tcp_keepalive_idle, 5);
+        router_.set(zmq::sockopt::tcp_keepalive_intvl, 1);
+        router_.set(zmq::sockopt::tcp_keepalive_cnt, 5);
+        if (settings_.curve_secret_key) make_curve_server(router_, *settings_.curve_secret_key, "plugin/" + name_);
         // Watch connections from before the first one can happen.
         const std::string monitor_endpoint = "inproc://event_engine/monitor/" + name_;
-        if (zmq_socket_monitor(router_.handle(), monitor_endpoint.c_str(),
-                               ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
+        if (zmq_socket_monitor(router_.handle(), monitor_endpoint.c_str(), ZMQ_EVENT_DISCONNECTED) != 0) {
             throw error{"event_engine: cannot monitor the port of external plugin '" + name_ +
                         "': " + zmq_strerror(zmq_errno())};
         }
         monitor_.set(zmq::sockopt::linger, 0);
         monitor_.connect(monitor_endpoint);
-        bind_or_throw(router_, endpoint, "port of external plugin '" + name_ + "'");
+        bind_or_throw(router_, settings_.endpoint, "port of external plugin '" + name_ + "'");
         endpoint_ = router_.get(zmq::sockopt::last_endpoint);
     }
 
@@ -82,6 +116,8 @@ public:
     [[nodiscard]] const std::string& endpoint() const noexcept { return endpoint_; }
 
     /// Serves the process until it quits, vanishes, never comes, or the app stops.
+    /// Whatever it still holds for the plugin is handed back to @p runtime, which
+    /// counts it as unread.
     void serve(plugin_runtime& runtime)
     {
         // However the plugin ends (quit, gone, stop, never connected), its port closes
@@ -90,34 +126,40 @@ public:
         // being answered. The last reply (quit's) still goes out (linger).
         struct close_when_done {
             external_bridge* bridge;
-            ~close_when_done() { bridge->close_port(); }
-        } closer{this};
+            plugin_runtime* runtime;
+            ~close_when_done() { bridge->finish(*runtime); }
+        } closer{this, &runtime};
+        runtime_ = &runtime;
         const auto started = clock::now();
         for (;;) {
             const auto now = clock::now();
-            if (runtime.stop_requested() && !stop_deadline_) stop_deadline_ = now + timing_.stop_grace;
+            if (runtime.stop_requested() && !stop_deadline_) stop_deadline_ = now + settings_.timing.stop_grace;
             if (stop_deadline_ && now >= *stop_deadline_) return;
-            if (!ever_connected_ && timing_.connect_timeout.count() > 0 && now >= started + timing_.connect_timeout) {
+            const auto connect_timeout = settings_.timing.connect_timeout;
+            if (!ever_connected_ && connect_timeout.count() > 0 && now >= started + connect_timeout) {
                 throw error{"event_engine: external plugin '" + name_ + "' never connected to " + endpoint_ +
-                            " within " + std::to_string(timing_.connect_timeout.count()) +
+                            " within " + std::to_string(connect_timeout.count()) +
                             " ms; is its process running, on that port?"};
             }
             if (gone_deadline_ && now >= *gone_deadline_) {
                 std::string why = "external plugin '" + name_ + "' disconnected without sending quit (no connection for " +
-                                  std::to_string(timing_.disconnect_grace.count()) + " ms)";
+                                  std::to_string(settings_.timing.disconnect_grace.count()) + " ms)";
                 detail::log(log_level::warn, "{}", why);
                 runtime.set_outcome(plugin_outcome::disconnected, std::move(why));
                 return;
             }
+            fill(runtime);
             expire_waiters(now);
             serve_waiters(runtime);
 
-            // Watch for events only when someone waits for them; otherwise they stay
-            // queued, and the queue's bound holds publishers back. After a stop the
-            // stop pipe stays readable, so it is left out then.
+            // Read the plugin's input whenever there is room for it (or always, when
+            // dropping): past the limits, it stays queued in the engine and holds its
+            // publishers back. After a stop the stop pipe stays readable, so it is left out then.
             std::vector<zmq::pollitem_t> items{{router_.handle(), 0, ZMQ_POLLIN, 0},
                                                {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
-            if (!waiters_.empty()) items.push_back({runtime.subscriber().handle(), 0, ZMQ_POLLIN, 0});
+            if (has_room() || settings_.when_full == full_policy::drop) {
+                items.push_back({runtime.subscriber().handle(), 0, ZMQ_POLLIN, 0});
+            }
             if (!runtime.stop_requested()) items.push_back({nullptr, runtime.stop_fd(), ZMQ_POLLIN, 0});
             detail::poll(items.data(), items.size(), poll_timeout(started, clock::now()));
 
@@ -126,6 +168,9 @@ public:
                 for (int handled = 0; handled < 64; ++handled) {
                     std::vector<zmq::message_t> parts;
                     if (!zmq::recv_multipart(router_, std::back_inserter(parts), zmq::recv_flags::dontwait)) break;
+                    // Disconnects that happened before this request are known first, so
+                    // a reused descriptor is not mistaken for the old connection.
+                    read_monitor();
                     if (handle(runtime, parts) == verdict::quit) return;
                 }
             }
@@ -134,6 +179,39 @@ public:
 
 private:
     enum class verdict { carry_on, quit };
+    enum class sent { ok, gone, full };
+    enum class fetch_style { single, batch, acknowledged };
+
+    struct waiter {
+        std::string peer;                     // routing id
+        std::vector<zmq::message_t> envelope; // routing id(s) and the REQ delimiter
+        fetch_style style = fetch_style::single;
+        std::size_t most = 1;
+        std::optional<clock::time_point> deadline;
+    };
+
+    static std::uint64_t random_epoch()
+    {
+        std::random_device entropy;
+        return (std::uint64_t{entropy()} << 32) ^ entropy() ^
+               static_cast<std::uint64_t>(clock::now().time_since_epoch().count());
+    }
+
+    void finish(plugin_runtime& runtime) noexcept
+    {
+        close_port();
+        try {
+            // Everything held is unread: fetched-but-unacknowledged first, in order.
+            std::vector<zmq::message_t> left;
+            for (auto& event : unacked_) left.push_back(std::move(event));
+            for (auto& event : held_) left.push_back(std::move(event));
+            unacked_.clear();
+            held_.clear();
+            runtime.put_back(left);
+            for (auto& [reason, throttle] : logs_) throttle.flush(log_level::warn, "external plugin '" + name_ + "'", reason);
+        } catch (...) {
+        }
+    }
 
     void close_port() noexcept
     {
@@ -143,12 +221,31 @@ private:
         monitor_.close();
     }
 
-    struct waiter {
-        std::vector<zmq::message_t> envelope; // routing id(s) and the REQ delimiter
-        std::size_t most = 1;
-        bool batch = false;
-        std::optional<clock::time_point> deadline;
-    };
+    [[nodiscard]] std::size_t held_events() const noexcept { return held_.size() + unacked_.size(); }
+    [[nodiscard]] bool has_room() const noexcept
+    {
+        return held_events() < settings_.queue_limit && held_bytes_ < settings_.queue_byte_limit;
+    }
+
+    // Moves the plugin's events from its subscription into the bridge's own queue.
+    void fill(plugin_runtime& runtime)
+    {
+        while (has_room() || settings_.when_full == full_policy::drop) {
+            auto event = runtime.take_ready();
+            if (!event) return;
+            if (!has_room()) {
+                runtime.count_dropped();
+                note("events dropped (queue full)", [&] {
+                    return fmt::format("external plugin '{}': its queue is full ({} events / {} bytes); events for it "
+                                       "are dropped and counted (external_options::when_full = drop)",
+                                       name_, settings_.queue_limit, settings_.queue_byte_limit);
+                });
+                continue;
+            }
+            held_bytes_ += event->size();
+            held_.push_back(std::move(*event));
+        }
+    }
 
     std::chrono::milliseconds poll_timeout(clock::time_point started, clock::time_point now) const
     {
@@ -158,7 +255,8 @@ private:
         };
         consider(stop_deadline_);
         consider(gone_deadline_);
-        if (!ever_connected_ && timing_.connect_timeout.count() > 0) consider(started + timing_.connect_timeout);
+        const auto connect_timeout = settings_.timing.connect_timeout;
+        if (!ever_connected_ && connect_timeout.count() > 0) consider(started + connect_timeout);
         for (const auto& w : waiters_) consider(w.deadline);
         if (!next) return std::chrono::milliseconds{-1};
         return std::max(std::chrono::milliseconds{0}, std::chrono::ceil<std::chrono::milliseconds>(*next - now));
@@ -169,165 +267,312 @@ private:
         for (;;) {
             std::vector<zmq::message_t> event;
             if (!zmq::recv_multipart(monitor_, std::back_inserter(event), zmq::recv_flags::dontwait)) return;
-            if (event.empty() || event[0].size() < sizeof(std::uint16_t)) continue;
+            if (event.empty() || event[0].size() < sizeof(std::uint16_t) + sizeof(std::uint32_t)) continue;
             std::uint16_t id = 0;
+            std::uint32_t value = 0;
             std::memcpy(&id, event[0].data(), sizeof id);
-            if (id == ZMQ_EVENT_ACCEPTED) {
-                ++connections_;
-                gone_deadline_.reset();
-            } else if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-                // A ZeroMQ peer, not a bare TCP connection (a port probe or health
-                // check): only now has the plugin's process connected.
-                ever_connected_ = true;
-            } else if (id == ZMQ_EVENT_DISCONNECTED && connections_ > 0) {
-                if (--connections_ == 0 && ever_connected_) gone_deadline_ = clock::now() + timing_.disconnect_grace;
+            std::memcpy(&value, event[0].data<char>() + sizeof id, sizeof value);
+            if (id != ZMQ_EVENT_DISCONNECTED) continue;
+            if (plugin_connections_.erase(static_cast<int>(value)) > 0 && plugin_connections_.empty()) {
+                gone_deadline_ = clock::now() + settings_.timing.disconnect_grace;
             }
         }
     }
 
+    // The connection @p fd made a request only the plugin's process makes.
+    void count_as_plugin(int fd)
+    {
+        ever_connected_ = true;
+        gone_deadline_.reset();
+        if (fd >= 0) plugin_connections_.insert(fd);
+    }
+
     verdict handle(plugin_runtime& runtime, std::vector<zmq::message_t>& parts)
     {
+        const std::string peer{frame_view(parts.front())};
+        if (cut_off_.contains(peer)) {
+            runtime.count_ignored();
+            note("requests ignored (cut-off peers)", [&] {
+                return fmt::format("external plugin '{}': ignoring requests from a peer that was cut off for not "
+                                   "reading its replies",
+                                   name_);
+            });
+            return verdict::carry_on;
+        }
         // A REQ client's request arrives as [routing id, empty delimiter, body].
         auto delimiter = std::find_if(parts.begin(), parts.end(), [](const zmq::message_t& m) { return m.size() == 0; });
-        const bool has_delimiter = delimiter != parts.end();
-        const auto body_begin = has_delimiter ? delimiter + 1 : parts.begin() + 1;
+        const auto body_begin = delimiter != parts.end() ? delimiter + 1 : parts.begin() + 1;
         std::vector<zmq::message_t> envelope;
         for (auto it = parts.begin(); it != body_begin; ++it) envelope.push_back(std::move(*it));
 
         if (parts.end() - body_begin != 1) {
-            reject(runtime, envelope, "send one frame per request (a command, or an event: topic bytes then payload)");
+            reject(runtime, envelope, "not one frame",
+                   "send one frame per request (a command, or an event: topic bytes then payload)");
             return verdict::carry_on;
         }
         zmq::message_t& body = *body_begin;
+        const int fd = zmq_msg_get(body.handle(), ZMQ_SRCFD); // -1 if unknown
+        if (settings_.curve_secret_key) count_as_plugin(fd); // only the plugin's key gets this far
         if (body.size() == 0) {
-            reject(runtime, envelope, "empty message; send a command or an event (topic bytes then payload)");
+            reject(runtime, envelope, "empty message", "empty message; send a command or an event (topic bytes then payload)");
             return verdict::carry_on;
         }
         const auto request = protocol::parse(frame_view(body));
         switch (request.what) {
         case protocol::kind::next:
-            waiters_.push_back({std::move(envelope), 1, false, std::nullopt});
+            count_as_plugin(fd);
+            park(runtime, peer, envelope, fetch_style::single, 1, std::nullopt);
             break;
         case protocol::kind::next_wait:
-            waiters_.push_back({std::move(envelope), 1, false, clock::now() + request.wait});
+            count_as_plugin(fd);
+            park(runtime, peer, envelope, fetch_style::single, 1, clock::now() + request.wait);
             break;
         case protocol::kind::next_batch:
-            waiters_.push_back({std::move(envelope), request.most, true, clock::now() + request.wait});
+            count_as_plugin(fd);
+            park(runtime, peer, envelope, fetch_style::batch, request.most, clock::now() + request.wait);
+            break;
+        case protocol::kind::fetch:
+            count_as_plugin(fd);
+            acknowledge(runtime, request.ack);
+            park(runtime, peer, envelope, fetch_style::acknowledged, request.most, clock::now() + request.wait);
+            break;
+        case protocol::kind::ack:
+            count_as_plugin(fd);
+            acknowledge(runtime, request.ack);
+            reply(peer, envelope, std::string{protocol::acknowledged_reply} + std::to_string(request.ack));
             break;
         case protocol::kind::quit:
-            reply(envelope, protocol::quit_reply);
+            count_as_plugin(fd);
+            reply(peer, envelope, protocol::quit_reply);
             detail::log(log_level::debug, "external plugin '{}' quit", name_);
             return verdict::quit;
         case protocol::kind::ping:
-            reply(envelope, protocol::pong_reply);
+            reply(peer, envelope, protocol::pong_reply);
             break;
         case protocol::kind::unknown_command:
+            reject(runtime, envelope, "unknown command", std::string{request.problem});
+            break;
         case protocol::kind::malformed:
-            reject(runtime, envelope, std::string{request.problem});
+            reject(runtime, envelope, "malformed command", std::string{request.problem});
             break;
         case protocol::kind::publish:
-            publish(runtime, envelope, body);
+            publish(runtime, peer, envelope, body, fd);
             break;
         }
         serve_waiters(runtime);
         return verdict::carry_on;
     }
 
-    void publish(plugin_runtime& runtime, std::vector<zmq::message_t>& envelope, zmq::message_t& event)
+    void park(plugin_runtime& runtime, const std::string& peer, std::vector<zmq::message_t>& envelope,
+              fetch_style style, std::size_t most, std::optional<clock::time_point> deadline)
+    {
+        // A new request from the same connection supersedes its old one (a REQ
+        // client cannot have two; a relaxed one no longer wants the first answer).
+        std::erase_if(waiters_, [&](const waiter& w) { return w.peer == peer; });
+        if (waiters_.size() >= most_waiting) {
+            reject(runtime, envelope, "too many waiting",
+                   "too many fetches are waiting on this plugin's port (" + std::to_string(most_waiting) + ")");
+            return;
+        }
+        waiters_.push_back({peer, std::move(envelope), style, most, deadline});
+    }
+
+    void publish(plugin_runtime& runtime, const std::string& peer, std::vector<zmq::message_t>& envelope,
+                 zmq::message_t& event, int fd)
     {
         const std::string_view bytes = frame_view(event);
-        const bool declared = std::any_of(publish_topics_.begin(), publish_topics_.end(),
+        const bool declared = std::any_of(settings_.publish_topics.begin(), settings_.publish_topics.end(),
                                           [&](std::string_view topic) { return bytes.starts_with(topic); });
         if (!declared) {
             std::string names;
-            for (const auto name : publish_names_) names += (names.empty() ? "" : ", ") + std::string{name};
-            reject(runtime, envelope,
+            for (const auto name : settings_.publish_names) names += (names.empty() ? "" : ", ") + std::string{name};
+            reject(runtime, envelope, "undeclared topic",
                    "the message does not start with the topic of an event this plugin may publish (" +
                        (names.empty() ? std::string{"none declared"} : names) + "); nothing was published");
             return;
         }
-        if (!runtime.publish(event)) {
-            reject(runtime, envelope, "the application is stopping; the event was not published");
+        count_as_plugin(fd);
+        // During a stop the subscribers are ending: refuse rather than acknowledge
+        // an event that nobody would receive.
+        if (runtime.stop_requested() || !runtime.publish(event)) {
+            reject(runtime, envelope, "stopping", "the application is stopping; the event was not published");
             return;
         }
-        reply(envelope, protocol::published_reply);
+        reply(peer, envelope, protocol::published_reply);
+    }
+
+    // Forgets (counts as received) the fetched events numbered up to @p last.
+    void acknowledge(plugin_runtime& runtime, std::uint64_t last)
+    {
+        while (!unacked_.empty() && first_unacked_ <= last) {
+            held_bytes_ -= unacked_.front().size();
+            unacked_.pop_front();
+            ++first_unacked_;
+            runtime.count_delivered(1);
+        }
     }
 
     void expire_waiters(clock::time_point now)
     {
+        std::vector<waiter> expired;
         for (auto it = waiters_.begin(); it != waiters_.end();) {
             if (it->deadline && now >= *it->deadline) {
-                reply(it->envelope, std::string_view{}); // empty: nothing arrived in time
+                expired.push_back(std::move(*it));
                 it = waiters_.erase(it);
             } else {
                 ++it;
             }
         }
+        for (auto& w : expired) {
+            // Nothing arrived in time: an empty frame, or for fetch the header alone.
+            std::vector<zmq::message_t> frames;
+            if (w.style == fetch_style::acknowledged) frames.push_back(fetch_header(first_unacked_ + unacked_.size()));
+            else frames.emplace_back();
+            (void)send(w.peer, w.envelope, frames);
+        }
     }
 
-    // Hands queued events to waiting clients, oldest request first.
+    // Hands held events to waiting clients, oldest request first.
     void serve_waiters(plugin_runtime& runtime)
     {
-        std::vector<zmq::message_t> events;
-        while (!waiters_.empty()) {
-            waiter& next = waiters_.front();
-            while (events.size() < next.most) {
-                auto event = runtime.take_ready();
-                if (!event) break;
-                events.push_back(std::move(*event));
-            }
-            if (events.empty()) return;
-            const auto count = events.size();
-            if (send(next.envelope, events)) {
-                runtime.count_delivered(count);
-            } else {
-                runtime.put_back(events); // the client has gone: keep the events for the next request
-            }
-            events.clear();
-            waiters_.pop_front();
+        const auto servable = [&](const waiter& w) {
+            return !held_.empty() || (w.style == fetch_style::acknowledged && !unacked_.empty());
+        };
+        // Serving may cut a peer off, which edits waiters_: look again from the front each time.
+        for (auto it = std::find_if(waiters_.begin(), waiters_.end(), servable); it != waiters_.end();
+             it = std::find_if(waiters_.begin(), waiters_.end(), servable)) {
+            waiter w = std::move(*it);
+            waiters_.erase(it);
+            if (w.style == fetch_style::acknowledged) serve_fetch(w);
+            else serve_at_most_once(runtime, w);
         }
     }
 
-    bool send(std::vector<zmq::message_t>& envelope, std::vector<zmq::message_t>& frames)
+    void serve_at_most_once(plugin_runtime& runtime, waiter& w)
     {
+        std::vector<zmq::message_t> events;
+        while (events.size() < w.most && !held_.empty()) {
+            held_bytes_ -= held_.front().size();
+            events.push_back(std::move(held_.front()));
+            held_.pop_front();
+        }
+        const auto count = events.size();
+        if (send(w.peer, w.envelope, events) == sent::ok) {
+            runtime.count_delivered(count);
+            return;
+        }
+        // Not sent (the client has gone or was cut off): keep them for the next request.
+        for (auto event = events.rbegin(); event != events.rend(); ++event) {
+            held_bytes_ += event->size();
+            held_.push_front(std::move(*event));
+        }
+    }
+
+    // At least once: what was sent before and not acknowledged goes first, with its
+    // old numbers; new events get the next numbers and stay until acknowledged.
+    void serve_fetch(waiter& w)
+    {
+        std::vector<zmq::message_t> frames;
+        frames.push_back(fetch_header(first_unacked_));
+        for (std::size_t i = 0; i < unacked_.size() && frames.size() <= w.most; ++i) {
+            frames.emplace_back().copy(unacked_[i]);
+        }
+        while (frames.size() <= w.most && !held_.empty()) {
+            frames.emplace_back().copy(held_.front());
+            unacked_.push_back(std::move(held_.front()));
+            held_.pop_front();
+        }
+        (void)send(w.peer, w.envelope, frames); // not sent: the events stay unacknowledged
+    }
+
+    zmq::message_t fetch_header(std::uint64_t first) const
+    {
+        const std::string text = fmt::format("{}{} {:016x}", protocol::events_header, first, epoch_);
+        return zmq::message_t{text.data(), text.size()};
+    }
+
+    sent send(const std::string& peer, std::vector<zmq::message_t>& envelope, std::vector<zmq::message_t>& frames)
+    {
+        if (cut_off_.contains(peer)) return sent::full;
         try {
-            for (auto& part : envelope) router_.send(part, zmq::send_flags::sndmore);
-            for (std::size_t i = 0; i < frames.size(); ++i) {
-                router_.send(frames[i], i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+            // Never waits: a full queue fails at the first frame, before anything is sent.
+            for (auto& part : envelope) {
+                if (!router_.send(part, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return cut_off(peer);
             }
-            return true;
+            for (std::size_t i = 0; i < frames.size(); ++i) {
+                (void)router_.send(frames[i], i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+            }
+            return sent::ok;
         } catch (const zmq::error_t& failure) {
             if (failure.num() != EHOSTUNREACH) throw;
-            return false; // ROUTER_MANDATORY: the requester is gone; nothing was sent
+            return sent::gone; // ROUTER_MANDATORY: the requester is gone; nothing was sent
         }
     }
 
-    void reply(std::vector<zmq::message_t>& envelope, std::string_view text)
+    sent cut_off(const std::string& peer)
+    {
+        cut_off_.insert(peer);
+        cut_off_order_.push_back(peer);
+        if (cut_off_order_.size() > 4096) { // routing ids are never reused; keep the newest
+            cut_off_.erase(cut_off_order_.front());
+            cut_off_order_.pop_front();
+        }
+        std::erase_if(waiters_, [&](const waiter& w) { return w.peer == peer; });
+        runtime_->count_cut_off();
+        note("peers cut off", [&] {
+            return fmt::format("external plugin '{}': a peer left {} replies unread (a REQ client never does); it is "
+                               "cut off and its requests are ignored",
+                               name_, peer_queue);
+        });
+        return sent::full;
+    }
+
+    void reply(const std::string& peer, std::vector<zmq::message_t>& envelope,
+               std::string_view text)
     {
         std::vector<zmq::message_t> frames;
         frames.emplace_back(text.data(), text.size());
-        (void)send(envelope, frames);
+        (void)send(peer, envelope, frames);
     }
 
-    void reject(plugin_runtime& runtime, std::vector<zmq::message_t>& envelope, const std::string& why)
+    void reject(plugin_runtime& runtime, std::vector<zmq::message_t>& envelope, const std::string& reason,
+                const std::string& why)
     {
         runtime.count_rejected();
-        detail::log(log_level::warn, "external plugin '{}': request rejected: {}", name_, why);
-        reply(envelope, std::string{protocol::error_prefix} + why);
+        note("requests rejected (" + reason + ")", [&] {
+            return fmt::format("external plugin '{}': request rejected: {}", name_, why);
+        });
+        const std::string peer{envelope.empty() ? std::string_view{} : frame_view(envelope.front())};
+        reply(peer, envelope, std::string{protocol::error_prefix} + why);
     }
 
-    std::string name_;
-    std::span<const std::string_view> publish_topics_;
-    std::span<const std::string_view> publish_names_;
-    external_timing timing_;
+    template <class MakeLine>
+    void note(const std::string& reason, MakeLine&& make_line)
+    {
+        logs_[reason].note(log_level::warn, "external plugin '" + name_ + "'", reason, std::forward<MakeLine>(make_line));
+    }
+
+    bridge_settings settings_;
+    const std::string& name_;
+    plugin_runtime* runtime_ = nullptr; // while serve() runs
     zmq::socket_t router_;
     zmq::socket_t monitor_;
     std::string endpoint_;
     std::deque<waiter> waiters_;
-    int connections_ = 0;
+    // Events held for the plugin: fetched but unacknowledged (numbered from
+    // first_unacked_), then not yet sent. held_bytes_ counts both.
+    std::deque<zmq::message_t> unacked_;
+    std::deque<zmq::message_t> held_;
+    std::size_t held_bytes_ = 0;
+    std::uint64_t first_unacked_ = 1;
+    std::uint64_t epoch_;
+    std::set<std::string> cut_off_;
+    std::deque<std::string> cut_off_order_;
+    std::set<int> plugin_connections_;
     bool ever_connected_ = false;
     std::optional<clock::time_point> gone_deadline_;
     std::optional<clock::time_point> stop_deadline_;
+    std::map<std::string, log_throttle> logs_;
 };
 
 } // namespace event_engine::detail

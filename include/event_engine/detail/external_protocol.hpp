@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -16,34 +17,40 @@ inline constexpr std::string_view quit = "plugin_command: quit";
 inline constexpr std::string_view next_msg_wait = "plugin_command: next_msg_wait";
 inline constexpr std::string_view next_msgs = "plugin_command: next_msgs";
 inline constexpr std::string_view ping = "plugin_command: ping";
+inline constexpr std::string_view fetch = "plugin_command: fetch";
+inline constexpr std::string_view ack = "plugin_command: ack";
 
 inline constexpr std::string_view published_reply = "event-engine: msg published";
 inline constexpr std::string_view quit_reply = "event-engine: quit acknowledged";
 inline constexpr std::string_view pong_reply = "event-engine: pong";
 inline constexpr std::string_view error_prefix = "event-engine: error: ";
+inline constexpr std::string_view events_header = "event-engine: events "; // + "<first> <epoch>"
+inline constexpr std::string_view acknowledged_reply = "event-engine: acknowledged "; // + "<ack>"
 
 /// Longest wait a client may ask for in one request.
 inline constexpr std::chrono::milliseconds longest_wait{3'600'000};
 /// Most events one batch request may ask for.
 inline constexpr std::size_t largest_batch = 100'000;
 
-enum class kind { next, next_wait, next_batch, quit, ping, unknown_command, malformed, publish };
+enum class kind { next, next_wait, next_batch, fetch, ack, quit, ping, unknown_command, malformed, publish };
 
 struct request {
     kind what = kind::publish;
-    std::chrono::milliseconds wait{0}; // next_wait, next_batch
-    std::size_t most = 1;              // next_batch
+    std::chrono::milliseconds wait{0}; // next_wait, next_batch, fetch
+    std::size_t most = 1;              // next_batch, fetch
+    std::uint64_t ack = 0;             // fetch, ack: the last event number the client has processed
     std::string_view problem;          // malformed, unknown_command
 };
 
 inline request make_request(kind what, std::chrono::milliseconds wait = {}, std::size_t most = 1,
-                            std::string_view problem = {}) noexcept
+                            std::string_view problem = {}, std::uint64_t ack = 0) noexcept
 {
     request made;
     made.what = what;
     made.wait = wait;
     made.most = most;
     made.problem = problem;
+    made.ack = ack;
     return made;
 }
 
@@ -74,6 +81,29 @@ inline request parse(std::string_view message) noexcept
     if (command == next_msg) return make_request(kind::next);
     if (command == quit) return make_request(kind::quit);
     if (command == ping) return make_request(kind::ping);
+    if (command.starts_with(fetch) && (command.size() == fetch.size() || command[fetch.size()] == ' ')) {
+        std::string_view rest = command.substr(fetch.size());
+        const auto most = take_number<std::size_t>(rest);
+        const auto ms = take_number<long long>(rest);
+        const auto acked = take_number<std::uint64_t>(rest);
+        if (!most || *most == 0 || *most > largest_batch || !ms || *ms < 0 || *ms > longest_wait.count() ||
+            !acked || !rest.empty()) {
+            return make_request(kind::malformed, {}, 0,
+                                "fetch takes the most events to return (1 to 100000), a wait in milliseconds (0 to "
+                                "3600000) and the number of the last event processed (0 if none), e.g. "
+                                "'plugin_command: fetch 100 500 0'");
+        }
+        return make_request(kind::fetch, std::chrono::milliseconds{*ms}, *most, {}, *acked);
+    }
+    if (command.starts_with(ack) && (command.size() == ack.size() || command[ack.size()] == ' ')) {
+        std::string_view rest = command.substr(ack.size());
+        const auto acked = take_number<std::uint64_t>(rest);
+        if (!acked || !rest.empty()) {
+            return make_request(kind::malformed, {}, 0,
+                                "ack takes the number of the last event processed, e.g. 'plugin_command: ack 42'");
+        }
+        return make_request(kind::ack, {}, 1, {}, *acked);
+    }
     if (command.starts_with(next_msg_wait)) {
         std::string_view rest = command.substr(next_msg_wait.size());
         const auto ms = take_number<long long>(rest);
@@ -96,7 +126,7 @@ inline request parse(std::string_view message) noexcept
     }
     return make_request(kind::unknown_command, {}, 0,
                         "unknown command; the commands are next_msg, next_msg_wait <ms>, next_msgs <max> [<ms>], "
-                        "ping and quit");
+                        "fetch <max> <ms> <ack>, ack <ack>, ping and quit");
 }
 
 } // namespace event_engine::detail::protocol

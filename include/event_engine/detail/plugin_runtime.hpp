@@ -5,6 +5,7 @@
 // per-event-type code small (the fmt "vformat" split).
 
 #include "event_engine/detail/byte_buffer.hpp"
+#include "event_engine/detail/log_throttle.hpp"
 #include "event_engine/detail/proxy_demand.hpp"
 #include "event_engine/detail/sockets.hpp"
 #include "event_engine/detail/wake_pipe.hpp"
@@ -40,7 +41,8 @@ public:
                    std::span<const std::string_view> topics, const runtime_settings& settings, stop_flag& stop,
                    const subscriber_demand* demand = nullptr)
         : name_{std::move(name)},
-          probe_topic_{std::string{control_prefix} + "probe/" + std::to_string(index)},
+          probe_topic_{control_topic(probe_marker, index)},
+          end_topic_{control_topic(end_marker, index)},
           settings_{settings},
           stop_{&stop},
           demand_{demand},
@@ -52,6 +54,7 @@ public:
         subscriber_.set(zmq::sockopt::linger, 0);
         subscriber_.connect(outgoing_inproc);
         for (const auto topic : topics) subscriber_.set(zmq::sockopt::subscribe, topic);
+        subscriber_.set(zmq::sockopt::subscribe, end_topic_); // for close_input()
         // Subscribed last: once the probe comes back, every earlier subscription is in place.
         subscriber_.set(zmq::sockopt::subscribe, probe_topic_);
 
@@ -82,6 +85,7 @@ public:
             while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
                 if (frame_view(frame) == probe_topic_) {
                     subscriber_.set(zmq::sockopt::unsubscribe, probe_topic_);
+                    probed_ = true;
                     return true;
                 }
                 if (!is_control_frame(frame)) spill_.push_back(std::move(frame)); // early TCP publisher
@@ -108,8 +112,11 @@ public:
             }
             if (attempt == 0) ++report_.publish_waits;
             if (stop_->requested()) {
-                ++report_.events_dropped;
-                notices::warn_dropped_at_stop(name_);
+                ++report_.publishes_abandoned;
+                abandoned_log_.note(log_level::warn, name_, "publishes abandoned at stop", [&] {
+                    return fmt::format("plugin '{}': a publish was abandoned because the application is stopping",
+                                       name_);
+                });
                 return false;
             }
             if (demand_ != nullptr) {
@@ -166,11 +173,44 @@ public:
         frames.clear();
     }
 
+    /// Ends this plugin's input so that every event is counted once: sends the
+    /// plugin's end marker through the proxy and reads its input until the marker
+    /// comes back, counting what arrives as unread. The proxy counts every later
+    /// event on the plugin's topics as missed after its end (proxy_demand.hpp).
+    /// Needs a live proxy; gives up (and says so) after @p patience.
+    void close_input(std::chrono::milliseconds patience = std::chrono::milliseconds{10'000})
+    {
+        if (!probed_ || input_closed_) return;
+        input_closed_ = true;
+        const auto deadline = clock::now() + patience;
+        bool sent = false;
+        zmq::message_t frame;
+        while (clock::now() < deadline) {
+            if (!sent) {
+                zmq::message_t marker{end_topic_.data(), end_topic_.size()};
+                sent = publisher_.send(marker, zmq::send_flags::dontwait).has_value();
+            }
+            zmq::pollitem_t items[] = {{subscriber_.handle(), 0, ZMQ_POLLIN, 0}};
+            detail::poll(items, 1, std::chrono::milliseconds{sent ? 100 : 1});
+            while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
+                if (frame_view(frame) == end_topic_) return;
+                if (!is_control_frame(frame)) ++closed_unread_;
+            }
+        }
+        detail::log(log_level::error,
+                    "plugin '{}': its end marker did not come back through the engine within {} ms; events still "
+                    "on their way to it may not be counted",
+                    name_, patience.count());
+    }
+
     [[nodiscard]] zmq::socket_ref subscriber() noexcept { return subscriber_; }
     [[nodiscard]] int stop_fd() const noexcept { return stop_->fd(); }
 
     void count_delivered(std::uint64_t events = 1) noexcept { report_.events_received += events; }
     void count_rejected() noexcept { ++report_.requests_rejected; }
+    void count_ignored() noexcept { ++report_.requests_ignored; }
+    void count_cut_off() noexcept { ++report_.peers_cut_off; }
+    void count_dropped() noexcept { ++report_.events_dropped; }
 
     /// Overrides how the plugin's run is reported (e.g. an external process that vanished).
     void set_outcome(plugin_outcome outcome, std::string why)
@@ -184,16 +224,20 @@ public:
     [[gnu::cold, gnu::noinline]] void report_decode_failure(std::string_view event_name, std::size_t payload_size, std::string_view reason)
     {
         ++report_.decode_failures;
-        detail::log(log_level::error, "plugin '{}': cannot decode a {} event ({} payload bytes): {}; event skipped",
-                    name_, event_name, payload_size, reason);
+        decode_log_.note(log_level::error, name_, "undecodable events", [&] {
+            return fmt::format("plugin '{}': cannot decode a {} event ({} payload bytes): {}; event skipped", name_,
+                               event_name, payload_size, reason);
+        });
     }
 
     // Cold and out of line: keeps the logging code out of the inlined dispatch.
     [[gnu::cold, gnu::noinline]] void report_unknown_topic(std::string_view frame)
     {
         ++report_.decode_failures;
-        detail::log(log_level::error, "plugin '{}': received a frame of {} bytes whose topic it does not subscribe to",
-                    name_, frame.size());
+        decode_log_.note(log_level::error, name_, "undecodable events", [&] {
+            return fmt::format("plugin '{}': received a frame of {} bytes whose topic it does not subscribe to", name_,
+                               frame.size());
+        });
     }
 
     /// Ends the plugin's receive loop after the current event.
@@ -207,12 +251,15 @@ public:
     /// The counters so far, with what is still queued counted as unread.
     plugin_report final_report()
     {
-        report_.events_unread = spill_.size();
+        report_.events_unread = spill_.size() + closed_unread_;
         zmq::message_t frame;
-        while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
+        while (!input_closed_ && subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
             if (!is_control_frame(frame)) ++report_.events_unread;
         }
         spill_.clear();
+        decode_log_.flush(log_level::error, name_, "undecodable events");
+        abandoned_log_.flush(log_level::warn, name_, "publishes abandoned at stop");
+        spill_log_.flush(log_level::warn, name_, "events dropped (spill queue full)");
         return report_;
     }
 
@@ -229,7 +276,11 @@ private:
                 // Keep draining even when full: the proxy is waiting for exactly this
                 // room, and everyone else with it. Count what we drop.
                 ++report_.events_dropped;
-                notices::warn_spill_full(name_, settings_.spill_limit, report_.events_dropped);
+                spill_log_.note(log_level::warn, name_, "events dropped (spill queue full)", [&] {
+                    return fmt::format("plugin '{}': spill queue full ({} events) while blocked in publish; events "
+                                       "are dropped and counted (see docs/design.md, loss policy)",
+                                       name_, settings_.spill_limit);
+                });
                 continue;
             }
             spill_.push_back(std::move(frame));
@@ -237,26 +288,9 @@ private:
         }
     }
 
-    struct notices {
-        static void warn_dropped_at_stop(const std::string& name)
-        {
-            detail::log(log_level::warn, "plugin '{}': a publish was abandoned because the application is stopping",
-                        name);
-        }
-        static void warn_spill_full(const std::string& name, std::size_t limit, std::uint64_t dropped)
-        {
-            // Once, then every 10,000th, so a storm of drops does not become a storm of logs.
-            if (dropped == 1 || dropped % 10'000 == 0) {
-                detail::log(log_level::warn,
-                            "plugin '{}': spill queue full ({} events) while blocked in publish; {} event(s) "
-                            "dropped so far (see docs/design.md, loss policy)",
-                            name, limit, dropped);
-            }
-        }
-    };
-
     std::string name_;
     std::string probe_topic_;
+    std::string end_topic_;
     runtime_settings settings_;
     stop_flag* stop_;
     const subscriber_demand* demand_;
@@ -267,6 +301,12 @@ private:
     byte_buffer scratch_;
     plugin_report report_;
     std::optional<plugin_outcome> outcome_;
+    log_throttle decode_log_;
+    log_throttle abandoned_log_;
+    log_throttle spill_log_;
+    std::uint64_t closed_unread_ = 0;
+    bool probed_ = false;
+    bool input_closed_ = false;
     bool finishing_ = false;
 };
 

@@ -1,0 +1,153 @@
+#pragma once
+/// @file
+/// CURVE keys and who may connect to an application's TCP endpoints
+/// (docs/security.md). Without keys, an application on loopback trusts every
+/// local process, as the original engine does; with a server key pair, every
+/// TCP endpoint requires CURVE and accepts only the client keys listed for it.
+///
+///     config.security.server = event_engine::curve_keypair::load("keys/engine.key_secret");
+///     config.security.subscribers = {event_engine::curve_key::load("keys/monitor.key")};
+
+#include "event_engine/errors.hpp"
+
+#include <zmq.h>
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace event_engine {
+
+/// One CURVE key (public or secret) in ZeroMQ's Z85 text form: 40 characters.
+class curve_key {
+public:
+    /// Takes a key's 40-character Z85 text, or the path of a ZeroMQ certificate
+    /// file (`NAME.key` or `NAME.key_secret`, as pyzmq's `zmq.auth.create_certificates`
+    /// writes them), whose public key it reads.
+    /// @throws configuration_error naming what is wrong.
+    static curve_key load(std::string_view text_or_path)
+    {
+        if (is_z85_key(text_or_path)) return curve_key{std::string{text_or_path}};
+        return curve_key{read_certificate_field(text_or_path, "public-key")};
+    }
+
+    /// The key from its 40-character Z85 text.
+    static curve_key from_z85(std::string_view text)
+    {
+        if (!is_z85_key(text)) {
+            throw configuration_error{"event_engine: a CURVE key is 40 characters of Z85 text; got " +
+                                      std::to_string(text.size()) + " characters that are not one"};
+        }
+        return curve_key{std::string{text}};
+    }
+
+    [[nodiscard]] const std::string& z85() const noexcept { return z85_; }
+    friend bool operator==(const curve_key&, const curve_key&) = default;
+
+    /// True if @p text is 40 characters that decode as Z85 into 32 bytes.
+    static bool is_z85_key(std::string_view text) noexcept
+    {
+        if (text.size() != 40) return false;
+        const std::string copy{text};
+        unsigned char bytes[32];
+        return zmq_z85_decode(bytes, copy.c_str()) != nullptr;
+    }
+
+    /// Reads `field = "value"` from a ZeroMQ certificate file (ZPL format).
+    static std::string read_certificate_field(std::string_view path, std::string_view field)
+    {
+        std::ifstream file{std::filesystem::path{std::string{path}}};
+        if (!file) {
+            throw configuration_error{"event_engine: '" + std::string{path} +
+                                      "' is neither a 40-character Z85 CURVE key nor a readable certificate file"};
+        }
+        std::string line;
+        while (std::getline(file, line)) {
+            const auto start = line.find_first_not_of(" \t");
+            if (start == std::string::npos || line.compare(start, field.size(), field) != 0) continue;
+            const auto open = line.find('"', start + field.size());
+            const auto close = open == std::string::npos ? open : line.find('"', open + 1);
+            if (close == std::string::npos) break;
+            const std::string value = line.substr(open + 1, close - open - 1);
+            if (is_z85_key(value)) return value;
+            break;
+        }
+        throw configuration_error{"event_engine: certificate file '" + std::string{path} + "' has no valid " +
+                                  std::string{field} + " (expected a line: " + std::string{field} +
+                                  " = \"<40 Z85 characters>\")"};
+    }
+
+private:
+    explicit curve_key(std::string z85) : z85_{std::move(z85)} {}
+    std::string z85_;
+};
+
+/// A CURVE key pair: the application's server keys, or a client's.
+struct curve_keypair {
+    curve_key public_key;
+    curve_key secret_key;
+
+    /// A new random key pair (libzmq's zmq_curve_keypair).
+    static curve_keypair generate()
+    {
+        char public_text[41] = {};
+        char secret_text[41] = {};
+        if (zmq_curve_keypair(public_text, secret_text) != 0) {
+            throw error{"event_engine: cannot generate a CURVE key pair: this libzmq has no CURVE support"};
+        }
+        return {curve_key::from_z85(public_text), curve_key::from_z85(secret_text)};
+    }
+
+    /// Reads a secret certificate file (`NAME.key_secret`, both keys).
+    static curve_keypair load(const std::filesystem::path& secret_certificate)
+    {
+        const std::string path = secret_certificate.string();
+        return {curve_key::from_z85(curve_key::read_certificate_field(path, "public-key")),
+                curve_key::from_z85(curve_key::read_certificate_field(path, "secret-key"))};
+    }
+
+    /// Writes `<directory>/<name>.key` (public key only) and `<directory>/<name>.key_secret`
+    /// (both keys), the files pyzmq and czmq read.
+    void save(const std::filesystem::path& directory, std::string_view name) const
+    {
+        std::filesystem::create_directories(directory);
+        const auto write = [&](const std::filesystem::path& path, bool with_secret) {
+            std::ofstream file{path, std::ios::trunc};
+            file << "#   ZeroMQ CURVE " << (with_secret ? "**secret** " : "") << "certificate (event_engine)\n"
+                 << "metadata\ncurve\n    public-key = \"" << public_key.z85() << "\"\n";
+            if (with_secret) file << "    secret-key = \"" << secret_key.z85() << "\"\n";
+            if (!file) throw error{"event_engine: cannot write " + path.string()};
+        };
+        const std::string base{name};
+        write(directory / (base + ".key"), false);
+        write(directory / (base + ".key_secret"), true);
+        std::filesystem::permissions(directory / (base + ".key_secret"), std::filesystem::perms::owner_read |
+                                                                              std::filesystem::perms::owner_write);
+    }
+};
+
+/// A client allowed on the publish port, optionally limited to some events.
+struct authorized_publisher {
+    curve_key key;
+    /// Names of the events it may publish; empty: any event of the application's list.
+    std::vector<std::string> events;
+};
+
+/// Who may connect to an application's TCP endpoints (docs/security.md).
+struct security_config {
+    /// The application's key pair. Set: every TCP endpoint requires CURVE.
+    std::optional<curve_keypair> server;
+    /// Clients allowed on the publish port (with keys; empty: nobody).
+    std::vector<authorized_publisher> publishers;
+    /// Clients allowed on the subscribe port (with keys; empty: nobody).
+    std::vector<curve_key> subscribers;
+    /// Bind beyond loopback without keys, trusting every peer that can reach the ports.
+    bool allow_insecure_non_loopback = false;
+};
+
+} // namespace event_engine
