@@ -2,6 +2,7 @@
 // a few end-to-end runs with a cppzmq REQ client on a thread of the test.
 
 #include "support.hpp"
+#include "clients.hpp"
 
 #include <event_engine/detail/external_protocol.hpp>
 
@@ -20,6 +21,8 @@ using namespace test_events;
 namespace protocol = event_engine::detail::protocol;
 using protocol::kind;
 using namespace std::chrono_literals;
+using test_clients::client_thread;
+using test_clients::req_client;
 
 // ---------------------------------------------------------------- the parser
 
@@ -151,75 +154,6 @@ public:
         values.push_back(count.value);
         if (static_cast<int>(values.size()) == expected) finish();
     }
-};
-
-// A REQ client of an external plugin's port, on its own thread; failures are kept
-// for the test's thread (Catch's assertions are not thread-safe).
-class req_client {
-public:
-    explicit req_client(std::uint16_t port)
-        : socket_{context_, zmq::socket_type::req}
-    {
-        socket_.set(zmq::sockopt::linger, 1000);
-        socket_.set(zmq::sockopt::rcvtimeo, 20'000); // bounded: a hung engine fails the test, not the run
-        socket_.connect("tcp://127.0.0.1:" + std::to_string(port));
-    }
-
-    std::vector<std::string> request(std::string_view body)
-    {
-        socket_.send(zmq::buffer(body));
-        std::vector<std::string> reply;
-        for (;;) {
-            zmq::message_t part;
-            if (!socket_.recv(part)) throw std::runtime_error{"no reply to '" + std::string{body} + "' within 20 s"};
-            reply.push_back(part.to_string());
-            if (!part.more()) return reply;
-        }
-    }
-
-    std::string one(std::string_view body)
-    {
-        auto reply = request(body);
-        if (reply.size() != 1) throw std::runtime_error{"expected one frame in the reply to '" + std::string{body} + "'"};
-        return reply.front();
-    }
-
-    void close() { socket_.close(); }
-
-private:
-    zmq::context_t context_;
-    zmq::socket_t socket_;
-};
-
-// Runs @p body on a thread; rethrows its failure on join().
-class client_thread {
-public:
-    template <class Body>
-    explicit client_thread(Body body)
-        : thread_{[this, body]() mutable {
-              try {
-                  body();
-              } catch (...) {
-                  failure_ = std::current_exception();
-              }
-          }}
-    {
-    }
-    void join()
-    {
-        thread_.join();
-        if (failure_) std::rethrow_exception(failure_);
-    }
-    ~client_thread()
-    {
-        if (thread_.joinable()) thread_.join();
-    }
-    client_thread(const client_thread&) = delete;
-    client_thread& operator=(const client_thread&) = delete;
-
-private:
-    std::exception_ptr failure_;
-    std::thread thread_;
 };
 
 external_options timing(std::chrono::milliseconds connect_timeout,
