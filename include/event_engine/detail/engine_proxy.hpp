@@ -165,15 +165,20 @@ private:
                 }
             }
             if (items[5].revents & ZMQ_POLLIN) read_monitor();
-            const bool finishing = finishing_.load();
-            forward_all(frame);
-            if (finishing) return; // everything queued before finish() has been forwarded
+            if (finishing_.load()) {
+                // Every plugin has ended: forward (and so count) what they left queued
+                // in the engine. TCP publishers are not waited for: their frames were
+                // never counted as published.
+                forward_all(frame, false);
+                return;
+            }
+            forward_all(frame, true);
         }
     }
 
     // Forwards until every input is empty (poll is the expensive part), the
     // priority input first, new work in small batches in between.
-    void forward_all(zmq::message_t& frame)
+    void forward_all(zmq::message_t& frame, bool with_tcp)
     {
         for (bool moved = true; moved;) {
             moved = false;
@@ -185,7 +190,7 @@ private:
                 forward(frame);
                 moved = true;
             }
-            for (int batch = 0; batch < 32 && incoming_tcp_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
+            for (int batch = 0; with_tcp && batch < 32 && incoming_tcp_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
                 if (admit_from_tcp(frame)) forward(frame);
                 moved = true;
             }
