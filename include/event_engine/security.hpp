@@ -13,6 +13,7 @@
 #include <zmq.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -34,6 +35,23 @@ public:
     {
         if (is_z85_key(text_or_path)) return curve_key{std::string{text_or_path}};
         return curve_key{read_certificate_field(text_or_path, "public-key")};
+    }
+
+    /// The key named by environment variable @p variable (Z85 text or a certificate path).
+    /// @throws configuration_error if it is unset or does not load.
+    static curve_key from_env(const char* variable)
+    {
+        const char* value = std::getenv(variable);
+        if (value == nullptr || *value == '\0') {
+            throw configuration_error{std::string{"event_engine: environment variable "} + variable +
+                                      " is not set; it should hold a CURVE key (40 Z85 characters) or the path of a "
+                                      "certificate file"};
+        }
+        try {
+            return load(value);
+        } catch (const configuration_error& failure) {
+            throw configuration_error{std::string{failure.what()} + " (from environment variable " + variable + ")"};
+        }
     }
 
     /// The key from its 40-character Z85 text.

@@ -515,6 +515,10 @@ TEST_CASE("keys: generate, save, load; Z85 text or certificate files", "[boundar
     CHECK_THROWS_AS(curve_keypair::load(directory / "engine.key"), configuration_error); // no secret in it
     CHECK_THROWS_AS(curve_key::load("not a key and not a file"), configuration_error);
     CHECK_THROWS_AS(curve_key::from_z85("short"), configuration_error);
+    ::setenv("EE_TEST_KEY", (directory / "engine.key").c_str(), 1);
+    CHECK(curve_key::from_env("EE_TEST_KEY") == pair.public_key);
+    ::unsetenv("EE_TEST_KEY");
+    CHECK_THROWS_WITH(curve_key::from_env("EE_TEST_KEY"), Catch::Matchers::Contains("EE_TEST_KEY"));
     std::filesystem::remove_all(directory);
 }
 
