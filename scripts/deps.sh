@@ -3,7 +3,7 @@
 # otherwise printing the one command that would.
 
 EVENT_ENGINE_PACKAGES=(
-    g++ clang cmake ninja-build pkg-config
+    g++ clang libclang-rt-14-dev cmake ninja-build pkg-config
     libzmq3-dev cppzmq-dev libfmt-dev catch2
     python3 python3-zmq python3-pytest python3-setuptools
 )

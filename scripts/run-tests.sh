@@ -28,7 +28,8 @@ if [ "$quick" -eq 0 ]; then
     run_configuration clang clang++ -DCMAKE_BUILD_TYPE=Debug
     # Compile-fail cases and the installed-package build prove nothing more under sanitizers.
     ctest_extra=(--label-exclude "compile_fail|consumer")
+    # EVENT_ENGINE_FUZZ: the libFuzzer targets, run briefly as the fuzz.* tests (docs/testing.md).
     run_configuration asan clang++ -DCMAKE_BUILD_TYPE=Debug -DEVENT_ENGINE_SANITIZE=ON \
-        -DEVENT_ENGINE_BUILD_BENCHMARKS=OFF
+        -DEVENT_ENGINE_BUILD_BENCHMARKS=OFF -DEVENT_ENGINE_FUZZ=ON
 fi
 echo "==> all test configurations passed"

@@ -127,6 +127,15 @@ TEST_CASE("parse: fetch and ack", "[boundary][protocol]")
         CAPTURE(bad);
         CHECK(protocol::parse(bad).what == protocol::kind::malformed);
     }
+    // Numbers are digits after a space: no signs, no numbers run together (found by fuzzing).
+    for (const char* bad : {"plugin_command: next_msgs 15-000", "plugin_command: next_msg_wait -0",
+                            "plugin_command: next_msgs 5 -0", "plugin_command: fetch 5 -0 1",
+                            "plugin_command: fetch 5-0 3", "plugin_command: next_msgs 5 +1"}) {
+        CAPTURE(bad);
+        CHECK(protocol::parse(bad).what == protocol::kind::malformed);
+    }
+    CHECK(protocol::parse("plugin_command: next_msg_wait5").what == protocol::kind::unknown_command);
+    CHECK(protocol::parse("plugin_command: next_msgs5").what == protocol::kind::unknown_command);
     CHECK(protocol::parse("plugin_command: fetchx 1 0 0").what == protocol::kind::unknown_command);
     CHECK(protocol::parse("plugin_command: acks 1").what == protocol::kind::unknown_command);
 }

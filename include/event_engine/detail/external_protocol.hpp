@@ -62,16 +62,25 @@ inline std::string_view trim_trailing_space(std::string_view text) noexcept
     return text;
 }
 
-// Reads one decimal number (after spaces) from the front of @p text.
+// Reads one decimal number, after at least one space, from the front of @p text:
+// digits only (no sign), so "5-0" or "-0" is not a number here.
 template <class Number>
 std::optional<Number> take_number(std::string_view& text) noexcept
 {
+    if (text.empty() || text.front() != ' ') return std::nullopt;
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
     Number value{};
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (error != std::errc{} || end == text.data()) return std::nullopt;
     text.remove_prefix(static_cast<std::size_t>(end - text.data()));
     return value;
+}
+
+// True if @p command is @p name alone or followed by a space (its arguments).
+inline bool names(std::string_view command, std::string_view name) noexcept
+{
+    return command.starts_with(name) && (command.size() == name.size() || command[name.size()] == ' ');
 }
 
 inline request parse(std::string_view message) noexcept
@@ -81,7 +90,7 @@ inline request parse(std::string_view message) noexcept
     if (command == next_msg) return make_request(kind::next);
     if (command == quit) return make_request(kind::quit);
     if (command == ping) return make_request(kind::ping);
-    if (command.starts_with(fetch) && (command.size() == fetch.size() || command[fetch.size()] == ' ')) {
+    if (names(command, fetch)) {
         std::string_view rest = command.substr(fetch.size());
         const auto most = take_number<std::size_t>(rest);
         const auto ms = take_number<long long>(rest);
@@ -95,7 +104,7 @@ inline request parse(std::string_view message) noexcept
         }
         return make_request(kind::fetch, std::chrono::milliseconds{*ms}, *most, {}, *acked);
     }
-    if (command.starts_with(ack) && (command.size() == ack.size() || command[ack.size()] == ' ')) {
+    if (names(command, ack)) {
         std::string_view rest = command.substr(ack.size());
         const auto acked = take_number<std::uint64_t>(rest);
         if (!acked || !rest.empty()) {
@@ -104,7 +113,7 @@ inline request parse(std::string_view message) noexcept
         }
         return make_request(kind::ack, {}, 1, {}, *acked);
     }
-    if (command.starts_with(next_msg_wait)) {
+    if (names(command, next_msg_wait)) {
         std::string_view rest = command.substr(next_msg_wait.size());
         const auto ms = take_number<long long>(rest);
         if (!ms || !rest.empty() || *ms < 0 || *ms > longest_wait.count()) {
@@ -112,7 +121,7 @@ inline request parse(std::string_view message) noexcept
         }
         return make_request(kind::next_wait, std::chrono::milliseconds{*ms});
     }
-    if (command.starts_with(next_msgs)) {
+    if (names(command, next_msgs)) {
         std::string_view rest = command.substr(next_msgs.size());
         const auto most = take_number<std::size_t>(rest);
         const auto ms = rest.empty() ? std::optional<long long>{0} : take_number<long long>(rest);
