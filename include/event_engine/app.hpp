@@ -35,6 +35,7 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -198,6 +199,9 @@ public:
         // The bridge holds the plugin's queue itself (bounded exactly); its input only
         // needs to carry events across.
         settings.receive_high_water_mark = 1;
+        // While its process publishes into a blocked engine, what is drained for the
+        // plugin (the deadlock breaker) is bounded in bytes like its queue.
+        settings.spill_byte_limit = plugin_.options().queue_byte_limit;
     }
 
     void run(plugin_runtime& runtime, external_bridge* bridge) override { bridge->serve(runtime); }
@@ -495,6 +499,13 @@ private:
     {
         detail::zap_handler::key_table table;
         const auto& security = config_.security;
+        std::set<std::string> publisher_keys;
+        for (const auto& publisher : security.publishers) {
+            if (!publisher_keys.insert(publisher.key.z85()).second) {
+                throw configuration_error{"event_engine: security.publishers lists the key " + publisher.key.z85() +
+                                          " twice; list each publisher once, with all the events it may publish"};
+            }
+        }
         for (std::size_t i = 0; i < security.publishers.size(); ++i) {
             table["publish"][security.publishers[i].key.z85()] = "publisher/" + std::to_string(i);
         }

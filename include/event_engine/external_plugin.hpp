@@ -45,9 +45,9 @@ struct external_options {
     /// What happens to events for it past either limit.
     full_policy when_full = full_policy::wait;
     /// With app_config::security.server set: the only client key its port accepts (required then).
-    std::optional<curve_key> client_key;
+    std::optional<curve_key> client_key{};
     /// Interface its port binds to; empty: the application's bind_address.
-    std::string bind_address;
+    std::string bind_address{};
 };
 
 template <class Subscriptions, class Publications = publishes<>>

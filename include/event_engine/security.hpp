@@ -153,17 +153,17 @@ struct curve_keypair {
 struct authorized_publisher {
     curve_key key;
     /// Names of the events it may publish; empty: any event of the application's list.
-    std::vector<std::string> events;
+    std::vector<std::string> events{};
 };
 
 /// Who may connect to an application's TCP endpoints (docs/security.md).
 struct security_config {
     /// The application's key pair. Set: every TCP endpoint requires CURVE.
-    std::optional<curve_keypair> server;
+    std::optional<curve_keypair> server{};
     /// Clients allowed on the publish port (with keys; empty: nobody).
-    std::vector<authorized_publisher> publishers;
+    std::vector<authorized_publisher> publishers{};
     /// Clients allowed on the subscribe port (with keys; empty: nobody).
-    std::vector<curve_key> subscribers;
+    std::vector<curve_key> subscribers{};
     /// Bind beyond loopback without keys, trusting every peer that can reach the ports.
     bool allow_insecure_non_loopback = false;
 };

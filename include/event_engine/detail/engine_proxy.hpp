@@ -57,6 +57,10 @@ struct proxy_settings {
 
 class engine_proxy {
 public:
+    /// Longest subscription message (a topic, or a topic and the start of a payload) a
+    /// TCP subscriber may send; a longer one drops its connection.
+    static constexpr int max_subscription_size = 1024;
+
     engine_proxy(zmq::context_t& context, proxy_settings settings, demand_board& demand)
         : settings_{std::move(settings)},
           demand_{&demand},
@@ -76,10 +80,11 @@ public:
         outgoing_.set(zmq::sockopt::sndhwm, settings_.high_water_mark);
         outgoing_.set(zmq::sockopt::xpub_nodrop, 1);
         outgoing_tcp_.set(zmq::sockopt::sndhwm, settings_.high_water_mark);
-        for (auto* socket : {&incoming_tcp_, &outgoing_tcp_}) {
-            socket->set(zmq::sockopt::maxmsgsize, settings_.max_message_size);
-            socket->set(zmq::sockopt::ipv6, settings_.host.ipv6 ? 1 : 0);
-        }
+        for (auto* socket : {&incoming_tcp_, &outgoing_tcp_}) socket->set(zmq::sockopt::ipv6, settings_.host.ipv6 ? 1 : 0);
+        incoming_tcp_.set(zmq::sockopt::maxmsgsize, settings_.max_message_size);
+        // All a subscriber sends is subscriptions; each costs memory in ZeroMQ's trie
+        // until it disconnects, so none may be longer than this (docs/security.md).
+        outgoing_tcp_.set(zmq::sockopt::maxmsgsize, std::int64_t{max_subscription_size});
         if (settings_.curve_secret_key) {
             make_curve_server(incoming_tcp_, *settings_.curve_secret_key, "publish");
             make_curve_server(outgoing_tcp_, *settings_.curve_secret_key, "subscribe");
@@ -92,6 +97,10 @@ public:
             throw error{std::string{"event_engine: cannot monitor the subscribe port: "} + zmq_strerror(zmq_errno())};
         }
         tcp_monitor_.set(zmq::sockopt::linger, 0);
+        // libzmq's I/O thread sends monitor events with a blocking send: a full monitor
+        // pipe would stop all of ZeroMQ's I/O. No limit here, and it is read in every
+        // wait of the proxy.
+        tcp_monitor_.set(zmq::sockopt::rcvhwm, 0);
         tcp_monitor_.connect(monitor_endpoint);
 
         bind_or_throw(incoming_, incoming_inproc, "engine's incoming socket");
@@ -260,6 +269,7 @@ private:
             else std::this_thread::sleep_for(std::chrono::microseconds{50});
             (void)outgoing_.get(zmq::sockopt::events); // process ZeroMQ's pending "room again" commands now
             if (outgoing_.send(frame, zmq::send_flags::dontwait)) return;
+            if (attempt % 64 == 63) read_monitor();
         }
     }
 
@@ -269,7 +279,9 @@ private:
         control.remove_prefix(end_marker.size());
         std::size_t index = 0;
         const auto [end, error] = std::from_chars(control.data(), control.data() + control.size(), index);
-        if (error == std::errc{} && end == control.data() + control.size()) demand_->mark_ended(index);
+        if (error == std::errc{} && std::string_view{end, static_cast<std::size_t>(control.data() + control.size() - end)} == "/") {
+            demand_->mark_ended(index);
+        }
     }
 
     proxy_settings settings_;

@@ -70,8 +70,12 @@ struct bridge_settings {
 
 class external_bridge {
 public:
-    /// Replies a peer may leave unread before it is cut off; requests it may have queued.
-    static constexpr int peer_queue = 8;
+    /// Replies a peer may leave unread before it is cut off. A REQ client has at most
+    /// one, but ZeroMQ learns that a reply was taken only every (hwm + 1) / 2 replies,
+    /// so the limit leaves room for that lag: 16 can never cut off a REQ client.
+    static constexpr int unread_replies = 16;
+    /// Requests of one peer the engine takes in before it reads them.
+    static constexpr int queued_requests = 8;
     /// Fetches that may wait at once (one per connection is all a REQ client needs).
     static constexpr std::size_t most_waiting = 1024;
 
@@ -86,8 +90,8 @@ public:
     {
         router_.set(zmq::sockopt::router_mandatory, 1);
         router_.set(zmq::sockopt::linger, 1000); // let the last reply (quit's) reach the client
-        router_.set(zmq::sockopt::sndhwm, peer_queue);
-        router_.set(zmq::sockopt::rcvhwm, peer_queue);
+        router_.set(zmq::sockopt::sndhwm, unread_replies);
+        router_.set(zmq::sockopt::rcvhwm, queued_requests);
         router_.set(zmq::sockopt::maxmsgsize, settings_.max_message_size);
         router_.set(zmq::sockopt::ipv6, settings_.ipv6 ? 1 : 0);
         // TCP keepalive, not ZMTP heartbeats, notices a vanished host: with heartbeats,
@@ -97,13 +101,17 @@ public:
         router_.set(zmq::sockopt::tcp_keepalive_intvl, 1);
         router_.set(zmq::sockopt::tcp_keepalive_cnt, 5);
         if (settings_.curve_secret_key) make_curve_server(router_, *settings_.curve_secret_key, "plugin/" + name_);
-        // Watch connections from before the first one can happen.
-        const std::string monitor_endpoint = "inproc://event_engine/monitor/" + name_;
-        if (zmq_socket_monitor(router_.handle(), monitor_endpoint.c_str(), ZMQ_EVENT_DISCONNECTED) != 0) {
+        // Watch connections from before the first one can happen. No limit on the
+        // monitor's queue: libzmq's I/O thread would block on a full one (and with it
+        // all of ZeroMQ's I/O); it is read in every wait of this thread instead.
+        const std::string monitor_endpoint = "inproc://event_engine/monitor/plugin/" + name_;
+        if (zmq_socket_monitor(router_.handle(), monitor_endpoint.c_str(),
+                               ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
             throw error{"event_engine: cannot monitor the port of external plugin '" + name_ +
                         "': " + zmq_strerror(zmq_errno())};
         }
         monitor_.set(zmq::sockopt::linger, 0);
+        monitor_.set(zmq::sockopt::rcvhwm, 0);
         monitor_.connect(monitor_endpoint);
         bind_or_throw(router_, settings_.endpoint, "port of external plugin '" + name_ + "'");
         endpoint_ = router_.get(zmq::sockopt::last_endpoint);
@@ -130,6 +138,7 @@ public:
             ~close_when_done() { bridge->finish(*runtime); }
         } closer{this, &runtime};
         runtime_ = &runtime;
+        runtime.while_publish_waits([this] { read_monitor(); });
         const auto started = clock::now();
         for (;;) {
             const auto now = clock::now();
@@ -184,6 +193,7 @@ private:
 
     struct waiter {
         std::string peer;                     // routing id
+        int fd = -1;                          // its connection (ZMQ_SRCFD)
         std::vector<zmq::message_t> envelope; // routing id(s) and the REQ delimiter
         fetch_style style = fetch_style::single;
         std::size_t most = 1;
@@ -272,19 +282,32 @@ private:
             std::uint32_t value = 0;
             std::memcpy(&id, event[0].data(), sizeof id);
             std::memcpy(&value, event[0].data<char>() + sizeof id, sizeof value);
-            if (id != ZMQ_EVENT_DISCONNECTED) continue;
-            if (plugin_connections_.erase(static_cast<int>(value)) > 0 && plugin_connections_.empty()) {
-                gone_deadline_ = clock::now() + settings_.timing.disconnect_grace;
+            const int fd = static_cast<int>(value);
+            if (id == ZMQ_EVENT_ACCEPTED) {
+                live_connections_.insert(fd);
+                continue;
             }
+            if (id != ZMQ_EVENT_DISCONNECTED) continue;
+            live_connections_.erase(fd);
+            std::erase_if(waiters_, [&](const waiter& w) { return w.fd == fd; }); // nobody to answer
+            if (plugin_connections_.erase(fd) > 0 && plugin_connections_.empty()) start_gone_clock();
         }
     }
 
-    // The connection @p fd made a request only the plugin's process makes.
+    void start_gone_clock() { gone_deadline_ = clock::now() + settings_.timing.disconnect_grace; }
+
+    // The connection @p fd made a request only the plugin's process makes. Its
+    // connect and disconnect were read from the monitor before the request, so a
+    // connection that is already gone is known as such and does not count as alive.
     void count_as_plugin(int fd)
     {
         ever_connected_ = true;
-        gone_deadline_.reset();
-        if (fd >= 0) plugin_connections_.insert(fd);
+        if (fd < 0 || live_connections_.contains(fd)) {
+            gone_deadline_.reset();
+            if (fd >= 0) plugin_connections_.insert(fd);
+        } else if (plugin_connections_.empty() && !gone_deadline_) {
+            start_gone_clock(); // it came and went at once
+        }
     }
 
     verdict handle(plugin_runtime& runtime, std::vector<zmq::message_t>& parts)
@@ -321,20 +344,21 @@ private:
         switch (request.what) {
         case protocol::kind::next:
             count_as_plugin(fd);
-            park(runtime, peer, envelope, fetch_style::single, 1, std::nullopt);
+            park(runtime, {peer, fd, std::move(envelope), fetch_style::single, 1, std::nullopt});
             break;
         case protocol::kind::next_wait:
             count_as_plugin(fd);
-            park(runtime, peer, envelope, fetch_style::single, 1, clock::now() + request.wait);
+            park(runtime, {peer, fd, std::move(envelope), fetch_style::single, 1, clock::now() + request.wait});
             break;
         case protocol::kind::next_batch:
             count_as_plugin(fd);
-            park(runtime, peer, envelope, fetch_style::batch, request.most, clock::now() + request.wait);
+            park(runtime, {peer, fd, std::move(envelope), fetch_style::batch, request.most, clock::now() + request.wait});
             break;
         case protocol::kind::fetch:
             count_as_plugin(fd);
             acknowledge(runtime, request.ack);
-            park(runtime, peer, envelope, fetch_style::acknowledged, request.most, clock::now() + request.wait);
+            park(runtime,
+                 {peer, fd, std::move(envelope), fetch_style::acknowledged, request.most, clock::now() + request.wait});
             break;
         case protocol::kind::ack:
             count_as_plugin(fd);
@@ -363,18 +387,26 @@ private:
         return verdict::carry_on;
     }
 
-    void park(plugin_runtime& runtime, const std::string& peer, std::vector<zmq::message_t>& envelope,
-              fetch_style style, std::size_t most, std::optional<clock::time_point> deadline)
+    void park(plugin_runtime& runtime, waiter w)
     {
         // A new request from the same connection supersedes its old one (a REQ
         // client cannot have two; a relaxed one no longer wants the first answer).
-        std::erase_if(waiters_, [&](const waiter& w) { return w.peer == peer; });
+        std::erase_if(waiters_, [&](const waiter& other) { return other.peer == w.peer; });
         if (waiters_.size() >= most_waiting) {
-            reject(runtime, envelope, "too many waiting",
+            reject(runtime, w.envelope, "too many waiting",
                    "too many fetches are waiting on this plugin's port (" + std::to_string(most_waiting) + ")");
             return;
         }
-        waiters_.push_back({peer, std::move(envelope), style, most, deadline});
+        waiters_.push_back(std::move(w));
+    }
+
+    // Whether a reply that already holds @p count events of @p bytes may take one of
+    // @p next bytes more: the first always, then up to max_message_size in all, so a
+    // reply a client leaves unread holds at most that much.
+    [[nodiscard]] bool reply_has_room(std::size_t count, std::size_t bytes, std::size_t next) const noexcept
+    {
+        return count == 0 || settings_.max_message_size < 0 ||
+               bytes + next <= static_cast<std::size_t>(settings_.max_message_size);
     }
 
     void publish(plugin_runtime& runtime, const std::string& peer, std::vector<zmq::message_t>& envelope,
@@ -451,7 +483,9 @@ private:
     void serve_at_most_once(plugin_runtime& runtime, waiter& w)
     {
         std::vector<zmq::message_t> events;
-        while (events.size() < w.most && !held_.empty()) {
+        std::size_t bytes = 0;
+        while (events.size() < w.most && !held_.empty() && reply_has_room(events.size(), bytes, held_.front().size())) {
+            bytes += held_.front().size();
             held_bytes_ -= held_.front().size();
             events.push_back(std::move(held_.front()));
             held_.pop_front();
@@ -474,10 +508,16 @@ private:
     {
         std::vector<zmq::message_t> frames;
         frames.push_back(fetch_header(first_unacked_));
-        for (std::size_t i = 0; i < unacked_.size() && frames.size() <= w.most; ++i) {
+        std::size_t bytes = 0;
+        const auto room = [&](const zmq::message_t& next) {
+            return frames.size() <= w.most && reply_has_room(frames.size() - 1, bytes, next.size());
+        };
+        for (std::size_t i = 0; i < unacked_.size() && room(unacked_[i]); ++i) {
+            bytes += unacked_[i].size();
             frames.emplace_back().copy(unacked_[i]);
         }
-        while (frames.size() <= w.most && !held_.empty()) {
+        while (!held_.empty() && room(held_.front())) {
+            bytes += held_.front().size();
             frames.emplace_back().copy(held_.front());
             unacked_.push_back(std::move(held_.front()));
             held_.pop_front();
@@ -496,16 +536,29 @@ private:
         if (cut_off_.contains(peer)) return sent::full;
         try {
             // Never waits: a full queue fails at the first frame, before anything is sent.
+            // Before concluding the peer does not read, let ZeroMQ process its pending
+            // "the peer took some" notices, and try once more.
+            bool first = true;
             for (auto& part : envelope) {
-                if (!router_.send(part, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return cut_off(peer);
+                if (router_.send(part, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+                    first = false;
+                    continue;
+                }
+                (void)router_.get(zmq::sockopt::events);
+                if (!first || !router_.send(part, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+                    return cut_off(peer);
+                }
+                first = false;
             }
             for (std::size_t i = 0; i < frames.size(); ++i) {
                 (void)router_.send(frames[i], i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
             }
             return sent::ok;
         } catch (const zmq::error_t& failure) {
-            if (failure.num() != EHOSTUNREACH) throw;
-            return sent::gone; // ROUTER_MANDATORY: the requester is gone; nothing was sent
+            // EHOSTUNREACH (ROUTER_MANDATORY): the requester is gone. Anything else but the
+            // context ending (e.g. EINTR) is treated alike: nothing was sent, the events are kept.
+            if (failure.num() == ETERM) throw;
+            return sent::gone;
         }
     }
 
@@ -522,7 +575,7 @@ private:
         note("peers cut off", [&] {
             return fmt::format("external plugin '{}': a peer left {} replies unread (a REQ client never does); it is "
                                "cut off and its requests are ignored",
-                               name_, peer_queue);
+                               name_, unread_replies);
         });
         return sent::full;
     }
@@ -568,7 +621,8 @@ private:
     std::uint64_t epoch_;
     std::set<std::string> cut_off_;
     std::deque<std::string> cut_off_order_;
-    std::set<int> plugin_connections_;
+    std::set<int> live_connections_;   // from the monitor
+    std::set<int> plugin_connections_; // live ones that made a plugin's request
     bool ever_connected_ = false;
     std::optional<clock::time_point> gone_deadline_;
     std::optional<clock::time_point> stop_deadline_;

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -32,6 +33,7 @@ struct runtime_settings {
     int high_water_mark = 1000;
     int receive_high_water_mark = 0; // 0: high_water_mark
     std::size_t spill_limit = 100'000;
+    std::size_t spill_byte_limit = static_cast<std::size_t>(-1); // external plugins: their queue_byte_limit
     std::chrono::milliseconds startup_timeout{10'000};
 };
 
@@ -88,7 +90,10 @@ public:
                     probed_ = true;
                     return true;
                 }
-                if (!is_control_frame(frame)) spill_.push_back(std::move(frame)); // early TCP publisher
+                if (!is_control_frame(frame)) { // an early TCP publisher
+                    spill_bytes_ += frame.size();
+                    spill_.push_back(std::move(frame));
+                }
             }
             if (stop_->requested()) return false;
             if (clock::now() > deadline) {
@@ -126,6 +131,7 @@ public:
                     drain_into_spill();
                 }
             }
+            if (while_waiting_ && attempt % 64 == 63) while_waiting_();
             // PUB sockets report POLLOUT even when full, so there is nothing to poll on: back off.
             if (attempt < 64) std::this_thread::yield();
             else std::this_thread::sleep_for(std::chrono::microseconds{50});
@@ -158,6 +164,7 @@ public:
         if (!spill_.empty()) {
             frame = std::move(spill_.front());
             spill_.pop_front();
+            spill_bytes_ -= frame.size();
             return frame;
         }
         while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
@@ -169,7 +176,10 @@ public:
     /// Returns frames taken with take_ready() to the front of the queue, in order.
     void put_back(std::vector<zmq::message_t>& frames)
     {
-        for (auto it = frames.rbegin(); it != frames.rend(); ++it) spill_.push_front(std::move(*it));
+        for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+            spill_bytes_ += it->size();
+            spill_.push_front(std::move(*it));
+        }
         frames.clear();
     }
 
@@ -178,14 +188,15 @@ public:
     /// comes back, counting what arrives as unread. The proxy counts every later
     /// event on the plugin's topics as missed after its end (proxy_demand.hpp).
     /// Needs a live proxy; gives up (and says so) after @p patience.
-    void close_input(std::chrono::milliseconds patience = std::chrono::milliseconds{10'000})
+    /// It waits as long as that takes: the proxy forwards until every plugin has
+    /// ended, and a plugin waiting here reads its input, so it never holds the proxy up.
+    void close_input()
     {
         if (!probed_ || input_closed_) return;
         input_closed_ = true;
-        const auto deadline = clock::now() + patience;
         bool sent = false;
         zmq::message_t frame;
-        while (clock::now() < deadline) {
+        for (auto warned = clock::now();;) {
             if (!sent) {
                 zmq::message_t marker{end_topic_.data(), end_topic_.size()};
                 sent = publisher_.send(marker, zmq::send_flags::dontwait).has_value();
@@ -196,12 +207,18 @@ public:
                 if (frame_view(frame) == end_topic_) return;
                 if (!is_control_frame(frame)) ++closed_unread_;
             }
+            if (clock::now() - warned > std::chrono::seconds{10}) {
+                warned = clock::now();
+                detail::log(log_level::warn,
+                            "plugin '{}' has ended and waits for the engine to confirm it (another plugin that "
+                            "subscribes is not reading its events, so the engine is held up)",
+                            name_);
+            }
         }
-        detail::log(log_level::error,
-                    "plugin '{}': its end marker did not come back through the engine within {} ms; events still "
-                    "on their way to it may not be counted",
-                    name_, patience.count());
     }
+
+    /// Work to do now and then while publish() waits (the bridge reads its monitor).
+    void while_publish_waits(std::function<void()> work) { while_waiting_ = std::move(work); }
 
     [[nodiscard]] zmq::socket_ref subscriber() noexcept { return subscriber_; }
     [[nodiscard]] int stop_fd() const noexcept { return stop_->fd(); }
@@ -257,6 +274,7 @@ public:
             if (!is_control_frame(frame)) ++report_.events_unread;
         }
         spill_.clear();
+        spill_bytes_ = 0;
         decode_log_.flush(log_level::error, name_, "undecodable events");
         abandoned_log_.flush(log_level::warn, name_, "publishes abandoned at stop");
         spill_log_.flush(log_level::warn, name_, "events dropped (spill queue full)");
@@ -272,17 +290,19 @@ private:
         const auto most = static_cast<std::size_t>(2 * settings_.high_water_mark);
         for (std::size_t taken = 0; taken < most && subscriber_.recv(frame, zmq::recv_flags::dontwait); ++taken) {
             if (is_control_frame(frame)) continue;
-            if (spill_.size() >= settings_.spill_limit) {
+            if (spill_.size() >= settings_.spill_limit ||
+                (!spill_.empty() && spill_bytes_ + frame.size() > settings_.spill_byte_limit)) {
                 // Keep draining even when full: the proxy is waiting for exactly this
                 // room, and everyone else with it. Count what we drop.
                 ++report_.events_dropped;
                 spill_log_.note(log_level::warn, name_, "events dropped (spill queue full)", [&] {
-                    return fmt::format("plugin '{}': spill queue full ({} events) while blocked in publish; events "
-                                       "are dropped and counted (see docs/design.md, loss policy)",
-                                       name_, settings_.spill_limit);
+                    return fmt::format("plugin '{}': spill queue full ({} events or {} bytes) while blocked in "
+                                       "publish; events are dropped and counted (see docs/design.md, loss policy)",
+                                       name_, settings_.spill_limit, settings_.spill_byte_limit);
                 });
                 continue;
             }
+            spill_bytes_ += frame.size();
             spill_.push_back(std::move(frame));
             if (spill_.size() > report_.max_spilled) report_.max_spilled = spill_.size();
         }
@@ -298,6 +318,8 @@ private:
     zmq::socket_t subscriber_;
     zmq::socket_t publisher_;
     std::deque<zmq::message_t> spill_;
+    std::size_t spill_bytes_ = 0;
+    std::function<void()> while_waiting_;
     byte_buffer scratch_;
     plugin_report report_;
     std::optional<plugin_outcome> outcome_;

@@ -73,14 +73,14 @@ private:
     {
         std::vector<zmq::message_t> request;
         if (!zmq::recv_multipart(socket_, std::back_inserter(request), zmq::recv_flags::dontwait)) return;
-        // [version, request id, domain, address, routing id, mechanism, credentials...]
-        if (request.size() < 6) return; // not from libzmq; REP still needs an answer
-        const std::string domain{frame_view(request[2])};
-        const std::string address{frame_view(request[3])};
-        const std::string_view mechanism = frame_view(request[5]);
+        // [version, request id, domain, address, routing id, mechanism, credentials...];
+        // anything else is refused, but still answered (a REP socket must reply).
+        const auto part = [&](std::size_t i) { return i < request.size() ? std::string{frame_view(request[i])} : std::string{}; };
+        const std::string domain = part(2);
+        const std::string address = part(3);
         std::string user;
         bool allowed = false;
-        if (mechanism == "CURVE" && request.size() >= 7 && request[6].size() == 32) {
+        if (request.size() >= 7 && part(5) == "CURVE" && request[6].size() == 32) {
             std::array<char, 41> z85{};
             zmq_z85_encode(z85.data(), request[6].data<std::uint8_t>(), 32);
             if (const auto endpoint = table_.find(domain); endpoint != table_.end()) {
@@ -99,7 +99,8 @@ private:
         }
         std::vector<zmq::message_t> reply;
         reply.emplace_back(std::string_view{"1.0"});
-        reply.push_back(std::move(request[1]));
+        if (request.size() > 1) reply.push_back(std::move(request[1]));
+        else reply.emplace_back();
         reply.emplace_back(std::string_view{allowed ? "200" : "400"});
         reply.emplace_back(std::string_view{allowed ? "OK" : "key not authorized"});
         reply.emplace_back(user.data(), user.size());
