@@ -8,7 +8,9 @@ distribution is installed, which installs this module too)::
 
 Set ``EVENT_ENGINE_HOST=127.0.0.1`` to run such a plugin on the engine's
 machine instead of on the docker network where the engine is called
-``engine``.  New code should use ``pyevents.PluginClient`` instead.
+``engine``; set ``EVENT_ENGINE_SERVER_KEY`` and ``EVENT_ENGINE_CLIENT_KEY`` to
+connect to an application that requires CURVE keys (docs/security.md).  New
+code should use ``pyevents.PluginClient`` instead (at-least-once delivery).
 """
 
 from pyevents.events import get_next_msg, get_plugin_socket, publish_msg, send_quit_command

@@ -2,8 +2,9 @@
 
 Two APIs are provided:
 
-* :class:`PluginClient` -- the recommended, Pythonic client (timeouts that
-  keep the connection usable, batch fetch, iteration, typed errors);
+* :class:`PluginClient` -- the recommended, Pythonic client (at-least-once
+  fetch, timeouts that keep the connection usable, batches, iteration, typed
+  errors);
 * the legacy helpers :func:`get_plugin_socket`, :func:`get_next_msg`,
   :func:`publish_msg` and :func:`send_quit_command`, unchanged from the
   original ``events`` module (also importable as top-level ``events``).
@@ -11,6 +12,11 @@ Two APIs are provided:
 The engine host defaults to ``127.0.0.1`` for :class:`PluginClient` and to
 ``engine`` for :func:`get_plugin_socket`; the environment variable
 ``EVENT_ENGINE_HOST`` overrides both defaults.
+
+Both APIs speak CURVE when ``EVENT_ENGINE_SERVER_KEY`` (the application's
+public key) and ``EVENT_ENGINE_CLIENT_KEY`` (this plugin's secret key) are set;
+see :mod:`pyevents.security`.  ``python3 -m pyevents keygen DIR NAME`` writes
+a key pair (:mod:`pyevents.cli`).
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ from .errors import (
     ClientClosed,
     EngineGone,
     EngineTimeout,
+    HandshakeFailed,
     ProtocolError,
     PublishRejected,
     PyEventsError,
+    SecurityConfigError,
     UnknownTopic,
 )
 from .events import get_next_msg, get_plugin_socket, publish_msg, send_quit_command
@@ -45,6 +53,8 @@ __all__ = [
     "ProtocolError",
     "UnknownTopic",
     "ClientClosed",
+    "SecurityConfigError",
+    "HandshakeFailed",
     "get_plugin_socket",
     "get_next_msg",
     "publish_msg",

@@ -9,7 +9,19 @@ Example::
             event = client.decode(raw)          # Event(topic="TypeA", payload=b"...")
             if event.topic == "TypeB":
                 client.publish_event("TypeC", b"seen a B")
-    # leaving the block sends quit and closes the connection
+    # leaving the block acknowledges what was handed out, sends quit and closes the connection
+
+Events are fetched *at least once* (the engine's ``fetch``/``ack`` commands,
+docs/protocol.md): the engine keeps every event it sent until the client
+acknowledges it, so an event whose reply was lost (a timeout, a dead
+connection, a crashed plugin) is sent again, and the client skips the ones it
+has already handed out.  An event counts as processed once the client has
+handed it to the caller; the acknowledgement goes with the next fetch, or with
+:meth:`PluginClient.quit`/:meth:`PluginClient.close`.
+
+With ``EVENT_ENGINE_SERVER_KEY`` and ``EVENT_ENGINE_CLIENT_KEY`` set (or the
+``server_key``/``client_key`` arguments) every socket the client makes is a
+CURVE client (docs/security.md, :mod:`pyevents.security`).
 
 A :class:`PluginClient` owns one ZeroMQ REQ socket and is not thread-safe:
 use it from one thread only (or give each thread its own client).
@@ -24,13 +36,15 @@ import numbers
 import operator
 import sys
 import time
+from collections import deque
 from types import TracebackType
-from typing import Iterable, Iterator, List, Optional, Tuple, Type, Union
+from typing import Callable, Deque, Iterable, Iterator, List, Optional, Tuple, Type, Union
 
 import zmq
 
 from . import protocol
-from .errors import ClientClosed, EngineGone, EngineTimeout, ProtocolError, PublishRejected
+from .errors import ClientClosed, EngineGone, EngineTimeout, HandshakeFailed, ProtocolError, PublishRejected
+from .security import CLIENT_KEY_ENV_VAR, SERVER_KEY_ENV_VAR, CurveConfig, KeySource, curve_config
 from .topics import Event, Topic, decode, encode_topic
 
 __all__ = ["PluginClient", "DEFAULT_HOST"]
@@ -46,6 +60,20 @@ _HEARTBEAT_IVL_MS = 10_000
 _HEARTBEAT_TIMEOUT_MS = 30_000
 
 _monitor_ids = itertools.count()
+
+# Handshake outcomes reported by the socket monitor (libzmq >= 4.3).
+_HANDSHAKE_SUCCEEDED = getattr(zmq, "EVENT_HANDSHAKE_SUCCEEDED", 0)
+_HANDSHAKE_FAILED_NO_DETAIL = getattr(zmq, "EVENT_HANDSHAKE_FAILED_NO_DETAIL", 0)
+_HANDSHAKE_FAILED_PROTOCOL = getattr(zmq, "EVENT_HANDSHAKE_FAILED_PROTOCOL", 0)
+_HANDSHAKE_FAILED_AUTH = getattr(zmq, "EVENT_HANDSHAKE_FAILED_AUTH", 0)
+_MECHANISM_MISMATCH = int(getattr(zmq, "PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH", -1))
+# Protocol errors that mean "the two sides disagree about security", not "this is not an engine".
+_SECURITY_PROTOCOL_ERRORS = {
+    int(getattr(zmq, name))
+    for name in ("PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH", "PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC",
+                 "PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE")
+    if hasattr(zmq, name)
+}
 
 _BytesLike = Union[bytes, bytearray, memoryview]
 
@@ -101,12 +129,36 @@ class PluginClient:
         resets its connection so it stays usable.
     :param event_names: the topics (event names) this plugin expects to
         receive; used by :meth:`decode`.
+    :param server_key: the application's public CURVE key (40 Z85 characters
+        or the path of its ``NAME.key`` file); overrides
+        ``$EVENT_ENGINE_SERVER_KEY``.
+    :param client_key: this plugin's secret CURVE key (the path of its
+        ``NAME.key_secret`` file, or the secret key's 40 Z85 characters);
+        overrides ``$EVENT_ENGINE_CLIENT_KEY``.  With both keys (from the
+        arguments or the environment) every socket is a CURVE client; with
+        neither, a plain one; with only one, or a key that cannot be loaded,
+        :class:`~pyevents.errors.SecurityConfigError` is raised here.
+    :param at_least_once: fetch with the engine's ``fetch``/``ack`` commands
+        (default), so no event is lost when a reply is; ``False`` uses
+        ``next_msg_wait``/``next_msgs`` (at most once), for engines that do
+        not have ``fetch``.
 
     The connection is made lazily and re-made after a timeout or after the
     engine went away, so the engine may be started after the plugin.
 
-    Used as a context manager, the client sends ``quit`` to the engine and
-    closes itself when the block ends, also when it ends with an exception.
+    **At least once.**  :meth:`next_event`, :meth:`next_events` and iteration
+    fetch events in batches, numbered by the engine, into a local buffer and
+    hand them out from it.  Each fetch acknowledges every event handed out
+    so far; :meth:`quit` and :meth:`close` acknowledge the rest.  Events the
+    engine sends again (after a lost reply or a reconnection) that were
+    already handed out are skipped and counted in :attr:`duplicates_skipped`.
+    When the application restarts (a new :attr:`epoch`), the numbering starts
+    over.  Events fetched but not yet handed out are not acknowledged: if the
+    plugin dies, the engine sends them to its next client.
+
+    Used as a context manager, the client acknowledges the events it handed
+    out, sends ``quit`` to the engine and closes itself when the block ends,
+    also when it ends with an exception.
     """
 
     #: Longest wait, in seconds, asked of the engine in one request.  Longer
@@ -116,6 +168,11 @@ class PluginClient:
     #: Must be > 0; may be changed per instance.
     wait_chunk: float = 1.0
 
+    #: Most events :meth:`next_event` (and iteration) fetch in one request;
+    #: the rest of a batch is handed out from a local buffer.  1 fetches one
+    #: event per request.  May be changed per instance.
+    fetch_batch: int = 100
+
     def __init__(
         self,
         port: int,
@@ -124,6 +181,9 @@ class PluginClient:
         context: Optional[zmq.Context] = None,
         timeout: Optional[float] = None,
         event_names: Optional[Iterable[Topic]] = None,
+        server_key: Optional[KeySource] = None,
+        client_key: Optional[KeySource] = None,
+        at_least_once: bool = True,
     ) -> None:
         self._port = _check_port(port)
         host = protocol.resolve_host(host, DEFAULT_HOST)
@@ -146,6 +206,23 @@ class PluginClient:
                 encode_topic(name)  # validates
         if context is not None and not isinstance(context, zmq.Context):
             raise TypeError(f"context must be a zmq.Context, not {type(context).__name__}")
+        if not isinstance(at_least_once, bool):
+            raise TypeError(f"at_least_once must be True or False, not {type(at_least_once).__name__}")
+        self._curve: Optional[CurveConfig] = curve_config(server_key, client_key)
+        self._at_least_once = at_least_once
+        # At-least-once bookkeeping: events fetched but not handed out yet (number, event);
+        # the engine's numbering (epoch) and the numbers handed out and acknowledged so far.
+        self._buffer: Deque[Tuple[int, bytes]] = deque()
+        self._epoch: Optional[str] = None
+        self._last_handed = 0
+        self._acked = 0
+        # Whether the current connection is known to reach the run of the application that
+        # numbered our events: only then may a request acknowledge them (an ack is a bare
+        # number, which a restarted application would apply to its own new numbering).
+        self._epoch_confirmed = False
+        #: Events the engine sent again that this client had already handed out (skipped).
+        self.duplicates_skipped = 0
+        self._handshake_failure: Optional[Tuple[int, int]] = None
         self._own_context = context is None
         self._context: zmq.Context = zmq.Context() if context is None else context
         self._socket: Optional[zmq.Socket] = None
@@ -177,6 +254,37 @@ class PluginClient:
         """Whether :meth:`close` (or :meth:`quit`) was called."""
         return self._closed
 
+    @property
+    def secure(self) -> bool:
+        """Whether the client's sockets use CURVE (keys from the arguments or the environment)."""
+        return self._curve is not None
+
+    @property
+    def client_public_key(self) -> Optional[str]:
+        """This client's public CURVE key (40 Z85 characters), the one the application must list; or None."""
+        return None if self._curve is None else self._curve.client_public_key.decode("ascii")
+
+    @property
+    def at_least_once(self) -> bool:
+        """Whether events are fetched at least once (``fetch``/``ack``) rather than at most once."""
+        return self._at_least_once
+
+    @property
+    def epoch(self) -> Optional[str]:
+        """The engine's numbering of this plugin's events (16 hex digits; new per application run), or None
+        before the first fetch."""
+        return self._epoch
+
+    @property
+    def last_event_number(self) -> int:
+        """The engine's number of the last event handed out in the current :attr:`epoch` (0: none)."""
+        return self._last_handed
+
+    @property
+    def buffered(self) -> int:
+        """How many fetched events wait in the local buffer (not handed out, not acknowledged)."""
+        return len(self._buffer)
+
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<{type(self).__name__} {self._endpoint} {state}>"
@@ -191,26 +299,26 @@ class PluginClient:
         Long waits are made of several short requests, so the connection is
         never left in a broken state and no event is lost by giving up.
 
+        Events are fetched up to :attr:`fetch_batch` at a time and handed out
+        one per call; an event counts as processed (and is acknowledged by the
+        next request) once returned.
+
         Raises :class:`~pyevents.errors.EngineTimeout` or
         :class:`~pyevents.errors.EngineGone` if the engine stops answering or
         goes away.
         """
         deadline = self._deadline(_check_seconds(timeout, "timeout", allow_zero=True))
+        if not self._at_least_once:
+            return self._next_event_at_most_once(deadline)
+        self._ensure_open()
+        batch = self.fetch_batch
+        if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= protocol.MAX_BATCH:
+            raise ValueError(f"fetch_batch must be an int from 1 to {protocol.MAX_BATCH}, got {batch!r}")
         while True:
-            wait_ms = self._next_wait_ms(deadline)
-            request = protocol.next_msg_wait(wait_ms)
-            reply = self._request(request, self._reply_timeout(wait_ms))
-            if len(reply) != 1:
-                raise ProtocolError(f"the engine answered {request!r} with {len(reply)} frames instead of one")
-            event = reply[0]
-            reason = _error_reason(event)
-            if reason is not None:
-                raise ProtocolError(
-                    f"the engine refused {request!r}: {reason} "
-                    "(an engine without next_msg_wait support needs the legacy get_next_msg())"
-                )
-            if event:
-                return event
+            if self._buffer:
+                return self._hand_out(1)[0]
+            if self._fetch(batch, self._next_wait_ms(deadline)):
+                continue  # events, or duplicates only (the next fetch acknowledges them): no waiting
             if deadline is not None and time.monotonic() >= deadline:
                 return None
 
@@ -219,7 +327,8 @@ class PluginClient:
 
         Waits at most *timeout* seconds for the first event (default ``0``:
         do not wait; ``None``: wait until there is at least one) and returns
-        an empty list if none arrived.
+        an empty list if none arrived.  Events already in the local buffer
+        (fetched by :meth:`next_event`) are returned first, without a request.
         """
         if isinstance(max_events, bool):
             raise TypeError("max_events must be an int, not bool")
@@ -230,26 +339,17 @@ class PluginClient:
         if max_events < 1:
             raise ValueError(f"max_events must be at least 1, got {max_events}")
         deadline = self._deadline(_check_seconds(timeout, "timeout", allow_zero=True))
+        if not self._at_least_once:
+            return self._next_events_at_most_once(max_events, deadline)
+        self._ensure_open()
         while True:
-            wait_ms = self._next_wait_ms(deadline)
+            if self._buffer:
+                return self._hand_out(max_events)
             # "Up to max_events": ask for no more than the engine serves in one reply.
-            request = protocol.next_msgs(min(max_events, protocol.MAX_BATCH), wait_ms)
-            reply = self._request(request, self._reply_timeout(wait_ms))
-            if len(reply) == 1:
-                reason = _error_reason(reply[0])
-                if reason is not None:
-                    raise ProtocolError(
-                        f"the engine refused {request!r}: {reason} "
-                        "(an engine without next_msgs support needs the legacy get_next_msg())"
-                    )
-                if not reply[0]:
-                    reply = []
-            if len(reply) > max_events:
-                raise ProtocolError(f"the engine answered {request!r} with {len(reply)} events")
-            if not all(reply):
-                raise ProtocolError(f"the engine answered {request!r} with an empty frame among events")
-            if reply or (deadline is not None and time.monotonic() >= deadline):
-                return reply
+            if self._fetch(min(max_events, protocol.MAX_BATCH), self._next_wait_ms(deadline)):
+                continue
+            if deadline is not None and time.monotonic() >= deadline:
+                return []
 
     def __iter__(self) -> Iterator[bytes]:
         """Yield events as they arrive, until the engine goes away or the client is closed.
@@ -332,38 +432,58 @@ class PluginClient:
             raise ProtocolError(f"unexpected reply to ping: {reply!r}")
         return elapsed
 
-    def quit(self, timeout: float = 2.0) -> bool:
+    def quit(self, timeout: Optional[float] = 2.0) -> bool:
         """Tell the engine this plugin is leaving, then :meth:`close` the client.
 
-        Waits at most *timeout* seconds for the acknowledgement.  Returns
-        whether the engine acknowledged; a missing or unexpected answer is
-        logged as a warning, not raised, so this is safe in cleanup code.
+        First acknowledges the events handed out since the last fetch (the
+        ``ack`` command), then sends ``quit``; events fetched but not handed
+        out stay unacknowledged.  Waits at most *timeout* seconds in all
+        (``None``: forever).  Returns whether the engine acknowledged the
+        quit; a missing or unexpected answer is logged as a warning, not
+        raised, so this is safe in cleanup code.
         """
         wait = _check_seconds(timeout, "timeout", allow_zero=True)
         self._ensure_open()
+        deadline = self._deadline(wait)
         acknowledged = False
         try:
-            reply = self._request(protocol.QUIT, wait)
-        except (EngineTimeout, EngineGone) as e:
+            self._acknowledge(deadline)
+            reply = self._request(protocol.QUIT, self._remaining(deadline))
+        except (EngineTimeout, EngineGone, HandshakeFailed) as e:
             logger.warning("quit was not acknowledged: %s", e)
         else:
             acknowledged = reply == [protocol.REPLY_QUIT_ACK]
             if not acknowledged:
                 logger.warning("unexpected reply to quit: %r", reply)
         finally:
-            self.close()
+            self._close()
         return acknowledged
 
-    def close(self) -> None:
-        """Close the connection without telling the engine (see :meth:`quit`).
+    def close(self, timeout: Optional[float] = 2.0) -> None:
+        """Close the connection without telling the engine the plugin is leaving (see :meth:`quit`).
 
-        Unsent data is dropped, so this never blocks.  The ZeroMQ context is
-        terminated if the client created it.  Calling it again does nothing.
+        If events were handed out since the last fetch and the connection is
+        up, they are acknowledged first (the ``ack`` command), waiting at most
+        *timeout* seconds (``0``: do not acknowledge; the engine then sends
+        them again to the plugin's next client).  Otherwise this never blocks:
+        unsent data is dropped.  The ZeroMQ context is terminated if the
+        client created it.  Calling it again does nothing.
         """
+        if self._closed:
+            return
+        wait = _check_seconds(timeout, "timeout", allow_zero=True)
+        try:
+            if wait != 0 and self._socket is not None and self._epoch_confirmed:
+                self._acknowledge(self._deadline(wait))
+        finally:
+            self._close()
+
+    def _close(self) -> None:
         if self._closed:
             return
         self._closed = True
         self._teardown()
+        self._buffer.clear()
         if self._own_context:
             self._context.term()
         logger.debug("closed client for %s", self._endpoint)
@@ -385,9 +505,180 @@ class PluginClient:
         except Exception:  # never mask the body's exception; quit() already closed
             logger.exception("error while sending quit to the engine")
         finally:
-            self.close()
+            self._close()
 
     # -------------------------------------------------------------- internals
+
+    def _next_event_at_most_once(self, deadline: Optional[float]) -> Optional[bytes]:
+        """next_event() with ``next_msg_wait`` (``at_least_once=False``)."""
+        while True:
+            wait_ms = self._next_wait_ms(deadline)
+            request = protocol.next_msg_wait(wait_ms)
+            reply = self._request(request, self._reply_timeout(wait_ms))
+            if len(reply) != 1:
+                raise ProtocolError(f"the engine answered {request!r} with {len(reply)} frames instead of one")
+            event = reply[0]
+            reason = _error_reason(event)
+            if reason is not None:
+                raise ProtocolError(
+                    f"the engine refused {request!r}: {reason} "
+                    "(an engine without next_msg_wait support needs the legacy get_next_msg())"
+                )
+            if event:
+                return event
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+
+    def _next_events_at_most_once(self, max_events: int, deadline: Optional[float]) -> List[bytes]:
+        """next_events() with ``next_msgs`` (``at_least_once=False``)."""
+        while True:
+            wait_ms = self._next_wait_ms(deadline)
+            request = protocol.next_msgs(min(max_events, protocol.MAX_BATCH), wait_ms)
+            reply = self._request(request, self._reply_timeout(wait_ms))
+            if len(reply) == 1:
+                reason = _error_reason(reply[0])
+                if reason is not None:
+                    raise ProtocolError(
+                        f"the engine refused {request!r}: {reason} "
+                        "(an engine without next_msgs support needs the legacy get_next_msg())"
+                    )
+                if not reply[0]:
+                    reply = []
+            if len(reply) > max_events:
+                raise ProtocolError(f"the engine answered {request!r} with {len(reply)} events")
+            if not all(reply):
+                raise ProtocolError(f"the engine answered {request!r} with an empty frame among events")
+            if reply or (deadline is not None and time.monotonic() >= deadline):
+                return reply
+
+    def _ack_number(self) -> int:
+        """What a request sent now may acknowledge: the last event handed out, if the engine is the
+        run of the application that numbered it; else 0 (acknowledges nothing)."""
+        return self._last_handed if self._epoch_confirmed else 0
+
+    def _hand_out(self, count: int) -> List[bytes]:
+        """Take up to *count* events from the buffer; from now on they count as processed."""
+        taken = [self._buffer.popleft() for _ in range(min(count, len(self._buffer)))]
+        self._last_handed = taken[-1][0]
+        return [event for _, event in taken]
+
+    def _fetch(self, max_events: int, wait_ms: int) -> int:
+        """Send one ``fetch`` (acknowledging what was handed out), buffer the new events.
+
+        Only called with an empty buffer.  Returns how many events the reply
+        held, duplicates included.
+        """
+        assert not self._buffer
+        sent: List[int] = []
+
+        def build() -> bytes:
+            sent.append(self._ack_number())
+            return protocol.fetch(max_events, wait_ms, sent[-1])
+
+        reply = self._request(build, self._reply_timeout(wait_ms))
+        request = protocol.fetch(max_events, wait_ms, sent[-1])
+        first, epoch, events = self._parse_fetch_reply(request, reply, max_events)
+        if self._note_epoch(epoch, sent[-1]):
+            self._acked = max(self._acked, sent[-1])
+        duplicates = 0
+        for number, event in enumerate(events, first):
+            if number <= self._last_handed:
+                duplicates += 1
+            else:
+                self._buffer.append((number, event))
+        if duplicates:
+            self.duplicates_skipped += duplicates
+            logger.debug("skipped %d events the engine sent again (numbers up to %d were handed out already)",
+                         duplicates, self._last_handed)
+        return len(events)
+
+    @staticmethod
+    def _parse_fetch_reply(request: bytes, reply: List[bytes], max_events: int) -> Tuple[int, str, List[bytes]]:
+        """Check a ``fetch`` reply; return (first number, epoch, events)."""
+        reason = _error_reason(reply[0]) if len(reply) == 1 else None
+        if reason is not None:
+            raise ProtocolError(
+                f"the engine refused {request!r}: {reason} (an engine without the at-least-once fetch: "
+                "upgrade it, or pass at_least_once=False to PluginClient to use next_msg_wait/next_msgs)"
+            )
+        header = protocol.parse_events_header(reply[0])
+        if header is None:
+            raise ProtocolError(
+                f"the engine answered {request!r} with {reply[0][:60]!r} instead of "
+                "'event-engine: events <first> <epoch>'"
+            )
+        first, epoch = header
+        events = reply[1:]
+        if first < 1:
+            raise ProtocolError(f"the engine answered {request!r} with event number {first} (numbers start at 1)")
+        if len(events) > max_events:
+            raise ProtocolError(f"the engine answered {request!r} with {len(events)} events")
+        if not all(events):
+            raise ProtocolError(f"the engine answered {request!r} with an empty frame among events")
+        return first, epoch, events
+
+    def _note_epoch(self, epoch: str, sent_ack: int) -> bool:
+        """Record the epoch of a fetch reply; return whether the request's ack applied to our numbering."""
+        self._epoch_confirmed = True
+        if self._epoch == epoch:
+            return True
+        if self._epoch is not None:
+            logger.warning(
+                "the application at %s restarted (its event numbering changed from epoch %s to %s); "
+                "numbering starts over%s", self._endpoint, self._epoch, epoch,
+                "" if sent_ack == 0 else
+                f"; an acknowledgement up to {sent_ack} from the old numbering reached it, events may be lost",
+            )
+        self._epoch, self._last_handed, self._acked = epoch, 0, 0
+        return False
+
+    def _acknowledge(self, deadline: Optional[float]) -> bool:
+        """Acknowledge the events handed out since the last acknowledgement; return whether that worked.
+
+        Waits until *deadline* (``time.monotonic()`` value; None: forever).
+        Failures are logged, not raised (this runs while quitting or closing).
+        A connection found dropped is re-made once.
+        """
+        if self._last_handed <= self._acked:
+            return True
+        for attempt in (1, 2):
+            try:
+                return self._send_ack(deadline)
+            except EngineGone as e:
+                problem = str(e)
+                if attempt == 2:
+                    break
+            except (EngineTimeout, HandshakeFailed, ProtocolError) as e:
+                problem = str(e)
+                break
+        logger.warning(
+            "could not acknowledge the events handed out up to number %d (%s); the engine will send them "
+            "again to this plugin's next client", self._last_handed, problem,
+        )
+        return False
+
+    def _send_ack(self, deadline: Optional[float]) -> bool:
+        """The requests of :meth:`_acknowledge`; raises what :meth:`_request` raises."""
+        if not self._epoch_confirmed:
+            # Learn which run of the application answers before acknowledging our numbers.
+            # Acknowledging 0 forgets nothing; events in the reply stay unacknowledged.
+            request = protocol.fetch(1, 0, 0)
+            reply = self._request(request, self._remaining(deadline))
+            _, epoch, _ = self._parse_fetch_reply(request, reply, 1)
+            if not self._note_epoch(epoch, 0):
+                return True  # a new run: it never sent the events we handed out
+        number = self._last_handed
+        reply = self._request(lambda: protocol.ack(self._ack_number()), self._remaining(deadline))
+        if len(reply) == 1 and protocol.parse_acknowledged(reply[0]) == number:
+            self._acked = number
+            return True
+        reason = _error_reason(reply[0]) if len(reply) == 1 else None
+        raise ProtocolError(f"the engine refused it: {reason}" if reason is not None
+                            else f"unexpected reply to ack: {reply!r}")
+
+    @staticmethod
+    def _remaining(deadline: Optional[float]) -> Optional[float]:
+        return None if deadline is None else max(0.0, deadline - time.monotonic())
 
     def _ensure_open(self) -> None:
         if self._closed:
@@ -400,8 +691,8 @@ class PluginClient:
     def _next_wait_ms(self, deadline: Optional[float]) -> int:
         """How long the next fetch request should ask the engine to wait."""
         if deadline is None:
-            return _to_ms(self.wait_chunk)
-        return _to_ms(min(self.wait_chunk, max(0.0, deadline - time.monotonic())))
+            return min(_to_ms(self.wait_chunk), protocol.MAX_WAIT_MS)
+        return min(_to_ms(min(self.wait_chunk, max(0.0, deadline - time.monotonic()))), protocol.MAX_WAIT_MS)
 
     def _reply_timeout(self, wait_ms: int) -> Optional[float]:
         """How long to wait for the reply to a request that lets the engine wait *wait_ms*."""
@@ -416,8 +707,11 @@ class PluginClient:
             if hasattr(zmq, "HEARTBEAT_IVL"):
                 socket.setsockopt(zmq.HEARTBEAT_IVL, _HEARTBEAT_IVL_MS)
                 socket.setsockopt(zmq.HEARTBEAT_TIMEOUT, _HEARTBEAT_TIMEOUT_MS)
+            if self._curve is not None:
+                self._curve.apply(socket)
             address = f"inproc://pyevents-monitor-{id(self):x}-{next(_monitor_ids)}"
-            socket.monitor(address, zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+            socket.monitor(address, zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED | _HANDSHAKE_SUCCEEDED
+                           | _HANDSHAKE_FAILED_NO_DETAIL | _HANDSHAKE_FAILED_PROTOCOL | _HANDSHAKE_FAILED_AUTH)
             monitor = self._context.socket(zmq.PAIR)
             monitor.connect(address)
             socket.connect(self._endpoint)
@@ -431,12 +725,14 @@ class PluginClient:
         poller.register(monitor, zmq.POLLIN)
         self._socket, self._monitor, self._poller = socket, monitor, poller
         self._connected = self._disconnected = False
-        logger.debug("connecting to the engine at %s", self._endpoint)
+        self._handshake_failure = None
+        logger.debug("connecting to the engine at %s%s", self._endpoint, " (CURVE)" if self._curve else "")
 
     def _teardown(self) -> None:
         """Close the socket (dropping anything unsent) and its monitor."""
         socket, monitor = self._socket, self._monitor
         self._socket = self._monitor = self._poller = None
+        self._epoch_confirmed = False  # the next connection may reach a restarted application
         if socket is None:
             return
         try:
@@ -448,26 +744,82 @@ class PluginClient:
         socket.close(linger=0)
 
     def _read_monitor(self) -> bool:
-        """Process pending connection events; return whether a disconnect was among them."""
+        """Process pending connection events; return whether a disconnect was among them.
+
+        Raises :class:`~pyevents.errors.HandshakeFailed` if the security
+        handshake failed (and did not succeed on a later attempt).
+        """
         assert self._monitor is not None
         disconnected = False
         while True:
             try:
                 frames = self._monitor.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
-                return disconnected
+                break
             event = int.from_bytes(frames[0][:2], sys.byteorder)  # uint16, native order
+            value = int.from_bytes(frames[0][2:6], sys.byteorder)  # uint32, native order
             if event == zmq.EVENT_CONNECTED:
                 self._connected = True
             elif event == zmq.EVENT_DISCONNECTED:
                 self._connected = False
                 self._disconnected = disconnected = True
+                self._epoch_confirmed = False  # reconnected, it may be a restarted application
+            elif event == _HANDSHAKE_SUCCEEDED:
+                self._handshake_failure = None
+            elif event and event in (_HANDSHAKE_FAILED_NO_DETAIL, _HANDSHAKE_FAILED_PROTOCOL, _HANDSHAKE_FAILED_AUTH):
+                if self._is_security_failure(event, value):
+                    self._handshake_failure = (event, value)
+        if self._handshake_failure is not None:
+            raise self._handshake_error(*self._handshake_failure)
+        return disconnected
 
-    def _request(self, request: bytes, reply_timeout: Optional[float]) -> List[bytes]:
+    def _is_security_failure(self, event: int, value: int) -> bool:
+        """Whether a failed handshake means the two sides disagree about keys (not a stray peer)."""
+        if event == _HANDSHAKE_FAILED_AUTH:
+            return True
+        if event == _HANDSHAKE_FAILED_PROTOCOL:
+            return value in _SECURITY_PROTOCOL_ERRORS
+        # No detail: the engine closed the connection mid-handshake. With CURVE, typically a
+        # wrong server key; without, typically an engine that requires CURVE (a race decides
+        # whether the client sees this or the mechanism mismatch).
+        return True
+
+    def _handshake_error(self, event: int, value: int) -> HandshakeFailed:
+        where = f"the engine at {self._endpoint}"
+        if self._curve is None:
+            if event == _HANDSHAKE_FAILED_NO_DETAIL:
+                what = f"{where} closed the connection during the handshake; it probably requires"
+            else:
+                what = f"{where} requires"
+            return HandshakeFailed(
+                f"{what} CURVE keys: set {SERVER_KEY_ENV_VAR} to the application's public key and "
+                f"{CLIENT_KEY_ENV_VAR} to this plugin's secret key (docs/security.md)"
+                + ("; or the port is not this plugin's" if event == _HANDSHAKE_FAILED_NO_DETAIL else "")
+            )
+        if event == _HANDSHAKE_FAILED_AUTH:
+            return HandshakeFailed(
+                f"{where} refused this plugin's key (status {value}): check that {CLIENT_KEY_ENV_VAR} (or "
+                "client_key=) is this plugin's secret key and that the application lists its public key "
+                f"{self.client_public_key} as this plugin's client_key (docs/security.md)"
+            )
+        if event == _HANDSHAKE_FAILED_PROTOCOL and value == _MECHANISM_MISMATCH:
+            return HandshakeFailed(
+                f"{where} does not use CURVE, but this client does ({SERVER_KEY_ENV_VAR}/{CLIENT_KEY_ENV_VAR} "
+                "or server_key=/client_key= are set): unset them, or give the application its keys"
+            )
+        return HandshakeFailed(
+            f"the CURVE handshake with {where} failed: check that {SERVER_KEY_ENV_VAR} (or server_key=) is "
+            "the application's PUBLIC key (its NAME.key file), that the application uses keys at all "
+            f"(if not, unset {SERVER_KEY_ENV_VAR} and {CLIENT_KEY_ENV_VAR}), and that the port is this plugin's"
+        )
+
+    def _request(self, request: Union[bytes, Callable[[], bytes]], reply_timeout: Optional[float]) -> List[bytes]:
         """Send one request frame and return the reply frames.
 
-        On any failure (including KeyboardInterrupt) the socket is torn down,
-        so the next request starts from a fresh, usable REQ socket.
+        *request* may be a callable building the frame; it is called once the
+        connection's state is up to date, right before sending.  On any
+        failure (including KeyboardInterrupt) the socket is torn down, so the
+        next request starts from a fresh, usable REQ socket.
         """
         self._ensure_open()
         if self._socket is None:
@@ -481,6 +833,8 @@ class PluginClient:
                     f"the engine at {self._endpoint} closed the connection (it stopped, crashed or restarted); "
                     "retry to wait for it to come back, or exit"
                 )
+            if callable(request):
+                request = request()
             try:
                 socket.send(request, zmq.NOBLOCK)
             except zmq.Again:

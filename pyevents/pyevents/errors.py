@@ -16,6 +16,8 @@ __all__ = [
     "ProtocolError",
     "UnknownTopic",
     "ClientClosed",
+    "SecurityConfigError",
+    "HandshakeFailed",
 ]
 
 
@@ -28,15 +30,21 @@ class EngineTimeout(PyEventsError, TimeoutError):
 
     The client has already reset its connection (closed the socket without
     lingering and reconnected), so it can be used again right away.  A
-    request that timed out may still have been acted upon by the engine; in
-    particular an event the engine sent in reply to a timed-out fetch is lost.
+    request that timed out may still have been acted upon by the engine (a
+    publish may have been published).  Events the engine sent in reply to a
+    timed-out fetch are not lost with :class:`~pyevents.PluginClient`'s
+    default at-least-once fetch: the engine sends them again to the next fetch.
+    With ``at_least_once=False`` (or the legacy ``get_next_msg``) they are lost.
     """
 
 
 class EngineGone(PyEventsError, ConnectionError):
     """The engine closed the connection (it shut down, crashed or restarted).
 
-    Any request in flight is lost.  The client has reset its connection; the
+    Any request in flight is lost (events in flight are sent again by an engine
+    that is still running, with the default at-least-once fetch; an engine
+    that restarted starts a new numbering and has lost what it had queued).
+    The client has reset its connection; the
     next call waits for an engine to accept the connection again (bounded by
     the client's timeout), so a plugin that should outlive an engine restart
     can simply retry, and one that should stop with the engine can exit.
@@ -72,3 +80,32 @@ class UnknownTopic(PyEventsError, ValueError):
 
 class ClientClosed(PyEventsError, RuntimeError):
     """The client was used after :meth:`PluginClient.close` or :meth:`PluginClient.quit`."""
+
+
+class SecurityConfigError(PyEventsError, ValueError):
+    """The CURVE keys given to pyevents are missing, unreadable or malformed.
+
+    Raised when a socket would be created, before anything is sent: by
+    :class:`~pyevents.PluginClient` when it is constructed and by the legacy
+    :func:`~pyevents.get_plugin_socket`.  The message names the environment
+    variable (``EVENT_ENGINE_SERVER_KEY`` / ``EVENT_ENGINE_CLIENT_KEY``) or the
+    argument (``server_key`` / ``client_key``) and says what is wrong with it.
+    :attr:`source` holds that name.
+    """
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem} (see docs/security.md, \"Keys\")")
+        self.source = source
+        self.problem = problem
+
+
+class HandshakeFailed(PyEventsError, ConnectionError):
+    """The connection to the engine was refused during the ZeroMQ handshake.
+
+    The engine and this client disagree about security: the engine refused
+    this client's CURVE key, this client has the wrong public key for the
+    engine, or only one side uses CURVE.  The message says which and what to
+    change.  It is not an :class:`EngineGone` (retrying does not help), so a
+    loop over :class:`~pyevents.PluginClient` does not end quietly on it.
+    The client has reset its connection.
+    """

@@ -19,12 +19,17 @@ original ``events`` module, so existing plugins keep working::
 Differences from the original: progress and problems are reported through
 :mod:`logging` (logger ``pyevents.events``) instead of ``print()``; the
 default host of :func:`get_plugin_socket` can be overridden with the
-environment variable ``EVENT_ENGINE_HOST``; and :func:`send_quit_command`
-waits briefly for the engine's acknowledgement to arrive (without reading it)
-so the quit is not lost when the plugin exits right after sending it.
+environment variable ``EVENT_ENGINE_HOST``; :func:`get_plugin_socket` makes a
+CURVE socket when ``EVENT_ENGINE_SERVER_KEY`` and ``EVENT_ENGINE_CLIENT_KEY``
+are set (see :mod:`pyevents.security`), so a plugin can be secured without
+changing its code; and :func:`send_quit_command` waits briefly for the
+engine's acknowledgement to arrive (without reading it) so the quit is not
+lost when the plugin exits right after sending it.
 
-New code should prefer :class:`pyevents.PluginClient`, which never leaves the
-socket in a broken state after a timeout.
+:func:`get_next_msg` uses the engine's ``next_msg`` command, which is *at most
+once*: an event whose reply is in flight when the plugin dies is lost.  New
+code should prefer :class:`pyevents.PluginClient`, which fetches at least once
+and never leaves the socket in a broken state after a timeout.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from typing import Optional, Union
 import zmq
 
 from .protocol import NEXT_MSG, QUIT, REPLY_PUBLISHED, resolve_host
+from .security import curve_config
 
 __all__ = ["get_plugin_socket", "get_next_msg", "publish_msg", "send_quit_command"]
 
@@ -57,12 +63,24 @@ def get_plugin_socket(context: zmq.Context, port: Union[int, str], host: Optiona
     ``"engine"`` (the engine's name on the docker network).  Setting
     ``EVENT_ENGINE_HOST=127.0.0.1`` lets an unmodified plugin run on the same
     machine as the engine.
+
+    If ``EVENT_ENGINE_SERVER_KEY`` and ``EVENT_ENGINE_CLIENT_KEY`` are set,
+    the socket is a CURVE client with those keys (docs/security.md);
+    :class:`~pyevents.errors.SecurityConfigError` is raised, before any
+    socket is created, if only one is set or a key cannot be loaded.
     """
     host = resolve_host(host, LEGACY_DEFAULT_HOST)
+    curve = curve_config()
     plugin_socket = context.socket(zmq.REQ)
     endpoint = f"tcp://{host}:{port}"
-    logger.debug("connecting plugin socket to %s", endpoint)
-    plugin_socket.connect(endpoint)
+    try:
+        if curve is not None:
+            curve.apply(plugin_socket)
+        logger.debug("connecting plugin socket to %s%s", endpoint, " (CURVE)" if curve is not None else "")
+        plugin_socket.connect(endpoint)
+    except BaseException:
+        plugin_socket.close(linger=0)
+        raise
     return plugin_socket
 
 
@@ -79,6 +97,11 @@ def get_next_msg(socket: zmq.Socket, timeout: int = -1) -> bytes:
 
     The raw bytes (topic followed by payload) are returned; they typically
     need to be converted into the message format of your application.
+
+    Delivery is *at most once*: the engine counts the event as delivered when
+    it sends the reply, so if the plugin dies (or gives up after *timeout*)
+    with the reply in flight, that event is lost.  :class:`pyevents.PluginClient`
+    fetches at least once.
     """
     logger.debug("requesting the next message")
     socket.RCVTIMEO = timeout

@@ -4,18 +4,30 @@ Every request is one frame sent on a ZeroMQ REQ socket connected to the
 engine's REP socket for the plugin's port; every reply arrives on the same
 socket:
 
-==========================================  ===================================================
-request                                     reply
-==========================================  ===================================================
-``plugin_command: next_msg``                one frame: the next event (blocks until one exists)
-``plugin_command: next_msg_wait <ms>``      one frame: the next event, or an empty frame if
-                                            none arrived within ``<ms>`` milliseconds
-``plugin_command: next_msgs <max> <ms>``    1..max frames (one event each), or a single empty
-                                            frame if none arrived within ``<ms>``
-``plugin_command: ping``                    ``event-engine: pong``
-``plugin_command: quit``                    ``event-engine: quit acknowledged``
-anything else (an event to publish)         ``event-engine: msg published``
-==========================================  ===================================================
+===========================================  ==================================================
+request                                      reply
+===========================================  ==================================================
+``plugin_command: next_msg``                 one frame: the next event (blocks until one exists)
+``plugin_command: next_msg_wait <ms>``       one frame: the next event, or an empty frame if
+                                             none arrived within ``<ms>`` milliseconds
+``plugin_command: next_msgs <max> <ms>``     1..max frames (one event each), or a single empty
+                                             frame if none arrived within ``<ms>``
+``plugin_command: fetch <max> <ms> <ack>``   at-least-once fetch: ``event-engine: events <first>
+                                             <epoch>`` then 0..max events, numbered ``<first>``,
+                                             ``<first>+1``, ...; first forgets (acknowledges)
+                                             every event numbered ``<ack>`` or less
+``plugin_command: ack <ack>``                ``event-engine: acknowledged <ack>``
+``plugin_command: ping``                     ``event-engine: pong``
+``plugin_command: quit``                     ``event-engine: quit acknowledged``
+anything else (an event to publish)          ``event-engine: msg published``
+===========================================  ==================================================
+
+``next_msg``, ``next_msg_wait`` and ``next_msgs`` are *at most once*: an event
+whose reply never reaches the client is lost.  ``fetch`` is *at least once*:
+the engine numbers the events it sends (per run of the application; the
+``<epoch>``, 16 hex digits, names the run) and sends every unacknowledged
+event again, with its number, until a later ``fetch`` or ``ack`` carries a
+number at or above it.  A client detects the duplicates by their numbers.
 
 Any error is answered with one frame starting with ``event-engine: error: ``
 followed by a human-readable reason.
@@ -24,7 +36,8 @@ followed by a human-readable reason.
 from __future__ import annotations
 
 import os
-from typing import Optional
+import re
+from typing import Optional, Tuple
 
 __all__ = [
     "COMMAND_PREFIX",
@@ -35,10 +48,17 @@ __all__ = [
     "REPLY_QUIT_ACK",
     "REPLY_PONG",
     "REPLY_ERROR_PREFIX",
+    "REPLY_EVENTS_PREFIX",
+    "REPLY_ACKNOWLEDGED_PREFIX",
     "MAX_BATCH",
+    "MAX_WAIT_MS",
     "HOST_ENV_VAR",
     "next_msg_wait",
     "next_msgs",
+    "fetch",
+    "ack",
+    "parse_events_header",
+    "parse_acknowledged",
     "resolve_host",
 ]
 
@@ -51,9 +71,16 @@ REPLY_PUBLISHED = b"event-engine: msg published"
 REPLY_QUIT_ACK = b"event-engine: quit acknowledged"
 REPLY_PONG = b"event-engine: pong"
 REPLY_ERROR_PREFIX = b"event-engine: error: "
+#: First frame of a ``fetch`` reply: ``event-engine: events <first> <epoch>``.
+REPLY_EVENTS_PREFIX = b"event-engine: events "
+#: Reply to ``ack <n>``: ``event-engine: acknowledged <n>``.
+REPLY_ACKNOWLEDGED_PREFIX = b"event-engine: acknowledged "
 
-#: Most events one ``next_msgs`` request may ask for (the engine refuses more).
+#: Most events one ``next_msgs`` or ``fetch`` request may ask for (the engine refuses more).
 MAX_BATCH = 100_000
+
+#: Longest wait, in milliseconds, one request may ask the engine for (the engine refuses more).
+MAX_WAIT_MS = 3_600_000
 
 #: Environment variable overriding the default engine host (for both APIs).
 HOST_ENV_VAR = "EVENT_ENGINE_HOST"
@@ -67,6 +94,40 @@ def next_msg_wait(wait_ms: int) -> bytes:
 def next_msgs(max_events: int, wait_ms: int) -> bytes:
     """Build a ``next_msgs`` request for up to *max_events* events, waiting at most *wait_ms* ms."""
     return b"plugin_command: next_msgs %d %d" % (max_events, wait_ms)
+
+
+def fetch(max_events: int, wait_ms: int, ack_number: int) -> bytes:
+    """Build a ``fetch`` request: up to *max_events* events, waiting at most *wait_ms* ms for
+    the first, after acknowledging every event numbered *ack_number* or less (0: none)."""
+    return b"plugin_command: fetch %d %d %d" % (max_events, wait_ms, ack_number)
+
+
+def ack(ack_number: int) -> bytes:
+    """Build an ``ack`` request acknowledging every event numbered *ack_number* or less."""
+    return b"plugin_command: ack %d" % ack_number
+
+
+_EVENTS_HEADER = re.compile(rb"event-engine: events (\d{1,20}) ([0-9A-Fa-f]{16})\Z")
+_ACKNOWLEDGED = re.compile(rb"event-engine: acknowledged (\d{1,20})\Z")
+
+
+def parse_events_header(frame: bytes) -> Optional[Tuple[int, str]]:
+    """Parse the first frame of a ``fetch`` reply into ``(first, epoch)``.
+
+    *first* is the number of the reply's first event (or, with no event, of
+    the next one); *epoch* is the 16 hex digits naming the numbering, in lower
+    case.  Returns ``None`` if *frame* is not such a header.
+    """
+    match = _EVENTS_HEADER.match(frame)
+    if match is None:
+        return None
+    return int(match.group(1)), match.group(2).decode("ascii").lower()
+
+
+def parse_acknowledged(frame: bytes) -> Optional[int]:
+    """The number in an ``event-engine: acknowledged <n>`` reply, or ``None`` for any other frame."""
+    match = _ACKNOWLEDGED.match(frame)
+    return None if match is None else int(match.group(1))
 
 
 def resolve_host(host: Optional[str], default: str) -> str:

@@ -20,6 +20,14 @@ if str(DIST_ROOT) not in sys.path:
 from protocol_fixture import FakeEngine  # noqa: E402  (pytest puts tests/ on sys.path)
 
 
+@pytest.fixture(autouse=True)
+def _no_curve_keys_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset the CURVE key variables: keys in the shell must not turn every test's sockets into CURVE
+    sockets (tests that want keys set them)."""
+    monkeypatch.delenv("EVENT_ENGINE_SERVER_KEY", raising=False)
+    monkeypatch.delenv("EVENT_ENGINE_CLIENT_KEY", raising=False)
+
+
 @pytest.fixture
 def clean_host_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Unset EVENT_ENGINE_HOST so a value from the shell cannot change defaults under test."""

@@ -184,3 +184,33 @@ def test_own_context_is_terminated_but_a_given_one_is_not() -> None:
 def test_request_builders() -> None:
     assert protocol.next_msg_wait(250) == b"plugin_command: next_msg_wait 250"
     assert protocol.next_msgs(10, 0) == b"plugin_command: next_msgs 10 0"
+
+
+def test_fetch_request_builders_and_parsers() -> None:
+    assert protocol.fetch(100, 500, 0) == b"plugin_command: fetch 100 500 0"
+    assert protocol.ack(42) == b"plugin_command: ack 42"
+    assert protocol.parse_events_header(b"event-engine: events 7 00FF00ff00ff00ff") == (7, "00ff00ff00ff00ff")
+    for bad in (b"event-engine: events 7", b"event-engine: events 7 00ff", b"event-engine: events -1 " + b"0" * 16,
+                b"event-engine: events 7 " + b"g" * 16, b"event-engine: events 7 " + b"0" * 16 + b" x", b"TypeA"):
+        assert protocol.parse_events_header(bad) is None, bad
+    assert protocol.parse_acknowledged(b"event-engine: acknowledged 42") == 42
+    assert protocol.parse_acknowledged(b"event-engine: acknowledged") is None
+    assert protocol.parse_acknowledged(b"event-engine: pong") is None
+
+
+def test_at_least_once_is_the_default_and_is_validated() -> None:
+    c = PluginClient(PORT)
+    try:
+        assert c.at_least_once is True and c.fetch_batch == 100
+    finally:
+        c.close()
+    with pytest.raises(TypeError, match="at_least_once"):
+        PluginClient(PORT, at_least_once=1)  # type: ignore[arg-type]
+
+
+def test_close_and_quit_validate_their_timeout(client: PluginClient) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        client.close(timeout=-1)
+    assert not client.closed
+    with pytest.raises(TypeError, match="timeout"):
+        client.quit(timeout="1")  # type: ignore[arg-type]

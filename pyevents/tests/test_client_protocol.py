@@ -2,7 +2,9 @@
 
 These tests check the client's framing, chunked waiting, timeouts, socket
 reset and error mapping against FakeEngine (tests/protocol_fixture.py), a
-small REP server that implements the wire protocol as specified.
+small REP server that implements the wire protocol as specified.  The
+at-least-once fetch (numbering, duplicates, redelivery, acks) is tested in
+test_client_fetch.py.
 """
 
 from __future__ import annotations
@@ -38,6 +40,25 @@ def client(fake_engine: FakeEngine) -> Iterator[PluginClient]:
         c.close()
 
 
+@pytest.fixture(params=[True, False], ids=["fetch", "next_msg_wait"])
+def any_client(request: pytest.FixtureRequest, fake_engine: FakeEngine) -> Iterator[PluginClient]:
+    """A client fetching at least once (the default) or at most once (``at_least_once=False``)."""
+    c = PluginClient(fake_engine.port, "127.0.0.1", timeout=5, at_least_once=request.param)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def at_most_once_client(fake_engine: FakeEngine) -> Iterator[PluginClient]:
+    c = PluginClient(fake_engine.port, "127.0.0.1", timeout=5, at_least_once=False)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
 def within(seconds: float, call: Callable[[], T]) -> T:
     """Run *call* in a helper thread and fail (instead of hanging) if it takes longer than *seconds*."""
     outcome: List[object] = []
@@ -59,8 +80,11 @@ def within(seconds: float, call: Callable[[], T]) -> T:
 
 
 def wait_ms_of(request: bytes) -> int:
-    assert request.startswith(b"plugin_command: next_msg_wait ")
-    return int(request.rsplit(b" ", 1)[1])
+    """The engine-side wait a next_msg_wait or fetch request asks for."""
+    if request.startswith(b"plugin_command: next_msg_wait "):
+        return int(request.rsplit(b" ", 1)[1])
+    assert request.startswith(b"plugin_command: fetch "), request
+    return int(request.split(b" ")[3])
 
 
 # ------------------------------------------------------------------- basics
@@ -70,18 +94,25 @@ def test_ping(client: PluginClient, fake_engine: FakeEngine) -> None:
     assert fake_engine.requests == [b"plugin_command: ping"]
 
 
-def test_next_event_returns_a_queued_event(client: PluginClient, fake_engine: FakeEngine) -> None:
+def test_next_event_returns_a_queued_event(any_client: PluginClient, fake_engine: FakeEngine) -> None:
     fake_engine.push(b"TypeAone", b"TypeBtwo")
-    assert client.next_event() == b"TypeAone"
-    assert client.next_event(0) == b"TypeBtwo"
+    assert any_client.next_event() == b"TypeAone"
+    assert any_client.next_event(0) == b"TypeBtwo"
 
 
 def test_next_event_zero_timeout_only_checks(client: PluginClient, fake_engine: FakeEngine) -> None:
     assert client.next_event(timeout=0) is None
+    assert fake_engine.requests == [b"plugin_command: fetch 100 0 0"]
+
+
+def test_at_most_once_next_event_zero_timeout_only_checks(at_most_once_client: PluginClient,
+                                                          fake_engine: FakeEngine) -> None:
+    assert at_most_once_client.next_event(timeout=0) is None
     assert fake_engine.requests == [b"plugin_command: next_msg_wait 0"]
 
 
-def test_next_event_timeout_is_split_into_chunks(client: PluginClient, fake_engine: FakeEngine) -> None:
+def test_next_event_timeout_is_split_into_chunks(any_client: PluginClient, fake_engine: FakeEngine) -> None:
+    client = any_client
     client.wait_chunk = 0.1
     start = time.monotonic()
     assert client.next_event(timeout=0.35) is None
@@ -92,7 +123,8 @@ def test_next_event_timeout_is_split_into_chunks(client: PluginClient, fake_engi
     assert sum(waits) <= 360
 
 
-def test_next_event_without_timeout_waits_in_chunks(client: PluginClient, fake_engine: FakeEngine) -> None:
+def test_next_event_without_timeout_waits_in_chunks(any_client: PluginClient, fake_engine: FakeEngine) -> None:
+    client = any_client
     client.wait_chunk = 0.05
     fake_engine.push_later(0.3, b"TypeAlate")
     assert within(5, client.next_event) == b"TypeAlate"
@@ -100,13 +132,26 @@ def test_next_event_without_timeout_waits_in_chunks(client: PluginClient, fake_e
     assert all(wait_ms_of(r) == 50 for r in fake_engine.requests)
 
 
-def test_event_arriving_during_a_wait_is_returned(client: PluginClient, fake_engine: FakeEngine) -> None:
+def test_event_arriving_during_a_wait_is_returned(any_client: PluginClient, fake_engine: FakeEngine) -> None:
     fake_engine.push_later(0.2, b"TypeAsoon")
-    assert client.next_event(timeout=3) == b"TypeAsoon"
-    assert fake_engine.requests == [b"plugin_command: next_msg_wait 1000"]
+    assert any_client.next_event(timeout=3) == b"TypeAsoon"
+    assert [wait_ms_of(r) for r in fake_engine.requests] == [1000]
 
 
 def test_next_events_batches(client: PluginClient, fake_engine: FakeEngine) -> None:
+    fake_engine.push(*[b"TypeA%d" % i for i in range(5)])
+    assert client.next_events(3) == [b"TypeA0", b"TypeA1", b"TypeA2"]
+    assert client.next_events(10) == [b"TypeA3", b"TypeA4"]
+    assert client.next_events(10) == []
+    assert fake_engine.requests == [  # each fetch acknowledges what the previous calls returned
+        b"plugin_command: fetch 3 0 0",
+        b"plugin_command: fetch 10 0 3",
+        b"plugin_command: fetch 10 0 5",
+    ]
+
+
+def test_at_most_once_next_events_batches(at_most_once_client: PluginClient, fake_engine: FakeEngine) -> None:
+    client = at_most_once_client
     fake_engine.push(*[b"TypeA%d" % i for i in range(5)])
     assert client.next_events(3) == [b"TypeA0", b"TypeA1", b"TypeA2"]
     assert client.next_events(10) == [b"TypeA3", b"TypeA4"]
@@ -118,7 +163,8 @@ def test_next_events_batches(client: PluginClient, fake_engine: FakeEngine) -> N
     ]
 
 
-def test_next_events_waits_for_the_first(client: PluginClient, fake_engine: FakeEngine) -> None:
+def test_next_events_waits_for_the_first(any_client: PluginClient, fake_engine: FakeEngine) -> None:
+    client = any_client
     client.wait_chunk = 0.05
     fake_engine.push_later(0.2, b"TypeAx", b"TypeAy")
     assert within(5, lambda: client.next_events(5, timeout=None)) == [b"TypeAx", b"TypeAy"]
@@ -127,14 +173,17 @@ def test_next_events_waits_for_the_first(client: PluginClient, fake_engine: Fake
     assert time.monotonic() - start >= 0.19
 
 
-def test_iteration_yields_events_until_the_engine_is_gone(client: PluginClient, fake_engine: FakeEngine) -> None:
+def test_iteration_yields_events_until_the_engine_is_gone(any_client: PluginClient,
+                                                          fake_engine: FakeEngine) -> None:
+    client = any_client
     client.wait_chunk = 0.05
     fake_engine.push(b"TypeA1", b"TypeA2", b"TypeA3")
     threading.Timer(0.4, fake_engine.stop).start()
     assert within(5, lambda: list(client)) == [b"TypeA1", b"TypeA2", b"TypeA3"]
 
 
-def test_iteration_stops_after_quit_in_the_loop(client: PluginClient, fake_engine: FakeEngine) -> None:
+def test_iteration_stops_after_quit_in_the_loop(any_client: PluginClient, fake_engine: FakeEngine) -> None:
+    client = any_client
     fake_engine.push(b"TypeA1", b"TypeA2")
     seen = []
     for event in client:
@@ -143,6 +192,7 @@ def test_iteration_stops_after_quit_in_the_loop(client: PluginClient, fake_engin
             assert client.quit() is True
     assert seen == [b"TypeA1", b"TypeA2"]
     assert fake_engine.requests[-1] == protocol.QUIT
+    assert fake_engine.unacknowledged == []
 
 
 # ---------------------------------------------------------------- publishing
@@ -230,8 +280,9 @@ def test_shared_context_is_left_running(fake_engine: FakeEngine) -> None:
 
 # ------------------------------------------------- timeouts and socket reset
 
-def test_timeout_resets_the_socket_and_the_client_stays_usable(fake_engine: FakeEngine) -> None:
-    c = PluginClient(fake_engine.port, timeout=0.2)
+@pytest.mark.parametrize("at_least_once", [True, False], ids=["fetch", "next_msg_wait"])
+def test_timeout_resets_the_socket_and_the_client_stays_usable(fake_engine: FakeEngine, at_least_once: bool) -> None:
+    c = PluginClient(fake_engine.port, timeout=0.2, at_least_once=at_least_once)
     try:
         fake_engine.stall_next = 0.6
         start = time.monotonic()
@@ -247,8 +298,9 @@ def test_timeout_resets_the_socket_and_the_client_stays_usable(fake_engine: Fake
         c.close()
 
 
-def test_fetch_timeout_allows_for_the_requested_wait(fake_engine: FakeEngine) -> None:
-    c = PluginClient(fake_engine.port, timeout=0.2)
+@pytest.mark.parametrize("at_least_once", [True, False], ids=["fetch", "next_msg_wait"])
+def test_fetch_timeout_allows_for_the_requested_wait(fake_engine: FakeEngine, at_least_once: bool) -> None:
+    c = PluginClient(fake_engine.port, timeout=0.2, at_least_once=at_least_once)
     try:
         c.wait_chunk = 0.5
         assert c.next_event(timeout=0.5) is None  # 0.5 s engine-side wait > 0.2 s client timeout
@@ -269,7 +321,10 @@ def test_timeout_without_any_engine() -> None:
         c.close()
 
 
-def test_interrupted_request_leaves_a_usable_client(client: PluginClient, fake_engine: FakeEngine) -> None:
+def test_interrupted_request_leaves_a_usable_client(at_most_once_client: PluginClient,
+                                                    fake_engine: FakeEngine) -> None:
+    client = at_most_once_client
+
     class Interrupted(Exception):
         pass
 
@@ -285,23 +340,49 @@ def test_interrupted_request_leaves_a_usable_client(client: PluginClient, fake_e
             client.next_event()
     finally:
         signal.signal(signal.SIGUSR1, previous)
-    # An event the engine hands to the abandoned request is lost (like after a
-    # timeout), so only queue the next one once that request has expired.
+    # At most once: an event the engine hands to the abandoned request is lost
+    # (like after a timeout), so only queue the next one once that request has expired.
     time.sleep(0.3)
     fake_engine.push(b"TypeAok")
     assert client.next_event(timeout=3) == b"TypeAok"
 
 
+def test_interrupted_fetch_loses_nothing(client: PluginClient, fake_engine: FakeEngine) -> None:
+    """At least once: the event handed to the abandoned fetch is sent again to the next one."""
+    class Interrupted(Exception):
+        pass
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    client.wait_chunk = 0.5
+    fake_engine.push_later(0.1, b"TypeAfirst")
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        main = threading.get_ident()
+        # Interrupt at 0.2 s while the fetch is pending: the fixture sits on it until 0.4 s...
+        fake_engine.stall_next = 0.4
+        threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGUSR1)).start()
+        with pytest.raises(Interrupted):
+            client.next_event()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    time.sleep(0.5)  # ...after the interruption: the answer goes to a closed socket
+    assert fake_engine.unacknowledged == [1]
+    assert client.next_event(timeout=3) == b"TypeAfirst"
+    assert fake_engine.requests[-1] == b"plugin_command: fetch 100 500 0"  # not confirmed yet: acks nothing
+
+
 # --------------------------------------------------------- engine goes away
 
-def test_engine_gone_while_waiting(client: PluginClient, fake_engine: FakeEngine) -> None:
+def test_gone_engine_while_waiting(client: PluginClient, fake_engine: FakeEngine) -> None:
     threading.Timer(0.3, fake_engine.stop).start()
     with pytest.raises(EngineGone, match="closed the connection") as info:
         within(5, client.next_event)
     assert isinstance(info.value, ConnectionError)
 
 
-def test_engine_gone_between_requests(client: PluginClient, fake_engine: FakeEngine) -> None:
+def test_gone_engine_between_requests(client: PluginClient, fake_engine: FakeEngine) -> None:
     client.ping()
     fake_engine.stop()
     time.sleep(0.3)
@@ -309,7 +390,8 @@ def test_engine_gone_between_requests(client: PluginClient, fake_engine: FakeEng
         within(5, client.ping)
 
 
-def test_client_reconnects_to_a_restarted_engine(client: PluginClient, fake_engine: FakeEngine) -> None:
+def test_client_reconnects_to_a_restarted_engine(any_client: PluginClient, fake_engine: FakeEngine) -> None:
+    client = any_client
     client.ping()
     fake_engine.stop()
     time.sleep(0.3)
@@ -333,8 +415,9 @@ def _override_for(prefix: bytes, reply: List[bytes]) -> Callable[[bytes], Option
     ([b"event-engine: error: unknown command"], "legacy get_next_msg"),
     ([b"TypeAx", b"TypeAy"], "2 frames"),
 ])
-def test_bad_next_event_replies(client: PluginClient, fake_engine: FakeEngine,
+def test_bad_next_event_replies(at_most_once_client: PluginClient, fake_engine: FakeEngine,
                                 reply: List[bytes], match: str) -> None:
+    client = at_most_once_client
     fake_engine.override = _override_for(b"plugin_command: next_msg_wait", reply)
     with pytest.raises(ProtocolError, match=match):
         client.next_event(0)
@@ -347,11 +430,36 @@ def test_bad_next_event_replies(client: PluginClient, fake_engine: FakeEngine,
     ([b"TypeAx", b"TypeAy", b"TypeAz"], "3 events"),
     ([b"TypeAx", b""], "empty frame"),
 ])
-def test_bad_next_events_replies(client: PluginClient, fake_engine: FakeEngine,
+def test_bad_next_events_replies(at_most_once_client: PluginClient, fake_engine: FakeEngine,
                                  reply: List[bytes], match: str) -> None:
     fake_engine.override = _override_for(b"plugin_command: next_msgs", reply)
     with pytest.raises(ProtocolError, match=match):
+        at_most_once_client.next_events(2)
+
+
+EPOCH = b"0123456789abcdef"
+
+
+@pytest.mark.parametrize("reply, match", [
+    ([b"event-engine: error: unknown command; the commands are next_msg, ..."], "at_least_once=False"),
+    ([b"TypeAx"], "instead of 'event-engine: events"),
+    ([b"event-engine: events 1"], "instead of 'event-engine: events"),
+    ([b"event-engine: events 1 0123"], "instead of 'event-engine: events"),
+    ([b"event-engine: events x " + EPOCH], "instead of 'event-engine: events"),
+    ([b"event-engine: events 0 " + EPOCH, b"TypeAx"], "number 0"),
+    ([b"event-engine: events 1 " + EPOCH, b"TypeAx", b"TypeAy", b"TypeAz"], "3 events"),
+    ([b"event-engine: events 1 " + EPOCH, b"TypeAx", b""], "empty frame"),
+    ([b""], "instead of 'event-engine: events"),
+])
+def test_bad_fetch_replies(client: PluginClient, fake_engine: FakeEngine, reply: List[bytes], match: str) -> None:
+    fake_engine.override = _override_for(b"plugin_command: fetch", reply)
+    with pytest.raises(ProtocolError, match=match):
         client.next_events(2)
+    if match != "3 events":  # next_event() fetches up to fetch_batch (100) events
+        with pytest.raises(ProtocolError, match=match):
+            client.next_event(0)
+    fake_engine.override = None
+    assert client.ping() >= 0
 
 
 @pytest.mark.parametrize("reply, match", [
@@ -374,7 +482,9 @@ def test_fixture_reports_errors_like_the_engine(fake_engine: FakeEngine) -> None
     """Sanity check of the fixture itself with a raw REQ socket."""
     with zmq.Context() as ctx, ctx.socket(zmq.REQ) as sock:
         sock.connect(f"tcp://127.0.0.1:{fake_engine.port}")
-        for request in (b"", b"plugin_command: xyz", b"plugin_command: next_msg_wait x", b"TypeA"):
+        for request in (b"", b"plugin_command: xyz", b"plugin_command: next_msg_wait x", b"TypeA",
+                        b"plugin_command: fetch 0 0 0", b"plugin_command: fetch 1 3600001 0",
+                        b"plugin_command: fetch 1 0", b"plugin_command: ack x"):
             sock.send(request)
             assert sock.recv().startswith(protocol.REPLY_ERROR_PREFIX)
         sock.setsockopt(zmq.LINGER, 0)

@@ -1,0 +1,348 @@
+"""CURVE keys from the environment (or arguments) for both APIs (docs/security.md).
+
+The handshake tests run against the protocol-conformance fixture (NOT the
+real engine) made a CURVE server that accepts only listed client keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator, NamedTuple
+
+import pytest
+import zmq
+import zmq.auth
+
+from legacy_plugin_source import LEGACY_PLUGIN
+from protocol_fixture import FakeEngine
+from pyevents import (
+    EngineGone,
+    HandshakeFailed,
+    PluginClient,
+    PyEventsError,
+    SecurityConfigError,
+    protocol,
+    security,
+)
+from pyevents import events as legacy
+
+DIST_ROOT = Path(__file__).resolve().parent.parent
+SERVER_VAR, CLIENT_VAR = "EVENT_ENGINE_SERVER_KEY", "EVENT_ENGINE_CLIENT_KEY"
+
+
+class KeyFiles(NamedTuple):
+    server_public_file: str
+    server_secret_file: str
+    client_public_file: str
+    client_secret_file: str
+    server_public: bytes
+    server_secret: bytes
+    client_public: bytes
+    client_secret: bytes
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> KeyFiles:
+    server_public_file, server_secret_file = zmq.auth.create_certificates(str(tmp_path), "engine")
+    client_public_file, client_secret_file = zmq.auth.create_certificates(str(tmp_path), "pyplugin")
+    server_public, server_secret = zmq.auth.load_certificate(server_secret_file)
+    client_public, client_secret = zmq.auth.load_certificate(client_secret_file)
+    assert server_secret is not None and client_secret is not None
+    return KeyFiles(server_public_file, server_secret_file, client_public_file, client_secret_file,
+                    server_public, server_secret, client_public, client_secret)
+
+
+@pytest.fixture
+def secure_engine(keys: KeyFiles) -> Iterator[FakeEngine]:
+    """The fixture as a CURVE server accepting only the plugin's key."""
+    engine = FakeEngine(server_keys=(keys.server_public, keys.server_secret), client_keys=[keys.client_public])
+    try:
+        yield engine
+    finally:
+        engine.stop()
+    assert not engine.violations, engine.violations
+
+
+@pytest.fixture
+def key_env(keys: KeyFiles, monkeypatch: pytest.MonkeyPatch) -> KeyFiles:
+    monkeypatch.setenv(SERVER_VAR, keys.server_public_file)
+    monkeypatch.setenv(CLIENT_VAR, keys.client_secret_file)
+    return keys
+
+
+@pytest.fixture
+def context() -> Iterator[zmq.Context]:
+    ctx = zmq.Context()
+    try:
+        yield ctx
+    finally:
+        ctx.destroy(linger=0)
+
+
+# ------------------------------------------------------------- key parsing
+
+def test_is_z85_key() -> None:
+    public, secret = zmq.curve_keypair()
+    assert security.is_z85_key(public) and security.is_z85_key(secret.decode())
+    assert not security.is_z85_key(public[:39])
+    assert not security.is_z85_key(public + b"0")
+    assert not security.is_z85_key(b" " + public[1:])  # space is not a Z85 character
+    assert not security.is_z85_key("~" * 40)
+    assert not security.is_z85_key("é" * 40)
+    assert not security.is_z85_key("#" * 40)  # "#####" encodes 85**5 - 1 > 2**32 - 1: libzmq refuses it
+    assert security.is_z85_key("%nSc0" * 8)  # 2**32 - 1, the largest group
+
+
+def test_neither_variable_means_plain_sockets(context: zmq.Context) -> None:
+    assert security.curve_config() is None
+    assert legacy.get_plugin_socket(context, 6000, "127.0.0.1").mechanism == zmq.NULL
+    client = PluginClient(6000)
+    try:
+        assert not client.secure and client.client_public_key is None
+    finally:
+        client.close()
+
+
+def test_key_files(key_env: KeyFiles) -> None:
+    config = security.curve_config()
+    assert config == security.CurveConfig(key_env.server_public, key_env.client_public, key_env.client_secret)
+
+
+def test_key_text(keys: KeyFiles, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SERVER_VAR, keys.server_public.decode())
+    monkeypatch.setenv(CLIENT_VAR, keys.client_secret.decode() + "\n")  # e.g. from $(cat file)
+    config = security.curve_config()
+    assert config is not None
+    assert config.server_public_key == keys.server_public
+    assert config.client_public_key == keys.client_public  # derived from the secret key
+    assert config.client_secret_key == keys.client_secret
+
+
+def test_the_secret_key_is_not_in_the_repr(key_env: KeyFiles) -> None:
+    config = security.curve_config()
+    assert key_env.client_secret.decode() not in repr(config)
+    assert key_env.client_public.decode() in repr(config)
+
+
+def test_a_server_secret_file_works_with_a_warning(keys: KeyFiles, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="pyevents.security"):
+        assert security.load_public_key(keys.server_secret_file) == keys.server_public
+    assert "SECRET key" in caplog.text and "NAME.key" in caplog.text
+
+
+@pytest.mark.parametrize("only", [SERVER_VAR, CLIENT_VAR])
+def test_only_one_variable_is_an_error_naming_the_other(key_env: KeyFiles, monkeypatch: pytest.MonkeyPatch,
+                                                         context: zmq.Context, only: str) -> None:
+    missing = CLIENT_VAR if only == SERVER_VAR else SERVER_VAR
+    monkeypatch.delenv(missing)
+    for attempt in (security.curve_config, lambda: legacy.get_plugin_socket(context, 6000),
+                    lambda: PluginClient(6000)):
+        with pytest.raises(SecurityConfigError, match=f"^{missing}: not set, but {only} is") as info:
+            attempt()
+        assert isinstance(info.value, ValueError) and isinstance(info.value, PyEventsError)
+        assert info.value.source == missing
+        assert "unset" in str(info.value)
+
+
+def _garbage_file(tmp_path: Path) -> str:
+    path = tmp_path / "garbage.key"
+    path.write_text("not a certificate\n")
+    return str(path)
+
+
+def _bad_key_file(tmp_path: Path) -> str:
+    path = tmp_path / "bad.key"
+    path.write_text('curve\n    public-key = "too short"\n')
+    return str(path)
+
+
+def _mismatched_pair(tmp_path: Path) -> str:
+    public, _ = zmq.curve_keypair()
+    _, secret = zmq.curve_keypair()
+    path = tmp_path / "odd.key_secret"
+    path.write_text(f'curve\n    public-key = "{public.decode()}"\n    secret-key = "{secret.decode()}"\n')
+    return str(path)
+
+
+@pytest.mark.parametrize("variable, make_value, message", [
+    (SERVER_VAR, lambda tmp, k: "", "set but empty"),
+    (CLIENT_VAR, lambda tmp, k: "", "set but empty"),
+    (SERVER_VAR, lambda tmp, k: str(tmp / "nowhere.key"), "neither a 40-character Z85 key nor an existing file"),
+    (CLIENT_VAR, lambda tmp, k: str(tmp / "nowhere.key_secret"), "nor an existing file"),
+    (SERVER_VAR, lambda tmp, k: "~" * 40, "40 characters long but not valid Z85"),
+    (CLIENT_VAR, lambda tmp, k: k.client_secret.decode()[:39], "neither a 40-character Z85 key"),
+    (SERVER_VAR, lambda tmp, k: str(tmp), "is a directory"),
+    (SERVER_VAR, lambda tmp, k: _garbage_file(tmp), "holds no public key"),
+    (SERVER_VAR, lambda tmp, k: _bad_key_file(tmp), "holds no valid public key"),
+    (CLIENT_VAR, lambda tmp, k: k.client_public_file, "holds only a public key"),
+    (CLIENT_VAR, lambda tmp, k: _mismatched_pair(tmp), "not a pair"),
+])
+def test_bad_values_are_errors_naming_the_variable(key_env: KeyFiles, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch, variable: str,
+                                                   make_value, message: str) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv(variable, make_value(tmp_path, key_env))
+    with pytest.raises(SecurityConfigError, match=message) as info:
+        security.curve_config()
+    assert str(info.value).startswith(f"{variable}: ")
+    with pytest.raises(SecurityConfigError, match=message):
+        PluginClient(6000)
+
+
+def test_a_mistyped_secret_key_is_not_shown(key_env: KeyFiles, monkeypatch: pytest.MonkeyPatch) -> None:
+    almost = key_env.client_secret.decode()[:-1] + "~"
+    monkeypatch.setenv(CLIENT_VAR, almost)
+    with pytest.raises(SecurityConfigError) as info:
+        security.curve_config()
+    assert almost[:20] not in str(info.value)
+    assert "not shown" in str(info.value)
+
+
+def test_arguments_override_the_environment(keys: KeyFiles, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SERVER_VAR, "/nowhere/engine.key")
+    monkeypatch.setenv(CLIENT_VAR, "/nowhere/pyplugin.key_secret")
+    config = security.curve_config(Path(keys.server_public_file), keys.client_secret)
+    assert config == security.CurveConfig(keys.server_public, keys.client_public, keys.client_secret)
+
+
+def test_an_argument_pairs_with_the_other_variable(keys: KeyFiles, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CLIENT_VAR, keys.client_secret_file)
+    config = security.curve_config(server_key=keys.server_public.decode())
+    assert config is not None and config.client_public_key == keys.client_public
+    monkeypatch.delenv(CLIENT_VAR)
+    with pytest.raises(SecurityConfigError, match=f"{CLIENT_VAR}: not set, but server_key argument is"):
+        security.curve_config(server_key=keys.server_public.decode())
+    with pytest.raises(SecurityConfigError, match="client_key argument: must be a str, bytes or path"):
+        security.curve_config(server_key=keys.server_public, client_key=42)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------- legacy helpers
+
+def test_legacy_socket_speaks_curve_with_the_variables(key_env: KeyFiles, secure_engine: FakeEngine,
+                                                       context: zmq.Context) -> None:
+    sock = legacy.get_plugin_socket(context, secure_engine.port, "127.0.0.1")
+    assert sock.mechanism == zmq.CURVE
+    secure_engine.push(b"TypeAsecret")
+    sock.RCVTIMEO = 5000
+    assert legacy.get_next_msg(sock, timeout=5000) == b"TypeAsecret"
+    assert legacy.publish_msg(sock, b"TypeCsealed") == "event-engine: msg published"
+    assert secure_engine.published == [b"TypeCsealed"]
+
+
+def test_legacy_socket_without_the_variables_is_refused(secure_engine: FakeEngine, context: zmq.Context) -> None:
+    sock = legacy.get_plugin_socket(context, secure_engine.port, "127.0.0.1")
+    sock.setsockopt(zmq.LINGER, 0)
+    with pytest.raises(zmq.error.Again):
+        legacy.get_next_msg(sock, timeout=500)
+    assert secure_engine.requests == []
+
+
+def test_unmodified_legacy_plugin_is_secured_by_the_environment(key_env: KeyFiles, secure_engine: FakeEngine,
+                                                                tmp_path: Path) -> None:
+    script = tmp_path / "plugin.py"
+    script.write_text(LEGACY_PLUGIN.replace("PYPLUGIN_TCP_PORT = 6000", f"PYPLUGIN_TCP_PORT = {secure_engine.port}"))
+    secure_engine.push(*[b"TypeB%d" % i for i in range(10)])
+    env = dict(os.environ, PYTHONPATH=str(DIST_ROOT), EVENT_ENGINE_HOST="127.0.0.1")
+    done = subprocess.run([sys.executable, str(script)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert secure_engine.requests == [protocol.NEXT_MSG] * 10 + [b"TypeCGoodbye from python", protocol.QUIT]
+    assert secure_engine.refused_keys == []
+
+
+# ------------------------------------------------------------- PluginClient
+
+def test_plugin_client_speaks_curve_with_the_variables(key_env: KeyFiles, secure_engine: FakeEngine) -> None:
+    secure_engine.push(b"TypeAone")
+    with PluginClient(secure_engine.port, timeout=5) as client:
+        assert client.secure
+        assert client.client_public_key == key_env.client_public.decode()
+        assert client.ping() >= 0
+        assert client.next_event(3) == b"TypeAone"
+        client.publish(b"TypeCback")
+    assert secure_engine.published == [b"TypeCback"]
+    assert secure_engine.requests[-1] == protocol.QUIT
+
+
+def test_plugin_client_reconnects_with_curve(key_env: KeyFiles, secure_engine: FakeEngine) -> None:
+    with PluginClient(secure_engine.port, timeout=5) as client:
+        assert client.ping() >= 0
+        secure_engine.drop_connection()
+        for _ in range(5):  # the first request after the drop may report it
+            try:
+                client.ping()
+                break
+            except EngineGone:
+                pass
+        secure_engine.push(b"TypeAafter")
+        assert client.next_event(3) == b"TypeAafter"
+    assert secure_engine.refused_keys == []
+
+
+def test_plugin_client_keyword_arguments(keys: KeyFiles, secure_engine: FakeEngine) -> None:
+    with PluginClient(secure_engine.port, timeout=5, server_key=Path(keys.server_public_file),
+                      client_key=keys.client_secret) as client:
+        assert client.ping() >= 0
+
+
+def test_plugin_client_keyword_argument_without_its_partner(keys: KeyFiles) -> None:
+    with pytest.raises(SecurityConfigError, match=f"{CLIENT_VAR}: not set, but server_key argument is"):
+        PluginClient(6000, server_key=keys.server_public)
+
+
+def test_a_refused_client_key_raises_handshake_failed(keys: KeyFiles, secure_engine: FakeEngine) -> None:
+    stranger_public, stranger_secret = zmq.curve_keypair()
+    client = PluginClient(secure_engine.port, timeout=5, server_key=keys.server_public, client_key=stranger_secret)
+    try:
+        with pytest.raises(HandshakeFailed, match="refused this plugin's key") as info:
+            client.ping()
+        assert not isinstance(info.value, EngineGone)  # a loop over the client must not end quietly
+        assert stranger_public.decode() in str(info.value) and CLIENT_VAR in str(info.value)
+        with pytest.raises(HandshakeFailed):
+            client.next_event(1)  # stays an error on retry
+    finally:
+        client.close()
+    assert stranger_public in secure_engine.refused_keys
+    assert secure_engine.requests == []
+
+
+def test_a_wrong_server_key_raises_handshake_failed(keys: KeyFiles, secure_engine: FakeEngine) -> None:
+    other_public, _ = zmq.curve_keypair()
+    client = PluginClient(secure_engine.port, timeout=5, server_key=other_public, client_key=keys.client_secret)
+    try:
+        with pytest.raises(HandshakeFailed, match=f"{SERVER_VAR}.*PUBLIC key"):
+            client.ping()
+    finally:
+        client.close()
+    assert secure_engine.requests == []
+
+
+def test_a_plain_client_of_a_curve_engine_is_told_to_set_keys(secure_engine: FakeEngine) -> None:
+    client = PluginClient(secure_engine.port, timeout=5)
+    try:
+        with pytest.raises(HandshakeFailed, match=f"requires CURVE keys: set {SERVER_VAR}"):  # may say "probably"
+            client.ping()
+    finally:
+        client.close()
+
+
+def test_a_curve_client_of_a_plain_engine_is_told_so(key_env: KeyFiles, fake_engine: FakeEngine) -> None:
+    client = PluginClient(fake_engine.port, timeout=5)
+    try:
+        # Which of the two the client sees depends on a race in the handshake.
+        with pytest.raises(HandshakeFailed, match="does not use CURVE|uses keys at all"):
+            client.ping()
+    finally:
+        client.close()
+
+
+def test_iteration_does_not_end_quietly_on_a_refused_key(secure_engine: FakeEngine) -> None:
+    client = PluginClient(secure_engine.port, timeout=5)
+    try:
+        with pytest.raises(HandshakeFailed):
+            list(client)
+    finally:
+        client.close()
