@@ -3,8 +3,10 @@
 For each payload size, runs the engine (ee_bench_external_engine) with a
 producer of N events and consumes them from Python twice, in separate runs:
 one `next_msg` round trip per event (the original protocol, via the legacy
-helper `get_next_msg`), and batch fetches (`next_msgs`, via
-PluginClient.next_events). Reports events/s for each and the ratio.
+helper `get_next_msg`), at-most-once batch fetches (`next_msgs`, via
+PluginClient(at_least_once=False).next_events) and at-least-once batch fetches
+(`fetch`/ack, PluginClient's default). Reports events/s for each and the
+ratios: batching over one at a time, and what acknowledging costs.
 
 Usage: external_bench.py --engine PATH --pyevents DIR [--smoke] [--json OUT]
 """
@@ -44,7 +46,7 @@ def consume(mode, port, count, batch):
         sock.close(linger=1000)
         context.term()
     else:
-        with PluginClient(port, host="127.0.0.1") as client:
+        with PluginClient(port, host="127.0.0.1", at_least_once=(mode == "fetch")) as client:
             received = len(client.next_events(batch, timeout=None))
             start = time.perf_counter()
             while received < count:
@@ -79,15 +81,18 @@ def main():
 
     batch = 1000
     sizes = [100, 10 * 1024]
-    counts = {"next_msg": 2_000 if args.smoke else 30_000, "next_msgs": 2_000 if args.smoke else 300_000}
+    many = 2_000 if args.smoke else 300_000
+    counts = {"next_msg": 2_000 if args.smoke else 30_000, "next_msgs": many, "fetch": many}
     rows = []
     for size in sizes:
-        rates = {mode: run_case(args.engine, mode, size, counts[mode], batch) for mode in ("next_msg", "next_msgs")}
+        rates = {mode: run_case(args.engine, mode, size, counts[mode], batch) for mode in ("next_msg", "next_msgs", "fetch")}
         rows.append({"payload_bytes": size, "next_msg_events_per_s": rates["next_msg"],
-                     "next_msgs_events_per_s": rates["next_msgs"], "batch": batch,
-                     "batch_over_single": rates["next_msgs"] / rates["next_msg"]})
+                     "next_msgs_events_per_s": rates["next_msgs"], "fetch_events_per_s": rates["fetch"],
+                     "batch": batch, "batch_over_single": rates["next_msgs"] / rates["next_msg"],
+                     "fetch_over_next_msgs": rates["fetch"] / rates["next_msgs"]})
         print(f"payload {size:>6} B: next_msg {rates['next_msg']:>10,.0f} ev/s   "
-              f"next_msgs({batch}) {rates['next_msgs']:>10,.0f} ev/s   ratio {rows[-1]['batch_over_single']:.1f}x")
+              f"next_msgs({batch}) {rates['next_msgs']:>10,.0f} ev/s   fetch({batch}) {rates['fetch']:>10,.0f} ev/s   "
+              f"batch/single {rows[-1]['batch_over_single']:.1f}x   fetch/next_msgs {rows[-1]['fetch_over_next_msgs']:.2f}")
     if args.json:
         with open(args.json, "w") as out:
             json.dump({"benchmark": "external", "smoke": args.smoke, "counts": counts, "rows": rows}, out, indent=2)

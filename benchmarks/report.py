@@ -196,14 +196,18 @@ def external_section(data, targets):
         return out + ["No external-plugin results in this run.", ""]
     out.append(f"The engine publishes N events to a registered external plugin; a Python process fetches them "
                f"with one `next_msg` round trip per event (the original protocol, legacy `get_next_msg`, "
-               f"N = {data['counts']['next_msg']}) or with `next_msgs` batches of up to {data['rows'][0]['batch']} "
-               f"(`PluginClient.next_events`, N = {data['counts']['next_msgs']}). Every run received exactly N.")
+               f"N = {data['counts']['next_msg']}), with at-most-once `next_msgs` batches of up to "
+               f"{data['rows'][0]['batch']} (`PluginClient(at_least_once=False).next_events`), or with at-least-once "
+               f"`fetch` batches (`PluginClient.next_events`, the default; N = {data['counts']['next_msgs']}). "
+               f"Every run received exactly N.")
     out.append("")
-    out.append("| payload | next_msg events/s | next_msgs events/s | batch / one-at-a-time |")
-    out.append("|---:|---:|---:|---:|")
+    out.append("| payload | next_msg events/s | next_msgs events/s | fetch events/s | batch / one-at-a-time | fetch / next_msgs |")
+    out.append("|---:|---:|---:|---:|---:|---:|")
     for r in data["rows"]:
+        fetch = r.get("fetch_events_per_s", float("nan"))
+        ratio = r.get("fetch_over_next_msgs", float("nan"))
         out.append(f"| {r['payload_bytes']} B | {r['next_msg_events_per_s']:.0f} | {r['next_msgs_events_per_s']:.0f} | "
-                   f"{r['batch_over_single']:.1f}x |")
+                   f"{fetch:.0f} | {r['batch_over_single']:.1f}x | {ratio:.2f} |")
         targets.append({"benchmark": "external", "target": f"batch >= 10x one-at-a-time, {r['payload_bytes']} B",
                         "value": f"{r['batch_over_single']:.1f}x", "met": r["batch_over_single"] >= 10})
     out.append("")
