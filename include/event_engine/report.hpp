@@ -47,7 +47,7 @@ struct run_report {
     bool stopped = false;                   ///< ended by stop(), a signal or a failure
     std::uint64_t tcp_events_offered = 0;   ///< events forwarded to the subscribe port while a TCP peer was connected (best effort: see docs/security.md)
     std::uint64_t tcp_publishes_refused = 0; ///< frames from the publish port not forwarded (unknown topic, control topic, publisher not allowed)
-    std::uint64_t connections_refused = 0;  ///< CURVE handshakes refused by the engine's ZAP handler (key not listed)
+    std::uint64_t connections_refused = 0;  ///< CURVE clients refused for their key by the engine's ZAP handler (clients without CURVE fail earlier, uncounted)
 
     /// The report of the plugin named @p name, or nullptr.
     [[nodiscard]] const plugin_report* find(std::string_view name) const noexcept

@@ -116,6 +116,9 @@ class Engine:
             if key == "external":
                 if not value:
                     args.append("--no-external")
+            elif isinstance(value, (list, tuple)):
+                for item in value:  # a repeatable flag: --publisher-key K1 --publisher-key K2
+                    args += [flag, str(item)]
             elif value is True:
                 args.append(flag)
             elif value is not False and value is not None:
@@ -175,9 +178,55 @@ class Engine:
         with self._changed:
             return "\n".join(self._stderr)
 
+    @property
+    def stderr_line_count(self) -> int:
+        """How many lines the engine has written to stderr so far (its log)."""
+        with self._changed:
+            return len(self._stderr)
+
+    def count_lines(self, prefix: str) -> int:
+        """How many stdout lines so far start with *prefix* (cheap: no JSON parsing)."""
+        with self._changed:
+            return sum(1 for line in self._lines if line.startswith(prefix))
+
+    def run_record(self) -> Dict[str, Any]:
+        """The RUN line's JSON object; fails if the engine printed none or several."""
+        runs = self.records("RUN")
+        if len(runs) != 1:
+            pytest.fail(f"expected one RUN line, got {len(runs)}\n{self.describe()}", pytrace=False)
+        return runs[0]
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def memory(self) -> Optional[Dict[str, int]]:
+        """The engine's memory from /proc/<pid>/status while it runs, in bytes:
+        ``{"VmHWM": peak resident set, "VmRSS": resident set now}``; None once it has exited."""
+        try:
+            with open(f"/proc/{self.process.pid}/status") as status:
+                text = status.read()
+        except OSError:
+            return None
+        if self.process.poll() is not None:
+            return None  # a zombie's numbers are gone (or belong to no one)
+        found: Dict[str, int] = {}
+        for line in text.splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                number, _, unit = rest.strip().partition(" ")
+                found[key] = int(number) * (1024 if unit.strip() == "kB" else 1)
+        return found or None
+
+    @staticmethod
+    def _clip(lines: List[str], head: int = 150, tail: int = 100) -> str:
+        # A flood test can make the engine print 100,000 lines; a failure message shows both ends.
+        if len(lines) <= head + tail + 50:
+            return "\n".join(lines)
+        return "\n".join(lines[:head] + [f"[... {len(lines) - head - tail} lines not shown ...]"] + lines[-tail:])
+
     def describe(self) -> str:
         with self._changed:
-            out, err = "\n".join(self._lines), "\n".join(self._stderr)
+            out, err = self._clip(self._lines), self._clip(self._stderr)
         return (
             f"engine: {' '.join(self.args)}\nexit status: {self.process.poll()}\n"
             f"--- stdout ---\n{out}\n--- stderr ---\n{err}\n---"

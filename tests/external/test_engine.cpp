@@ -52,6 +52,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <optional>
 #include <random>
 #include <string>
@@ -221,8 +222,10 @@ options parse(int argc, char** argv)
         else if (flag == "--plugin-key") o.external_options.client_key = event_engine::curve_key::load(value);
         else if (flag == "--subscriber-key") o.security.subscribers.push_back(event_engine::curve_key::load(value));
         else if (flag == "--publisher-key") {
+            // KEY or KEY=Event,...; '=' is also a Z85 character, so a whole key is taken first.
             const std::string_view text = value;
-            const auto equals = text.find('=');
+            const bool key_only = event_engine::curve_key::is_z85_key(text) || std::filesystem::exists(std::string{text});
+            const auto equals = key_only ? std::string_view::npos : text.rfind('=');
             event_engine::authorized_publisher publisher{event_engine::curve_key::load(text.substr(0, equals)), {}};
             for (std::string_view rest = equals == std::string_view::npos ? "" : text.substr(equals + 1); !rest.empty();) {
                 const auto comma = rest.find(',');
