@@ -44,6 +44,26 @@ import zmq.auth
 
 from engine_fixture import WAIT, Engine
 
+
+#: Most lines an engine may log while it is attacked (logs about peers are rate-limited).
+LOG_LINES_LIMIT = 200
+
+
+def field(engine: Engine, record: Dict[str, object], name: str) -> object:
+    """*record*[name], failing with the engine's output if the engine does not print that field."""
+    if name not in record:
+        pytest.fail(f"the engine's line {record!r} has no {name!r} field (an engine from before the hardening?)\n"
+                    f"{engine.describe()}", pytrace=False)
+    return record[name]
+
+
+def assert_alive(engine: Engine, when: str) -> None:
+    """Fails the test, with the engine's output, if the engine process has exited."""
+    if not engine.alive():
+        engine.finish()
+        pytest.fail(f"the engine exited {when} (status {engine.process.returncode}; -6 or 134 is an abort)\n"
+                    f"{engine.describe()}", pytrace=False)
+
 MiB = 1 << 20
 GiB = 1 << 30
 

@@ -25,39 +25,23 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import List, Optional
 
 import pytest
 import zmq
 
 from engine_fixture import (  # noqa: F401  (fixtures are used by name)
     WAIT,
-    Engine,
     RawClient,
     a_event,
     free_ports,
     plugin_env,
     start_engine,
 )
-from hostile import Flooder, concurrent_requests, poll_until, wait_engine_subscribed, xpub_publisher
+from hostile import LOG_LINES_LIMIT, assert_alive, field, Flooder, concurrent_requests, poll_until, wait_engine_subscribed, xpub_publisher
 from pyevents import PluginClient, protocol
 
 COLLECTED_B = 'COLLECTED {"type":"TypeB"'
-
-
-def field(engine: Engine, record: Dict[str, Any], name: str) -> Any:
-    """*record*[name], failing with the engine's output if the engine does not print that field."""
-    if name not in record:
-        pytest.fail(f"the engine's line {record!r} has no {name!r} field (an engine from before the hardening?)\n"
-                    f"{engine.describe()}", pytrace=False)
-    return record[name]
-
-
-def assert_alive(engine: Engine, when: str) -> None:
-    if not engine.alive():
-        engine.finish()
-        pytest.fail(f"the engine exited {when} (status {engine.process.returncode}; -6 or 134 is an abort)\n"
-                    f"{engine.describe()}", pytrace=False)
 
 
 # --------------------------------------------------------------------------- 1. a flooding non-reader
@@ -171,7 +155,6 @@ REFUSED_REQUESTS = 100_000
 #: Refused frames sent to the publish port (undeclared topics, the engine's control topic).
 REFUSED_PUBLISHES = 50_000
 #: What "the log stays small" means here.
-LOG_LINES_LIMIT = 200
 
 
 def refused_request(i: int) -> List[bytes]:

@@ -30,6 +30,9 @@ from engine_fixture import (  # noqa: F401  (fixtures are used by name)
     start_engine,
 )
 from hostile import (
+    LOG_LINES_LIMIT,
+    assert_alive,
+    field,
     GiB,
     MiB,
     RawPeer,
@@ -46,22 +49,6 @@ from hostile import (
     zmq_socket,
 )
 from pyevents import PluginClient
-
-LOG_LINES_LIMIT = 200
-
-
-def field(engine: Engine, record: Dict[str, Any], name: str) -> Any:
-    if name not in record:
-        pytest.fail(f"the engine's line {record!r} has no {name!r} field (an engine from before the hardening?)\n"
-                    f"{engine.describe()}", pytrace=False)
-    return record[name]
-
-
-def assert_alive(engine: Engine, when: str) -> None:
-    if not engine.alive():
-        engine.finish()
-        pytest.fail(f"the engine exited {when} (status {engine.process.returncode}; -6 or 134 is an abort)\n"
-                    f"{engine.describe()}", pytrace=False)
 
 
 def receive_all(sub: zmq.Socket, count: int, engine: Engine, *, what: str = "events",
