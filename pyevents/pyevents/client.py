@@ -813,6 +813,29 @@ class PluginClient:
             f"(if not, unset {SERVER_KEY_ENV_VAR} and {CLIENT_KEY_ENV_VAR}), and that the port is this plugin's"
         )
 
+    def _send_when_connected(self, socket: zmq.Socket, request: bytes, deadline: Optional[float]) -> None:
+        """Send *request* once the connection is up (the socket has no pipe before).
+
+        While it waits, the monitor is read, so a handshake the engine refused raises
+        :class:`~pyevents.errors.HandshakeFailed` instead of a timeout.
+        """
+        poller = zmq.Poller()
+        poller.register(socket, zmq.POLLOUT)
+        assert self._monitor is not None
+        poller.register(self._monitor, zmq.POLLIN)
+        while True:
+            try:
+                socket.send(request, zmq.NOBLOCK)
+                return
+            except zmq.Again:
+                pass
+            self._read_monitor()  # raises HandshakeFailed if the engine refused us
+            if deadline is not None and time.monotonic() >= deadline:
+                raise EngineTimeout(f"could not queue a request for the engine at {self._endpoint}: no connection "
+                                    "(is the engine running, on this port?)")
+            wait_ms = 50 if deadline is None else max(0, min(50, _to_ms(deadline - time.monotonic())))
+            poller.poll(wait_ms)
+
     def _request(self, request: Union[bytes, Callable[[], bytes]], reply_timeout: Optional[float]) -> List[bytes]:
         """Send one request frame and return the reply frames.
 
@@ -835,11 +858,8 @@ class PluginClient:
                 )
             if callable(request):
                 request = request()
-            try:
-                socket.send(request, zmq.NOBLOCK)
-            except zmq.Again:
-                raise EngineTimeout(f"could not queue a request for the engine at {self._endpoint}") from None
             deadline = self._deadline(reply_timeout)
+            self._send_when_connected(socket, request, deadline)
             while True:
                 wait_ms = -1 if deadline is None else max(0, _to_ms(deadline - time.monotonic()))
                 ready = dict(self._poller.poll(wait_ms))
