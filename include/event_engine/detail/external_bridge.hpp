@@ -14,7 +14,7 @@
 // - it holds the plugin's events in its own queue, bounded in events and bytes
 //   (external_options), so the bound is exact and known before the process connects;
 // - a connection counts as the plugin's process only once it made a request only
-//   the plugin makes (or authenticated with the plugin's CURVE key): a socket
+//   the plugin makes (with CURVE, any request: only the plugin's key gets through): a socket
 //   monitor plus each request's source descriptor (ZMQ_SRCFD) tell when the
 //   plugin's connections are all gone, whatever strangers do on the same port.
 
