@@ -106,6 +106,21 @@ std::string count_frame(std::uint64_t value)
     return frame;
 }
 
+// docs/security.md's example, verbatim (tests/docs/check_snippets.py checks it is here):
+// it must compile; it is not run (it reads key files from keys/).
+[[maybe_unused]] void security_md_example(app<events>& app)
+{
+    using PyPlugin = External;
+    event_engine::app_config config;
+    config.bind_address = "0.0.0.0";                        // beyond loopback: keys required
+    config.security.server = event_engine::curve_keypair::load("keys/engine.key_secret");
+    config.security.subscribers = {event_engine::curve_key::load("keys/monitor.key")};
+    config.security.publishers = {{event_engine::curve_key::load("keys/sensor.key"), {"Reading"}}};
+
+    app.register_external_plugin(PyPlugin{"pyplugin", 6000,
+                                          {.client_key = event_engine::curve_key::load("keys/pyplugin.key")}});
+}
+
 } // namespace
 
 // ---------------------------------------------------------------- parser
