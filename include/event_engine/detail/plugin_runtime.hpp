@@ -187,7 +187,6 @@ public:
     /// plugin's end marker through the proxy and reads its input until the marker
     /// comes back, counting what arrives as unread. The proxy counts every later
     /// event on the plugin's topics as missed after its end (proxy_demand.hpp).
-    /// Needs a live proxy; gives up (and says so) after @p patience.
     /// It waits as long as that takes: the proxy forwards until every plugin has
     /// ended, and a plugin waiting here reads its input, so it never holds the proxy up.
     void close_input()
