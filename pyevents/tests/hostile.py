@@ -432,6 +432,11 @@ class Flooder:
     def __init__(self, port: int, host: str = "127.0.0.1") -> None:
         self.context = zmq.Context()
         self.watched = Watched(zmq_socket(self.context, zmq.DEALER, host))
+        # Replies back up in the engine, not in this process or its kernel buffer (which
+        # would otherwise absorb a hundred thousand small replies before the engine sees
+        # anything unread).
+        self.watched.socket.setsockopt(zmq.RCVHWM, 1)
+        self.watched.socket.setsockopt(zmq.RCVBUF, 4096)
         self.watched.socket.connect(endpoint(host, port))
         self.sent = 0
         self.blocked = False
