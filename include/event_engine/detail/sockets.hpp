@@ -22,12 +22,6 @@ inline constexpr const char* incoming_inproc = "inproc://event_engine/incoming";
 inline constexpr const char* incoming_priority_inproc = "inproc://event_engine/incoming-priority";
 inline constexpr const char* outgoing_inproc = "inproc://event_engine/outgoing";
 
-inline std::string tcp_endpoint(std::string_view address, std::uint16_t port)
-{
-    // Port 0 asks ZeroMQ for any free port.
-    return "tcp://" + std::string{address} + ":" + (port == 0 ? std::string{"*"} : std::to_string(port));
-}
-
 /// Binds @p socket, turning ZeroMQ's errno into an error that names the endpoint and its role.
 inline void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, std::string_view role)
 {
