@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import zmq
 
 DIST_ROOT = Path(__file__).resolve().parent.parent
 if str(DIST_ROOT) not in sys.path:
@@ -43,3 +44,13 @@ def fake_engine() -> Iterator[FakeEngine]:
     finally:
         engine.stop()
     assert not engine.violations, engine.violations
+
+
+@pytest.fixture
+def context() -> Iterator[zmq.Context]:
+    """A ZeroMQ context, destroyed without lingering after the test."""
+    ctx = zmq.Context()
+    try:
+        yield ctx
+    finally:
+        ctx.destroy(linger=0)

@@ -36,7 +36,7 @@ import termios
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 import zmq
@@ -267,10 +267,8 @@ class RawPeer:
         self.sock.close()
 
 
-def engine_rx_queue(engine_port: int, peer_port: int) -> Optional[int]:
-    """Bytes the kernel holds unread for the engine on the loopback connection between
-    *engine_port* (the engine's side) and *peer_port* (ours), from /proc/net/tcp{,6}; None if
-    there is no such connection (any more)."""
+def _tcp_table() -> Iterator[List[str]]:
+    """The fields of every row of /proc/net/tcp and /proc/net/tcp6 (the kernel's sockets)."""
     for path in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(path) as table:
@@ -279,29 +277,29 @@ def engine_rx_queue(engine_port: int, peer_port: int) -> Optional[int]:
             continue
         for row in rows:
             fields = row.split()
-            if len(fields) < 5:
-                continue
-            local, remote, queues = fields[1], fields[2], fields[4]
-            if int(local.rsplit(":", 1)[1], 16) == engine_port and int(remote.rsplit(":", 1)[1], 16) == peer_port:
-                return int(queues.split(":")[1], 16)
+            if len(fields) >= 5:
+                yield fields
+
+
+def _port(address: str) -> int:
+    return int(address.rsplit(":", 1)[1], 16)
+
+
+def engine_rx_queue(engine_port: int, peer_port: int) -> Optional[int]:
+    """Bytes the kernel holds unread for the engine on the loopback connection between
+    *engine_port* (the engine's side) and *peer_port* (ours), from /proc/net/tcp{,6}; None if
+    there is no such connection (any more)."""
+    for fields in _tcp_table():
+        if _port(fields[1]) == engine_port and _port(fields[2]) == peer_port:
+            return int(fields[4].split(":")[1], 16)
     return None
 
 
 def engine_tx_queues(engine_port: int) -> List[int]:
     """For every loopback connection whose engine side is *engine_port*: the bytes the kernel
     holds that the engine sent and the peer has not taken (/proc/net/tcp{,6})."""
-    found: List[int] = []
-    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(path) as table:
-                rows = table.read().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            fields = row.split()
-            if len(fields) >= 5 and fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == engine_port:
-                found.append(int(fields[4].split(":")[0], 16))  # state 01: ESTABLISHED
-    return found
+    return [int(fields[4].split(":")[0], 16) for fields in _tcp_table()
+            if fields[3] == "01" and _port(fields[1]) == engine_port]  # state 01: ESTABLISHED
 
 
 def wait_port_open(port: int, host: str = "127.0.0.1", engine: Optional[Engine] = None) -> None:

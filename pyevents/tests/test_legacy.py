@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import zmq
@@ -24,15 +23,6 @@ pytestmark = pytest.mark.usefixtures("clean_host_env")
 DIST_ROOT = Path(__file__).resolve().parent.parent
 
 from legacy_plugin_source import LEGACY_PLUGIN  # noqa: E402  (the seed README's plugin)
-
-
-@pytest.fixture
-def context() -> Iterator[zmq.Context]:
-    ctx = zmq.Context()
-    try:
-        yield ctx
-    finally:
-        ctx.destroy(linger=0)
 
 
 def test_compat_module_reexports_the_legacy_api() -> None:

@@ -74,15 +74,6 @@ def key_env(keys: KeyFiles, monkeypatch: pytest.MonkeyPatch) -> KeyFiles:
     return keys
 
 
-@pytest.fixture
-def context() -> Iterator[zmq.Context]:
-    ctx = zmq.Context()
-    try:
-        yield ctx
-    finally:
-        ctx.destroy(linger=0)
-
-
 # ------------------------------------------------------------- key parsing
 
 def test_is_z85_key() -> None:

@@ -3,6 +3,9 @@
 // writes the input as a crash artifact), and byte buffers whose end is the end of a
 // heap allocation, so AddressSanitizer reports a read of even one byte too many.
 
+#include <event_engine/codec.hpp>
+#include <event_engine/detail/byte_buffer.hpp>
+
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -49,6 +52,23 @@ private:
 inline bool same_bytes(std::span<const std::byte> a, std::span<const std::byte> b) noexcept
 {
     return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
+/// Encodes @p event into @p frame after @p topic, as publishing does, checks that the
+/// codec wrote @p payload_size bytes behind an untouched topic, and returns them (at
+/// whatever alignment the topic leaves). @p frame must outlive the returned span.
+template <class E>
+std::span<const std::byte> encode_after_topic(const E& event, std::span<const std::byte> topic,
+                                              std::size_t payload_size, event_engine::detail::byte_buffer& frame)
+{
+    frame.append(topic);
+    event_engine::payload_writer writer{frame};
+    event_engine::codec<E>::encode(event, writer);
+    FUZZ_CHECK(writer.size() == payload_size);
+    FUZZ_CHECK(frame.size() == topic.size() + payload_size);
+    const std::span<const std::byte> written{frame.data(), frame.size()};
+    FUZZ_CHECK(same_bytes(written.first(topic.size()), topic));
+    return written.subspan(topic.size());
 }
 
 } // namespace fuzz_support
