@@ -16,15 +16,19 @@ original ``events`` module, so existing plugins keep working::
             break
     send_quit_command(socket)
 
+Timeouts are the original's: :func:`get_next_msg` sets the socket's
+``RCVTIMEO`` to its *timeout* argument (``-1``, wait forever, by default);
+:func:`publish_msg` waits for the engine's reply for as long as it takes,
+whatever the socket's ``RCVTIMEO`` (its send obeys ``SNDTIMEO``);
+:func:`send_quit_command` sends and returns without waiting for the reply.
+
 Differences from the original: progress and problems are reported through
 :mod:`logging` (logger ``pyevents.events``) instead of ``print()``; the
 default host of :func:`get_plugin_socket` can be overridden with the
-environment variable ``EVENT_ENGINE_HOST``; :func:`get_plugin_socket` makes a
-CURVE socket when ``EVENT_ENGINE_SERVER_KEY`` and ``EVENT_ENGINE_CLIENT_KEY``
-are set (see :mod:`pyevents.security`), so a plugin can be secured without
-changing its code; and :func:`send_quit_command` waits briefly for the
-engine's acknowledgement to arrive (without reading it) so the quit is not
-lost when the plugin exits right after sending it.
+environment variable ``EVENT_ENGINE_HOST``; and :func:`get_plugin_socket`
+makes a CURVE socket when ``EVENT_ENGINE_SERVER_KEY`` and
+``EVENT_ENGINE_CLIENT_KEY`` are set (see :mod:`pyevents.security`), so a
+plugin can be secured without changing its code.
 
 :func:`get_next_msg` uses the engine's ``next_msg`` command, which is *at most
 once*: an event whose reply is in flight when the plugin dies is lost.  New
@@ -35,7 +39,6 @@ and never leaves the socket in a broken state after a timeout.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Optional, Union
 
 import zmq
@@ -49,9 +52,6 @@ logger = logging.getLogger(__name__)
 
 #: Default engine host of the legacy API (the engine's name on the docker network).
 LEGACY_DEFAULT_HOST = "engine"
-
-# How long send_quit_command waits for the acknowledgement to become readable.
-_QUIT_FLUSH_MS = 1000
 
 
 def get_plugin_socket(context: zmq.Context, port: Union[int, str], host: Optional[str] = None) -> zmq.Socket:
@@ -116,24 +116,27 @@ def get_next_msg(socket: zmq.Socket, timeout: int = -1) -> bytes:
     return data
 
 
-def publish_msg(socket: zmq.Socket, data: bytes) -> str:
+def publish_msg(socket: zmq.Socket, data: bytes) -> Optional[str]:
     """Publish a new message.
 
     *data* should be raw bytes starting with the event's topic.  Returns the
     reply from the engine (``"event-engine: msg published"`` on success); an
     unexpected reply is logged as a warning.
+
+    As in the original, the send blocks (the socket's ``SNDTIMEO`` applies)
+    and the reply is waited for as long as it takes: the socket's ``RCVTIMEO``
+    (which :func:`get_next_msg` sets to its *timeout*) does not apply, so a
+    slow engine never makes a publish fail.
     """
-    while True:
-        try:
-            socket.send(data, zmq.NOBLOCK)
-            break
-        except zmq.ZMQError as e:
-            if e.errno == zmq.EAGAIN:
-                time.sleep(0.1)
-            else:
-                logger.error("got exception trying to publish a new message; details: %s", e)
-                raise
-    reply = socket.recv_string()
+    try:
+        socket.send(data)
+    except Exception as e:
+        logger.error("got exception trying to publish a new message; details: %s", e)
+        raise
+    if not socket.poll(None, zmq.POLLIN):  # no timeout: returns once the reply is there
+        logger.error("no response from engine when trying to publish a new message")
+        return None
+    reply = socket.recv_string(zmq.NOBLOCK)
     if REPLY_PUBLISHED.decode() not in reply:
         logger.warning("unexpected response from engine when trying to publish a message; response: %s", reply)
     return reply
@@ -142,17 +145,14 @@ def publish_msg(socket: zmq.Socket, data: bytes) -> str:
 def send_quit_command(socket: zmq.Socket) -> None:
     """Tell the engine that this plugin is going to terminate.
 
-    The engine's acknowledgement is not read (as in the original), but this
-    waits up to one second for it to arrive, which guarantees the command
-    left the process before the plugin exits.
+    As in the original, this sends ``plugin_command: quit`` and returns: the
+    engine's acknowledgement is neither waited for nor read.  The command
+    leaves the process when ZeroMQ gets to it, also while the interpreter
+    exits; do not close the socket or destroy the context with ``linger=0``
+    right after it.
     """
     try:
         socket.send(QUIT)
     except Exception as e:
         logger.error("got exception trying to send quit command; details: %s", e)
         raise
-    try:
-        if not socket.poll(_QUIT_FLUSH_MS, zmq.POLLIN):
-            logger.warning("the engine did not acknowledge the quit command within %d ms", _QUIT_FLUSH_MS)
-    except zmq.ZMQError as e:  # e.g. the context is being terminated
-        logger.debug("could not wait for the quit acknowledgement: %s", e)

@@ -1,6 +1,20 @@
 """The legacy helper API and the top-level ``events`` compat module.
 
 Runs against the protocol-conformance fixture (NOT the real engine).
+
+The helpers must behave as the original event-engine's ``events.py`` (tapis-project,
+pyevents/pyevents/events.py) does, timeouts included:
+
+* ``get_plugin_socket(context, port, host="engine")``: a REQ socket connected to
+  ``tcp://{host}:{port}``, with no timeout set;
+* ``get_next_msg(socket, timeout=-1)``: sets the socket's RCVTIMEO to *timeout* (so the
+  default waits forever, whatever the socket had), sends ``plugin_command: next_msg``
+  and raises ``zmq.Again`` if no reply came within *timeout* ms;
+* ``publish_msg(socket, data)``: a blocking send (the socket's SNDTIMEO applies), then
+  waits for the reply for as long as it takes, whatever the socket's RCVTIMEO; returns
+  the reply;
+* ``send_quit_command(socket)``: sends ``plugin_command: quit`` and returns; the reply
+  is neither read nor waited for.
 """
 
 from __future__ import annotations
@@ -9,11 +23,14 @@ import logging
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 import zmq
 
+from engine_fixture import free_port
 from protocol_fixture import FakeEngine
 from pyevents import events as legacy
 from pyevents import protocol
@@ -65,6 +82,92 @@ def test_legacy_timeout_raises_again(context: zmq.Context, fake_engine: FakeEngi
     with pytest.raises(zmq.error.Again):
         legacy.get_next_msg(sock, timeout=100)
     assert sock.RCVTIMEO == 100
+
+
+# A real plugin of the original sets a 100 ms receive timeout; an engine under load may
+# take 300 ms to answer.
+SHORT_TIMEOUT_MS = 100
+SLOW_REPLY_S = 0.3
+
+
+def slow_replies(fake_engine: FakeEngine, seconds: float) -> None:
+    """Make the fixture answer every request after *seconds* (the answers themselves unchanged)."""
+    fake_engine.override = lambda request: time.sleep(seconds)  # None: answer as usual
+
+
+def test_get_plugin_socket_sets_no_timeout(context: zmq.Context) -> None:
+    sock = legacy.get_plugin_socket(context, 6000)
+    assert (sock.RCVTIMEO, sock.SNDTIMEO) == (-1, -1)
+
+
+def test_get_next_msg_waits_forever_by_default_whatever_the_socket_timeout(
+        context: zmq.Context, fake_engine: FakeEngine) -> None:
+    sock = legacy.get_plugin_socket(context, fake_engine.port, "127.0.0.1")
+    sock.RCVTIMEO = SHORT_TIMEOUT_MS
+    slow_replies(fake_engine, SLOW_REPLY_S)
+    fake_engine.push(b"TypeAslow")
+    assert legacy.get_next_msg(sock) == b"TypeAslow"
+    assert sock.RCVTIMEO == -1  # the original sets RCVTIMEO to its timeout argument
+
+
+def test_get_next_msg_timeout_applies_to_a_slow_reply(context: zmq.Context, fake_engine: FakeEngine) -> None:
+    sock = legacy.get_plugin_socket(context, fake_engine.port, "127.0.0.1")
+    slow_replies(fake_engine, SLOW_REPLY_S)
+    fake_engine.push(b"TypeAlate")
+    with pytest.raises(zmq.error.Again):
+        legacy.get_next_msg(sock, timeout=SHORT_TIMEOUT_MS)
+    # As with the original, the REQ socket still owes a receive: the next request fails.
+    with pytest.raises(zmq.ZMQError):
+        legacy.publish_msg(sock, b"TypeCtoo soon")
+
+
+def test_publish_msg_waits_for_a_slow_reply_whatever_the_receive_timeout(
+        context: zmq.Context, fake_engine: FakeEngine) -> None:
+    sock = legacy.get_plugin_socket(context, fake_engine.port, "127.0.0.1")
+    fake_engine.push(b"TypeAready")
+    assert legacy.get_next_msg(sock, timeout=SHORT_TIMEOUT_MS) == b"TypeAready"  # RCVTIMEO is now 100 ms
+    slow_replies(fake_engine, SLOW_REPLY_S)
+    start = time.monotonic()
+    assert legacy.publish_msg(sock, b"TypeCone") == "event-engine: msg published"
+    assert legacy.publish_msg(sock, b"TypeCtwo") == "event-engine: msg published"
+    assert time.monotonic() - start >= 2 * SLOW_REPLY_S
+    assert sock.RCVTIMEO == SHORT_TIMEOUT_MS  # left as it was
+    assert fake_engine.published == [b"TypeCone", b"TypeCtwo"]
+
+
+def test_publish_msg_send_obeys_the_send_timeout(context: zmq.Context) -> None:
+    # With ZMQ_IMMEDIATE and no engine listening, a REQ send blocks: the original's
+    # blocking send gives up after SNDTIMEO with zmq.Again.
+    sock = context.socket(zmq.REQ)
+    sock.IMMEDIATE = 1
+    sock.SNDTIMEO = SHORT_TIMEOUT_MS
+    sock.connect(f"tcp://127.0.0.1:{free_port()}")
+    raised: list = []
+
+    def publish() -> None:
+        try:
+            legacy.publish_msg(sock, b"TypeCnobody")
+        except Exception as e:  # noqa: BLE001 (recorded for the assertion)
+            raised.append(e)
+
+    thread = threading.Thread(target=publish, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive(), "publish_msg ignored SNDTIMEO and kept retrying"
+    assert len(raised) == 1 and isinstance(raised[0], zmq.error.Again)
+
+
+def test_send_quit_command_neither_reads_nor_waits_for_the_reply(
+        context: zmq.Context, fake_engine: FakeEngine) -> None:
+    sock = legacy.get_plugin_socket(context, fake_engine.port, "127.0.0.1")
+    sock.RCVTIMEO = SHORT_TIMEOUT_MS
+    slow_replies(fake_engine, 1.2)  # the old helper waited up to 1 s for the reply
+    start = time.monotonic()
+    legacy.send_quit_command(sock)
+    assert time.monotonic() - start < 0.5
+    sock.RCVTIMEO = 5000
+    assert sock.recv() == protocol.REPLY_QUIT_ACK  # the reply is still there for the caller
+    assert fake_engine.requests == [protocol.QUIT]
 
 
 def test_unmodified_legacy_plugin_runs_with_compat_module(tmp_path: Path, fake_engine: FakeEngine) -> None:
