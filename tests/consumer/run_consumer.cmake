@@ -2,7 +2,11 @@
 #   1. cmake --install BUILD_DIR --prefix SCRATCH_DIR/prefix
 #   2. configure CONSUMER_SOURCE_DIR in SCRATCH_DIR/build with
 #      CMAKE_PREFIX_PATH=SCRATCH_DIR/prefix and the same compiler and generator
-#   3. build it, 4. run it. Every step must succeed.
+#   3. build it, 4. run it,
+#   5. with PYTHON and PYEVENTS_DIR (the installed pyevents, relative to the prefix) given:
+#      `python3 -m pyevents --help`, then pyplugin.py, a Python plugin against the
+#      consumer, both with only the installed pyevents on the path.
+# Every step must succeed.
 
 cmake_minimum_required(VERSION 3.21)
 
@@ -19,8 +23,9 @@ file(REMOVE_RECURSE ${SCRATCH_DIR})
 file(MAKE_DIRECTORY ${SCRATCH_DIR})
 
 function(run_step description)
+    # In the scratch directory: `python3 -m` must not find a pyevents in the current directory.
     execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output
-                    TIMEOUT 600)
+                    WORKING_DIRECTORY ${SCRATCH_DIR} TIMEOUT 600)
     message("---- ${description} ----\n${output}")
     if(NOT result EQUAL 0)
         message(FATAL_ERROR "FAIL: ${description} failed (${result})")
@@ -82,4 +87,20 @@ if(NOT consumer_exe)
     message(FATAL_ERROR "FAIL: the consumer executable was not found under ${consumer_build}")
 endif()
 run_step("run the consumer" ${consumer_exe})
-message("PASS: an installed event_engine was found, built against and ran.")
+
+if(DEFINED PYTHON AND DEFINED PYEVENTS_DIR)
+    # Only the install is on the path (-s: no user site-packages either); nothing is
+    # written into it (no __pycache__).
+    set(installed_pyevents ${prefix}/${PYEVENTS_DIR})
+    set(python_env ${CMAKE_COMMAND} -E env
+        --unset=EVENT_ENGINE_HOST --unset=EVENT_ENGINE_SERVER_KEY --unset=EVENT_ENGINE_CLIENT_KEY
+        PYTHONPATH=${installed_pyevents} PYTHONDONTWRITEBYTECODE=1)
+    run_step("python3 -m pyevents --help with the installed pyevents"
+        ${python_env} ${PYTHON} -s -m pyevents --help)
+    run_step("a Python plugin with the installed pyevents, against the consumer"
+        ${python_env} ${PYTHON} -s ${CMAKE_CURRENT_LIST_DIR}/pyplugin.py ${consumer_exe} ${installed_pyevents})
+    message("PASS: an installed event_engine was found, built against and ran, and so did the installed pyevents.")
+else()
+    message("PASS: an installed event_engine was found, built against and ran (PYTHON/PYEVENTS_DIR not given: "
+            "pyevents not checked).")
+endif()
