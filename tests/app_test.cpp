@@ -290,16 +290,16 @@ TEST_CASE("a payload that fails to decode is logged with its event type - counte
     });
 
     auto config = any_ports();
-    config.publish_port = free_tcp_port();
     CountSink sink;
     app<events> application{config};
     application.register_plugin(sink, "sink");
     std::atomic<bool> done{false};
-    std::thread outsider{[&] {
+    std::optional<std::thread> outsider;
+    application.on_bound([&](const bound_endpoints& bound) { outsider.emplace([&, port = bound.publish_port] {
         zmq::context_t context;
         zmq::socket_t publisher{context, zmq::socket_type::pub};
         publisher.set(zmq::sockopt::linger, 0);
-        publisher.connect("tcp://127.0.0.1:" + std::to_string(config.publish_port));
+        publisher.connect("tcp://127.0.0.1:" + std::to_string(port));
         const std::uint64_t good = 99;
         std::string good_frame{"Count"};
         good_frame.append(reinterpret_cast<const char*>(&good), sizeof good);
@@ -309,10 +309,10 @@ TEST_CASE("a payload that fails to decode is logged with its event type - counte
             publisher.send(zmq::buffer(good_frame));
             std::this_thread::sleep_for(std::chrono::milliseconds{5});
         }
-    }};
+    }); });
     const auto report = application.run();
     done = true;
-    outsider.join();
+    outsider->join();
     set_log_sink({});
 
     CHECK(sink.value == 99);
@@ -327,7 +327,6 @@ TEST_CASE("a payload that fails to decode is logged with its event type - counte
 TEST_CASE("an unregistered external subscriber on the TCP subscribe port receives events", "[app][tcp]")
 {
     auto config = any_ports();
-    config.subscribe_port = free_tcp_port();
     std::atomic<bool> heard{false};
     class Repeater : public plugin<Repeater, subscribes<>, publishes<Note>> {
     public:
@@ -346,19 +345,20 @@ TEST_CASE("an unregistered external subscriber on the TCP subscribe port receive
     app<events> application{config};
     application.register_plugin(repeater);
     std::string received;
-    std::thread outsider{[&] {
+    std::optional<std::thread> outsider;
+    application.on_bound([&](const bound_endpoints& bound) { outsider.emplace([&, port = bound.subscribe_port] {
         zmq::context_t context;
         zmq::socket_t subscriber{context, zmq::socket_type::sub};
         subscriber.set(zmq::sockopt::linger, 0);
         subscriber.set(zmq::sockopt::subscribe, "Note");
-        subscriber.connect("tcp://127.0.0.1:" + std::to_string(config.subscribe_port));
+        subscriber.connect("tcp://127.0.0.1:" + std::to_string(port));
         zmq::message_t frame;
         (void)subscriber.recv(frame);
         received = frame.to_string();
         heard = true;
-    }};
+    }); });
     application.run();
-    outsider.join();
+    outsider->join();
     CHECK(received == "Noteover tcp");
 }
 

@@ -10,10 +10,25 @@ using namespace event_engine;
 TEST_CASE("log levels parse from EVENT_ENGINE_LOG's spelling", "[log]")
 {
     using detail::parse_log_level;
-    CHECK(parse_log_level(nullptr, log_level::warn) == log_level::warn);
-    CHECK(parse_log_level("debug", log_level::warn) == log_level::debug);
-    CHECK(parse_log_level("off", log_level::warn) == log_level::off);
-    CHECK(parse_log_level("nonsense", log_level::error) == log_level::error);
+    CHECK(parse_log_level("trace") == log_level::trace);
+    CHECK(parse_log_level("debug") == log_level::debug);
+    CHECK(parse_log_level("warning") == log_level::warn);
+    CHECK(parse_log_level("off") == log_level::off);
+    CHECK_FALSE(parse_log_level("nonsense").has_value());
+    CHECK_FALSE(parse_log_level("").has_value());
+}
+
+TEST_CASE("an EVENT_ENGINE_LOG value that is not a level is said, and warn is used", "[log]")
+{
+    std::vector<std::string> lines;
+    set_log_sink([&](log_level, std::string_view line) { lines.emplace_back(line); });
+    CHECK(detail::level_from_environment(nullptr) == log_level::warn);
+    CHECK(detail::level_from_environment("debug") == log_level::debug);
+    CHECK(lines.empty());
+    CHECK(detail::level_from_environment("bogus") == log_level::warn);
+    set_log_sink({});
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0] == "EVENT_ENGINE_LOG=bogus is not a log level (trace, debug, info, warn, error, off); using warn");
 }
 
 TEST_CASE("the sink sees lines at or above the threshold only", "[log]")

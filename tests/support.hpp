@@ -41,24 +41,14 @@ struct Reading {
 
 using events = event_engine::event_list<Note, Count, Blob, Reading>;
 
-// Ports 0: let the OS choose, so tests never collide with each other or the example.
+// Ports 0: let the OS choose, so tests never collide with each other or the example;
+// a test that needs the port learns it with app::on_bound().
 inline event_engine::app_config any_ports()
 {
     event_engine::app_config config;
     config.publish_port = 0;
     config.subscribe_port = 0;
     return config;
-}
-
-// A TCP port that was free a moment ago.
-inline std::uint16_t free_tcp_port()
-{
-    zmq::context_t context;
-    zmq::socket_t probe{context, zmq::socket_type::pub};
-    probe.set(zmq::sockopt::linger, 0);
-    probe.bind("tcp://127.0.0.1:*");
-    const std::string endpoint = probe.get(zmq::sockopt::last_endpoint);
-    return static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
 }
 
 } // namespace test_events

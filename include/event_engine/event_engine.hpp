@@ -3,6 +3,7 @@
 /// Umbrella header: everything a user of event_engine needs.
 
 #include "event_engine/app.hpp"
+#include "event_engine/app_config.hpp"
 #include "event_engine/codec.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/event.hpp"
@@ -11,3 +12,4 @@
 #include "event_engine/log.hpp"
 #include "event_engine/plugin.hpp"
 #include "event_engine/report.hpp"
+#include "event_engine/receive_result.hpp"

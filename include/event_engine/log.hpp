@@ -3,14 +3,19 @@
 /// Logging through fmt. Quiet by default (warnings and errors on stderr); set
 /// EVENT_ENGINE_LOG=trace|debug|info|warn|error|off for more or less, or install
 /// your own sink with set_log_sink(). The library never writes to std::cout.
+/// info: endpoints bound; debug: plugins starting and ending;
+/// trace: every event published and delivered, every external-plugin request.
 
 #include <fmt/core.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -23,22 +28,37 @@ using log_sink = std::function<void(log_level, std::string_view)>;
 
 namespace detail {
 
-inline log_level parse_log_level(const char* text, log_level fallback) noexcept
+inline std::optional<log_level> parse_log_level(std::string_view value) noexcept
 {
-    if (text == nullptr) return fallback;
-    const std::string_view value{text};
     if (value == "trace") return log_level::trace;
     if (value == "debug") return log_level::debug;
     if (value == "info") return log_level::info;
     if (value == "warn" || value == "warning") return log_level::warn;
     if (value == "error") return log_level::error;
     if (value == "off" || value == "none") return log_level::off;
-    return fallback;
+    return std::nullopt;
+}
+
+inline void emit(log_level level, std::string_view line);
+
+// The level EVENT_ENGINE_LOG asks for (@p text: its value, or null), read once per
+// process. A value it does not know is said (once, as it is read once), not ignored.
+inline log_level level_from_environment(const char* text) noexcept
+{
+    if (text == nullptr) return log_level::warn;
+    if (const auto level = parse_log_level(text)) return *level;
+    try {
+        emit(log_level::warn, fmt::format("EVENT_ENGINE_LOG={} is not a log level (trace, debug, info, warn, error, "
+                                          "off); using warn",
+                                          text));
+    } catch (...) {
+    }
+    return log_level::warn;
 }
 
 inline std::atomic<log_level>& log_threshold() noexcept
 {
-    static std::atomic<log_level> level{parse_log_level(std::getenv("EVENT_ENGINE_LOG"), log_level::warn)};
+    static std::atomic<log_level> level{level_from_environment(std::getenv("EVENT_ENGINE_LOG"))};
     return level;
 }
 
@@ -73,6 +93,21 @@ inline void emit(log_level level, std::string_view line)
 inline bool log_enabled(log_level level) noexcept
 {
     return level >= log_threshold().load(std::memory_order_relaxed) && level != log_level::off;
+}
+
+/// @p bytes as a log can show them: printable ASCII as is, other bytes as \xNN, at
+/// most @p most bytes (then "... (N bytes)"), so a binary topic or a hostile request
+/// never garbles a log line.
+inline std::string printable(std::string_view bytes, std::size_t most = 48)
+{
+    std::string text;
+    for (std::size_t i = 0; i < bytes.size() && i < most; ++i) {
+        const auto byte = static_cast<unsigned char>(bytes[i]);
+        if (byte >= 0x20 && byte < 0x7f && byte != '\\') text += static_cast<char>(byte);
+        else text += fmt::format("\\x{:02x}", byte);
+    }
+    if (bytes.size() > most) text += fmt::format("... ({} bytes)", bytes.size());
+    return text;
 }
 
 template <class... Args>

@@ -18,6 +18,7 @@
 #include "event_engine/detail/type_list.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/event.hpp"
+#include "event_engine/receive_result.hpp"
 
 #include <chrono>
 #include <optional>
@@ -73,13 +74,15 @@ protected:
         }
     }
 
-    /// Waits for the next subscribed event. nullopt when the plugin is finishing or
-    /// the application is stopping. Undecodable payloads are reported and skipped.
-    std::optional<event> receive() { return receive_until(std::nullopt); }
+    /// Waits for the next subscribed event. Empty when the plugin is finishing or the
+    /// application is stopping (status() says which). Undecodable payloads are reported
+    /// and skipped.
+    receive_result<event> receive() { return receive_until(std::nullopt); }
 
-    /// As receive(), but also nullopt once @p timeout has passed without an event.
+    /// As receive(), but also empty, with status() receive_status::timed_out, once
+    /// @p timeout has passed without an event.
     template <class Rep, class Period>
-    std::optional<event> receive(std::chrono::duration<Rep, Period> timeout)
+    receive_result<event> receive(std::chrono::duration<Rep, Period> timeout)
     {
         return receive_until(detail::clock::now() + std::chrono::duration_cast<detail::clock::duration>(timeout));
     }
@@ -117,27 +120,27 @@ private:
         return *runtime_;
     }
 
-    std::optional<event> receive_until(std::optional<detail::clock::time_point> deadline)
+    receive_result<event> receive_until(std::optional<detail::clock::time_point> deadline)
     {
         if constexpr (sizeof...(Subscribed) == 0) {
             static_cast<void>(deadline);
             static_cast<void>(sizeof(rule::plugin_without_subscriptions_cannot_receive<Self>));
-            return std::nullopt;
+            return receive_result<event>{receive_status::stopping};
         } else if constexpr ((detail::borrows_frame_v<Subscribed> || ...)) {
             static_cast<void>(deadline);
             (detail::report_if<detail::borrows_frame_v<Subscribed>,
                                rule::receive_cannot_return_events_that_view_their_frame<Self, Subscribed>>(),
              ...);
-            return std::nullopt;
+            return receive_result<event>{receive_status::stopping};
         } else {
             auto& rt = runtime();
             std::optional<event> result;
             while (!result) {
                 auto frame = rt.receive(deadline);
-                if (!frame) return std::nullopt;
+                if (!frame) return receive_result<event>{rt.why_none()};
                 detail::dispatch<Subscribed...>(rt, *frame, [&](auto&& decoded) { result.emplace(std::move(decoded)); });
             }
-            return result;
+            return receive_result<event>{std::move(*result)};
         }
     }
 

@@ -25,6 +25,7 @@
 using namespace event_engine;
 using namespace test_events;
 using namespace std::chrono_literals;
+using test_clients::bound_port;
 using test_clients::client_thread;
 using test_clients::curve_client;
 using test_clients::no_reply;
@@ -159,11 +160,11 @@ TEST_CASE("parse: fetch and ack", "[boundary][protocol]")
 
 TEST_CASE("fetch: what a client did not acknowledge is sent again, with the same numbers", "[boundary][e2e]")
 {
-    const auto port = free_tcp_port();
     NoteSource source;
     source.count = 5;
     app<events> application{any_ports()};
-    application.register_plugin(source, "source").register_external_plugin(External{"ext", port, waiting_forever()});
+    application.register_plugin(source, "source").register_external_plugin(External{"ext", 0, waiting_forever()});
+    const bound_port port{application, "ext"};
 
     std::vector<std::string> first_batch, all;
     std::string first_epoch, second_epoch, acked, quit;
@@ -206,11 +207,11 @@ TEST_CASE("fetch: what a client did not acknowledge is sent again, with the same
 
 TEST_CASE("fetch: events never acknowledged are unread at the end, not received", "[boundary][e2e]")
 {
-    const auto port = free_tcp_port();
     NoteSource source;
     source.count = 4;
     app<events> application{any_ports()};
-    application.register_plugin(source, "source").register_external_plugin(External{"ext", port, waiting_forever()});
+    application.register_plugin(source, "source").register_external_plugin(External{"ext", 0, waiting_forever()});
+    const bound_port port{application, "ext"};
     std::size_t fetched = 0;
     client_thread client{[&] {
         req_client req{port};
@@ -230,14 +231,14 @@ TEST_CASE("fetch: events never acknowledged are unread at the end, not received"
 TEST_CASE("queue_limit with full_policy::drop: exactly the limit is held, the rest dropped and counted",
           "[boundary][e2e]")
 {
-    const auto port = free_tcp_port();
     NoteSource source;
     source.count = 50;
     auto options = waiting_forever();
     options.queue_limit = 10;
     options.when_full = full_policy::drop;
     app<events> application{any_ports()};
-    application.register_plugin(source, "source").register_external_plugin(External{"ext", port, options});
+    application.register_plugin(source, "source").register_external_plugin(External{"ext", 0, options});
+    const bound_port port{application, "ext"};
 
     std::size_t first_batch = 0, total = 0;
     client_thread client{[&] {
@@ -266,7 +267,6 @@ TEST_CASE("queue_limit with full_policy::drop: exactly the limit is held, the re
 
 TEST_CASE("queue_byte_limit: held bytes stay within the limit plus one event", "[boundary][e2e]")
 {
-    const auto port = free_tcp_port();
     NoteSource source;
     source.count = 40;
     source.text_size = 1000; // frames of 4 + 1000 bytes
@@ -274,7 +274,8 @@ TEST_CASE("queue_byte_limit: held bytes stay within the limit plus one event", "
     options.queue_byte_limit = 10 * 1004;
     options.when_full = full_policy::drop;
     app<events> application{any_ports()};
-    application.register_plugin(source, "source").register_external_plugin(External{"ext", port, options});
+    application.register_plugin(source, "source").register_external_plugin(External{"ext", 0, options});
+    const bound_port port{application, "ext"};
 
     std::size_t first_batch = 0;
     client_thread client{[&] {
@@ -294,7 +295,6 @@ TEST_CASE("queue_byte_limit: held bytes stay within the limit plus one event", "
 
 TEST_CASE("queue_limit with full_policy::wait: publishers wait, nothing is lost", "[boundary][e2e]")
 {
-    const auto port = free_tcp_port();
     NoteSource source;
     source.count = 2000;
     auto options = waiting_forever();
@@ -302,7 +302,8 @@ TEST_CASE("queue_limit with full_policy::wait: publishers wait, nothing is lost"
     auto config = any_ports();
     config.high_water_mark = 100; // so the engine's own pipes hold far fewer than 2000
     app<events> application{config};
-    application.register_plugin(source, "source").register_external_plugin(External{"ext", port, options});
+    application.register_plugin(source, "source").register_external_plugin(External{"ext", 0, options});
+    const bound_port port{application, "ext"};
 
     std::size_t first_batch = 0, total = 0;
     client_thread client{[&] {
@@ -342,7 +343,6 @@ TEST_CASE("a subscriber that finishes early: what it did not take is unread or a
 
 TEST_CASE("a stop in full flow: every published event is accounted for by every subscriber", "[boundary][e2e]")
 {
-    const auto port = free_tcp_port();
     CountSource counts;
     NoteSource notes;
     notes.count = 3000;
@@ -353,7 +353,7 @@ TEST_CASE("a stop in full flow: every published event is accounted for by every 
         .register_plugin(notes, "notes")
         .register_plugin(fast, "fast")
         .register_plugin(stopper, "stopper")
-        .register_external_plugin(External{"ext", port, {.connect_timeout = 0ms}}); // its process never comes
+        .register_external_plugin(External{"ext", 0, {.connect_timeout = 0ms}}); // its process never comes
     const auto report = application.run();
     CHECK(report.stopped);
     const auto published = report.find("counts")->events_published;
@@ -365,12 +365,12 @@ TEST_CASE("a stop in full flow: every published event is accounted for by every 
 
 TEST_CASE("a publish during a stop is refused, not acknowledged and lost", "[boundary][e2e]")
 {
-    const auto port = free_tcp_port();
     CountSink sink;
     auto options = waiting_forever();
     options.stop_grace = 10s;
     app<events> application{any_ports()};
-    application.register_plugin(sink, "sink").register_external_plugin(External{"ext", port, options});
+    application.register_plugin(sink, "sink").register_external_plugin(External{"ext", 0, options});
+    const bound_port port{application, "ext"};
     std::string refused, quit;
     client_thread client{[&] {
         req_client req{port};
@@ -393,14 +393,14 @@ TEST_CASE("a publish during a stop is refused, not acknowledged and lost", "[bou
 TEST_CASE("a peer that never reads its replies is cut off; the plugin and the application carry on",
           "[boundary][e2e][hostile]")
 {
-    const auto port = free_tcp_port();
     CountSink sink;
     NoteSource source;
     source.count = 200;
     app<events> application{any_ports()};
     application.register_plugin(sink, "sink")
         .register_plugin(source, "source")
-        .register_external_plugin(External{"ext", port, waiting_forever()});
+        .register_external_plugin(External{"ext", 0, waiting_forever()});
+    const bound_port port{application, "ext"};
 
     // The engine's log says when it cuts a peer off: the flooder floods until then.
     std::atomic<bool> cut_off{false};
@@ -457,12 +457,12 @@ TEST_CASE("a peer that never reads its replies is cut off; the plugin and the ap
 TEST_CASE("a stranger's ping before the plugin connects does not count as the plugin's process",
           "[boundary][e2e][hostile]")
 {
-    const auto port = free_tcp_port();
     NoteSource source;
     auto options = waiting_forever();
     options.disconnect_grace = 200ms;
     app<events> application{any_ports()};
-    application.register_plugin(source, "source").register_external_plugin(External{"ext", port, options});
+    application.register_plugin(source, "source").register_external_plugin(External{"ext", 0, options});
+    const bound_port port{application, "ext"};
     std::string pong;
     std::vector<std::string> notes;
     client_thread client{[&] {
@@ -490,7 +490,6 @@ TEST_CASE("CURVE: only the plugin's key gets an answer on its port", "[boundary]
     const auto server = curve_keypair::generate();
     const auto plugin_keys = curve_keypair::generate();
     const auto stranger_keys = curve_keypair::generate();
-    const auto port = free_tcp_port();
     NoteSource source;
     auto options = waiting_forever();
     options.client_key = plugin_keys.public_key;
@@ -498,7 +497,8 @@ TEST_CASE("CURVE: only the plugin's key gets an answer on its port", "[boundary]
     auto config = any_ports();
     config.security.server = server;
     app<events> application{config};
-    application.register_plugin(source, "source").register_external_plugin(External{"ext", port, options});
+    application.register_plugin(source, "source").register_external_plugin(External{"ext", 0, options});
+    const bound_port port{application, "ext"};
 
     bool stranger_answered = true, plain_answered = true;
     std::vector<std::string> notes;
@@ -535,7 +535,7 @@ TEST_CASE("CURVE: an application with keys needs a client key for each external 
     auto config = any_ports();
     config.security.server = curve_keypair::generate();
     app<events> application{config};
-    application.register_external_plugin(External{"keyless", free_tcp_port(), waiting_forever()});
+    application.register_external_plugin(External{"keyless", 0, waiting_forever()});
     CHECK_THROWS_MATCHES(application.run(), configuration_error,
                          Catch::Matchers::Predicate<configuration_error>([](const configuration_error& e) {
                              return std::string_view{e.what()}.find("'keyless' has no client_key") !=
@@ -611,12 +611,12 @@ TEST_CASE("an application bound to ::1 or localhost serves its plugin there", "[
 {
     for (const std::string address : {"::1", "localhost"}) {
         CAPTURE(address);
-        const auto port = free_tcp_port();
-        NoteSource source;
+            NoteSource source;
         auto config = any_ports();
         config.bind_address = address;
         app<events> application{config};
-        application.register_plugin(source, "source").register_external_plugin(External{"ext", port, waiting_forever()});
+        application.register_plugin(source, "source").register_external_plugin(External{"ext", 0, waiting_forever()});
+        const bound_port port{application, "ext"};
         std::vector<std::string> notes;
         client_thread client{[&] {
             req_client req{port, std::nullopt, 10s, address == "::1" ? "::1" : "127.0.0.1"};

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <future>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -77,6 +78,34 @@ public:
 private:
     zmq::context_t context_;
     zmq::socket_t socket_;
+};
+
+// The port an external plugin bound when given port 0, learned through app::on_bound,
+// for client threads started before run(): reading it waits until it is bound.
+class bound_port {
+public:
+    template <class App>
+    bound_port(App& application, std::string plugin) : future_{promise_.get_future().share()}
+    {
+        application.on_bound([this, plugin](const event_engine::bound_endpoints& bound) {
+            promise_.set_value(bound.port_of(plugin));
+        });
+    }
+    bound_port(const bound_port&) = delete;
+    bound_port& operator=(const bound_port&) = delete;
+
+    [[nodiscard]] std::uint16_t get() const
+    {
+        if (future_.wait_for(std::chrono::seconds{60}) != std::future_status::ready) {
+            throw std::runtime_error{"the application did not bind its endpoints within 60 s"};
+        }
+        return future_.get();
+    }
+    operator std::uint16_t() const { return get(); } // NOLINT: reads as the port it stands for
+
+private:
+    std::promise<std::uint16_t> promise_;
+    std::shared_future<std::uint16_t> future_;
 };
 
 // Runs @p body on a thread; rethrows its failure on join().

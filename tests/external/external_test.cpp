@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <exception>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -21,6 +23,7 @@ using namespace test_events;
 namespace protocol = event_engine::detail::protocol;
 using protocol::kind;
 using namespace std::chrono_literals;
+using test_clients::bound_port;
 using test_clients::client_thread;
 using test_clients::req_client;
 
@@ -176,13 +179,13 @@ std::string count_frame(std::uint64_t value)
 
 TEST_CASE("next_msg - publish - quit over a REQ socket", "[external][e2e]")
 {
-    const auto port = free_tcp_port();
     NoteSource source;
     CountSink sink;
     app<events> application{any_ports()};
     application.register_plugin(source, "source")
         .register_plugin(sink, "sink")
-        .register_external_plugin(External{"ext", port, timing(20s)});
+        .register_external_plugin(External{"ext", 0, timing(20s)});
+    const bound_port port{application, "ext"};
 
     std::vector<std::string> notes;
     std::string published, quit;
@@ -211,12 +214,12 @@ TEST_CASE("next_msg - publish - quit over a REQ socket", "[external][e2e]")
 
 TEST_CASE("next_msg_wait, next_msgs and ping", "[external][e2e]")
 {
-    const auto port = free_tcp_port();
     NoteSource source;
     source.count = 5;
     app<events> application{any_ports()};
     application.register_plugin(source, "source")
-        .register_external_plugin(External{"ext", port, timing(20s)});
+        .register_external_plugin(External{"ext", 0, timing(20s)});
+    const bound_port port{application, "ext"};
 
     std::vector<std::string> events, empty_batch;
     std::vector<std::size_t> batch_sizes;
@@ -252,10 +255,10 @@ TEST_CASE("next_msg_wait, next_msgs and ping", "[external][e2e]")
 TEST_CASE("an undeclared topic is rejected with an error reply - the plugin carries on",
           "[external][e2e]")
 {
-    const auto port = free_tcp_port();
     CountSink sink;
     app<events> application{any_ports()};
-    application.register_plugin(sink, "sink").register_external_plugin(External{"ext", port, timing(20s)});
+    application.register_plugin(sink, "sink").register_external_plugin(External{"ext", 0, timing(20s)});
+    const bound_port port{application, "ext"};
 
     std::string refused, bad_command, empty, published;
     client_thread client{[&] {
@@ -285,9 +288,9 @@ TEST_CASE("an undeclared topic is rejected with an error reply - the plugin carr
 
 TEST_CASE("a client that vanishes without quit is reported as disconnected", "[external][e2e]")
 {
-    const auto port = free_tcp_port();
     app<events> application{any_ports()};
-    application.register_external_plugin(External{"vanishing", port, timing(20s, 200ms)});
+    application.register_external_plugin(External{"vanishing", 0, timing(20s, 200ms)});
+    const bound_port port{application, "vanishing"};
 
     std::string nothing_yet = "unset";
     client_thread client{[&] {
@@ -332,9 +335,9 @@ TEST_CASE("a port already in use fails run() with a bind_error naming the plugin
 TEST_CASE("a process that never connects fails run() with an error naming the plugin",
           "[external][e2e]")
 {
-    const auto port = free_tcp_port();
     app<events> application{any_ports()};
-    application.register_external_plugin(External{"absent", port, timing(150ms)});
+    application.register_external_plugin(External{"absent", 0, timing(150ms)});
+    const bound_port port{application, "absent"};
     try {
         application.run();
         FAIL("run() returned although the plugin never connected");
@@ -344,5 +347,81 @@ TEST_CASE("a process that never connects fails run() with an error naming the pl
                                        Catch::Matchers::Contains("never connected") &&
                                        Catch::Matchers::Contains(std::to_string(port)));
         CHECK(failure.report().find("absent")->outcome == plugin_outcome::failed);
+        // Said once: the prefix and the name are not repeated.
+        CHECK(std::string_view{failure.what()} ==
+              "event_engine: plugin 'absent' failed: its process never connected to tcp://127.0.0.1:" +
+                  std::to_string(port) +
+                  " within 150 ms (external_options::connect_timeout); is it running, on that port?");
     }
+}
+
+TEST_CASE("port 0: an external plugin's port is learned in on_bound, and its process connects to it",
+          "[external][e2e]")
+{
+    NoteSource source;
+    app<events> application{any_ports()};
+    application.register_plugin(source).register_external_plugin(External{"late", 0});
+
+    std::optional<client_thread> client;
+    std::vector<std::string> notes;
+    std::uint16_t bound_port = 0;
+    application.on_bound([&](const bound_endpoints& bound) {
+        bound_port = bound.port_of("late");
+        REQUIRE(bound.external_plugins.size() == 1);
+        CHECK(bound.external_plugins[0].endpoint == "tcp://127.0.0.1:" + std::to_string(bound_port));
+        client.emplace([&notes, port = bound_port] { // as an application would pass it to the process it starts
+            req_client req{port};
+            for (int i = 0; i < 3; ++i) notes.push_back(req.one(protocol::next_msg));
+            CHECK(req.one(protocol::quit) == protocol::quit_reply);
+        });
+    });
+    const auto report = application.run();
+    client->join();
+    CHECK(bound_port != 0);
+    CHECK(notes == std::vector<std::string>{"Notenote 0", "Notenote 1", "Notenote 2"});
+    CHECK(report.find("late")->outcome == plugin_outcome::finished);
+    CHECK(report.find("late")->events_received == 3);
+}
+
+TEST_CASE("by default a process is waited for as long as it takes, with warnings naming it and its port",
+          "[external][e2e]")
+{
+    std::mutex mutex;
+    std::vector<std::string> warnings;
+    set_log_sink([&](log_level level, std::string_view line) {
+        if (level != log_level::warn) return;
+        const std::scoped_lock lock{mutex};
+        warnings.emplace_back(line);
+    });
+    struct restore_sink {
+        ~restore_sink() { set_log_sink({}); }
+    } restore;
+
+    CHECK(external_options{}.connect_timeout == 0ms); // the original's behaviour: no deadline
+    external_options options;
+    options.connect_warning_interval = 20ms;
+    app<events> application{any_ports()};
+    application.register_external_plugin(External{"sleepy", 0, options});
+    std::optional<client_thread> client;
+    application.on_bound([&](const bound_endpoints& bound) {
+        client.emplace([&, port = bound.port_of("sleepy")] {
+            // Connect only after two warnings: the plugin is still waited for, not failed.
+            for (;;) {
+                {
+                    const std::scoped_lock lock{mutex};
+                    if (warnings.size() >= 2) break;
+                }
+                std::this_thread::sleep_for(5ms);
+            }
+            req_client req{port};
+            CHECK(req.one(protocol::quit) == protocol::quit_reply);
+        });
+    });
+    const auto report = application.run();
+    client->join();
+    CHECK(report.find("sleepy")->outcome == plugin_outcome::finished);
+    const std::scoped_lock lock{mutex};
+    REQUIRE(warnings.size() >= 2);
+    CHECK_THAT(warnings[0], Catch::Matchers::StartsWith("external plugin 'sleepy' has not connected to tcp://127.0.0.1:") &&
+                                Catch::Matchers::EndsWith("; still waiting as long as it takes"));
 }

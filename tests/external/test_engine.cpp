@@ -25,6 +25,8 @@
 //             TypeC "stop".
 //
 // Output on stdout, one line each, JSON after a keyword:
+//   BOUND     {"publish_port":N,"subscribe_port":N,"plugin_port":N}  once bound (ports 0 resolved;
+//             plugin_port 0 without the external plugin), before any plugin starts
 //   EMITTED   {"TypeA":N,...}            the emitter has published everything
 //   COLLECTED {"type":"TypeC","text":...} / {"type":"TypeB","count":n} /
 //             {"type":"Bulk","size":n,"index":k,"crc32":"xxxxxxxx","pattern":"ok|bad"}
@@ -406,6 +408,10 @@ int main(int argc, char** argv)
         if (o.emit_on_go) app.register_plugin(gate, "gate");
         if (o.collect > 0) app.register_plugin(collector, "collector");
         if (o.echo) app.register_plugin(echo, "echo");
+        app.on_bound([&](const event_engine::bound_endpoints& bound) {
+            say("BOUND {{\"publish_port\":{},\"subscribe_port\":{},\"plugin_port\":{}}}", bound.publish_port,
+                bound.subscribe_port, o.external ? bound.port_of(o.plugin_name) : 0);
+        });
         print_report(app.run());
         return 0;
     } catch (const event_engine::plugin_error& failure) {

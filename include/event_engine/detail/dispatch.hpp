@@ -63,6 +63,7 @@ void decode_and_deliver(plugin_runtime& runtime, std::string_view frame, Deliver
         return;
     }
     runtime.count_delivered();
+    if (log_enabled(log_level::trace)) runtime.trace_event("receives", name_of<E>, payload.size());
     deliver(std::move(*event));
 }
 
@@ -87,6 +88,7 @@ bool publish_event(plugin_runtime& runtime, const E& event)
     buffer.append(std::as_bytes(std::span{topic.data(), topic.size()}));
     payload_writer writer{buffer};
     codec<E>::encode(event, writer);
+    if (log_enabled(log_level::trace)) runtime.trace_event("publishes", name_of<E>, writer.size());
     zmq::message_t frame = take_frame(buffer);
     return runtime.publish(frame);
 }

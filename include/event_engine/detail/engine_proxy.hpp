@@ -107,9 +107,9 @@ public:
         bind_or_throw(incoming_priority_, incoming_priority_inproc, "engine's priority incoming socket");
         bind_or_throw(outgoing_, outgoing_inproc, "engine's outgoing socket");
         bind_or_throw(incoming_tcp_, tcp_endpoint(settings_.host, settings_.publish_port),
-                      "publish port (where unregistered processes publish)");
+                      "publish port (app_config::publish_port)");
         bind_or_throw(outgoing_tcp_, tcp_endpoint(settings_.host, settings_.subscribe_port),
-                      "subscribe port (where unregistered processes subscribe)");
+                      "subscribe port (app_config::subscribe_port)");
         publish_tcp_ = incoming_tcp_.get(zmq::sockopt::last_endpoint);
         subscribe_tcp_ = outgoing_tcp_.get(zmq::sockopt::last_endpoint);
 

@@ -50,6 +50,7 @@ namespace event_engine::detail {
 
 struct external_timing {
     std::chrono::milliseconds connect_timeout;
+    std::chrono::milliseconds connect_warning_interval;
     std::chrono::milliseconds disconnect_grace;
     std::chrono::milliseconds stop_grace;
 };
@@ -140,16 +141,21 @@ public:
         runtime_ = &runtime;
         runtime.while_publish_waits([this] { read_monitor(); });
         const auto started = clock::now();
+        if (settings_.timing.connect_warning_interval.count() > 0) {
+            next_connect_warning_ = started + settings_.timing.connect_warning_interval;
+        }
         for (;;) {
             const auto now = clock::now();
             if (runtime.stop_requested() && !stop_deadline_) stop_deadline_ = now + settings_.timing.stop_grace;
             if (stop_deadline_ && now >= *stop_deadline_) return;
             const auto connect_timeout = settings_.timing.connect_timeout;
             if (!ever_connected_ && connect_timeout.count() > 0 && now >= started + connect_timeout) {
-                throw error{"event_engine: external plugin '" + name_ + "' never connected to " + endpoint_ +
-                            " within " + std::to_string(connect_timeout.count()) +
-                            " ms; is its process running, on that port?"};
+                // No prefix and no name: plugin_error says "event_engine: plugin '<name>' failed: ".
+                throw error{"its process never connected to " + endpoint_ + " within " +
+                            std::to_string(connect_timeout.count()) +
+                            " ms (external_options::connect_timeout); is it running, on that port?"};
             }
+            if (!ever_connected_ && next_connect_warning_ && now >= *next_connect_warning_) warn_not_connected(started, now);
             if (gone_deadline_ && now >= *gone_deadline_) {
                 std::string why = "external plugin '" + name_ + "' disconnected without sending quit (no connection for " +
                                   std::to_string(settings_.timing.disconnect_grace.count()) + " ms)";
@@ -267,6 +273,7 @@ private:
         consider(gone_deadline_);
         const auto connect_timeout = settings_.timing.connect_timeout;
         if (!ever_connected_ && connect_timeout.count() > 0) consider(started + connect_timeout);
+        if (!ever_connected_) consider(next_connect_warning_);
         for (const auto& w : waiters_) consider(w.deadline);
         if (!next) return std::chrono::milliseconds{-1};
         return std::max(std::chrono::milliseconds{0}, std::chrono::ceil<std::chrono::milliseconds>(*next - now));
@@ -292,6 +299,21 @@ private:
             std::erase_if(waiters_, [&](const waiter& w) { return w.fd == fd; }); // nobody to answer
             if (plugin_connections_.erase(fd) > 0 && plugin_connections_.empty()) start_gone_clock();
         }
+    }
+
+    // Waiting for a process is normal (deployments start plugins minutes apart), so it
+    // is said, by name and port, at warn level, not failed.
+    void warn_not_connected(clock::time_point started, clock::time_point now)
+    {
+        const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - started);
+        detail::log(log_level::warn,
+                    "external plugin '{}' has not connected to {} yet (waiting {} s); still waiting{}", name_,
+                    endpoint_, waited.count(),
+                    settings_.timing.connect_timeout.count() > 0
+                        ? fmt::format(", up to external_options::connect_timeout ({} ms)",
+                                      settings_.timing.connect_timeout.count())
+                        : std::string{" as long as it takes"});
+        next_connect_warning_ = now + settings_.timing.connect_warning_interval;
     }
 
     void start_gone_clock() { gone_deadline_ = clock::now() + settings_.timing.disconnect_grace; }
@@ -341,6 +363,10 @@ private:
             return verdict::carry_on;
         }
         const auto request = protocol::parse(frame_view(body));
+        if (log_enabled(log_level::trace)) {
+            detail::log(log_level::trace, "external plugin '{}': request '{}' ({} bytes, connection fd {})", name_,
+                        printable(frame_view(body)), body.size(), fd);
+        }
         switch (request.what) {
         case protocol::kind::next:
             count_as_plugin(fd);
@@ -624,6 +650,7 @@ private:
     std::set<int> live_connections_;   // from the monitor
     std::set<int> plugin_connections_; // live ones that made a plugin's request
     bool ever_connected_ = false;
+    std::optional<clock::time_point> next_connect_warning_;
     std::optional<clock::time_point> gone_deadline_;
     std::optional<clock::time_point> stop_deadline_;
     std::map<std::string, log_throttle> logs_;

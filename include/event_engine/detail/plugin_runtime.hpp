@@ -10,6 +10,7 @@
 #include "event_engine/detail/sockets.hpp"
 #include "event_engine/detail/wake_pipe.hpp"
 #include "event_engine/log.hpp"
+#include "event_engine/receive_result.hpp"
 #include "event_engine/report.hpp"
 
 #include <zmq.hpp>
@@ -140,16 +141,22 @@ public:
     }
 
     /// The next frame for this plugin, or nullopt when the plugin finishes, the
-    /// application stops, or @p deadline passes.
+    /// application stops, or @p deadline passes (which one: why_none()).
     std::optional<zmq::message_t> receive(std::optional<clock::time_point> deadline)
     {
         for (;;) {
-            if (finishing_ || stop_->requested()) return std::nullopt;
+            if (finishing_ || stop_->requested()) {
+                why_none_ = finishing_ ? receive_status::finishing : receive_status::stopping;
+                return std::nullopt;
+            }
             if (auto frame = take_ready()) return frame;
             long timeout_ms = -1;
             if (deadline) {
                 const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - clock::now());
-                if (left.count() <= 0) return std::nullopt;
+                if (left.count() <= 0) {
+                    why_none_ = receive_status::timed_out;
+                    return std::nullopt;
+                }
                 timeout_ms = static_cast<long>(left.count());
             }
             zmq::pollitem_t items[] = {{subscriber_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, stop_->fd(), ZMQ_POLLIN, 0}};
@@ -247,6 +254,13 @@ public:
     }
 
     // Cold and out of line: keeps the logging code out of the inlined dispatch.
+    /// Logs one event at trace level (callers check log_enabled(trace) first).
+    [[gnu::cold, gnu::noinline]] void trace_event(std::string_view what, std::string_view event,
+                                                  std::size_t payload_size) const
+    {
+        detail::log(log_level::trace, "plugin '{}' {} {} ({} payload bytes)", name_, what, event, payload_size);
+    }
+
     [[gnu::cold, gnu::noinline]] void report_unknown_topic(std::string_view frame)
     {
         ++report_.decode_failures;
@@ -258,6 +272,8 @@ public:
 
     /// Ends the plugin's receive loop after the current event.
     void finish() noexcept { finishing_ = true; }
+    /// Why the last receive() returned nullopt.
+    [[nodiscard]] receive_status why_none() const noexcept { return why_none_; }
     [[nodiscard]] bool finishing() const noexcept { return finishing_; }
     [[nodiscard]] bool stop_requested() const noexcept { return stop_->requested(); }
     void request_application_stop() noexcept { stop_->request(); }
@@ -329,6 +345,7 @@ private:
     bool probed_ = false;
     bool input_closed_ = false;
     bool finishing_ = false;
+    receive_status why_none_ = receive_status::received;
 };
 
 } // namespace event_engine::detail

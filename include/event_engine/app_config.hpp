@@ -1,0 +1,69 @@
+#pragma once
+/// @file
+/// How an application binds and buffers (`app_config`), and what it bound
+/// (`bound_endpoints`, for port 0 and for the processes an application starts).
+
+#include "event_engine/errors.hpp"
+#include "event_engine/security.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace event_engine {
+
+/// How an application binds and buffers. Every field has a sensible default.
+struct app_config {
+    /// TCP port where publishers connect (the engine's incoming socket); 0 picks a free port
+    /// (learn it with app::on_bound() or app::endpoints()).
+    std::uint16_t publish_port = 5559;
+    /// TCP port where subscribers connect (the engine's outgoing socket); 0 picks a free port.
+    std::uint16_t subscribe_port = 5560;
+    /// Interface the TCP ports bind to: an IPv4 or IPv6 literal ("::1"), a host name, or "*"
+    /// (all interfaces). Loopback by default; beyond loopback needs `security` (docs/security.md).
+    std::string bind_address = "127.0.0.1";
+    /// Largest message a peer may send on any TCP endpoint; a larger one drops its connection.
+    std::int64_t max_message_size = std::int64_t{16} << 20;
+    /// Who may connect to the TCP endpoints (CURVE keys); empty: every local process (loopback only).
+    security_config security{};
+    /// ZeroMQ high-water mark (messages) of every socket: the bound on queued events per link.
+    int high_water_mark = 1000;
+    /// Events a plugin may buffer while it waits to publish (see docs/design.md, loss policy).
+    std::size_t spill_limit = 100'000;
+    /// How long a plugin may take to connect and subscribe before run() fails.
+    std::chrono::milliseconds startup_timeout{10'000};
+    /// Stop on SIGINT and SIGTERM while run() is running (previous handlers are restored after).
+    bool stop_on_signals = false;
+};
+
+/// One bound TCP endpoint of an external plugin.
+struct bound_plugin_port {
+    std::string plugin;   ///< the external plugin's name
+    std::string endpoint; ///< e.g. "tcp://127.0.0.1:6000"
+    std::uint16_t port = 0;
+};
+
+/// Every TCP endpoint a running application has bound, with the ports port 0 picked.
+struct bound_endpoints {
+    std::string publish_endpoint;   ///< where publishers connect, e.g. "tcp://127.0.0.1:5559"
+    std::uint16_t publish_port = 0;
+    std::string subscribe_endpoint; ///< where subscribers connect
+    std::uint16_t subscribe_port = 0;
+    std::vector<bound_plugin_port> external_plugins; ///< in registration order
+
+    /// The bound port of the external plugin named @p plugin.
+    /// @throws configuration_error if the application has no external plugin of that name.
+    [[nodiscard]] std::uint16_t port_of(std::string_view plugin) const
+    {
+        for (const auto& bound : external_plugins) {
+            if (bound.plugin == plugin) return bound.port;
+        }
+        throw configuration_error{"event_engine: bound_endpoints::port_of(): the application has no external plugin "
+                                  "named '" + std::string{plugin} + "'"};
+    }
+};
+
+} // namespace event_engine

@@ -1,0 +1,295 @@
+#pragma once
+// The untyped back end of app::run(): binds the endpoints, starts the proxy and
+// one thread per plugin slot, supervises them, joins everything and builds the
+// report. The typed front (app.hpp) only registers plugins and hands over its
+// event table; nothing here depends on the application's event types.
+
+#include "event_engine/app_config.hpp"
+#include "event_engine/detail/endpoint.hpp"
+#include "event_engine/detail/engine_proxy.hpp"
+#include "event_engine/detail/external_bridge.hpp"
+#include "event_engine/detail/plugin_runtime.hpp"
+#include "event_engine/detail/plugin_slot.hpp"
+#include "event_engine/detail/signal_scope.hpp"
+#include "event_engine/detail/start_gate.hpp"
+#include "event_engine/detail/thread_joiner.hpp"
+#include "event_engine/detail/wake_pipe.hpp"
+#include "event_engine/detail/zap_handler.hpp"
+#include "event_engine/errors.hpp"
+#include "event_engine/log.hpp"
+#include "event_engine/report.hpp"
+
+#include <zmq.hpp>
+
+#include <atomic>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace event_engine::detail {
+
+/// The port of a bound TCP endpoint ("tcp://127.0.0.1:5559" gives 5559).
+inline std::uint16_t port_of_endpoint(std::string_view endpoint) noexcept
+{
+    const auto colon = endpoint.rfind(':');
+    std::uint16_t port = 0;
+    if (colon != std::string_view::npos) {
+        std::from_chars(endpoint.data() + colon + 1, endpoint.data() + endpoint.size(), port);
+    }
+    return port;
+}
+
+/// The application's events, as the untyped back end needs them.
+struct event_table {
+    std::span<const std::string_view> topics;
+    std::span<const std::string_view> names;
+};
+
+class app_runner {
+public:
+    using bound_callback = std::function<void(const bound_endpoints&)>;
+
+    app_runner(const app_config& config, std::span<const std::unique_ptr<plugin_slot>> slots, event_table events,
+               stop_flag& stop, bound_callback on_bound)
+        : config_{config}, slots_{slots}, events_{events}, stop_{stop}, on_bound_{std::move(on_bound)}
+    {
+    }
+
+    run_report run()
+    {
+        const signal_scope signals{config_.stop_on_signals ? &stop_ : nullptr};
+        const bind_host host = resolve_bind_host(config_.bind_address);
+        zmq::context_t context;
+        run_report report;
+        {
+            // Authentication first: without a ZAP handler, libzmq lets every CURVE client in.
+            std::optional<zap_handler> zap;
+            if (config_.security.server) zap.emplace(context, key_table());
+            demand_board demand;
+            std::vector<const subscriber_demand*> demands;
+            for (const auto& slot : slots_) demands.push_back(&demand.add(slot->topics()));
+            engine_proxy proxy{context, make_proxy_settings(host), demand};
+            log(log_level::info, "engine listening: publish port {}, subscribe port {}", proxy.publish_endpoint(),
+                proxy.subscribe_endpoint());
+            // External plugins' ports, bound before any thread starts (a port in use fails here).
+            std::vector<std::unique_ptr<external_bridge>> bridges;
+            bound_endpoints bound{proxy.publish_endpoint(), port_of_endpoint(proxy.publish_endpoint()),
+                                  proxy.subscribe_endpoint(), port_of_endpoint(proxy.subscribe_endpoint()), {}};
+            for (const auto& slot : slots_) {
+                bridges.push_back(slot->prepare(context, config_, host));
+                if (const auto& bridge = bridges.back()) {
+                    log(log_level::info, "external plugin '{}' listening on {}", slot->name(), bridge->endpoint());
+                    bound.external_plugins.push_back(
+                        {slot->name(), bridge->endpoint(), port_of_endpoint(bridge->endpoint())});
+                }
+            }
+            // Before any plugin starts: the application may start the processes now.
+            if (on_bound_) on_bound_(bound);
+            std::thread proxy_thread{[&proxy] {
+                set_thread_name("ee-proxy");
+                proxy.run();
+            }};
+            {
+                // However run_plugins() ends (every plugin thread joined), the proxy then
+                // forwards what is still queued, counting it, and is joined.
+                const thread_joiner join_proxy{proxy_thread, [&proxy] { proxy.finish(); }};
+                run_plugins(context, demands, bridges, report);
+            }
+            for (std::size_t i = 0; i < report.plugins.size(); ++i) {
+                report.plugins[i].events_after_end = demand.at(i).after_end;
+            }
+            report.tcp_events_offered = proxy.tcp_events_offered();
+            report.tcp_publishes_refused = proxy.tcp_publishes_refused();
+            if (zap) report.connections_refused = zap->refused();
+        }
+        report.stopped = stop_.requested();
+        context.close();
+        return finish_report(std::move(report));
+    }
+
+private:
+    struct plugin_state {
+        std::thread thread;
+        plugin_report report;
+        std::exception_ptr failure;
+    };
+
+    proxy_settings make_proxy_settings(const bind_host& host) const
+    {
+        proxy_settings settings;
+        settings.host = host;
+        settings.publish_port = config_.publish_port;
+        settings.subscribe_port = config_.subscribe_port;
+        settings.high_water_mark = config_.high_water_mark;
+        settings.max_message_size = config_.max_message_size;
+        settings.app_topics = events_.topics;
+        const std::string endpoint = tcp_endpoint(host, config_.publish_port);
+        require_keys_beyond_loopback(config_, host, "publish and subscribe ports", endpoint);
+        if (!config_.security.server) return settings;
+        settings.curve_secret_key = config_.security.server->secret_key.z85();
+        const auto& publishers = config_.security.publishers;
+        for (std::size_t i = 0; i < publishers.size(); ++i) {
+            if (publishers[i].events.empty()) continue;
+            auto& topics = settings.publisher_topics["publisher/" + std::to_string(i)];
+            for (const auto& event : publishers[i].events) topics.push_back(topic_named(event));
+        }
+        return settings;
+    }
+
+    std::string_view topic_named(std::string_view event) const
+    {
+        for (std::size_t i = 0; i < events_.names.size(); ++i) {
+            if (events_.names[i] == event) return events_.topics[i];
+        }
+        throw configuration_error{"event_engine: security.publishers names the event '" + std::string{event} +
+                                  "', which is not in the application's event list"};
+    }
+
+    // Who may connect where, for the ZAP handler: one domain per TCP endpoint.
+    zap_handler::key_table key_table() const
+    {
+        zap_handler::key_table table;
+        const auto& security = config_.security;
+        std::set<std::string> publisher_keys;
+        for (const auto& publisher : security.publishers) {
+            if (!publisher_keys.insert(publisher.key.z85()).second) {
+                throw configuration_error{"event_engine: security.publishers lists the key " + publisher.key.z85() +
+                                          " twice; list each publisher once, with all the events it may publish"};
+            }
+        }
+        for (std::size_t i = 0; i < security.publishers.size(); ++i) {
+            table["publish"][security.publishers[i].key.z85()] = "publisher/" + std::to_string(i);
+        }
+        for (std::size_t i = 0; i < security.subscribers.size(); ++i) {
+            table["subscribe"][security.subscribers[i].z85()] = "subscriber/" + std::to_string(i);
+        }
+        for (const auto& slot : slots_) {
+            if (const auto& key = slot->client_key()) table["plugin/" + slot->name()][key->z85()] = slot->name();
+        }
+        return table;
+    }
+
+    void run_plugins(zmq::context_t& context, const std::vector<const subscriber_demand*>& demands,
+                     const std::vector<std::unique_ptr<external_bridge>>& bridges, run_report& report)
+    {
+        runtime_settings settings;
+        settings.high_water_mark = config_.high_water_mark;
+        settings.spill_limit = config_.spill_limit;
+        settings.startup_timeout = config_.startup_timeout;
+        start_gate gate{slots_.size()};
+        wake_pipe ended;
+        std::vector<plugin_state> states(slots_.size());
+        std::atomic<std::size_t> running{slots_.size()};
+
+        try {
+            for (std::size_t i = 0; i < slots_.size(); ++i) {
+                states[i].thread = std::thread{[&, i] {
+                    run_one(context, *slots_[i], i, settings, *demands[i], bridges[i].get(), gate, states[i]);
+                    running.fetch_sub(1);
+                    ended.signal();
+                }};
+            }
+        } catch (...) { // could not start a thread: stop and join the ones that did start
+            stop_.request();
+            gate.abort();
+            for (auto& state : states) {
+                if (state.thread.joinable()) state.thread.join();
+            }
+            throw;
+        }
+
+        // Supervise: release the start gate on a stop, return when every plugin has ended.
+        // (Once requested, the stop pipe stays readable, so it is watched only until then.)
+        while (running.load() > 0) {
+            std::vector<zmq::pollitem_t> items{{nullptr, ended.read_fd(), ZMQ_POLLIN, 0}};
+            if (!stop_.requested()) items.push_back({nullptr, stop_.fd(), ZMQ_POLLIN, 0});
+            poll(items.data(), items.size(), std::chrono::milliseconds{-1});
+            ended.drain();
+            if (stop_.requested()) gate.abort();
+        }
+        for (auto& state : states) state.thread.join();
+
+        for (auto& state : states) {
+            report.plugins.push_back(std::move(state.report));
+            if (state.failure && !first_failure_) first_failure_ = state.failure;
+        }
+    }
+
+    void run_one(zmq::context_t& context, plugin_slot& slot, std::size_t index, runtime_settings settings,
+                 const subscriber_demand& demand, external_bridge* bridge, start_gate& gate,
+                 plugin_state& state) noexcept
+    {
+        set_thread_name(slot.name());
+        std::unique_ptr<plugin_runtime> runtime;
+        try {
+            slot.adjust(settings);
+            runtime = std::make_unique<plugin_runtime>(context, slot.name(), index, slot.topics(), settings, stop_,
+                                                       &demand);
+            if (runtime->probe() && gate.arrive_and_wait()) {
+                log(log_level::debug, "plugin '{}' started", slot.name());
+                slot.run(*runtime, bridge);
+            }
+            runtime->close_input();
+            state.report = runtime->final_report();
+            if (runtime->outcome()) state.report.outcome = *runtime->outcome();
+            else if (runtime->finishing() || !stop_.requested()) state.report.outcome = plugin_outcome::finished;
+            else state.report.outcome = plugin_outcome::stopped;
+        } catch (const std::exception& failure) {
+            record_failure(slot, state, runtime.get(), failure.what(), gate);
+        } catch (...) {
+            record_failure(slot, state, runtime.get(), "a non-standard exception", gate);
+        }
+        log(log_level::debug, "plugin '{}' ended", slot.name());
+    }
+
+    void record_failure(plugin_slot& slot, plugin_state& state, plugin_runtime* runtime, std::string_view what,
+                        start_gate& gate) noexcept
+    {
+        try {
+            state.failure = std::current_exception();
+            if (runtime != nullptr) {
+                runtime->close_input();
+                state.report = runtime->final_report();
+            }
+            state.report.name = slot.name();
+            state.report.outcome = plugin_outcome::failed;
+            state.report.error = std::string{what};
+            log(log_level::error, "plugin '{}' failed: {}; stopping the application", slot.name(), what);
+        } catch (...) {
+        }
+        gate.abort();
+        stop_.request();
+    }
+
+    run_report finish_report(run_report report)
+    {
+        if (!first_failure_) return report;
+        for (const auto& plugin : report.plugins) {
+            if (plugin.outcome == plugin_outcome::failed) {
+                throw plugin_error{plugin.name, "event_engine: plugin '" + plugin.name + "' failed: " + plugin.error,
+                                   first_failure_, std::move(report)};
+            }
+        }
+        return report;
+    }
+
+    const app_config& config_;
+    std::span<const std::unique_ptr<plugin_slot>> slots_;
+    event_table events_;
+    stop_flag& stop_;
+    bound_callback on_bound_;
+    std::exception_ptr first_failure_;
+};
+
+} // namespace event_engine::detail

@@ -1,0 +1,166 @@
+#pragma once
+// One registered plugin, type-erased, as run() sees it: an internal plugin's typed
+// loop, or an external plugin's port and bridge.
+
+#include "event_engine/app_config.hpp"
+#include "event_engine/detail/endpoint.hpp"
+#include "event_engine/detail/external_bridge.hpp"
+#include "event_engine/detail/plugin_runtime.hpp"
+#include "event_engine/errors.hpp"
+#include "event_engine/external_plugin.hpp"
+#include "event_engine/plugin.hpp"
+#include "event_engine/security.hpp"
+
+#include <zmq.hpp>
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace event_engine::detail {
+
+/// Refuses to bind beyond loopback without keys, unless explicitly allowed (docs/security.md).
+inline void require_keys_beyond_loopback(const app_config& config, const bind_host& host, std::string_view role,
+                                         const std::string& endpoint)
+{
+    if (host.loopback || config.security.server || config.security.allow_insecure_non_loopback) return;
+    throw configuration_error{
+        "event_engine: refusing to bind the " + std::string{role} + " to " + endpoint +
+        ", beyond loopback, without keys: anyone who can reach it could read, inject or stop events. Set "
+        "app_config::security.server (and the client keys each endpoint accepts; docs/security.md), or set "
+        "app_config::security.allow_insecure_non_loopback = true to trust every peer that can reach it"};
+}
+
+// One registered plugin, type-erased: run() needs a list, the plugin's own loop stays typed.
+class plugin_slot {
+public:
+    explicit plugin_slot(std::string name) : name_{std::move(name)} {}
+    virtual ~plugin_slot() = default;
+    plugin_slot(const plugin_slot&) = delete;
+    plugin_slot& operator=(const plugin_slot&) = delete;
+
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    void rename(std::string name) { name_ = std::move(name); }
+    [[nodiscard]] virtual std::span<const std::string_view> topics() const noexcept = 0;
+    /// Binds what must be bound before any thread starts (an external plugin's port).
+    virtual std::unique_ptr<external_bridge> prepare(zmq::context_t&, const app_config&, const bind_host&)
+    {
+        return nullptr;
+    }
+    virtual void adjust(runtime_settings&) const {}
+    /// An external plugin's CURVE client key, if any.
+    [[nodiscard]] virtual const std::optional<curve_key>& client_key() const noexcept
+    {
+        static const std::optional<curve_key> none;
+        return none;
+    }
+    virtual void run(plugin_runtime& runtime, external_bridge* bridge) = 0;
+
+private:
+    std::string name_;
+};
+
+template <class P>
+class typed_plugin_slot final : public plugin_slot {
+public:
+    typed_plugin_slot(std::string name, P& plugin, std::unique_ptr<P> owned)
+        : plugin_slot{std::move(name)}, plugin_{&plugin}, owned_{std::move(owned)} {}
+
+    [[nodiscard]] std::span<const std::string_view> topics() const noexcept override { return topics_; }
+
+    void run(plugin_runtime& runtime, external_bridge*) override
+    {
+        plugin_access::attach(*plugin_, &runtime);
+        struct detach {
+            P* plugin;
+            ~detach() { plugin_access::attach(*plugin, nullptr); }
+        } detach_on_exit{plugin_};
+        if constexpr (loop_style<P>) {
+            plugin_->run();
+        } else {
+            run_handler_loop(*plugin_, runtime, typename P::subscriptions{});
+        }
+    }
+
+private:
+    template <class... Es>
+    static constexpr auto topic_array(type_list<Es...>) noexcept
+    {
+        return std::array<std::string_view, sizeof...(Es)>{topic_of<Es>...};
+    }
+    static constexpr auto topics_ = topic_array(typename P::subscriptions{});
+
+    P* plugin_;
+    std::unique_ptr<P> owned_;
+};
+
+template <class Subscriptions, class Publications>
+class external_plugin_slot final : public plugin_slot {
+public:
+    using declaration = external_plugin<Subscriptions, Publications>;
+    explicit external_plugin_slot(declaration plugin) : plugin_slot{plugin.name()}, plugin_{std::move(plugin)} {}
+
+    [[nodiscard]] std::span<const std::string_view> topics() const noexcept override
+    {
+        return declaration::subscription_topics;
+    }
+
+    std::unique_ptr<external_bridge> prepare(zmq::context_t& context, const app_config& config,
+                                             const bind_host& app_host) override
+    {
+        const auto& options = plugin_.options();
+        const bind_host host = options.bind_address.empty() ? app_host : resolve_bind_host(options.bind_address);
+        bridge_settings settings;
+        settings.name = name();
+        settings.endpoint = tcp_endpoint(host, plugin_.port());
+        require_keys_beyond_loopback(config, host, "port of external plugin '" + name() + "'", settings.endpoint);
+        settings.ipv6 = host.ipv6;
+        settings.publish_topics = declaration::publication_topics;
+        settings.publish_names = declaration::publication_names;
+        settings.timing = {options.connect_timeout, options.connect_warning_interval, options.disconnect_grace,
+                           options.stop_grace};
+        if (options.queue_limit < 1) {
+            throw configuration_error{"event_engine: external plugin '" + name() + "': queue_limit must be at least 1"};
+        }
+        settings.queue_limit = static_cast<std::size_t>(options.queue_limit);
+        settings.queue_byte_limit = options.queue_byte_limit;
+        settings.when_full = options.when_full;
+        settings.max_message_size = config.max_message_size;
+        if (config.security.server) {
+            if (!options.client_key) {
+                throw configuration_error{
+                    "event_engine: external plugin '" + name() +
+                    "' has no client_key, but the application uses CURVE (security.server is set): give it "
+                    "external_options::client_key, the public key of its process (docs/security.md)"};
+            }
+            settings.curve_secret_key = config.security.server->secret_key.z85();
+        }
+        return std::make_unique<external_bridge>(context, std::move(settings));
+    }
+
+    [[nodiscard]] const std::optional<curve_key>& client_key() const noexcept override
+    {
+        return plugin_.options().client_key;
+    }
+
+    void adjust(runtime_settings& settings) const override
+    {
+        // The bridge holds the plugin's queue itself (bounded exactly); its input only
+        // needs to carry events across.
+        settings.receive_high_water_mark = 1;
+        // While its process publishes into a blocked engine, what is drained for the
+        // plugin (the deadlock breaker) is bounded in bytes like its queue.
+        settings.spill_byte_limit = plugin_.options().queue_byte_limit;
+    }
+
+    void run(plugin_runtime& runtime, external_bridge* bridge) override { bridge->serve(runtime); }
+
+private:
+    declaration plugin_;
+};
+
+} // namespace event_engine::detail

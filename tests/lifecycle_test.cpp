@@ -1,0 +1,224 @@
+// Lifecycle edges of a real application: registration, receive()'s reasons, bound
+// endpoints (port 0) and what the library logs about them.
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+using namespace event_engine;
+using namespace test_events;
+using namespace std::chrono_literals;
+
+namespace {
+
+class Quiet : public plugin<Quiet, subscribes<Note>, publishes<>> {
+public:
+    void on(const Note&) {}
+};
+
+class Talker : public plugin<Talker, subscribes<>, publishes<Note>> {
+public:
+    void run() { publish(Note{"hi"}); }
+};
+
+class Hearer : public plugin<Hearer, subscribes<Note>, publishes<>> {
+public:
+    void on(const Note&) { finish(); }
+};
+
+// Receives with a timeout until it times out once, then finishes: records each status.
+class Patient : public plugin<Patient, subscribes<Note>, publishes<>> {
+public:
+    std::vector<receive_status> seen;
+    void run()
+    {
+        for (;;) {
+            const auto event = receive(20ms);
+            seen.push_back(event.status());
+            if (event) continue;
+            CHECK_FALSE(event.has_value());
+            if (event.timed_out()) {
+                finish();
+                seen.push_back(receive().status()); // after finish(): finishing, at once
+                return;
+            }
+        }
+    }
+};
+
+// Waits without a timeout until the application stops.
+class Waiter : public plugin<Waiter, subscribes<Note>, publishes<>> {
+public:
+    std::atomic<bool> waiting{false};
+    receive_status last = receive_status::received;
+    void run()
+    {
+        waiting = true;
+        while (auto event = receive()) {
+        }
+        last = receive().status();
+    }
+};
+
+// Captures the library's log lines while alive.
+class log_capture {
+public:
+    explicit log_capture(log_level level) : previous_{current_log_level()}
+    {
+        set_log_level(level);
+        set_log_sink([this](log_level, std::string_view line) {
+            const std::scoped_lock lock{mutex_};
+            lines_.emplace_back(line);
+        });
+    }
+    ~log_capture()
+    {
+        set_log_sink({});
+        set_log_level(previous_);
+    }
+    log_capture(const log_capture&) = delete;
+    log_capture& operator=(const log_capture&) = delete;
+
+    [[nodiscard]] std::size_t count(std::string_view part) const
+    {
+        const std::scoped_lock lock{mutex_};
+        std::size_t n = 0;
+        for (const auto& line : lines_) n += line.find(part) != std::string::npos ? 1 : 0;
+        return n;
+    }
+
+private:
+    log_level previous_;
+    mutable std::mutex mutex_;
+    std::vector<std::string> lines_;
+};
+
+} // namespace
+
+TEST_CASE("one plugin object registered twice is refused before anything starts", "[lifecycle]")
+{
+    Quiet quiet;
+    app<events> application{any_ports()};
+    application.register_plugin(quiet, "first");
+    CHECK_THROWS_WITH(application.register_plugin(quiet, "second"),
+                      "event_engine: register_plugin(): this Quiet object is already registered, as 'first'; one "
+                      "object runs on one thread, so register another object to run it twice");
+    // The application is unchanged: the first registration still runs.
+    Talker talker;
+    application.register_plugin(talker);
+    application.stop();
+    const auto report = application.run();
+    CHECK(report.plugins.size() == 2);
+    CHECK(report.find("second") == nullptr);
+
+    Quiet other;
+    app<events> twice{any_ports()};
+    CHECK_NOTHROW(twice.register_plugin(quiet).register_plugin(other)); // two objects of one type are fine
+}
+
+TEST_CASE("receive() says why it has no event: timed out, finishing, stopping", "[lifecycle]")
+{
+    Patient patient;
+    app<events> application{any_ports()};
+    application.register_plugin(patient);
+    application.run();
+    REQUIRE(patient.seen.size() == 2);
+    CHECK(patient.seen[0] == receive_status::timed_out);
+    CHECK(patient.seen[1] == receive_status::finishing);
+    CHECK(to_string(receive_status::timed_out) == "timed_out");
+
+    Waiter waiter;
+    app<events> stopped{any_ports()};
+    stopped.register_plugin(waiter);
+    std::thread stopper{[&] {
+        while (!waiter.waiting) std::this_thread::sleep_for(1ms);
+        stopped.stop();
+    }};
+    stopped.run();
+    stopper.join();
+    CHECK(waiter.last == receive_status::stopping);
+}
+
+TEST_CASE("port 0: the application says which ports it bound, before plugins start and after", "[lifecycle]")
+{
+    Talker talker;
+    Quiet quiet;
+    app<events> application{any_ports()};
+    application.register_plugin(talker).register_plugin(quiet);
+    CHECK_FALSE(application.endpoints().has_value());
+
+    std::optional<bound_endpoints> seen;
+    application.on_bound([&](const bound_endpoints& bound) {
+        seen = bound;
+        CHECK(application.endpoints().has_value()); // readable from the callback on
+    });
+    application.stop(); // ends right after start-up; binding happened before
+    application.run();
+
+    REQUIRE(seen.has_value());
+    CHECK(seen->publish_port != 0);
+    CHECK(seen->subscribe_port != 0);
+    CHECK(seen->publish_port != seen->subscribe_port);
+    CHECK(seen->publish_endpoint == "tcp://127.0.0.1:" + std::to_string(seen->publish_port));
+    CHECK(seen->subscribe_endpoint == "tcp://127.0.0.1:" + std::to_string(seen->subscribe_port));
+    CHECK(seen->external_plugins.empty());
+    CHECK_THROWS_AS(seen->port_of("nobody"), configuration_error);
+    const auto after = application.endpoints();
+    REQUIRE(after.has_value());
+    CHECK(after->publish_port == seen->publish_port);
+}
+
+TEST_CASE("an exception from on_bound ends run() with it, everything closed", "[lifecycle]")
+{
+    Quiet quiet;
+    app<events> application{any_ports()};
+    application.register_plugin(quiet);
+    application.on_bound([](const bound_endpoints&) { throw std::runtime_error{"could not start the helper"}; });
+    CHECK_THROWS_WITH(application.run(), "could not start the helper");
+    // Its ports were closed again: a second app can bind the same ones.
+    const auto bound = application.endpoints();
+    REQUIRE(bound.has_value());
+    app_config config;
+    config.publish_port = bound->publish_port;
+    config.subscribe_port = bound->subscribe_port;
+    Quiet again;
+    app<events> second{config};
+    second.register_plugin(again);
+    second.stop();
+    CHECK_NOTHROW(second.run());
+}
+
+TEST_CASE("trace logs every event published and received, by plugin and event", "[lifecycle][log]")
+{
+    const log_capture log{log_level::trace};
+    Talker talker;
+    Hearer hearer;
+    app<events> application{any_ports()};
+    application.register_plugin(talker).register_plugin(hearer);
+    application.run();
+    CHECK(log.count("plugin 'Talker' publishes Note (2 payload bytes)") == 1);
+    CHECK(log.count("plugin 'Hearer' receives Note (2 payload bytes)") == 1);
+}
+
+TEST_CASE("debug does not log each event", "[lifecycle][log]")
+{
+    const log_capture log{log_level::debug};
+    Talker talker;
+    Quiet quiet;
+    app<events> application{any_ports()};
+    application.register_plugin(talker).register_plugin(quiet);
+    application.stop();
+    application.run();
+    CHECK(log.count("plugin 'Talker' started") + log.count("plugin 'Talker' ended") >= 1);
+    CHECK(log.count("publishes") == 0);
+}
+
+TEST_CASE("printable() shows binary bytes escaped and long ones cut", "[log]")
+{
+    CHECK(detail::printable(std::string_view{"ab\x01\x00\\", 5}) == "ab\\x01\\x00\\x5c");
+    CHECK(detail::printable(std::string(50, 'x'), 4) == "xxxx... (50 bytes)");
+}
