@@ -1,0 +1,226 @@
+#pragma once
+/// @file
+/// A bridge between an application and NATS, declared like a plugin:
+///
+///     event_engine::nats::bridge<event_engine::subscribes<Reading>,   // leave the app for NATS
+///                                event_engine::publishes<Alert>>      // enter the app from NATS
+///         bridge{{.servers = {"nats://hub:4222"}, .subject_prefix = "fleet"}};
+///     bridge.register_with(app);              // before app.run()
+///     ...
+///     event_engine::nats::bridge_report counts = bridge.report();
+///
+/// Events travel on subjects `<prefix>.<EventName>` with the codec's bytes as payload and
+/// the topic, origin and a sequence number in headers; see docs/nats.md. Needs libnats and
+/// the CMake target event_engine::nats.
+
+#include "event_engine/codec.hpp"
+#include "event_engine/detail/byte_buffer.hpp"
+#include "event_engine/detail/rules.hpp"
+#include "event_engine/detail/type_list.hpp"
+#include "event_engine/event.hpp"
+#include "event_engine/nats/detail/bridge_core.hpp"
+#include "event_engine/nats/options.hpp"
+#include "event_engine/plugin.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace event_engine::nats {
+
+namespace rule {
+
+/// An event that crosses NATS travels on the subject `<prefix>.<name>`, so its name must be one subject token.
+template <class Event>
+struct event_name_must_be_a_nats_subject_token {
+    static_assert(event_engine::detail::always_false<Event>,
+                  "event_engine::nats::bridge: this event's name is not a NATS subject token (printable ASCII "
+                  "without '.', '*', '>' or spaces), so it cannot name the subject it travels on; rename the event");
+};
+
+} // namespace rule
+
+template <class Exported, class Imported>
+class bridge {
+    static_assert(event_engine::detail::always_false<Exported, Imported>,
+                  "event_engine::nats::bridge<Exported, Imported>: the first argument must be "
+                  "event_engine::subscribes<...> (events sent to NATS) and the second event_engine::publishes<...> "
+                  "(events brought in from NATS)");
+};
+
+/// Sends the events in `subscribes<Out...>` from the application to NATS and publishes the
+/// events in `publishes<In...>` that arrive from NATS into the application. It runs as two
+/// plugins, `<name>.out` and `<name>.in` (one thread each; only those it needs), so that
+/// neither direction waits for the other. The typed rules apply to both: it cannot send or
+/// bring in an event the application does not have.
+template <event_type... Out, event_type... In>
+class bridge<subscribes<Out...>, publishes<In...>> {
+public:
+    /// The plugin that sends: receives the exported events from the application.
+    class outbound : public plugin<outbound, subscribes<Out...>, publishes<>> {
+    public:
+        explicit outbound(detail::bridge_core& core) noexcept : core_{&core} {}
+
+        void run()
+        {
+            const leave_on_exit leave{*core_};
+            core_->start();
+            const std::function<bool()> stopping = [this] { return this->stop_requested(); };
+            for (;;) {
+                auto event = this->receive(std::chrono::milliseconds{50});
+                if (event) {
+                    std::visit([&](const auto& e) { forward(e, stopping); }, *event);
+                } else if (this->stop_requested()) {
+                    break;
+                }
+                core_->maintain();
+            }
+            core_->finish_outbound();
+        }
+
+    private:
+        template <class E>
+        void forward(const E& event, const std::function<bool()>& stopping)
+        {
+            buffer_.clear();
+            payload_writer writer{buffer_};
+            codec<E>::encode(event, writer);
+            const std::span<const std::byte> payload{buffer_.data(), buffer_.size()};
+            if constexpr (event_engine::detail::contains_v<E, In...>) {
+                if (core_->take_echo(name_of<E>, payload)) return;
+            }
+            core_->send(index_of<E, Out...>(), payload, stopping);
+        }
+
+        detail::bridge_core* core_;
+        event_engine::detail::byte_buffer buffer_;
+    };
+
+    /// The plugin that receives: publishes the imported events that arrive from NATS.
+    class inbound : public plugin<inbound, subscribes<>, publishes<In...>> {
+    public:
+        explicit inbound(detail::bridge_core& core) noexcept : core_{&core} {}
+
+        void run()
+        {
+            const leave_on_exit leave{*core_};
+            core_->start();
+            while (!this->stop_requested()) {
+                auto message = core_->next(std::chrono::milliseconds{50});
+                if (!message) continue;
+                if (!deliver(*message, std::index_sequence_for<In...>{})) break;
+            }
+            core_->finish_inbound();
+        }
+
+    private:
+        template <std::size_t... I>
+        bool deliver(detail::bridge_core::incoming& message, std::index_sequence<I...>)
+        {
+            bool delivered = true;
+            static_cast<void>(((message.index == I ? (delivered = deliver_one<In>(message), true) : false) || ...));
+            return delivered;
+        }
+
+        // False when the application is stopping and the event could not be published.
+        template <class E>
+        bool deliver_one(detail::bridge_core::incoming& message)
+        {
+            std::optional<E> event;
+            try {
+                event.emplace(codec<E>::decode(message.payload()));
+            } catch (const std::exception& failure) {
+                core_->undecodable(message, name_of<E>, failure.what());
+                return true;
+            } catch (...) {
+                core_->undecodable(message, name_of<E>, "unknown exception");
+                return true;
+            }
+            if constexpr (event_engine::detail::contains_v<E, Out...>) {
+                // The out plugin will receive this event too: remember it so it is not sent back.
+                buffer_.clear();
+                payload_writer writer{buffer_};
+                codec<E>::encode(*event, writer);
+                const std::span<const std::byte> payload{buffer_.data(), buffer_.size()};
+                core_->expect_echo(name_of<E>, payload);
+                if (!this->publish(*event)) {
+                    core_->forget_echo(name_of<E>, payload);
+                    core_->abandoned(message);
+                    return false;
+                }
+            } else {
+                if (!this->publish(*event)) {
+                    core_->abandoned(message);
+                    return false;
+                }
+            }
+            core_->delivered(message);
+            return true;
+        }
+
+        detail::bridge_core* core_;
+        event_engine::detail::byte_buffer buffer_;
+    };
+
+    explicit bridge(bridge_options options = {})
+        : core_{std::move(options), "nats", {detail::event_info{name_of<Out>, topic_of<Out>}...},
+                {detail::event_info{name_of<In>, topic_of<In>}...}},
+          outbound_{core_},
+          inbound_{core_}
+    {
+        (event_engine::detail::report_if<!detail::is_subject_token(name_of<Out>),
+                                         rule::event_name_must_be_a_nats_subject_token<Out>>(),
+         ...);
+        (event_engine::detail::report_if<!detail::is_subject_token(name_of<In>),
+                                         rule::event_name_must_be_a_nats_subject_token<In>>(),
+         ...);
+    }
+    bridge(const bridge&) = delete;
+    bridge& operator=(const bridge&) = delete;
+
+    /// Registers the bridge's plugins with @p app as `<name>.out` (if it sends) and
+    /// `<name>.in` (if it receives). The bridge must outlive app.run(). Returns @p app.
+    template <class App>
+    App& register_with(App& app, std::string name = "nats")
+    {
+        core_.rename(name);
+        if constexpr (sizeof...(Out) > 0) app.register_plugin(outbound_, name + ".out");
+        if constexpr (sizeof...(In) > 0) app.register_plugin(inbound_, name + ".in");
+        return app;
+    }
+
+    /// The counters so far (thread-safe); final once app.run() has returned.
+    [[nodiscard]] bridge_report report() const { return core_.report(); }
+
+    /// The instance name this bridge sends as (bridge_options::instance, or the one it made up).
+    [[nodiscard]] const std::string& instance() const noexcept { return core_.instance(); }
+
+    [[nodiscard]] const bridge_options& options() const noexcept { return core_.options(); }
+
+private:
+    struct leave_on_exit {
+        detail::bridge_core& core;
+        ~leave_on_exit() { core.leave(); }
+    };
+
+    template <class E, class First, class... Rest>
+    static constexpr std::size_t index_of()
+    {
+        if constexpr (std::is_same_v<E, First>) return 0;
+        else return 1 + index_of<E, Rest...>();
+    }
+
+    detail::bridge_core core_;
+    outbound outbound_;
+    inbound inbound_;
+};
+
+} // namespace event_engine::nats

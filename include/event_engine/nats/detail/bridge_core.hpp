@@ -1,0 +1,1041 @@
+#pragma once
+// The untyped back end of a NATS bridge: the connection, JetStream set-up, sending
+// with sequence numbers and (JetStream) acknowledgements and retries, receiving and
+// checking what arrives, and the counters. The typed front (nats/bridge.hpp)
+// encodes, decodes and publishes into the application; keeping this part
+// non-template keeps each bridge's own code small.
+//
+// Threads: the bridge's two plugin threads (out: sends; in: receives) and libnats'
+// threads, which call back only for connection events and JetStream publish acks.
+// Those callbacks touch only `shared_state`, owned jointly with them, and never wait.
+
+#include "event_engine/detail/log_throttle.hpp"
+#include "event_engine/errors.hpp"
+#include "event_engine/log.hpp"
+#include "event_engine/nats/detail/client.hpp"
+#include "event_engine/nats/options.hpp"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unistd.h>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace event_engine::nats::detail {
+
+using clock = std::chrono::steady_clock;
+using event_engine::detail::log;
+using event_engine::detail::log_throttle;
+
+/// An event type as the bridge sees it at run time.
+struct event_info {
+    std::string_view name;
+    std::string_view topic;
+};
+
+// What libnats' callback threads share with the bridge. They hold it through a
+// heap-allocated shared_ptr that the last callback of its source releases (the
+// connection's closed callback, the ack subscription's completion callback), so
+// it outlives every callback whatever the order of destruction.
+struct shared_state {
+    std::string name;
+    std::atomic<std::uint64_t> disconnects{0};
+    std::atomic<std::uint64_t> reconnects{0};
+    std::atomic<bool> connected{false};
+    std::atomic<std::uint64_t> published{0};
+    std::atomic<std::uint64_t> stored_duplicates{0};
+
+    std::mutex mutex;
+    std::condition_variable changed; // an ack arrived
+    std::string last_error;
+
+    // JetStream publishes waiting for the stream's ack, by reply token.
+    struct pending_publish {
+        message_ptr message;
+        clock::time_point deadline;
+        int attempts = 1;
+    };
+    std::map<std::uint64_t, pending_publish> pending;
+    // Acknowledged messages, destroyed by the out thread (which may still be inside the
+    // publish call that sent one when its ack comes back).
+    std::vector<message_ptr> acknowledged;
+    std::atomic<bool> retry_due{false};
+
+    void note_error(std::string text)
+    {
+        const std::scoped_lock lock{mutex};
+        last_error = std::move(text);
+    }
+};
+
+using state_holder = std::shared_ptr<shared_state>;
+
+extern "C" inline void bridge_on_disconnected(natsConnection*, void* closure) noexcept
+{
+    auto& state = **static_cast<state_holder*>(closure);
+    ++state.disconnects;
+    state.connected = false;
+    try {
+        log(log_level::warn, "NATS bridge '{}': disconnected from the server; reconnecting", state.name);
+    } catch (...) {
+    }
+}
+
+extern "C" inline void bridge_on_reconnected(natsConnection* connection, void* closure) noexcept
+{
+    auto& state = **static_cast<state_holder*>(closure);
+    ++state.reconnects;
+    state.connected = true;
+    try {
+        char url[256] = {};
+        natsConnection_GetConnectedUrl(connection, url, sizeof url);
+        log(log_level::info, "NATS bridge '{}': reconnected to {}", state.name, url);
+        const std::scoped_lock lock{state.mutex};
+        state.retry_due = true; // what waited for an ack may have been lost with the old connection
+    } catch (...) {
+    }
+}
+
+extern "C" inline void bridge_on_connected(natsConnection*, void* closure) noexcept
+{
+    (**static_cast<state_holder*>(closure)).connected = true;
+}
+
+// The last callback of a connection: releases the callbacks' share of the state.
+extern "C" inline void bridge_on_closed(natsConnection*, void* closure) noexcept
+{
+    auto* holder = static_cast<state_holder*>(closure);
+    (**holder).connected = false;
+    delete holder;
+}
+
+extern "C" inline void bridge_on_async_error(natsConnection*, natsSubscription*, natsStatus status, void* closure) noexcept
+{
+    try {
+        (**static_cast<state_holder*>(closure)).note_error(status_text(status));
+    } catch (...) {
+    }
+}
+
+// A JetStream publish ack (or error, or "no responders") arrived on the bridge's inbox.
+extern "C" inline void bridge_on_publish_ack(natsConnection*, natsSubscription*, natsMsg* raw, void* closure) noexcept
+{
+    const message_ptr reply{raw};
+    auto& state = **static_cast<state_holder*>(closure);
+    try {
+        const std::string_view subject = natsMsg_GetSubject(raw);
+        const auto dot = subject.rfind('.');
+        const auto token = parse_number(dot == std::string_view::npos ? subject : subject.substr(dot + 1));
+        if (!token) return;
+        const std::string_view body{natsMsg_GetData(raw), static_cast<std::size_t>(natsMsg_GetDataLength(raw))};
+        const bool failed = natsMsg_IsNoResponders(raw) || body.find("\"error\"") != std::string_view::npos ||
+                            body.find("\"seq\"") == std::string_view::npos;
+        const std::scoped_lock lock{state.mutex};
+        const auto entry = state.pending.find(*token);
+        if (entry == state.pending.end()) return; // answered late, after a retry or the stop
+        if (failed) {
+            state.last_error = natsMsg_IsNoResponders(raw) ? std::string{"JetStream publish: no stream answered"}
+                                                           : "JetStream publish: " + std::string{body.substr(0, 300)};
+            entry->second.deadline = clock::now() + std::chrono::milliseconds{250}; // sent again by maintain()
+            state.retry_due = true;
+            return;
+        }
+        ++state.published;
+        if (body.find("\"duplicate\":true") != std::string_view::npos) ++state.stored_duplicates;
+        state.acknowledged.push_back(std::move(entry->second.message));
+        state.pending.erase(entry);
+        state.changed.notify_all();
+    } catch (...) {
+    }
+}
+
+// The last callback of the ack subscription: releases its share of the state.
+extern "C" inline void bridge_on_ack_subscription_complete(void* closure) noexcept
+{
+    delete static_cast<state_holder*>(closure);
+}
+
+class bridge_core {
+public:
+    bridge_core(bridge_options options, std::string name, std::vector<event_info> exported,
+                std::vector<event_info> imported)
+        : options_{std::move(options)},
+          exported_{std::move(exported)},
+          imported_{std::move(imported)},
+          state_{std::make_shared<shared_state>()}
+    {
+        state_->name = std::move(name);
+        participants_ = (exported_.empty() ? 0 : 1) + (imported_.empty() ? 0 : 1);
+    }
+    ~bridge_core() { close(); }
+    bridge_core(const bridge_core&) = delete;
+    bridge_core& operator=(const bridge_core&) = delete;
+
+    [[nodiscard]] const std::string& name() const noexcept { return state_->name; }
+    void rename(std::string name) { state_->name = std::move(name); }
+    [[nodiscard]] const bridge_options& options() const noexcept { return options_; }
+
+    /// Connects (and sets up JetStream) once, for whichever of the bridge's threads
+    /// comes first; the other waits and sees the same result. Throws event_engine::error.
+    void start()
+    {
+        std::unique_lock lock{start_mutex_};
+        if (started_) return;
+        if (start_failure_) throw error{*start_failure_};
+        try {
+            connect();
+            started_ = true;
+        } catch (const std::exception& failure) {
+            start_failure_ = failure.what();
+            close_connection();
+            throw;
+        }
+    }
+
+    /// A bridge thread is done; the last one closes the connection.
+    void leave()
+    {
+        const std::scoped_lock lock{start_mutex_};
+        if (++left_ >= participants_) close_connection();
+    }
+
+    // ---- app -> NATS (the out thread) ----
+
+    /// True if @p payload of exported event @p index is one this bridge brought in
+    /// from NATS (then it is counted and must not be sent back).
+    bool take_echo(std::string_view event_name, std::span<const std::byte> payload)
+    {
+        const auto key = echo_key(event_name, payload);
+        const std::scoped_lock lock{echo_mutex_};
+        const auto found = echoes_.find(key);
+        if (found == echoes_.end()) return false;
+        echoes_.erase(found);
+        ++events_out_;
+        ++echoes_skipped_;
+        return true;
+    }
+
+    /// Sends exported event @p index with @p payload (the codec's bytes). Under
+    /// JetStream it waits while `max_unacknowledged` publishes are out (backpressure),
+    /// until @p stopping says so.
+    void send(std::size_t index, std::span<const std::byte> payload, const std::function<bool()>& stopping)
+    {
+        ++events_out_;
+        if (connection_ == nullptr) {
+            fail_publish(index, payload.size(), "the bridge is not connected");
+            return;
+        }
+        if (options_.mode == delivery::jetstream) {
+            send_jetstream(index, payload, stopping);
+            return;
+        }
+        auto message = make_message(subjects_[index], nullptr, payload);
+        stamp(message.get(), index, sequence_ + 1);
+        const natsStatus status = natsConnection_PublishMsg(connection_, message.get());
+        if (status == NATS_OK) {
+            ++sequence_;
+            ++state_->published;
+            return;
+        }
+        fail_publish(index, payload.size(), status_text(status));
+    }
+
+    /// JetStream: sends again what the stream did not acknowledge in time or refused.
+    void maintain()
+    {
+        if (options_.mode != delivery::jetstream || connection_ == nullptr) return;
+        const auto now = clock::now();
+        if (!state_->retry_due.exchange(false) && now < next_due_) return;
+        std::vector<std::pair<std::uint64_t, shared_state::pending_publish>> due;
+        {
+            const std::scoped_lock lock{state_->mutex};
+            state_->acknowledged.clear();
+            next_due_ = clock::time_point::max();
+            for (auto it = state_->pending.begin(); it != state_->pending.end();) {
+                if (it->second.deadline <= now) {
+                    due.emplace_back(it->first, std::move(it->second));
+                    it = state_->pending.erase(it);
+                } else {
+                    next_due_ = std::min(next_due_, it->second.deadline);
+                    ++it;
+                }
+            }
+        }
+        for (auto& [token, entry] : due) {
+            if (options_.publish_attempts > 0 && entry.attempts >= options_.publish_attempts) {
+                ++publish_failed_;
+                const std::string error_text = last_error();
+                out_failures_.note(log_level::error, name(), "publishes failed", [&] {
+                    return fmt::format("NATS bridge '{}': gave up on a JetStream publish on {} after {} attempts ({})",
+                                       name(), natsMsg_GetSubject(entry.message.get()), entry.attempts, error_text);
+                });
+                continue;
+            }
+            ++publish_retries_;
+            const std::uint64_t fresh = ++next_token_;
+            const std::string reply = reply_prefix_ + std::to_string(fresh);
+            const std::span<const std::byte> payload{reinterpret_cast<const std::byte*>(natsMsg_GetData(entry.message.get())),
+                                                     static_cast<std::size_t>(natsMsg_GetDataLength(entry.message.get()))};
+            auto message = make_message(natsMsg_GetSubject(entry.message.get()), reply.c_str(), payload);
+            copy_headers(entry.message.get(), message.get());
+            register_and_publish(fresh, std::move(message), entry.attempts + 1);
+        }
+    }
+
+    /// The out thread ends: flush (core) or wait up to stop_timeout for the stream's
+    /// acks (JetStream); what is still unacknowledged is counted unconfirmed_at_stop.
+    void finish_outbound()
+    {
+        if (connection_ == nullptr) return;
+        const auto wait_ms = static_cast<std::int64_t>(std::max<std::int64_t>(1, options_.stop_timeout.count()));
+        if (options_.mode == delivery::core) {
+            const natsStatus status = natsConnection_FlushTimeout(connection_, wait_ms);
+            if (status != NATS_OK) {
+                log(log_level::warn, "NATS bridge '{}': could not confirm at stop that what it sent reached the server: {}",
+                    name(), status_text(status));
+            }
+            return;
+        }
+        const auto deadline = clock::now() + options_.stop_timeout;
+        for (;;) {
+            maintain();
+            std::unique_lock lock{state_->mutex};
+            if (state_->pending.empty() || clock::now() >= deadline) {
+                unconfirmed_at_stop_ += state_->pending.size();
+                if (!state_->pending.empty()) {
+                    log(log_level::warn,
+                        "NATS bridge '{}': {} JetStream publishes were not acknowledged within {} ms of the stop "
+                        "(counted unconfirmed_at_stop; stored or not)",
+                        name(), state_->pending.size(), options_.stop_timeout.count());
+                }
+                state_->pending.clear();
+                return;
+            }
+            state_->changed.wait_for(lock, std::chrono::milliseconds{20});
+        }
+    }
+
+    // ---- NATS -> app (the in thread) ----
+
+    /// A message that passed every check, for imported event @p index.
+    struct incoming {
+        std::size_t index = 0;
+        message_ptr message;
+        std::uint64_t stream_sequence = 0;
+        [[nodiscard]] std::span<const std::byte> payload() const noexcept
+        {
+            return {reinterpret_cast<const std::byte*>(natsMsg_GetData(message.get())),
+                    static_cast<std::size_t>(natsMsg_GetDataLength(message.get()))};
+        }
+    };
+
+    /// The next message to publish into the application, waiting at most @p wait.
+    /// Messages that fail a check are counted, logged and (JetStream) settled here.
+    std::optional<incoming> next(std::chrono::milliseconds wait)
+    {
+        natsMsg* raw = nullptr;
+        const natsStatus status = natsSubscription_NextMsg(&raw, subscription_, static_cast<std::int64_t>(wait.count()));
+        if (status == NATS_TIMEOUT || status == NATS_SLOW_CONSUMER) return std::nullopt; // drops: GetDropped
+        if (status != NATS_OK) {
+            if (!subscription_broken_) {
+                subscription_broken_ = true;
+                state_->note_error("subscription: " + status_text(status));
+                log(log_level::error, "NATS bridge '{}': its subscription failed ({}); nothing more comes in", name(),
+                    status_text(status));
+            }
+            std::this_thread::sleep_for(wait);
+            return std::nullopt;
+        }
+        message_ptr message{raw};
+        ++messages_in_;
+        return check(std::move(message));
+    }
+
+    /// Records that @p message's payload, encoded again, is what the in thread is about to
+    /// publish into the application, so that the out thread does not send it back.
+    void expect_echo(std::string_view event_name, std::span<const std::byte> payload)
+    {
+        const std::scoped_lock lock{echo_mutex_};
+        echoes_.insert(echo_key(event_name, payload));
+    }
+    void forget_echo(std::string_view event_name, std::span<const std::byte> payload)
+    {
+        const std::scoped_lock lock{echo_mutex_};
+        const auto found = echoes_.find(echo_key(event_name, payload));
+        if (found != echoes_.end()) echoes_.erase(found);
+    }
+
+    /// Published into the application: count it and (JetStream) acknowledge it.
+    void delivered(incoming& message)
+    {
+        ++events_in_;
+        if (options_.mode != delivery::jetstream) return;
+        const natsStatus status = natsMsg_Ack(message.message.get(), nullptr);
+        if (status != NATS_OK) state_->note_error("ack: " + status_text(status)); // delivered again: a duplicate, skipped
+        remember_delivered(message.stream_sequence);
+    }
+
+    void undecodable(incoming& message, std::string_view event_name, std::string_view reason)
+    {
+        ++decode_failures_;
+        in_problems_.note(log_level::error, name(), "messages from NATS rejected", [&] {
+            return fmt::format("NATS bridge '{}': cannot decode a {} event from NATS ({} payload bytes): {}; skipped",
+                               name(), event_name, natsMsg_GetDataLength(message.message.get()), reason);
+        });
+        settle(message.message.get(), false);
+    }
+
+    /// Not published because the application is stopping (JetStream: not acked, so delivered again).
+    void abandoned(incoming&) { ++abandoned_at_stop_; }
+
+    /// The in thread ends: what the client still holds for it is counted abandoned_at_stop.
+    void finish_inbound()
+    {
+        if (subscription_ == nullptr) return;
+        natsMsg* raw = nullptr;
+        while (!subscription_broken_ && natsSubscription_NextMsg(&raw, subscription_, 1) == NATS_OK) {
+            message_ptr message{raw};
+            ++messages_in_;
+            ++abandoned_at_stop_;
+        }
+        remember_dropped();
+    }
+
+    /// The counters now.
+    [[nodiscard]] bridge_report report() const
+    {
+        bridge_report r;
+        r.events_out = events_out_;
+        r.published = state_->published;
+        r.echoes_skipped = echoes_skipped_;
+        r.publish_failed = publish_failed_;
+        r.unconfirmed_at_stop = unconfirmed_at_stop_;
+        r.publish_retries = publish_retries_;
+        r.stored_duplicates = state_->stored_duplicates;
+        r.messages_in = messages_in_;
+        r.events_in = events_in_;
+        r.own_skipped = own_skipped_;
+        r.not_imported = not_imported_;
+        r.bad_messages = bad_messages_;
+        r.decode_failures = decode_failures_;
+        r.duplicates_skipped = duplicates_skipped_;
+        r.abandoned_at_stop = abandoned_at_stop_;
+        r.sequence_gaps = sequence_gaps_;
+        r.slow_consumer_drops = slow_consumer_drops_;
+        r.disconnects = state_->disconnects;
+        r.reconnects = state_->reconnects;
+        r.connected = state_->connected;
+        r.subscribed = subscribed_;
+        const std::scoped_lock lock{state_->mutex};
+        r.last_error = state_->last_error;
+        return r;
+    }
+
+    [[nodiscard]] const std::string& instance() const noexcept { return instance_; }
+
+private:
+    // ---- start-up ----
+
+    void validate()
+    {
+        const auto refuse = [this](const std::string& why) {
+            throw configuration_error{"event_engine::nats: bridge '" + name() + "': " + why + " (docs/nats.md)"};
+        };
+        if (options_.servers.empty()) refuse("bridge_options::servers is empty; give at least one NATS URL");
+        if (!is_subject(options_.subject_prefix)) {
+            refuse("subject_prefix '" + options_.subject_prefix +
+                   "' is not a NATS subject (tokens of printable ASCII separated by '.', no '*', '>' or spaces)");
+        }
+        const bool jetstream = options_.mode == delivery::jetstream;
+        if (options_.instance.empty()) {
+            if (jetstream) {
+                refuse("JetStream needs bridge_options::instance, a name for this application that stays the same "
+                       "across restarts (it names its durable consumer and marks what it sends)");
+            }
+            char host[256] = {};
+            if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "host");
+            instance_ = std::string{host} + "-" + std::to_string(::getpid());
+            std::replace_if(instance_.begin(), instance_.end(), [](char c) { return !is_subject_token({&c, 1}); }, '_');
+        } else {
+            instance_ = options_.instance;
+        }
+        if (!is_subject_token(instance_)) {
+            refuse("instance '" + instance_ + "' must be printable ASCII without '.', '*', '>' or spaces");
+        }
+        if (jetstream) {
+            stream_ = options_.stream.empty() ? options_.subject_prefix : options_.stream;
+            if (options_.stream.empty()) std::replace(stream_.begin(), stream_.end(), '.', '_');
+            durable_ = options_.durable.empty() ? instance_ : options_.durable;
+            if (!is_subject_token(stream_)) refuse("stream name '" + stream_ + "' must be one subject token");
+            if (!is_subject_token(durable_)) refuse("durable name '" + durable_ + "' must be one subject token");
+            if (options_.max_unacknowledged < 1) refuse("max_unacknowledged must be at least 1");
+            if (options_.stream_replicas < 1 || options_.stream_replicas > 5) refuse("stream_replicas must be 1 to 5");
+        }
+        if (options_.queue_limit < 1 || options_.queue_byte_limit < 1) refuse("queue_limit and queue_byte_limit must be positive");
+    }
+
+    [[nodiscard]] std::string server_list() const
+    {
+        std::string list;
+        for (const auto& url : options_.servers) list += (list.empty() ? "" : ", ") + url;
+        return list;
+    }
+
+    void check_option(natsStatus status, std::string_view what)
+    {
+        if (status != NATS_OK) {
+            throw configuration_error{"event_engine::nats: bridge '" + name() + "': " + std::string{what} + ": " +
+                                      status_text(status)};
+        }
+    }
+
+    void connect()
+    {
+        validate();
+        for (const auto& event : exported_) subjects_.push_back(options_.subject_prefix + "." + std::string{event.name});
+        for (const auto& event : exported_) topics_hex_.push_back(to_hex(event.topic));
+        std::random_device entropy;
+        run_ = fmt::format("{:08x}{:08x}", entropy(), entropy());
+
+        natsOptions* raw_options = nullptr;
+        check_option(natsOptions_Create(&raw_options), "cannot create NATS options");
+        const options_ptr nats_options{raw_options};
+        natsOptions* o = nats_options.get();
+        std::vector<const char*> urls;
+        bool tls_url = false;
+        for (const auto& url : options_.servers) {
+            urls.push_back(url.c_str());
+            tls_url = tls_url || url.rfind("tls://", 0) == 0;
+        }
+        check_option(natsOptions_SetServers(o, urls.data(), static_cast<int>(urls.size())), "bad server URLs");
+        check_option(natsOptions_SetName(o, instance_.c_str()), "name");
+        check_option(natsOptions_SetTimeout(o, options_.connect_timeout.count()), "connect_timeout");
+        check_option(natsOptions_SetMaxReconnect(o, options_.max_reconnect_attempts), "max_reconnect_attempts");
+        check_option(natsOptions_SetReconnectWait(o, options_.reconnect_wait.count()), "reconnect_wait");
+        check_option(natsOptions_SetReconnectBufSize(o, options_.reconnect_buffer_bytes), "reconnect_buffer_bytes");
+        check_option(natsOptions_SetWriteDeadline(o, options_.write_deadline.count()), "write_deadline");
+        check_option(natsOptions_SetNoEcho(o, true), "no echo");
+        if (!options_.user.empty() || !options_.password.empty()) {
+            check_option(natsOptions_SetUserInfo(o, options_.user.c_str(), options_.password.c_str()), "user/password");
+        }
+        if (!options_.token.empty()) check_option(natsOptions_SetToken(o, options_.token.c_str()), "token");
+        if (!options_.credentials_file.empty()) {
+            check_option(natsOptions_SetUserCredentialsFromFiles(o, options_.credentials_file.c_str(), nullptr),
+                         "credentials_file " + options_.credentials_file);
+        }
+        if (options_.tls || tls_url || !options_.ca_file.empty() || !options_.cert_file.empty()) {
+            check_option(natsOptions_SetSecure(o, true), "TLS");
+            if (!options_.ca_file.empty()) {
+                check_option(natsOptions_LoadCATrustedCertificates(o, options_.ca_file.c_str()), "ca_file " + options_.ca_file);
+            }
+            if (!options_.cert_file.empty() || !options_.key_file.empty()) {
+                check_option(natsOptions_LoadCertificatesChain(o, options_.cert_file.c_str(), options_.key_file.c_str()),
+                             "cert_file/key_file " + options_.cert_file + ", " + options_.key_file);
+            }
+        }
+        // The callbacks' share of the state, released by the closed callback (or below if
+        // there never is a connection).
+        auto* holder = new state_holder{state_};
+        natsStatus status = natsOptions_SetDisconnectedCB(o, bridge_on_disconnected, holder);
+        if (status == NATS_OK) status = natsOptions_SetReconnectedCB(o, bridge_on_reconnected, holder);
+        if (status == NATS_OK) status = natsOptions_SetClosedCB(o, bridge_on_closed, holder);
+        if (status == NATS_OK) status = natsOptions_SetErrorHandler(o, bridge_on_async_error, holder);
+        if (status == NATS_OK) {
+            status = natsOptions_SetRetryOnFailedConnect(o, options_.retry_initial_connect,
+                                                         options_.retry_initial_connect ? bridge_on_connected : nullptr,
+                                                         holder);
+        }
+        if (status != NATS_OK) {
+            delete holder;
+            check_option(status, "callbacks");
+        }
+        status = natsConnection_Connect(&connection_, o);
+        if (status == NATS_OK) {
+            state_->connected = true;
+        } else if (!(status == NATS_NOT_YET_CONNECTED && connection_ != nullptr)) {
+            delete holder; // no connection, so no closed callback
+            connection_ = nullptr;
+            throw error{"event_engine::nats: bridge '" + name() + "' cannot connect to NATS at " + server_list() + ": " +
+                        status_text(status) +
+                        " (is nats-server running there? bridge_options::retry_initial_connect keeps trying instead)"};
+        } else {
+            log(log_level::warn, "NATS bridge '{}': no NATS server at {} yet; it keeps trying (retry_initial_connect)",
+                name(), server_list());
+        }
+
+        if (options_.mode == delivery::jetstream) set_up_jetstream();
+        else if (!imported_.empty()) subscribe_core();
+        if (options_.mode == delivery::jetstream && !exported_.empty()) subscribe_acks();
+        if (state_->connected) {
+            const natsStatus flushed = natsConnection_FlushTimeout(connection_, options_.setup_timeout.count());
+            if (flushed != NATS_OK) {
+                throw error{"event_engine::nats: bridge '" + name() + "': the NATS server at " + server_list() +
+                            " did not confirm the subscription: " + status_text(flushed)};
+            }
+        }
+        subscribed_ = subscription_ != nullptr;
+        log(log_level::info, "NATS bridge '{}' ({} as '{}', subjects {}.>) connected to {}", name(),
+            options_.mode == delivery::jetstream ? "JetStream" : "core NATS", instance_, options_.subject_prefix,
+            server_list());
+    }
+
+    void subscribe_core()
+    {
+        const std::string wildcard = options_.subject_prefix + ".>";
+        const natsStatus status = natsConnection_SubscribeSync(&subscription_, connection_, wildcard.c_str());
+        if (status != NATS_OK) {
+            subscription_ = nullptr;
+            throw error{"event_engine::nats: bridge '" + name() + "' cannot subscribe to " + wildcard + ": " +
+                        status_text(status)};
+        }
+        natsSubscription_SetPendingLimits(subscription_, options_.queue_limit, options_.queue_byte_limit);
+    }
+
+    void subscribe_acks()
+    {
+        natsInbox* inbox = nullptr;
+        if (natsInbox_Create(&inbox) != NATS_OK) throw error{"event_engine::nats: cannot create an inbox"};
+        reply_prefix_ = std::string{inbox} + ".";
+        natsInbox_Destroy(inbox);
+        const std::string wildcard = reply_prefix_ + "*";
+        auto* holder = new state_holder{state_};
+        natsStatus status =
+            natsConnection_Subscribe(&ack_subscription_, connection_, wildcard.c_str(), bridge_on_publish_ack, holder);
+        if (status != NATS_OK) {
+            delete holder;
+            ack_subscription_ = nullptr;
+            throw error{"event_engine::nats: bridge '" + name() + "' cannot subscribe to its JetStream acks: " +
+                        status_text(status)};
+        }
+        natsSubscription_SetPendingLimits(ack_subscription_, -1, -1);
+        status = natsSubscription_SetOnCompleteCB(ack_subscription_, bridge_on_ack_subscription_complete, holder);
+        if (status != NATS_OK) {
+            // Without the completion callback the holder cannot be released safely: keep it (one pointer).
+            log(log_level::warn, "NATS bridge '{}': no completion callback for its ack subscription: {}", name(),
+                status_text(status));
+        }
+    }
+
+    // Retries a JetStream management call that fails while the cluster is not ready yet.
+    template <class Call>
+    void with_setup_retries(std::string_view what, Call&& call)
+    {
+        const auto deadline = clock::now() + options_.setup_timeout;
+        for (;;) {
+            std::string why;
+            if (call(why)) return;
+            if (clock::now() >= deadline) {
+                throw error{"event_engine::nats: bridge '" + name() + "': " + std::string{what} + " failed for " +
+                            std::to_string(options_.setup_timeout.count()) + " ms at " + server_list() + ": " + why};
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds{250});
+        }
+    }
+
+    void set_up_jetstream()
+    {
+        jsOptions js_options;
+        jsOptions_Init(&js_options);
+        js_options.Wait = 5000;
+        natsStatus status = natsConnection_JetStream(&jetstream_, connection_, &js_options);
+        if (status != NATS_OK) {
+            jetstream_ = nullptr;
+            throw error{"event_engine::nats: bridge '" + name() + "': no JetStream context: " + status_text(status)};
+        }
+        const std::string wildcard = options_.subject_prefix + ".>";
+        with_setup_retries("finding or creating the JetStream stream '" + stream_ + "'", [&](std::string& why) {
+            jsStreamInfo* info = nullptr;
+            jsErrCode code{};
+            natsStatus s = js_GetStreamInfo(&info, jetstream_, stream_.c_str(), nullptr, &code);
+            if (s == NATS_OK) {
+                jsStreamInfo_Destroy(info);
+                return true;
+            }
+            if (code != JSStreamNotFoundErr) {
+                why = status_text(s);
+                return false;
+            }
+            jsStreamConfig config;
+            jsStreamConfig_Init(&config);
+            const char* subjects[] = {wildcard.c_str()};
+            config.Name = stream_.c_str();
+            config.Subjects = subjects;
+            config.SubjectsLen = 1;
+            config.Storage = js_FileStorage;
+            config.Replicas = options_.stream_replicas;
+            s = js_AddStream(&info, jetstream_, &config, nullptr, &code);
+            if (s == NATS_OK) {
+                jsStreamInfo_Destroy(info);
+                log(log_level::info, "NATS bridge '{}': created the JetStream stream '{}' for {} ({} replicas)", name(),
+                    stream_, wildcard, options_.stream_replicas);
+                return true;
+            }
+            why = status_text(s);
+            return false; // e.g. created meanwhile by another site: found on the next round
+        });
+        if (imported_.empty()) return;
+        with_setup_retries("finding or creating the durable consumer '" + durable_ + "'", [&](std::string& why) {
+            jsConsumerInfo* info = nullptr;
+            jsErrCode code{};
+            natsStatus s = js_GetConsumerInfo(&info, jetstream_, stream_.c_str(), durable_.c_str(), nullptr, &code);
+            if (s == NATS_OK) {
+                const bool push = info->Config != nullptr && info->Config->DeliverSubject != nullptr;
+                jsConsumerInfo_Destroy(info);
+                if (!push) {
+                    throw error{"event_engine::nats: bridge '" + name() + "': the consumer '" + durable_ + "' of stream '" +
+                                stream_ + "' exists but is not a push consumer; delete it or choose another durable"};
+                }
+                return true;
+            }
+            if (code != JSConsumerNotFoundErr) {
+                why = status_text(s);
+                return false;
+            }
+            const std::string deliver = "_EE.deliver." + stream_ + "." + durable_;
+            jsConsumerConfig config;
+            jsConsumerConfig_Init(&config);
+            config.Durable = durable_.c_str();
+            config.DeliverSubject = deliver.c_str();
+            config.DeliverPolicy = js_DeliverAll;
+            config.AckPolicy = js_AckExplicit;
+            config.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.ack_wait).count();
+            config.MaxAckPending = options_.max_unacknowledged;
+            config.FilterSubject = wildcard.c_str();
+            s = js_AddConsumer(&info, jetstream_, stream_.c_str(), &config, nullptr, &code);
+            if (s == NATS_OK) {
+                jsConsumerInfo_Destroy(info);
+                return true;
+            }
+            why = status_text(s);
+            return false;
+        });
+        with_setup_retries("subscribing to the durable consumer '" + durable_ + "'", [&](std::string& why) {
+            jsSubOptions sub_options;
+            jsSubOptions_Init(&sub_options);
+            sub_options.Stream = stream_.c_str();
+            sub_options.Consumer = durable_.c_str();
+            sub_options.ManualAck = true;
+            jsErrCode code{};
+            const natsStatus s = js_SubscribeSync(&subscription_, jetstream_, wildcard.c_str(), nullptr, &sub_options, &code);
+            if (s == NATS_OK) return true;
+            subscription_ = nullptr;
+            why = status_text(s);
+            return false;
+        });
+        natsSubscription_SetPendingLimits(subscription_, options_.queue_limit, options_.queue_byte_limit);
+    }
+
+    // ---- sending ----
+
+    void stamp(natsMsg* message, std::size_t index, std::uint64_t sequence)
+    {
+        set_header(message, origin_header, instance_);
+        set_header(message, run_header, run_);
+        set_header(message, seq_header, std::to_string(sequence));
+        set_header(message, topic_header, topics_hex_[index]);
+    }
+
+    void send_jetstream(std::size_t index, std::span<const std::byte> payload, const std::function<bool()>& stopping)
+    {
+        for (;;) { // at most max_unacknowledged out: wait for acks (backpressure)
+            {
+                std::unique_lock lock{state_->mutex};
+                state_->acknowledged.clear();
+                if (state_->pending.size() < static_cast<std::size_t>(options_.max_unacknowledged)) break;
+                if (stopping()) {
+                    lock.unlock();
+                    fail_publish(index, payload.size(), "the application stopped while it waited for the stream's acks");
+                    return;
+                }
+                state_->changed.wait_for(lock, std::chrono::milliseconds{20});
+            }
+            maintain();
+        }
+        const std::uint64_t token = ++next_token_;
+        const std::string reply = reply_prefix_ + std::to_string(token);
+        auto message = make_message(subjects_[index], reply.c_str(), payload);
+        const std::uint64_t sequence = ++sequence_;
+        stamp(message.get(), index, sequence);
+        set_header(message.get(), msg_id_header, instance_ + ":" + run_ + ":" + std::to_string(sequence));
+        register_and_publish(token, std::move(message), 1);
+    }
+
+    void register_and_publish(std::uint64_t token, message_ptr message, int attempts)
+    {
+        natsMsg* raw = message.get();
+        const auto deadline = clock::now() + options_.publish_ack_timeout;
+        {
+            const std::scoped_lock lock{state_->mutex};
+            next_due_ = std::min(next_due_, deadline);
+            state_->pending.emplace(token, shared_state::pending_publish{std::move(message), deadline, attempts});
+        }
+        // The entry (and so the message) stays alive: only this thread erases entries that are due.
+        const natsStatus status = natsConnection_PublishMsg(connection_, raw);
+        if (status != NATS_OK) {
+            state_->note_error("publish: " + status_text(status));
+            const std::scoped_lock lock{state_->mutex};
+            const auto entry = state_->pending.find(token);
+            if (entry != state_->pending.end()) entry->second.deadline = clock::now() + std::chrono::milliseconds{250};
+            state_->retry_due = true;
+        }
+    }
+
+    void fail_publish(std::size_t index, std::size_t bytes, const std::string& why)
+    {
+        ++publish_failed_;
+        state_->note_error("publish: " + why);
+        std::string detail = why;
+        if (connection_ != nullptr && static_cast<std::int64_t>(bytes) > natsConnection_GetMaxPayload(connection_)) {
+            detail += fmt::format(" (the server's max_payload is {} bytes)", natsConnection_GetMaxPayload(connection_));
+        }
+        out_failures_.note(log_level::error, name(), "publishes failed", [&] {
+            return fmt::format("NATS bridge '{}': could not send a {} event ({} payload bytes) to NATS: {}; counted in "
+                               "publish_failed",
+                               name(), exported_[index].name, bytes, detail);
+        });
+    }
+
+    [[nodiscard]] std::string last_error() const
+    {
+        const std::scoped_lock lock{state_->mutex};
+        return state_->last_error;
+    }
+
+    // ---- receiving ----
+
+    std::optional<incoming> check(message_ptr message)
+    {
+        natsMsg* raw = message.get();
+        const std::string_view subject = natsMsg_GetSubject(raw);
+        const std::string_view prefix = options_.subject_prefix;
+        std::optional<std::size_t> index;
+        if (subject.size() > prefix.size() + 1 && subject.substr(0, prefix.size()) == prefix && subject[prefix.size()] == '.') {
+            const auto event_name = subject.substr(prefix.size() + 1);
+            for (std::size_t i = 0; i < imported_.size(); ++i) {
+                if (imported_[i].name == event_name) index = i;
+            }
+        }
+        if (!index) { // another application's event: not an error
+            ++not_imported_;
+            settle(raw, true);
+            return std::nullopt;
+        }
+        const auto origin = header(raw, origin_header);
+        if (origin && *origin == instance_) {
+            ++own_skipped_;
+            settle(raw, true);
+            return std::nullopt;
+        }
+        const auto topic_text = header(raw, topic_header);
+        const auto topic = topic_text ? from_hex(*topic_text) : std::nullopt;
+        const auto run = header(raw, run_header);
+        const auto sequence = header(raw, seq_header);
+        const auto number = sequence ? parse_number(*sequence) : std::nullopt;
+        std::string problem;
+        if (!origin || !run || !number) {
+            problem = "it lacks the bridge's Event-Engine-Origin, -Run or -Seq header (not sent by an event_engine bridge?)";
+        } else if (!topic_text) {
+            problem = "it has no Event-Engine-Topic header";
+        } else if (!topic) {
+            problem = "its Event-Engine-Topic header is not hex";
+        } else if (*topic != imported_[*index].topic) {
+            problem = fmt::format("its topic '{}' differs from this application's '{}' for that event (the two "
+                                  "applications define it differently)",
+                                  event_engine::detail::printable(*topic), event_engine::detail::printable(imported_[*index].topic));
+        }
+        if (!problem.empty()) {
+            ++bad_messages_;
+            in_problems_.note(log_level::error, name(), "messages from NATS rejected", [&] {
+                return fmt::format("NATS bridge '{}': rejected a message on {} ({} bytes): {}", name(), subject,
+                                   natsMsg_GetDataLength(raw), problem);
+            });
+            settle(raw, false);
+            return std::nullopt;
+        }
+        incoming result{*index, std::move(message), 0};
+        if (options_.mode == delivery::core) {
+            count_gaps(*origin, *run, *number);
+            return result;
+        }
+        jsMsgMetaData* meta = nullptr;
+        if (natsMsg_GetMetaData(&meta, raw) == NATS_OK) {
+            result.stream_sequence = meta->Sequence.Stream;
+            const bool redelivered = meta->NumDelivered > 1;
+            jsMsgMetaData_Destroy(meta);
+            if (redelivered && delivered_set_.contains(result.stream_sequence)) {
+                ++duplicates_skipped_;
+                settle(raw, true);
+                return std::nullopt;
+            }
+        }
+        return result;
+    }
+
+    // Core NATS: a sequence number beyond the next expected one means events were lost
+    // on the way (a server died, the client dropped them as a slow consumer).
+    void count_gaps(std::string_view origin, std::string_view run, std::uint64_t sequence)
+    {
+        std::string key{origin};
+        key += '/';
+        key += run;
+        auto found = last_sequence_.find(key);
+        if (found == last_sequence_.end()) {
+            if (last_sequence_.size() >= 4096) last_sequence_.clear(); // bounded; a forgotten run just restarts its count
+            last_sequence_.emplace(std::move(key), sequence);
+            return;
+        }
+        if (sequence > found->second + 1) sequence_gaps_ += sequence - found->second - 1;
+        found->second = std::max(found->second, sequence);
+    }
+
+    void remember_delivered(std::uint64_t stream_sequence)
+    {
+        if (stream_sequence == 0) return;
+        if (delivered_set_.insert(stream_sequence).second) delivered_order_.push_back(stream_sequence);
+        while (delivered_order_.size() > 65'536) {
+            delivered_set_.erase(delivered_order_.front());
+            delivered_order_.pop_front();
+        }
+    }
+
+    // JetStream: a message that needs no delivery is acked; one that can never be delivered
+    // is terminated (never sent again). Core NATS: nothing to do.
+    void settle(natsMsg* message, bool done)
+    {
+        if (options_.mode != delivery::jetstream) return;
+        const natsStatus status = done ? natsMsg_Ack(message, nullptr) : natsMsg_Term(message, nullptr);
+        if (status != NATS_OK) state_->note_error("ack: " + status_text(status));
+    }
+
+    void remember_dropped()
+    {
+        if (subscription_ == nullptr) return;
+        std::int64_t dropped = 0;
+        if (natsSubscription_GetDropped(subscription_, &dropped) == NATS_OK && dropped >= 0) {
+            slow_consumer_drops_ = static_cast<std::uint64_t>(dropped);
+        }
+    }
+
+    static std::uint64_t echo_key(std::string_view event_name, std::span<const std::byte> payload)
+    {
+        const std::string_view bytes{reinterpret_cast<const char*>(payload.data()), payload.size()};
+        const std::uint64_t a = std::hash<std::string_view>{}(event_name);
+        const std::uint64_t b = std::hash<std::string_view>{}(bytes);
+        return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2)) ^ (payload.size() << 1);
+    }
+
+    // ---- closing ----
+
+    void close_connection()
+    {
+        if (subscription_ != nullptr) {
+            remember_dropped();
+            natsSubscription_Destroy(subscription_); // a durable consumer stays: it was not created by this subscription
+            subscription_ = nullptr;
+        }
+        if (ack_subscription_ != nullptr) {
+            natsSubscription_Unsubscribe(ack_subscription_); // its completion callback releases its holder
+            natsSubscription_Destroy(ack_subscription_);
+            ack_subscription_ = nullptr;
+        }
+        if (jetstream_ != nullptr) {
+            jsCtx_Destroy(jetstream_);
+            jetstream_ = nullptr;
+        }
+        if (connection_ != nullptr) {
+            natsConnection_Close(connection_); // its closed callback releases its holder
+            natsConnection_Destroy(connection_);
+            connection_ = nullptr;
+        }
+        {
+            const std::scoped_lock lock{state_->mutex};
+            unconfirmed_at_stop_ += state_->pending.size(); // zero unless the out thread never finished
+            state_->pending.clear();
+            state_->acknowledged.clear();
+        }
+        subscribed_ = false;
+    }
+
+    void close()
+    {
+        const std::scoped_lock lock{start_mutex_};
+        close_connection();
+    }
+
+    bridge_options options_;
+    std::vector<event_info> exported_;
+    std::vector<event_info> imported_;
+    std::shared_ptr<shared_state> state_;
+    std::string instance_;
+    std::string run_;
+    std::string stream_;
+    std::string durable_;
+    std::vector<std::string> subjects_;
+    std::vector<std::string> topics_hex_;
+    std::string reply_prefix_;
+
+    std::mutex start_mutex_;
+    bool started_ = false;
+    std::optional<std::string> start_failure_;
+    int participants_ = 0;
+    int left_ = 0;
+
+    natsConnection* connection_ = nullptr;
+    natsSubscription* subscription_ = nullptr;
+    natsSubscription* ack_subscription_ = nullptr;
+    jsCtx* jetstream_ = nullptr;
+    std::atomic<bool> subscribed_{false};
+
+    // out thread
+    std::uint64_t sequence_ = 0;
+    std::uint64_t next_token_ = 0;
+    clock::time_point next_due_ = clock::time_point::max();
+    log_throttle out_failures_;
+    // in thread
+    std::unordered_map<std::string, std::uint64_t> last_sequence_;
+    std::unordered_set<std::uint64_t> delivered_set_;
+    std::deque<std::uint64_t> delivered_order_;
+    bool subscription_broken_ = false;
+    log_throttle in_problems_;
+
+    std::mutex echo_mutex_;
+    std::unordered_multiset<std::uint64_t> echoes_;
+
+    // Counters: written by one thread each, read by report() from any.
+    std::atomic<std::uint64_t> events_out_{0};
+    std::atomic<std::uint64_t> echoes_skipped_{0};
+    std::atomic<std::uint64_t> publish_failed_{0};
+    std::atomic<std::uint64_t> unconfirmed_at_stop_{0};
+    std::atomic<std::uint64_t> publish_retries_{0};
+    std::atomic<std::uint64_t> messages_in_{0};
+    std::atomic<std::uint64_t> events_in_{0};
+    std::atomic<std::uint64_t> own_skipped_{0};
+    std::atomic<std::uint64_t> not_imported_{0};
+    std::atomic<std::uint64_t> bad_messages_{0};
+    std::atomic<std::uint64_t> decode_failures_{0};
+    std::atomic<std::uint64_t> duplicates_skipped_{0};
+    std::atomic<std::uint64_t> abandoned_at_stop_{0};
+    std::atomic<std::uint64_t> sequence_gaps_{0};
+    std::atomic<std::uint64_t> slow_consumer_drops_{0};
+};
+
+} // namespace event_engine::nats::detail

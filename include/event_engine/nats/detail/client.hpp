@@ -1,0 +1,157 @@
+#pragma once
+// Thin C++ over libnats (nats.c 3.4): ownership of its objects, its error texts,
+// the bridge's message headers, and what a subject or a name may contain.
+
+#include "event_engine/errors.hpp"
+
+#include <nats/nats.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace event_engine::nats::detail {
+
+struct message_deleter {
+    void operator()(natsMsg* message) const noexcept { natsMsg_Destroy(message); }
+};
+using message_ptr = std::unique_ptr<natsMsg, message_deleter>;
+
+struct options_deleter {
+    void operator()(natsOptions* options) const noexcept { natsOptions_Destroy(options); }
+};
+using options_ptr = std::unique_ptr<natsOptions, options_deleter>;
+
+// The bridge's headers. Values are text: the topic is hex, so binary topics travel intact.
+inline constexpr const char* origin_header = "Event-Engine-Origin"; // the sending instance
+inline constexpr const char* run_header = "Event-Engine-Run";       // that instance's run (random per start)
+inline constexpr const char* seq_header = "Event-Engine-Seq";       // 1, 2, ... per run, over all its subjects
+inline constexpr const char* topic_header = "Event-Engine-Topic";   // the event's topic bytes, lowercase hex
+inline constexpr const char* msg_id_header = "Nats-Msg-Id";         // JetStream duplicate suppression
+
+/// libnats' text for @p status, with the thread's last error detail when there is one.
+inline std::string status_text(natsStatus status)
+{
+    std::string text = natsStatus_GetText(status);
+    natsStatus last = NATS_OK;
+    const char* detail = nats_GetLastError(&last);
+    if (detail != nullptr && *detail != '\0' && last == status && text != detail) text += std::string{" ("} + detail + ")";
+    return text;
+}
+
+inline std::string to_hex(std::string_view bytes)
+{
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string text;
+    text.reserve(bytes.size() * 2);
+    for (const char c : bytes) {
+        const auto byte = static_cast<unsigned char>(c);
+        text += digits[byte >> 4];
+        text += digits[byte & 0x0f];
+    }
+    return text;
+}
+
+/// The bytes of lowercase or uppercase hex @p text; nullopt if it is not hex.
+inline std::optional<std::string> from_hex(std::string_view text)
+{
+    if (text.size() % 2 != 0) return std::nullopt;
+    const auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    std::string bytes;
+    bytes.reserve(text.size() / 2);
+    for (std::size_t i = 0; i < text.size(); i += 2) {
+        const int high = nibble(text[i]);
+        const int low = nibble(text[i + 1]);
+        if (high < 0 || low < 0) return std::nullopt;
+        bytes += static_cast<char>((high << 4) | low);
+    }
+    return bytes;
+}
+
+/// A decimal unsigned number, nothing else; nullopt otherwise.
+inline std::optional<std::uint64_t> parse_number(std::string_view text)
+{
+    if (text.empty() || text.size() > 19) return std::nullopt;
+    std::uint64_t value = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return value;
+}
+
+/// One subject token: printable ASCII, no '.', '*', '>' or space (what NATS allows unquoted).
+constexpr bool is_subject_token(std::string_view token) noexcept
+{
+    if (token.empty()) return false;
+    for (const char c : token) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte <= 0x20 || byte >= 0x7f || c == '.' || c == '*' || c == '>') return false;
+    }
+    return true;
+}
+
+/// A subject of one or more tokens separated by '.'.
+constexpr bool is_subject(std::string_view subject) noexcept
+{
+    if (subject.empty()) return false;
+    std::size_t start = 0;
+    for (;;) {
+        const auto dot = subject.find('.', start);
+        if (!is_subject_token(subject.substr(start, dot == std::string_view::npos ? dot : dot - start))) return false;
+        if (dot == std::string_view::npos) return true;
+        start = dot + 1;
+    }
+}
+
+/// The value of header @p key of @p message, if present.
+inline std::optional<std::string_view> header(natsMsg* message, const char* key)
+{
+    const char* value = nullptr;
+    if (natsMsgHeader_Get(message, key, &value) != NATS_OK || value == nullptr) return std::nullopt;
+    return std::string_view{value};
+}
+
+/// A new message on @p subject (with @p reply, may be null) carrying a copy of @p payload.
+inline message_ptr make_message(const std::string& subject, const char* reply, std::span<const std::byte> payload)
+{
+    natsMsg* raw = nullptr;
+    const natsStatus status = natsMsg_Create(&raw, subject.c_str(), reply, reinterpret_cast<const char*>(payload.data()),
+                                             static_cast<int>(payload.size()));
+    if (status != NATS_OK) {
+        throw error{"event_engine::nats: cannot create a message on " + subject + ": " + status_text(status)};
+    }
+    return message_ptr{raw};
+}
+
+inline void set_header(natsMsg* message, const char* key, const std::string& value)
+{
+    const natsStatus status = natsMsgHeader_Set(message, key, value.c_str());
+    if (status != NATS_OK) {
+        throw error{std::string{"event_engine::nats: cannot set the message header "} + key + ": " + status_text(status)};
+    }
+}
+
+/// Copies every header of @p from to @p to.
+inline void copy_headers(natsMsg* from, natsMsg* to)
+{
+    const char** keys = nullptr;
+    int count = 0;
+    if (natsMsgHeader_Keys(from, &keys, &count) != NATS_OK) return;
+    for (int i = 0; i < count; ++i) {
+        if (const auto value = header(from, keys[i])) set_header(to, keys[i], std::string{*value});
+    }
+    std::free(static_cast<void*>(keys));
+}
+
+} // namespace event_engine::nats::detail

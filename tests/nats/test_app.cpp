@@ -1,0 +1,380 @@
+// The application the NATS tests run as separate processes (tests/nats/test_nats.py).
+//
+// Role a sends Ping, Blob, Mark and Alert to NATS and brings in Pong and Alert; role b the
+// other way round. Each has a Sender plugin (starts when "go" arrives on stdin), a Receiver
+// plugin that checks and counts what arrives, and the bridge. Every 100 ms it prints
+// "STATUS <json>" with its counts and the bridge's report; at the end (SIGTERM, or "quit"
+// on stdin) "FINAL <json>" with the run report too. Exit status 0 unless run() failed.
+//
+// stdin commands: go (send what the flags say), ping N (N more pings), stop-tail, quit.
+//
+//   ee_nats_test_app --role a --servers nats://127.0.0.1:4222[,...] [--mode core|jetstream]
+//       [--prefix P] [--instance NAME] [--pings N] [--pongs N] [--blobs N] [--blob-bytes B]
+//       [--alerts N] [--rate EVENTS_PER_S] [--tail] [--record FILE] [--ack-wait-ms MS]
+
+#include <event_engine/event_engine.hpp>
+#include <event_engine/nats/bridge.hpp>
+
+#include <fmt/format.h>
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace ee = event_engine;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Binary topics: a zero byte inside (Ping), bytes above 0x7f (Pong).
+struct Ping {
+    static constexpr std::string_view name = "Ping";
+    static constexpr std::string_view topic{"\x01P\x00", 3};
+    using codec = ee::trivial_codec;
+    std::uint64_t index = 0;
+    std::uint64_t check = 0;
+};
+struct Pong {
+    static constexpr std::string_view name = "Pong";
+    static constexpr std::string_view topic{"\xfe\x80Pong", 6};
+    using codec = ee::text_codec;
+    std::string text;
+};
+struct Blob {
+    static constexpr std::string_view name = "Blob";
+    static constexpr std::string_view topic{"\x02" "B", 2};
+    using codec = ee::bytes_codec;
+    std::vector<std::uint8_t> bytes;
+};
+struct Mark { // the tail markers after the pings: a later message closes any gap in the sequence
+    static constexpr std::string_view name = "Mark";
+    using codec = ee::text_codec;
+    std::string text;
+};
+struct Alert { // travels both ways: the bridge must neither bring back its own nor send back the peer's
+    static constexpr std::string_view name = "Alert";
+    using codec = ee::text_codec;
+    std::string text;
+};
+using events = ee::event_list<Ping, Pong, Blob, Mark, Alert>;
+
+std::uint64_t ping_check(std::uint64_t index) { return (index * 2654435761ULL) ^ 0xabcdefULL; }
+std::uint8_t blob_byte(std::size_t at, std::uint64_t blob) { return static_cast<std::uint8_t>((at * 31 + blob * 7) & 0xff); }
+
+struct settings {
+    std::string role = "a";
+    ee::nats::bridge_options bridge;
+    std::uint64_t pings = 0, pongs = 0, blobs = 0, alerts = 0;
+    std::size_t blob_bytes = 5 << 20;
+    double rate = 0;
+    bool tail = false;
+    std::string record;
+};
+
+struct tallies {
+    std::atomic<bool> go{false}, sent_done{false}, stop_tail{false};
+    std::atomic<std::uint64_t> ping_allowance{0};
+    std::atomic<std::uint64_t> sent_ping{0}, sent_pong{0}, sent_blob{0}, sent_mark{0}, sent_alert{0};
+    std::mutex mutex; // the sets
+    std::set<std::uint64_t> pings, pongs, peer_alerts;
+    std::uint64_t ping_total = 0, pong_total = 0, blob_ok = 0, blob_bad = 0, ping_bad = 0, pong_bad = 0, marks = 0,
+                  own_alerts = 0, peer_alert_total = 0, alert_bad = 0;
+};
+
+settings config;
+tallies counts;
+
+template <class... Sent>
+class Sender : public ee::plugin<Sender<Sent...>, ee::subscribes<>, ee::publishes<Sent...>> {
+public:
+    // Sends the alerts, then pings as "go" and "ping N" allow (then the blobs), and pongs; with
+    // --tail 1, Mark events every 20 ms once all that is sent, until "stop-tail". Runs until the stop.
+    void run()
+    {
+        while (!counts.go && !this->stop_requested()) std::this_thread::sleep_for(2ms);
+        const auto start = std::chrono::steady_clock::now();
+        std::uint64_t paced = 0;
+        const auto pace = [&] {
+            ++paced;
+            if (config.rate > 0) {
+                std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                          std::chrono::duration<double>(static_cast<double>(paced) / config.rate)));
+            }
+        };
+        if constexpr (has<Alert>) {
+            for (std::uint64_t i = 1; i <= config.alerts && !this->stop_requested(); ++i) {
+                if (this->publish(Alert{fmt::format("{}:{}", config.bridge.instance, i)})) ++counts.sent_alert;
+            }
+        }
+        std::uint64_t next_ping = 1, next_pong = 1, next_blob = 1;
+        while (!this->stop_requested()) {
+            bool busy = false;
+            if constexpr (has<Ping>) {
+                for (; next_ping <= counts.ping_allowance && !this->stop_requested(); ++next_ping, busy = true) {
+                    if (this->publish(Ping{next_ping, ping_check(next_ping)})) ++counts.sent_ping;
+                    pace();
+                }
+                for (; next_ping > counts.ping_allowance && next_blob <= config.blobs && !this->stop_requested(); ++next_blob) {
+                    Blob blob;
+                    blob.bytes.resize(config.blob_bytes);
+                    for (std::size_t at = 0; at < blob.bytes.size(); ++at) blob.bytes[at] = blob_byte(at, next_blob);
+                    if (this->publish(blob)) ++counts.sent_blob;
+                }
+            }
+            if constexpr (has<Pong>) {
+                for (; next_pong <= config.pongs && !this->stop_requested(); ++next_pong, busy = true) {
+                    if (this->publish(Pong{fmt::format("pong {}", next_pong)})) ++counts.sent_pong;
+                    pace();
+                }
+            }
+            if (next_ping > counts.ping_allowance && next_blob > config.blobs && next_pong > config.pongs) counts.sent_done = true;
+            if constexpr (has<Mark>) {
+                if (config.tail && counts.sent_done && !counts.stop_tail) {
+                    if (this->publish(Mark{"tail"})) ++counts.sent_mark;
+                    std::this_thread::sleep_for(20ms);
+                    continue;
+                }
+            }
+            if (!busy) std::this_thread::sleep_for(2ms);
+        }
+    }
+
+private:
+    template <class E>
+    static constexpr bool has = (std::is_same_v<E, Sent> || ...);
+};
+
+template <class... Received>
+class Receiver : public ee::plugin<Receiver<Received...>, ee::subscribes<Received...>, ee::publishes<>> {
+public:
+    void on(const Ping& ping)
+    {
+        const std::scoped_lock lock{counts.mutex};
+        ++counts.ping_total;
+        if (ping.check != ping_check(ping.index)) ++counts.ping_bad;
+        counts.pings.insert(ping.index);
+        if (record_ != nullptr) {
+            std::fprintf(record_, "%llu\n", static_cast<unsigned long long>(ping.index));
+            std::fflush(record_); // in the kernel: survives a SIGKILL of this process
+        }
+    }
+    void on(const Pong& pong)
+    {
+        const std::scoped_lock lock{counts.mutex};
+        ++counts.pong_total;
+        unsigned long long index = 0;
+        if (std::sscanf(pong.text.c_str(), "pong %llu", &index) != 1) ++counts.pong_bad;
+        else counts.pongs.insert(index);
+    }
+    void on(const Blob& blob)
+    {
+        bool good = blob.bytes.size() == config.blob_bytes;
+        const std::uint64_t which = counts.blob_ok + counts.blob_bad + 1;
+        for (std::size_t at = 0; good && at < blob.bytes.size(); ++at) good = blob.bytes[at] == blob_byte(at, which);
+        const std::scoped_lock lock{counts.mutex};
+        ++(good ? counts.blob_ok : counts.blob_bad);
+    }
+    void on(const Mark&)
+    {
+        const std::scoped_lock lock{counts.mutex};
+        ++counts.marks;
+    }
+    void on(const Alert& alert)
+    {
+        const std::scoped_lock lock{counts.mutex};
+        const auto colon = alert.text.rfind(':');
+        if (colon == std::string::npos) {
+            ++counts.alert_bad;
+            return;
+        }
+        if (alert.text.substr(0, colon) == config.bridge.instance) {
+            ++counts.own_alerts;
+            return;
+        }
+        ++counts.peer_alert_total;
+        counts.peer_alerts.insert(std::stoull(alert.text.substr(colon + 1)));
+    }
+    void on_start()
+    {
+        if (!config.record.empty()) record_ = std::fopen(config.record.c_str(), "a");
+    }
+    void on_stop()
+    {
+        if (record_ != nullptr) std::fclose(record_);
+        record_ = nullptr;
+    }
+
+private:
+    std::FILE* record_ = nullptr;
+};
+
+std::string bridge_json(const ee::nats::bridge_report& r)
+{
+    return fmt::format(
+        R"({{"events_out":{},"published":{},"echoes_skipped":{},"publish_failed":{},"unconfirmed_at_stop":{},)"
+        R"("publish_retries":{},"stored_duplicates":{},"messages_in":{},"events_in":{},"own_skipped":{},)"
+        R"("not_imported":{},"bad_messages":{},"decode_failures":{},"duplicates_skipped":{},"abandoned_at_stop":{},)"
+        R"("sequence_gaps":{},"slow_consumer_drops":{},"disconnects":{},"reconnects":{},"connected":{},"subscribed":{}}})",
+        r.events_out, r.published, r.echoes_skipped, r.publish_failed, r.unconfirmed_at_stop, r.publish_retries,
+        r.stored_duplicates, r.messages_in, r.events_in, r.own_skipped, r.not_imported, r.bad_messages,
+        r.decode_failures, r.duplicates_skipped, r.abandoned_at_stop, r.sequence_gaps, r.slow_consumer_drops,
+        r.disconnects, r.reconnects, r.connected, r.subscribed);
+}
+
+std::string counts_json()
+{
+    const std::scoped_lock lock{counts.mutex};
+    return fmt::format(
+        R"("sent":{{"ping":{},"pong":{},"blob":{},"mark":{},"alert":{}}},"sent_done":{},)"
+        R"("received":{{"ping_unique":{},"ping_total":{},"ping_bad":{},"pong_unique":{},"pong_total":{},"pong_bad":{},)"
+        R"("blob_ok":{},"blob_bad":{},"mark":{},"own_alerts":{},"peer_alert_unique":{},"peer_alert_total":{},"alert_bad":{}}})",
+        counts.sent_ping.load(), counts.sent_pong.load(), counts.sent_blob.load(), counts.sent_mark.load(),
+        counts.sent_alert.load(), counts.sent_done.load(), counts.pings.size(), counts.ping_total, counts.ping_bad,
+        counts.pongs.size(), counts.pong_total, counts.pong_bad, counts.blob_ok, counts.blob_bad, counts.marks,
+        counts.own_alerts, counts.peer_alerts.size(), counts.peer_alert_total, counts.alert_bad);
+}
+
+std::string plugins_json(const ee::run_report& report)
+{
+    std::string text = "[";
+    for (const auto& p : report.plugins) {
+        if (text.size() > 1) text += ",";
+        text += fmt::format(
+            R"({{"name":"{}","received":{},"published":{},"decode_failures":{},"dropped":{},"unread":{},"after_end":{},"abandoned":{}}})",
+            p.name, p.events_received, p.events_published, p.decode_failures, p.events_dropped, p.events_unread,
+            p.events_after_end, p.publishes_abandoned);
+    }
+    return text + "]";
+}
+
+template <class Bridge, class SenderPlugin, class ReceiverPlugin>
+int run_role()
+{
+    Bridge bridge{config.bridge};
+    ee::app_config app_config;
+    app_config.publish_port = 0;
+    app_config.subscribe_port = 0;
+    app_config.stop_on_signals = true;
+    ee::app<events> app{app_config};
+    bridge.register_with(app);
+    app.register_plugin(SenderPlugin{}, "sender").register_plugin(ReceiverPlugin{}, "receiver");
+
+    std::atomic<bool> done{false};
+    std::thread status{[&] {
+        while (!done) {
+            const auto line = fmt::format("STATUS {{\"instance\":\"{}\",{},\"bridge\":{}}}\n", bridge.instance(),
+                                          counts_json(), bridge_json(bridge.report()));
+            std::fputs(line.c_str(), stdout);
+            std::fflush(stdout);
+            for (int i = 0; i < 10 && !done; ++i) std::this_thread::sleep_for(10ms);
+        }
+    }};
+    std::thread commands{[&] { // stdin: go, stop-tail, quit
+        std::string buffer;
+        while (!done) {
+            pollfd in{STDIN_FILENO, POLLIN, 0};
+            if (::poll(&in, 1, 50) <= 0) continue;
+            char chunk[256];
+            const auto got = ::read(STDIN_FILENO, chunk, sizeof chunk);
+            if (got <= 0) break;
+            buffer.append(chunk, static_cast<std::size_t>(got));
+            for (auto newline = buffer.find('\n'); newline != std::string::npos; newline = buffer.find('\n')) {
+                const std::string command = buffer.substr(0, newline);
+                buffer.erase(0, newline + 1);
+                if (command == "go") {
+                    if (!counts.go) counts.ping_allowance += config.pings;
+                    counts.go = true;
+                } else if (command.rfind("ping ", 0) == 0) {
+                    counts.ping_allowance += std::stoull(command.substr(5));
+                    counts.go = true;
+                }
+                else if (command == "stop-tail") counts.stop_tail = true;
+                else if (command == "quit") app.stop();
+            }
+        }
+    }};
+    int status_code = 0;
+    std::string plugins = "[]";
+    std::string failure;
+    try {
+        const auto report = app.run();
+        plugins = plugins_json(report);
+    } catch (const ee::plugin_error& error) {
+        failure = error.what();
+        plugins = plugins_json(error.report());
+        status_code = 1;
+    } catch (const std::exception& error) {
+        failure = error.what();
+        status_code = 1;
+    }
+    done = true;
+    status.join();
+    commands.join();
+    std::string escaped;
+    for (const char c : failure) escaped += (c == '"' || c == '\\') ? std::string{'\\', c} : std::string{c};
+    const auto line = fmt::format("FINAL {{\"instance\":\"{}\",{},\"bridge\":{},\"plugins\":{},\"error\":\"{}\"}}\n",
+                                  bridge.instance(), counts_json(), bridge_json(bridge.report()), plugins, escaped);
+    std::fputs(line.c_str(), stdout);
+    std::fflush(stdout);
+    return status_code;
+}
+
+std::vector<std::string> split(const std::string& text)
+{
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (auto comma = text.find(','); ; comma = text.find(',', start)) {
+        parts.push_back(text.substr(start, comma == std::string::npos ? comma : comma - start));
+        if (comma == std::string::npos) return parts;
+        start = comma + 1;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    config.bridge.subject_prefix = "test";
+    config.bridge.reconnect_wait = 100ms;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string_view flag = argv[i];
+        const std::string value = argv[i + 1];
+        if (flag == "--role") config.role = value;
+        else if (flag == "--servers") config.bridge.servers = split(value);
+        else if (flag == "--mode") config.bridge.mode = value == "jetstream" ? ee::nats::delivery::jetstream : ee::nats::delivery::core;
+        else if (flag == "--prefix") config.bridge.subject_prefix = value;
+        else if (flag == "--instance") config.bridge.instance = value;
+        else if (flag == "--replicas") config.bridge.stream_replicas = std::stoi(value);
+        else if (flag == "--pings") config.pings = std::stoull(value);
+        else if (flag == "--pongs") config.pongs = std::stoull(value);
+        else if (flag == "--blobs") config.blobs = std::stoull(value);
+        else if (flag == "--blob-bytes") config.blob_bytes = std::stoull(value);
+        else if (flag == "--alerts") config.alerts = std::stoull(value);
+        else if (flag == "--rate") config.rate = std::stod(value);
+        else if (flag == "--tail") config.tail = value == "1";
+        else if (flag == "--record") config.record = value;
+        else if (flag == "--ack-wait-ms") config.bridge.ack_wait = std::chrono::milliseconds{std::stoll(value)};
+        else {
+            std::fprintf(stderr, "unknown flag %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (config.bridge.instance.empty()) config.bridge.instance = "app-" + config.role;
+    if (config.role == "a") {
+        using bridge = ee::nats::bridge<ee::subscribes<Ping, Blob, Mark, Alert>, ee::publishes<Pong, Alert>>;
+        return run_role<bridge, Sender<Ping, Blob, Mark, Alert>, Receiver<Pong, Alert>>();
+    }
+    using bridge = ee::nats::bridge<ee::subscribes<Pong, Alert>, ee::publishes<Ping, Blob, Mark, Alert>>;
+    return run_role<bridge, Sender<Pong, Alert>, Receiver<Ping, Blob, Mark, Alert>>();
+}
