@@ -107,8 +107,10 @@ class Engine:
     """One ee_test_engine process.  Use :func:`start_engine` (fixture) to make one."""
 
     def __init__(self, app: str, flags: Dict[str, Any]) -> None:
-        self.port: int = flags.get("plugin_port") or free_port()
-        flags = dict(flags, plugin_port=self.port)
+        # Port 0 unless a test chooses: the engine binds a free port and says which
+        # (its BOUND line), so two tests never race for one port.
+        self._fixed_port: Optional[int] = flags.get("plugin_port") or None
+        flags = dict(flags, plugin_port=self._fixed_port or 0)
         self.name: str = flags.get("plugin_name", "pyplugin")
         args = [app]
         for key, value in flags.items():
@@ -146,6 +148,16 @@ class Engine:
             self._changed.notify_all()
 
     # ----------------------------------------------------------- what it said
+
+    def bound(self) -> Dict[str, Any]:
+        """The engine's BOUND line (its ports, 0s resolved); waits for it."""
+        self.wait_for(lambda: bool(self.records("BOUND")), "the engine to bind its endpoints")
+        return self.records("BOUND")[0]
+
+    @property
+    def port(self) -> int:
+        """The external plugin's port: the one the test chose, or the one the engine bound."""
+        return self._fixed_port or self.bound()["plugin_port"]
 
     def records(self, keyword: str) -> List[Dict[str, Any]]:
         """The JSON objects of the stdout lines ``KEYWORD {...}`` so far."""
