@@ -4,7 +4,7 @@
 
 EVENT_ENGINE_PACKAGES=(
     g++ clang libclang-rt-14-dev cmake ninja-build pkg-config
-    libzmq3-dev cppzmq-dev libfmt-dev catch2
+    libzmq3-dev cppzmq-dev libfmt-dev catch2 libboost-dev nlohmann-json3-dev
     python3 python3-zmq python3-pytest python3-setuptools
 )
 
