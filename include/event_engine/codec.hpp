@@ -13,7 +13,10 @@
 #include <bit>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -44,8 +47,69 @@ private:
 /// specialize it for an event type you cannot edit. A codec provides
 ///   static void encode(const E&, payload_writer&);
 ///   static E decode(std::span<const std::byte> payload);  // throws decode_error
+///
+/// Alignment: the payload handed to decode() starts right after the topic in the
+/// received frame, and is guaranteed no alignment at all (alignment 1). Frames
+/// built in this process start 8-aligned (libzmq 4.3, 64-bit), so the payload sits
+/// at 8k + the topic's size; frames that came over TCP (external plugins, the
+/// publish port) and events from the NATS bridge can start at any address. Read
+/// wider types with std::memcpy, or take an aligned_payload<Align> first
+/// (docs/events.md, "Alignment").
 template <class E>
 struct codec {};
+
+/// An aligned view of a payload, for codecs that read it in place (flatbuffers,
+/// a fixed layout of `std::uint64_t`s and `double`s): `data()` is a multiple of
+/// @p Align. When the payload already is, this is the payload itself, no copy;
+/// otherwise it is a copy, inside this object for up to @p InlineBytes bytes, on
+/// the heap beyond. Either way it is valid while this object and the payload
+/// live: make it a local of decode(), never keep a pointer into it.
+///
+///     const event_engine::aligned_payload<alignof(std::uint64_t)> aligned{payload};
+///     const auto* words = reinterpret_cast<const std::uint64_t*>(aligned.data());
+template <std::size_t Align, std::size_t InlineBytes = 256>
+class aligned_payload {
+    static_assert(std::has_single_bit(Align), "event_engine::aligned_payload<Align>: Align must be a power of two");
+
+public:
+    explicit aligned_payload(std::span<const std::byte> payload) : bytes_{payload}
+    {
+        if (reinterpret_cast<std::uintptr_t>(payload.data()) % Align == 0) return;
+        if (payload.empty()) {
+            bytes_ = {}; // nothing to read: a null view, aligned by definition
+            return;
+        }
+        copied_ = true;
+        std::byte* copy = inline_.data();
+        if (payload.size() > InlineBytes) {
+            heap_.reset(static_cast<std::byte*>(::operator new[](payload.size(), std::align_val_t{Align})));
+            copy = heap_.get();
+        }
+        std::memcpy(copy, payload.data(), payload.size());
+        bytes_ = {copy, payload.size()};
+    }
+    // The view may point into this object: it stays where it was made.
+    aligned_payload(const aligned_payload&) = delete;
+    aligned_payload& operator=(const aligned_payload&) = delete;
+    ~aligned_payload() = default;
+
+    /// The payload's bytes, starting at a multiple of Align.
+    [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return bytes_; }
+    [[nodiscard]] const std::byte* data() const noexcept { return bytes_.data(); }
+    [[nodiscard]] std::size_t size() const noexcept { return bytes_.size(); }
+    /// Whether the payload was misaligned and had to be copied.
+    [[nodiscard]] bool copied() const noexcept { return copied_; }
+
+private:
+    struct aligned_delete {
+        void operator()(std::byte* block) const noexcept { ::operator delete[](block, std::align_val_t{Align}); }
+    };
+
+    std::span<const std::byte> bytes_;
+    bool copied_ = false;
+    std::unique_ptr<std::byte[], aligned_delete> heap_;
+    alignas(Align) std::array<std::byte, InlineBytes> inline_;
+};
 
 namespace detail {
 
