@@ -96,9 +96,7 @@ int main(int argc, char** argv)
                                 .register_plugin(counter)
                                 .register_external_plugin(seed::PyPlugin{"pyplugin", pyplugin_port})
                                 .run();
-        for (const auto& plugin : report.plugins) {
-            fmt::print("{}: received {}, published {}\n", plugin.name, plugin.events_received, plugin.events_published);
-        }
+        fmt::print("{}\n", report);
         const bool all_finished = std::all_of(report.plugins.begin(), report.plugins.end(), [](const auto& plugin) {
             return plugin.outcome == event_engine::plugin_outcome::finished;
         });

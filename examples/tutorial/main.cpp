@@ -82,10 +82,7 @@ int main()
 
     try {
         const event_engine::run_report report = app.run();
-        for (const auto& plugin : report.plugins) {
-            fmt::print("{}: received {}, published {}, dropped {}\n", plugin.name, plugin.events_received,
-                       plugin.events_published, plugin.events_dropped);
-        }
+        fmt::print("{}\n", report); // a line for the run, then one per plugin (event_engine/format.hpp)
         return pager.alerts == 4 ? EXIT_SUCCESS : EXIT_FAILURE;
     } catch (const event_engine::plugin_error& failure) {
         fmt::print(stderr, "plugin {} failed: {}\n", failure.plugin(), failure.what());

@@ -9,6 +9,7 @@
 #include "event_engine/event.hpp"
 #include "event_engine/event_list.hpp"
 #include "event_engine/external_plugin.hpp"
+#include "event_engine/format.hpp"
 #include "event_engine/log.hpp"
 #include "event_engine/plugin.hpp"
 #include "event_engine/report.hpp"
