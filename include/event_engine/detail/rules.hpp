@@ -154,3 +154,32 @@ struct receive_cannot_return_events_that_view_their_frame {
 };
 
 } // namespace event_engine::rule
+
+// reflective_codec (reflective_codec.hpp, docs/layout.md)
+namespace event_engine::rule {
+
+/// Names a struct member in a rule by its path from the event, spelt out, e.g.
+/// member<'s', 'a', 'm', 'p', 'l', 'e', 's', '[', ']', '.', 'r', 'a', 'w'> for samples[].raw
+/// (names for Hana-reflected structs, positions "0", "1", ... for plain aggregates).
+template <char... Path>
+struct member {};
+
+template <class Event, class MemberType, class Member>
+struct reflective_codec_cannot_encode_member {
+    static_assert(detail::always_false<Event, MemberType, Member>,
+                  "reflective_codec: the portable layout has no encoding for this member's type (the "
+                  "arguments are the event, the member's type and its path); it encodes bool, "
+                  "std::(u)int8_t..(u)int64_t, float, double, enums, std::byte, std::string, "
+                  "std::vector<T> of non-empty T, std::optional<T>, std::array<T, N> and reflected "
+                  "structs (docs/layout.md); change the member's type or give the event a codec of its own");
+};
+
+template <class Event>
+struct reflective_codec_needs_a_reflected_struct {
+    static_assert(detail::always_false<Event>,
+                  "reflective_codec: the event must be a struct it can reflect: declared with "
+                  "BOOST_HANA_DEFINE_STRUCT, adapted with BOOST_HANA_ADAPT_STRUCT, or a plain aggregate "
+                  "(no constructors, no base classes, at most 32 members)");
+};
+
+} // namespace event_engine::rule
