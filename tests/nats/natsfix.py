@@ -123,7 +123,8 @@ class App:
                 self.final = json.loads(line[6:])
 
     def log(self) -> str:
-        self.stderr.flush()
+        if not self.stderr.closed:
+            self.stderr.flush()
         return self.stderr_path.read_text(errors="replace")
 
     def send(self, command: str) -> None:

@@ -83,7 +83,7 @@ struct settings {
 };
 
 struct tallies {
-    std::atomic<bool> go{false}, sent_done{false}, stop_tail{false};
+    std::atomic<bool> go{false}, sent_done{false}, stop_tail{false}, tail_stopped{false};
     std::atomic<std::uint64_t> ping_allowance{0};
     std::atomic<std::uint64_t> sent_ping{0}, sent_pong{0}, sent_blob{0}, sent_mark{0}, sent_alert{0};
     std::mutex mutex; // the sets
@@ -140,7 +140,11 @@ public:
             }
             if (next_ping > counts.ping_allowance && next_blob > config.blobs && next_pong > config.pongs) counts.sent_done = true;
             if constexpr (has<Mark>) {
-                if (config.tail && counts.sent_done && !counts.stop_tail) {
+                if (config.tail && counts.sent_done && !counts.tail_stopped) {
+                    if (counts.stop_tail) { // seen here, after the last Mark: nothing more follows
+                        counts.tail_stopped = true;
+                        continue;
+                    }
                     if (this->publish(Mark{"tail"})) ++counts.sent_mark;
                     std::this_thread::sleep_for(20ms);
                     continue;
@@ -236,11 +240,11 @@ std::string counts_json()
 {
     const std::scoped_lock lock{counts.mutex};
     return fmt::format(
-        R"("sent":{{"ping":{},"pong":{},"blob":{},"mark":{},"alert":{}}},"sent_done":{},)"
+        R"("sent":{{"ping":{},"pong":{},"blob":{},"mark":{},"alert":{}}},"sent_done":{},"tail_stopped":{},)"
         R"("received":{{"ping_unique":{},"ping_total":{},"ping_bad":{},"pong_unique":{},"pong_total":{},"pong_bad":{},)"
         R"("blob_ok":{},"blob_bad":{},"mark":{},"own_alerts":{},"peer_alert_unique":{},"peer_alert_total":{},"alert_bad":{}}})",
         counts.sent_ping.load(), counts.sent_pong.load(), counts.sent_blob.load(), counts.sent_mark.load(),
-        counts.sent_alert.load(), counts.sent_done.load(), counts.pings.size(), counts.ping_total, counts.ping_bad,
+        counts.sent_alert.load(), counts.sent_done.load(), counts.tail_stopped.load(), counts.pings.size(), counts.ping_total, counts.ping_bad,
         counts.pongs.size(), counts.pong_total, counts.pong_bad, counts.blob_ok, counts.blob_bad, counts.marks,
         counts.own_alerts, counts.peer_alerts.size(), counts.peer_alert_total, counts.alert_bad);
 }

@@ -18,6 +18,7 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -61,6 +62,7 @@ struct shared_state {
     std::atomic<std::uint64_t> disconnects{0};
     std::atomic<std::uint64_t> reconnects{0};
     std::atomic<bool> connected{false};
+    std::atomic<bool> closing{false}; // the bridge closes the connection: not a disconnect
     std::atomic<std::uint64_t> published{0};
     std::atomic<std::uint64_t> stored_duplicates{0};
 
@@ -92,8 +94,9 @@ using state_holder = std::shared_ptr<shared_state>;
 extern "C" inline void bridge_on_disconnected(natsConnection*, void* closure) noexcept
 {
     auto& state = **static_cast<state_holder*>(closure);
-    ++state.disconnects;
     state.connected = false;
+    if (state.closing) return;
+    ++state.disconnects;
     try {
         log(log_level::warn, "NATS bridge '{}': disconnected from the server; reconnecting", state.name);
     } catch (...) {
@@ -313,6 +316,7 @@ public:
                 log(log_level::warn, "NATS bridge '{}': could not confirm at stop that what it sent reached the server: {}",
                     name(), status_text(status));
             }
+            out_failures_.flush(log_level::error, name(), "publishes failed");
             return;
         }
         const auto deadline = clock::now() + options_.stop_timeout;
@@ -328,6 +332,8 @@ public:
                         name(), state_->pending.size(), options_.stop_timeout.count());
                 }
                 state_->pending.clear();
+                lock.unlock();
+                out_failures_.flush(log_level::error, name(), "publishes failed");
                 return;
             }
             state_->changed.wait_for(lock, std::chrono::milliseconds{20});
@@ -397,7 +403,7 @@ public:
     void undecodable(incoming& message, std::string_view event_name, std::string_view reason)
     {
         ++decode_failures_;
-        in_problems_.note(log_level::error, name(), "messages from NATS rejected", [&] {
+        undecodable_log_.note(log_level::error, name(), "undecodable messages from NATS", [&] {
             return fmt::format("NATS bridge '{}': cannot decode a {} event from NATS ({} payload bytes): {}; skipped",
                                name(), event_name, natsMsg_GetDataLength(message.message.get()), reason);
         });
@@ -418,6 +424,8 @@ public:
             ++abandoned_at_stop_;
         }
         remember_dropped();
+        undecodable_log_.flush(log_level::error, name(), "undecodable messages from NATS");
+        for (auto& throttle : rejected_log_) throttle.flush(log_level::error, name(), "messages from NATS rejected");
     }
 
     /// The counters now.
@@ -851,20 +859,24 @@ private:
         const auto sequence = header(raw, seq_header);
         const auto number = sequence ? parse_number(*sequence) : std::nullopt;
         std::string problem;
+        std::size_t kind = 0; // one log throttle per kind of problem, so each kind is logged once in full
         if (!origin || !run || !number) {
             problem = "it lacks the bridge's Event-Engine-Origin, -Run or -Seq header (not sent by an event_engine bridge?)";
         } else if (!topic_text) {
+            kind = 1;
             problem = "it has no Event-Engine-Topic header";
         } else if (!topic) {
+            kind = 2;
             problem = "its Event-Engine-Topic header is not hex";
         } else if (*topic != imported_[*index].topic) {
+            kind = 3;
             problem = fmt::format("its topic '{}' differs from this application's '{}' for that event (the two "
                                   "applications define it differently)",
                                   event_engine::detail::printable(*topic), event_engine::detail::printable(imported_[*index].topic));
         }
         if (!problem.empty()) {
             ++bad_messages_;
-            in_problems_.note(log_level::error, name(), "messages from NATS rejected", [&] {
+            rejected_log_[kind].note(log_level::error, name(), "messages from NATS rejected", [&] {
                 return fmt::format("NATS bridge '{}': rejected a message on {} ({} bytes): {}", name(), subject,
                                    natsMsg_GetDataLength(raw), problem);
             });
@@ -962,6 +974,7 @@ private:
             jetstream_ = nullptr;
         }
         if (connection_ != nullptr) {
+            state_->closing = true;
             natsConnection_Close(connection_); // its closed callback releases its holder
             natsConnection_Destroy(connection_);
             connection_ = nullptr;
@@ -1015,7 +1028,8 @@ private:
     std::unordered_set<std::uint64_t> delivered_set_;
     std::deque<std::uint64_t> delivered_order_;
     bool subscription_broken_ = false;
-    log_throttle in_problems_;
+    log_throttle undecodable_log_;
+    std::array<log_throttle, 4> rejected_log_;
 
     std::mutex echo_mutex_;
     std::unordered_multiset<std::uint64_t> echoes_;
