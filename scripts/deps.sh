@@ -7,6 +7,8 @@ EVENT_ENGINE_PACKAGES=(
     libzmq3-dev cppzmq-dev libfmt-dev catch2 libboost-dev nlohmann-json3-dev
     python3 python3-zmq python3-pytest python3-setuptools
 )
+# The optional NATS bridge (docs/nats.md): libnats to build it, nats-server for its tests.
+EVENT_ENGINE_NATS_PACKAGES=(libnats-dev nats-server)
 
 ensure_packages() {
     local missing=()

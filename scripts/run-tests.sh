@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 ensure_packages "${EVENT_ENGINE_PACKAGES[@]}"
+ensure_packages "${EVENT_ENGINE_NATS_PACKAGES[@]}" # the NATS bridge's tests (label nats) run in every configuration
 
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
