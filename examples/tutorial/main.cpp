@@ -79,6 +79,9 @@ int main()
     Pager pager;
     event_engine::app<events> app{config};
     app.register_plugin(pager).register_plugin(Watchdog{}).register_plugin(Thermometer{});
+    app.on_bound([](const event_engine::bound_endpoints& bound) { // before any plugin starts
+        fmt::print("publish port {}, subscribe port {}\n", bound.publish_port, bound.subscribe_port);
+    });
 
     try {
         const event_engine::run_report report = app.run();
