@@ -49,7 +49,7 @@ struct bridge_options {
     int max_unacknowledged = 1024;
     /// JetStream: how long creating or finding the stream and consumer may keep failing at start-up
     /// (a new cluster elects its JetStream leader first).
-    std::chrono::milliseconds setup_timeout{15'000};
+    std::chrono::milliseconds setup_timeout{30'000};
 
     /// Credentials (any that are set are used): user and password, a token, a `.creds` file (JWT + NKey).
     std::string user;

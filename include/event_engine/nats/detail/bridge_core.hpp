@@ -283,7 +283,8 @@ public:
                 }
             }
         }
-        for (auto& [token, entry] : due) {
+        for (auto& due_entry : due) {
+            auto& entry = due_entry.second; // (not a structured binding: clang 14 cannot capture one)
             if (options_.publish_attempts > 0 && entry.attempts >= options_.publish_attempts) {
                 ++publish_failed_;
                 const std::string error_text = last_error();
