@@ -543,6 +543,7 @@ private:
         check_option(natsOptions_SetReconnectBufSize(o, options_.reconnect_buffer_bytes), "reconnect_buffer_bytes");
         check_option(natsOptions_SetWriteDeadline(o, options_.write_deadline.count()), "write_deadline");
         check_option(natsOptions_SetNoEcho(o, true), "no echo");
+        check_option(natsOptions_SetSendAsap(o, options_.send_asap), "send_asap");
         if (!options_.user.empty() || !options_.password.empty()) {
             check_option(natsOptions_SetUserInfo(o, options_.user.c_str(), options_.password.c_str()), "user/password");
         }
