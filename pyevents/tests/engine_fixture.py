@@ -76,22 +76,15 @@ def engine_app_path() -> str:
     return path
 
 
-def free_ports(count: int) -> List[int]:
-    """*count* distinct TCP ports on 127.0.0.1 that were free a moment ago."""
-    sockets = []
-    try:
-        for _ in range(count):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
 def free_port() -> int:
-    return free_ports(1)[0]
+    """A TCP port on 127.0.0.1 that was free a moment ago.
+
+    Racy (another process may take it before it is used): only for the few tests that need a
+    port before any engine exists (a plugin started first) or one that nothing listens on.
+    An engine's own ports come from its BOUND line (start it with port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def plugin_env() -> Dict[str, str]:
@@ -108,9 +101,11 @@ class Engine:
 
     def __init__(self, app: str, flags: Dict[str, Any]) -> None:
         # Port 0 unless a test chooses: the engine binds a free port and says which
-        # (its BOUND line), so two tests never race for one port.
-        self._fixed_port: Optional[int] = flags.get("plugin_port") or None
-        flags = dict(flags, plugin_port=self._fixed_port or 0)
+        # (its BOUND line), so two tests never race for one port.  (0 is the test engine's
+        # default for the publish and subscribe ports; the plugin port's is not, so it is passed.)
+        self._fixed_ports: Dict[str, Optional[int]] = {
+            key: flags.get(key) or None for key in ("plugin_port", "publish_port", "subscribe_port")}
+        flags = dict(flags, plugin_port=self._fixed_ports["plugin_port"] or 0)
         self.name: str = flags.get("plugin_name", "pyplugin")
         args = [app]
         for key, value in flags.items():
@@ -154,10 +149,24 @@ class Engine:
         self.wait_for(lambda: bool(self.records("BOUND")), "the engine to bind its endpoints")
         return self.records("BOUND")[0]
 
+    def _port(self, key: str) -> int:
+        """The port *key* names: the one the test chose, or the one the engine bound (waits for BOUND)."""
+        return self._fixed_ports[key] or self.bound()[key]
+
     @property
     def port(self) -> int:
         """The external plugin's port: the one the test chose, or the one the engine bound."""
-        return self._fixed_port or self.bound()["plugin_port"]
+        return self._port("plugin_port")
+
+    @property
+    def publish_port(self) -> int:
+        """The publish port (external processes publish to it): chosen by the test, or bound."""
+        return self._port("publish_port")
+
+    @property
+    def subscribe_port(self) -> int:
+        """The subscribe port (external processes subscribe on it): chosen by the test, or bound."""
+        return self._port("subscribe_port")
 
     def records(self, keyword: str) -> List[Dict[str, Any]]:
         """The JSON objects of the stdout lines ``KEYWORD {...}`` so far."""
@@ -311,9 +320,10 @@ def start_engine() -> Iterator[Callable[..., Engine]]:
     """``start_engine(emit_a=5, collect=1, ...)`` starts an engine with those flags.
 
     Flags are test_engine.cpp's, with dashes as underscores (``True`` for a
-    switch, ``external=False`` for ``--no-external``); ``plugin_port``
-    defaults to a free port (``engine.port``).  Every engine is ended when the
-    test ends.
+    switch, ``external=False`` for ``--no-external``); ``plugin_port``,
+    ``publish_port`` and ``subscribe_port`` default to 0, a port the engine
+    picks and reports (``engine.port``, ``engine.publish_port``,
+    ``engine.subscribe_port``).  Every engine is ended when the test ends.
     """
     engines: List[Engine] = []
 

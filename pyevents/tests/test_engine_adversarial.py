@@ -36,7 +36,6 @@ from engine_fixture import (  # noqa: F401  (fixtures are used by name)
     WAIT,
     RawClient,
     a_event,
-    free_ports,
     plugin_env,
     start_engine,
 )
@@ -203,8 +202,8 @@ def test_a_flood_of_refused_requests_is_counted_not_logged_line_by_line(start_en
     publish port (undeclared topics, the engine's own control topic): the engine's stderr
     stays under LOG_LINES_LIMIT lines, REPORT "rejected" equals exactly the refused requests
     that were answered, and RUN "tcp_publishes_refused" equals the refused frames."""
-    publish_port, subscribe_port = free_ports(2)
-    engine = start_engine(publish_port=publish_port, subscribe_port=subscribe_port, disconnect_grace_ms=600_000)
+    engine = start_engine(disconnect_grace_ms=600_000)
+    publish_port = engine.publish_port
     context = zmq.Context()
     try:
         publisher = xpub_publisher(context, publish_port)

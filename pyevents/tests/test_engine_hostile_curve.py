@@ -34,8 +34,6 @@ from engine_fixture import (  # noqa: F401  (fixtures are used by name)
     Engine,
     a_event,
     b_event,
-    free_port,
-    free_ports,
     plugin_env,
     start_engine,
 )
@@ -70,11 +68,10 @@ def keys(tmp_path: Path) -> Dict[str, Keys]:
 
 def secure_flags(keys: Dict[str, Keys], **more: Any) -> Dict[str, Any]:
     """An engine with CURVE: the plugin's key as a .key path, one unrestricted publisher, one
-    subscriber, each as Z85 text."""
-    publish_port, subscribe_port = free_ports(2)
+    subscriber, each as Z85 text.  Its ports are the ones it binds (engine.port, .publish_port,
+    .subscribe_port)."""
     flags: Dict[str, Any] = dict(server_cert=keys["engine"].secret_file, plugin_key=keys["plugin"].public_file,
-                                 publisher_key=[keys["publisher"].z85], subscriber_key=[keys["subscriber"].z85],
-                                 publish_port=publish_port, subscribe_port=subscribe_port)
+                                 publisher_key=[keys["publisher"].z85], subscriber_key=[keys["subscriber"].z85])
     flags.update(more)
     return flags
 
@@ -142,8 +139,8 @@ def test_refused_clients_get_nothing_on_every_port_and_are_counted(start_engine,
     flags = secure_flags(keys, collect=1)
     engine = start_engine(**flags)
     server = keys["engine"]
-    ports = {"plugin": (engine.port, zmq.REQ), "publish": (flags["publish_port"], zmq.XPUB),
-             "subscribe": (flags["subscribe_port"], zmq.SUB)}
+    ports = {"plugin": (engine.port, zmq.REQ), "publish": (engine.publish_port, zmq.XPUB),
+             "subscribe": (engine.subscribe_port, zmq.SUB)}
     peers = Peers()
     refused: List[Tuple[str, Watched]] = []
     try:
@@ -163,9 +160,9 @@ def test_refused_clients_get_nothing_on_every_port_and_are_counted(start_engine,
                 peer.socket.send(b"TypeCevil")  # dropped at once: no subscriber
 
         # The listed ones work: a subscriber gets what the plugin publishes, a publisher reaches the collector.
-        good_sub = peers.make(zmq.SUB, flags["subscribe_port"], (server, keys["subscriber"]))
+        good_sub = peers.make(zmq.SUB, engine.subscribe_port, (server, keys["subscriber"]))
         good_sub.socket.setsockopt(zmq.SUBSCRIBE, b"TypeA")
-        good_pub = peers.make(zmq.XPUB, flags["publish_port"], (server, keys["publisher"]))
+        good_pub = peers.make(zmq.XPUB, engine.publish_port, (server, keys["publisher"]))
         wait_engine_subscribed(good_pub.socket, engine)
         with client(keys, engine) as plugin:
             sent = [0]
@@ -203,10 +200,9 @@ def test_a_plugin_key_works_on_its_own_port_only(start_engine, keys: Dict[str, K
     """Two applications with the same server key: one registers the plugin's key, the other
     another plugin's.  The plugin's key is refused on the other plugin's port and on the
     subscribe port (which lists only a subscriber), and works on its own port."""
-    own_flags = secure_flags(keys, emit_a=2)
-    own = start_engine(**own_flags)
+    own = start_engine(**secure_flags(keys, emit_a=2))
     other = start_engine(**secure_flags(keys, plugin_key=keys["other_plugin"].z85, connect_timeout_ms=600_000))
-    own_subscribe = own_flags["subscribe_port"]
+    own_subscribe = own.subscribe_port
     server, plugin_keys = keys["engine"], keys["plugin"]
     peers = Peers()
     try:
@@ -239,10 +235,10 @@ def test_a_publisher_limited_to_typea_cannot_inject_anything_else(start_engine, 
     flags["publisher_key"] = [f"{keys['typea_publisher'].public_file}=TypeA", keys["publisher"].z85]
     flags["subscriber_key"] = [keys["subscriber"].z85, keys["plugin"].z85]
     engine = start_engine(**flags)
-    publish_port = flags["publish_port"]
+    publish_port = engine.publish_port
     peers = Peers()
     try:
-        listed_sub = peers.make(zmq.SUB, flags["subscribe_port"], (server, keys["plugin"]))
+        listed_sub = peers.make(zmq.SUB, engine.subscribe_port, (server, keys["plugin"]))
         listed_sub.socket.setsockopt(zmq.SUBSCRIBE, b"TypeA")
         assert listed_sub.handshake_outcome("the plugin's key, listed as a subscriber", engine=engine) \
             == "succeeded", engine.describe()
@@ -319,11 +315,10 @@ def test_an_unmodified_legacy_plugin_is_secured_by_environment_variables(start_e
     and EVENT_ENGINE_CLIENT_KEY (the plugin's .key_secret): reads 10 events, says goodbye,
     quits; the engine, with CURVE on and the plugin's key as Z85 text, finishes it."""
     port_line = "PYPLUGIN_TCP_PORT = 6000"
-    port = free_port()
+    assert port_line in LEGACY_PLUGIN
+    engine = start_engine(**secure_flags(keys, plugin_key=keys["plugin"].z85, emit_a=5, emit_b=5, collect=1))
     script = tmp_path / "legacy_plugin.py"
-    script.write_text(LEGACY_PLUGIN.replace(port_line, f"PYPLUGIN_TCP_PORT = {port}"))
-    engine = start_engine(**secure_flags(keys, plugin_port=port, plugin_key=keys["plugin"].z85, emit_a=5, emit_b=5,
-                                         collect=1))
+    script.write_text(LEGACY_PLUGIN.replace(port_line, f"PYPLUGIN_TCP_PORT = {engine.port}"))
     env = plugin_env()
     env["EVENT_ENGINE_SERVER_KEY"] = str(keys["engine"].public_file)
     env["EVENT_ENGINE_CLIENT_KEY"] = str(keys["plugin"].secret_file)
@@ -360,8 +355,8 @@ def test_curve_ports_survive_garbage_and_plain_handshakes(start_engine, keys: Di
     flags = secure_flags(keys, emit_a=2, collect=1, disconnect_grace_ms=600_000)
     engine = start_engine(**flags)
     server = keys["engine"]
-    ports = {"plugin": (engine.port, b"DEALER"), "publish": (flags["publish_port"], b"PUB"),
-             "subscribe": (flags["subscribe_port"], b"XSUB")}
+    ports = {"plugin": (engine.port, b"DEALER"), "publish": (engine.publish_port, b"PUB"),
+             "subscribe": (engine.subscribe_port, b"XSUB")}
     for name, (port, socket_type) in ports.items():
         wait_port_open(port, engine=engine)
         done, _ = garbage_connections(port, rng, count=32, socket_type=socket_type, server_mechanism=b"CURVE")
@@ -370,9 +365,9 @@ def test_curve_ports_survive_garbage_and_plain_handshakes(start_engine, keys: Di
         assert_alive(engine, f"after connect-and-vanish on the {name} port")
     peers = Peers()
     try:
-        sub = peers.make(zmq.SUB, flags["subscribe_port"], (server, keys["subscriber"]))
+        sub = peers.make(zmq.SUB, engine.subscribe_port, (server, keys["subscriber"]))
         sub.socket.setsockopt(zmq.SUBSCRIBE, b"TypeA")
-        pub = peers.make(zmq.XPUB, flags["publish_port"], (server, keys["publisher"]))
+        pub = peers.make(zmq.XPUB, engine.publish_port, (server, keys["publisher"]))
         wait_engine_subscribed(pub.socket, engine)
         with client(keys, engine) as plugin:
             assert [plugin.next_event(timeout=WAIT) for _ in range(2)] == [a_event(0), a_event(1)]
@@ -403,8 +398,7 @@ def test_curve_ports_survive_garbage_and_plain_handshakes(start_engine, keys: Di
 def test_binding_beyond_loopback_without_keys_refuses_to_start(start_engine) -> None:
     """--bind-address 0.0.0.0 without --server-cert: the engine exits with an error naming the
     way out: keys, or the explicit opt-out."""
-    publish_port, subscribe_port = free_ports(2)
-    engine = start_engine(bind_address="0.0.0.0", publish_port=publish_port, subscribe_port=subscribe_port, emit_a=1)
+    engine = start_engine(bind_address="0.0.0.0", emit_a=1)
     status = engine.finish()
     assert status not in (0, 64), f"the engine should refuse to start (64 would be a flag it does not know)\n" \
                                   f"{engine.describe()}"
@@ -423,9 +417,7 @@ def test_binding_beyond_loopback_with_the_opt_out_or_keys_runs(start_engine, key
         engine = start_engine(**secure_flags(keys, bind_address="0.0.0.0", emit_a=2))
         plugin = client(keys, engine, host="127.0.0.1")
     else:
-        publish_port, subscribe_port = free_ports(2)
-        engine = start_engine(bind_address="0.0.0.0", allow_insecure=True, publish_port=publish_port,
-                              subscribe_port=subscribe_port, emit_a=2)
+        engine = start_engine(bind_address="0.0.0.0", allow_insecure=True, emit_a=2)
         plugin = PluginClient(engine.port, "127.0.0.1", timeout=WAIT)
     wait_port_open(engine.port, engine=engine)
     with plugin:
@@ -438,9 +430,8 @@ def test_binding_to_ipv6_loopback_or_localhost(start_engine, address: str) -> No
     """--bind-address ::1 (clients on tcp://[::1]:port with IPV6 set) and localhost (clients on
     whichever loopback address it bound): the plugin port, the publish port and the subscribe
     port all work."""
-    publish_port, subscribe_port = free_ports(2)
-    engine = start_engine(bind_address=address, publish_port=publish_port, subscribe_port=subscribe_port,
-                          emit_a=2, collect=1)
+    engine = start_engine(bind_address=address, emit_a=2, collect=1)
+    publish_port, subscribe_port = engine.publish_port, engine.subscribe_port
     if address == "::1":
         host = "::1"
     else:

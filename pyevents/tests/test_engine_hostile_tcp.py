@@ -26,7 +26,6 @@ from engine_fixture import (  # noqa: F401  (fixtures are used by name)
     Engine,
     a_event,
     bulk_payload,
-    free_ports,
     start_engine,
 )
 from hostile import (
@@ -94,12 +93,11 @@ def test_a_stuck_tcp_subscriber_costs_a_healthy_one_nothing(start_engine) -> Non
     4 MiB, hold for the stuck one), then "go" starts the emitter's N TypeA.  The healthy SUB gets all N, in order; the RUN
     line counts at least N events offered to TCP subscribers."""
     count = 2000
-    publish_port, subscribe_port = free_ports(2)
     # The collector ends the run on its second TypeC ("go", then "end"), once the test has
     # every event: the subscribe port is best effort, an engine that ends may drop what it
     # still holds for TCP subscribers.
-    engine = start_engine(external=False, publish_port=publish_port, subscribe_port=subscribe_port, hwm=200,
-                          emit_a=count, emit_jitter_ms=1, emit_on_go=True, collect=2)
+    engine = start_engine(external=False, hwm=200, emit_a=count, emit_jitter_ms=1, emit_on_go=True, collect=2)
+    publish_port, subscribe_port = engine.publish_port, engine.subscribe_port
     context = zmq.Context()
     try:
         stuck = zmq_socket(context, zmq.SUB)
@@ -159,9 +157,8 @@ def test_stray_frames_on_the_subscribe_port_change_no_one_elses_subscriptions(st
     frames were taken in), and leaves.  A real SUB subscribed to TypeA then receives every one
     of the N events the emitter publishes."""
     count = 1000
-    publish_port, subscribe_port = free_ports(2)
-    engine = start_engine(external=False, publish_port=publish_port, subscribe_port=subscribe_port,
-                          emit_a=count, emit_jitter_ms=1, emit_on_go=True, collect=2)  # "go", "end"
+    engine = start_engine(external=False, emit_a=count, emit_jitter_ms=1, emit_on_go=True, collect=2)  # "go", "end"
+    publish_port, subscribe_port = engine.publish_port, engine.subscribe_port
     context = zmq.Context()
     try:
         sub = zmq_socket(context, zmq.SUB)
@@ -223,12 +220,11 @@ def test_oversized_and_half_sent_frames_keep_the_engine_small(start_engine, limi
     oversized event was delivered."""
     limit = limit_flag or DEFAULT_MAX_MESSAGE_SIZE
     fine = limit // 2
-    publish_port, subscribe_port = free_ports(2)
-    flags: Dict[str, Any] = dict(publish_port=publish_port, subscribe_port=subscribe_port, collect=1,
-                                 disconnect_grace_ms=600_000)
+    flags: Dict[str, Any] = dict(collect=1, disconnect_grace_ms=600_000)
     if limit_flag is not None:
         flags["max_message_size"] = limit_flag
     engine = start_engine(**flags)
+    publish_port, subscribe_port = engine.publish_port, engine.subscribe_port
     ports = {"plugin": (engine.port, b"DEALER"), "publish": (publish_port, b"PUB"),
              "subscribe": (subscribe_port, b"XSUB")}
     hostile_connections = len(ports) * (2 + OVERSIZED_PER_PORT)
@@ -331,9 +327,8 @@ def test_random_bytes_and_broken_handshakes_on_every_port(start_engine) -> None:
     more than the garbage could have caused, and the log stays small."""
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
-    publish_port, subscribe_port = free_ports(2)
-    engine = start_engine(publish_port=publish_port, subscribe_port=subscribe_port, emit_a=3, collect=1,
-                          disconnect_grace_ms=600_000)
+    engine = start_engine(emit_a=3, collect=1, disconnect_grace_ms=600_000)
+    publish_port, subscribe_port = engine.publish_port, engine.subscribe_port
     ports = {"plugin": (engine.port, b"DEALER"), "publish": (publish_port, b"PUB"),
              "subscribe": (subscribe_port, b"XSUB")}
     framable: Dict[str, int] = {}

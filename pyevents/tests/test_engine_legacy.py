@@ -35,6 +35,8 @@ def test_unmodified_legacy_plugin_reads_ten_events_says_goodbye_and_quits(start_
     port_line = "PYPLUGIN_TCP_PORT = 6000"
     assert port_line in LEGACY_PLUGIN
     # The plugin starts FIRST: it must not matter whether the engine is up yet (ZeroMQ reconnects).
+    # So its port is fixed before any engine exists (free_port, not the engine's BOUND line),
+    # and the engine is told to bind that one.
     port = free_port()
     script = tmp_path / "legacy_plugin.py"
     script.write_text(LEGACY_PLUGIN.replace(port_line, f"PYPLUGIN_TCP_PORT = {port}"))

@@ -126,6 +126,8 @@ def test_the_client_as_a_context_manager_sends_quit_when_the_body_raises(start_e
 
 def test_a_plugin_that_starts_before_the_engine_is_served(start_engine) -> None:
     """Start-up order does not matter: a request queued before the engine exists is answered."""
+    # The request is queued before the engine exists, so its port is fixed beforehand
+    # (free_port, not the engine's BOUND line) and the engine is told to bind that one.
     port = free_port()
     context = zmq.Context()
     try:

@@ -11,13 +11,13 @@ import time
 
 import zmq
 
-from engine_fixture import WAIT, free_ports, start_engine  # noqa: F401  (fixtures are used by name)
+from engine_fixture import WAIT, start_engine  # noqa: F401  (fixtures are used by name)
 
 
 def test_an_unregistered_process_publishes_to_and_receives_from_internal_plugins(start_engine) -> None:
-    publish_port, subscribe_port = free_ports(2)
     # The internal "echo" plugin answers each TypeC with TypeA "echo:<text>" and ends on TypeC "stop".
-    engine = start_engine(external=False, echo=True, publish_port=publish_port, subscribe_port=subscribe_port)
+    engine = start_engine(external=False, echo=True)
+    publish_port, subscribe_port = engine.publish_port, engine.subscribe_port
     context = zmq.Context()
     try:
         subscriber = context.socket(zmq.SUB)

@@ -141,6 +141,8 @@ def test_publish_msg_send_obeys_the_send_timeout(context: zmq.Context) -> None:
     sock = context.socket(zmq.REQ)
     sock.IMMEDIATE = 1
     sock.SNDTIMEO = SHORT_TIMEOUT_MS
+    # A port with nothing listening on it (deliberately no engine, nor fake one): that is what
+    # makes the send block.
     sock.connect(f"tcp://127.0.0.1:{free_port()}")
     raised: list = []
 
