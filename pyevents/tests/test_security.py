@@ -226,6 +226,11 @@ def test_legacy_socket_speaks_curve_with_the_variables(key_env: KeyFiles, secure
 def test_legacy_socket_without_the_variables_is_refused(secure_engine: FakeEngine, context: zmq.Context) -> None:
     sock = legacy.get_plugin_socket(context, secure_engine.port, "127.0.0.1")
     sock.setsockopt(zmq.LINGER, 0)
+    # A refused handshake that fails before the request is queued leaves the REQ socket
+    # without a peer (libzmq stops reconnecting after a protocol error), and the legacy
+    # helper's send blocks: without a send timeout the test would hang instead of failing
+    # or passing.  Either way the refusal shows as zmq.Again.
+    sock.setsockopt(zmq.SNDTIMEO, 500)
     with pytest.raises(zmq.error.Again):
         legacy.get_next_msg(sock, timeout=500)
     assert secure_engine.requests == []
