@@ -40,7 +40,10 @@ inline std::string status_text(natsStatus status)
     std::string text = natsStatus_GetText(status);
     natsStatus last = NATS_OK;
     const char* detail = nats_GetLastError(&last);
-    if (detail != nullptr && *detail != '\0' && last == status && text != detail) text += std::string{" ("} + detail + ")";
+    // The detail often repeats the text after a source location: add it only when it says more.
+    if (detail != nullptr && *detail != '\0' && last == status && std::string_view{detail}.find(text) == std::string_view::npos) {
+        text += std::string{" ("} + detail + ")";
+    }
     return text;
 }
 

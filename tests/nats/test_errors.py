@@ -1,0 +1,19 @@
+"""Errors surface: no NATS server at start is an error naming every URL, and run() still
+returns (the application reports the failed bridge plugin and exits)."""
+
+import subprocess
+
+from natsfix import APP, free_port
+
+
+def test_unreachable_servers_at_start_are_named():
+    urls = [f"nats://127.0.0.1:{free_port()}", f"nats://127.0.0.1:{free_port()}"]
+    done = subprocess.run([APP, "--role", "a", "--servers", ",".join(urls)], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done
+    final = [line for line in done.stdout.splitlines() if line.startswith("FINAL ")]
+    assert final, done.stdout
+    error = final[0]
+    assert "plugin 'nats.out' failed" in error and "cannot connect to NATS at " + ", ".join(urls) in error, error
+    assert "No server available for connection" in error, error
+    assert "retry_initial_connect" in error, error
