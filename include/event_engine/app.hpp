@@ -7,6 +7,7 @@
 ///     event_engine::run_report report = app.run();
 
 #include "event_engine/app_config.hpp"
+#include "event_engine/detail/app_description.hpp"
 #include "event_engine/detail/app_runner.hpp"
 #include "event_engine/detail/plugin_slot.hpp"
 #include "event_engine/detail/registration_rules.hpp"
@@ -129,15 +130,45 @@ public:
     {
         if (ran_.exchange(true)) throw configuration_error{"event_engine: app::run() can only be called once"};
         if (slots_.empty()) throw configuration_error{"event_engine: run() needs at least one registered plugin"};
-        detail::app_runner runner{config_, slots_, {app_topics_, app_names_}, stop_,
+        detail::app_runner runner{config_,
+                                  slots_,
+                                  {app_topics_, app_names_},
+                                  stop_,
                                   [this](const bound_endpoints& bound) {
                                       {
                                           const std::scoped_lock lock{bound_mutex_};
                                           bound_ = bound;
                                       }
                                       if (on_bound_) on_bound_(bound);
+                                  },
+                                  [this](const bound_endpoints& bound) -> std::optional<std::string> {
+                                      const detail::manifest_writer write = detail::installed_manifest_writer();
+                                      if (write == nullptr) return std::nullopt;
+                                      return write(describe(&bound));
                                   }};
         return runner.run();
+    }
+
+    /// The application's manifest, as JSON text (docs/protocol.md, "Manifest"): its
+    /// events, its plugins and, once run() has bound them, its endpoints. The same text
+    /// run() writes to app_config::manifest_path and serves over the wire.
+    /// Needs event_engine/manifest.hpp (and the event_engine::manifest target) in the
+    /// program; `event_engine::manifest_json(app)` there gives it as an nlohmann::json.
+    /// @throws configuration_error if the program has no manifest writer.
+    [[nodiscard]] std::string manifest() const
+    {
+        const detail::manifest_writer write = detail::installed_manifest_writer();
+        if (write == nullptr) throw configuration_error{"event_engine: app::manifest(): " + std::string{detail::manifest_part_missing}};
+        const std::optional<bound_endpoints> bound = endpoints();
+        return write(describe(bound ? &*bound : nullptr));
+    }
+
+    /// The application as plain data (what the manifest is made from); @p bound may be null.
+    [[nodiscard]] detail::app_description describe(const bound_endpoints* bound) const
+    {
+        detail::app_description described{{detail::describe_event<Es>()...}, {}, &config_, bound};
+        for (const auto& slot : slots_) described.plugins.push_back(slot->describe());
+        return described;
     }
 
     /// Stops a running application: plugins see stop_requested(), blocked receives

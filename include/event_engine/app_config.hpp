@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +39,14 @@ struct app_config {
     std::chrono::milliseconds startup_timeout{10'000};
     /// Stop on SIGINT and SIGTERM while run() is running (previous handlers are restored after).
     bool stop_on_signals = false;
+    /// Where run() writes the application's manifest (JSON: its events, plugins and endpoints;
+    /// docs/protocol.md, "Manifest"), once every endpoint is bound and before any plugin
+    /// starts; empty: nowhere. Needs event_engine/manifest.hpp in the program.
+    std::filesystem::path manifest_path{};
+    /// TCP port of the introspection endpoint, where any client may ask for the manifest
+    /// (docs/protocol.md); nullopt (the default): no such endpoint; 0 picks a free port.
+    /// Same bind address and CURVE rules as the other endpoints (docs/security.md).
+    std::optional<std::uint16_t> introspection_port{};
 };
 
 /// One bound TCP endpoint of an external plugin.
@@ -53,6 +63,9 @@ struct bound_endpoints {
     std::string subscribe_endpoint; ///< where subscribers connect
     std::uint16_t subscribe_port = 0;
     std::vector<bound_plugin_port> external_plugins; ///< in registration order
+    /// Where clients ask for the manifest (app_config::introspection_port); empty: not bound.
+    std::string introspection_endpoint;
+    std::uint16_t introspection_port = 0;
 
     /// The bound port of the external plugin named @p plugin.
     /// @throws configuration_error if the application has no external plugin of that name.

@@ -102,6 +102,7 @@ std::optional<expectation> documented(std::string_view message)
     if (command == word("next_msg")) return expectation{kind::next};
     if (command == word("quit")) return expectation{kind::quit};
     if (command == word("ping")) return expectation{kind::ping};
+    if (command == word("manifest")) return expectation{kind::manifest};
     const std::string wait_word = word("next_msg_wait");
     const std::string batch_word = word("next_msgs");
     if (command.starts_with(wait_word)) {
@@ -149,6 +150,7 @@ std::optional<std::string> canonical(const protocol::request& request)
     case kind::next: return word("next_msg");
     case kind::quit: return word("quit");
     case kind::ping: return word("ping");
+    case kind::manifest: return word("manifest");
     case kind::next_wait: return word("next_msg_wait") + " " + std::to_string(request.wait.count());
     case kind::next_batch:
         return word("next_msgs") + " " + std::to_string(request.most) + " " + std::to_string(request.wait.count());
@@ -199,6 +201,7 @@ void check_result(std::string_view message, const protocol::request& request)
     case kind::next:
     case kind::quit:
     case kind::ping:
+    case kind::manifest:
     case kind::next_wait:
     case kind::next_batch:
     case kind::fetch:

@@ -5,9 +5,11 @@
 // event table; nothing here depends on the application's event types.
 
 #include "event_engine/app_config.hpp"
+#include "event_engine/detail/app_description.hpp"
 #include "event_engine/detail/endpoint.hpp"
 #include "event_engine/detail/engine_proxy.hpp"
 #include "event_engine/detail/external_bridge.hpp"
+#include "event_engine/detail/introspection_endpoint.hpp"
 #include "event_engine/detail/plugin_runtime.hpp"
 #include "event_engine/detail/plugin_slot.hpp"
 #include "event_engine/detail/signal_scope.hpp"
@@ -26,6 +28,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -59,15 +63,27 @@ struct event_table {
 class app_runner {
 public:
     using bound_callback = std::function<void(const bound_endpoints&)>;
+    /// The manifest's text for what was bound; nullopt when the program has no manifest writer.
+    using manifest_callback = std::function<std::optional<std::string>(const bound_endpoints&)>;
 
     app_runner(const app_config& config, std::span<const std::unique_ptr<plugin_slot>> slots, event_table events,
-               stop_flag& stop, bound_callback on_bound)
-        : config_{config}, slots_{slots}, events_{events}, stop_{stop}, on_bound_{std::move(on_bound)}
+               stop_flag& stop, bound_callback on_bound, manifest_callback manifest = {})
+        : config_{config},
+          slots_{slots},
+          events_{events},
+          stop_{stop},
+          on_bound_{std::move(on_bound)},
+          manifest_{std::move(manifest)}
     {
     }
 
     run_report run()
     {
+        if ((!config_.manifest_path.empty() || config_.introspection_port) && installed_manifest_writer() == nullptr) {
+            throw configuration_error{"event_engine: app_config::" +
+                                      std::string{config_.manifest_path.empty() ? "introspection_port" : "manifest_path"} +
+                                      " is set, but " + std::string{manifest_part_missing}};
+        }
         const signal_scope signals{config_.stop_on_signals ? &stop_ : nullptr};
         const bind_host host = resolve_bind_host(config_.bind_address);
         zmq::context_t context;
@@ -85,7 +101,7 @@ public:
             // External plugins' ports, bound before any thread starts (a port in use fails here).
             std::vector<std::unique_ptr<external_bridge>> bridges;
             bound_endpoints bound{proxy.publish_endpoint(), port_of_endpoint(proxy.publish_endpoint()),
-                                  proxy.subscribe_endpoint(), port_of_endpoint(proxy.subscribe_endpoint()), {}};
+                                  proxy.subscribe_endpoint(), port_of_endpoint(proxy.subscribe_endpoint()), {}, {}, 0};
             for (const auto& slot : slots_) {
                 bridges.push_back(slot->prepare(context, config_, host));
                 if (const auto& bridge = bridges.back()) {
@@ -94,6 +110,19 @@ public:
                         {slot->name(), bridge->endpoint(), port_of_endpoint(bridge->endpoint())});
                 }
             }
+            std::optional<introspection_endpoint> introspection;
+            if (config_.introspection_port) {
+                const std::string endpoint = tcp_endpoint(host, *config_.introspection_port);
+                require_keys_beyond_loopback(config_, host, "introspection port", endpoint);
+                std::optional<std::string> curve;
+                if (config_.security.server) curve = config_.security.server->secret_key.z85();
+                introspection.emplace(context, endpoint, host.ipv6, curve);
+                bound.introspection_endpoint = introspection->endpoint();
+                bound.introspection_port = port_of_endpoint(bound.introspection_endpoint);
+                log(log_level::info, "introspection endpoint listening on {}", bound.introspection_endpoint);
+            }
+            publish_manifest(bound, bridges, introspection);
+            log_graph_holes();
             // Before any plugin starts: the application may start the processes now.
             if (on_bound_) on_bound_(bound);
             std::thread proxy_thread{[&proxy] {
@@ -104,7 +133,7 @@ public:
                 // However run_plugins() ends (every plugin thread joined), the proxy then
                 // forwards what is still queued, counting it, and is joined.
                 const thread_joiner join_proxy{proxy_thread, [&proxy] { proxy.finish(); }};
-                run_plugins(context, demands, bridges, report);
+                run_plugins(context, demands, bridges, introspection ? &*introspection : nullptr, report);
             }
             for (std::size_t i = 0; i < report.plugins.size(); ++i) {
                 report.plugins[i].events_after_end = demand.at(i).after_end;
@@ -124,6 +153,66 @@ private:
         plugin_report report;
         std::exception_ptr failure;
     };
+
+    // The manifest, once everything is bound: to its file, to every external plugin's
+    // port and to the introspection endpoint (docs/protocol.md, "Manifest").
+    void publish_manifest(const bound_endpoints& bound, const std::vector<std::unique_ptr<external_bridge>>& bridges,
+                          std::optional<introspection_endpoint>& introspection) const
+    {
+        if (!manifest_) return;
+        std::optional<std::string> text = manifest_(bound);
+        if (!text) return;
+        const auto shared = std::make_shared<const std::string>(std::move(*text));
+        if (!config_.manifest_path.empty()) write_manifest(*shared);
+        for (const auto& bridge : bridges) {
+            if (bridge) bridge->set_manifest(shared);
+        }
+        if (introspection) introspection->set_manifest(shared);
+    }
+
+    // Written beside its place and renamed into it: a reader never sees half a manifest.
+    void write_manifest(const std::string& text) const
+    {
+        const std::filesystem::path& path = config_.manifest_path;
+        std::filesystem::path partial = path;
+        partial += ".partial";
+        std::error_code failure;
+        {
+            std::ofstream file{partial, std::ios::binary | std::ios::trunc};
+            file << text;
+            file.close();
+            if (!file) failure = std::make_error_code(std::errc::io_error);
+        }
+        if (!failure) std::filesystem::rename(partial, path, failure);
+        if (failure) {
+            std::filesystem::remove(partial, failure);
+            throw configuration_error{"event_engine: cannot write the manifest to '" + path.string() +
+                                      "' (app_config::manifest_path); is its directory there and writable?"};
+        }
+        log(log_level::info, "manifest written to {}", path.string());
+    }
+
+    // Said once at start-up, at info level: either end may be a process on the TCP ports.
+    void log_graph_holes() const
+    {
+        if (!log_enabled(log_level::info)) return;
+        std::vector<plugin_description> plugins;
+        for (const auto& slot : slots_) plugins.push_back(slot->describe());
+        const graph_holes holes = find_graph_holes(events_.names, plugins);
+        const auto joined = [](const std::vector<std::string_view>& names) {
+            std::string text;
+            for (const auto name : names) text += (text.empty() ? "" : ", ") + std::string{name};
+            return text;
+        };
+        if (!holes.unsubscribed.empty()) {
+            log(log_level::info, "events published by a plugin but subscribed by none: {} (only processes on the "
+                "subscribe port can receive them)", joined(holes.unsubscribed));
+        }
+        if (!holes.unpublished.empty()) {
+            log(log_level::info, "events subscribed by a plugin but published by none: {} (only processes on the "
+                "publish port can send them)", joined(holes.unpublished));
+        }
+    }
 
     proxy_settings make_proxy_settings(const bind_host& host) const
     {
@@ -177,11 +266,20 @@ private:
         for (const auto& slot : slots_) {
             if (const auto& key = slot->client_key()) table["plugin/" + slot->name()][key->z85()] = slot->name();
         }
+        // Whoever the application lets in anywhere may read its manifest.
+        if (config_.introspection_port) {
+            auto& readers = table["introspection"];
+            for (const auto& [domain, keys] : table) {
+                if (domain == "introspection") continue;
+                for (const auto& [key, user] : keys) readers.emplace(key, user);
+            }
+        }
         return table;
     }
 
     void run_plugins(zmq::context_t& context, const std::vector<const subscriber_demand*>& demands,
-                     const std::vector<std::unique_ptr<external_bridge>>& bridges, run_report& report)
+                     const std::vector<std::unique_ptr<external_bridge>>& bridges,
+                     introspection_endpoint* introspection, run_report& report)
     {
         runtime_settings settings;
         settings.high_water_mark = config_.high_water_mark;
@@ -211,10 +309,13 @@ private:
 
         // Supervise: release the start gate on a stop, return when every plugin has ended.
         // (Once requested, the stop pipe stays readable, so it is watched only until then.)
+        // The introspection endpoint is served here too, never waiting on a peer.
         while (running.load() > 0) {
             std::vector<zmq::pollitem_t> items{{nullptr, ended.read_fd(), ZMQ_POLLIN, 0}};
+            if (introspection != nullptr) items.push_back(introspection->pollitem());
             if (!stop_.requested()) items.push_back({nullptr, stop_.fd(), ZMQ_POLLIN, 0});
             poll(items.data(), items.size(), std::chrono::milliseconds{-1});
+            if (introspection != nullptr && (items[1].revents & ZMQ_POLLIN)) introspection->serve();
             ended.drain();
             if (stop_.requested()) gate.abort();
         }
@@ -289,6 +390,7 @@ private:
     event_table events_;
     stop_flag& stop_;
     bound_callback on_bound_;
+    manifest_callback manifest_;
     std::exception_ptr first_failure_;
 };
 

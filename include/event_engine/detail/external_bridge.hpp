@@ -38,6 +38,7 @@
 #include <deque>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <set>
@@ -123,6 +124,10 @@ public:
     external_bridge& operator=(const external_bridge&) = delete;
 
     [[nodiscard]] const std::string& endpoint() const noexcept { return endpoint_; }
+
+    /// The application's manifest, the reply to `plugin_command: manifest`; set before
+    /// the plugin's thread starts (null: the program has no manifest writer).
+    void set_manifest(std::shared_ptr<const std::string> manifest) { manifest_ = std::move(manifest); }
 
     /// Serves the process until it quits, vanishes, never comes, or the app stops.
     /// Whatever it still holds for the plugin is handed back to @p runtime, which
@@ -399,6 +404,10 @@ private:
         case protocol::kind::ping:
             reply(peer, envelope, protocol::pong_reply);
             break;
+        case protocol::kind::manifest: // anyone's request, like ping: it does not make a connection the plugin's
+            if (manifest_) reply(peer, envelope, *manifest_);
+            else reject(runtime, envelope, "no manifest", std::string{protocol::manifest_unavailable});
+            break;
         case protocol::kind::unknown_command:
             reject(runtime, envelope, "unknown command", std::string{request.problem});
             break;
@@ -654,6 +663,7 @@ private:
     std::optional<clock::time_point> gone_deadline_;
     std::optional<clock::time_point> stop_deadline_;
     std::map<std::string, log_throttle> logs_;
+    std::shared_ptr<const std::string> manifest_;
 };
 
 } // namespace event_engine::detail

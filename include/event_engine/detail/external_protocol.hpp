@@ -19,12 +19,17 @@ inline constexpr std::string_view next_msgs = "plugin_command: next_msgs";
 inline constexpr std::string_view ping = "plugin_command: ping";
 inline constexpr std::string_view fetch = "plugin_command: fetch";
 inline constexpr std::string_view ack = "plugin_command: ack";
+/// Asks for the application's manifest (JSON), on a plugin's port or the introspection port.
+inline constexpr std::string_view manifest = "plugin_command: manifest";
 
 inline constexpr std::string_view published_reply = "event-engine: msg published";
 inline constexpr std::string_view quit_reply = "event-engine: quit acknowledged";
 inline constexpr std::string_view pong_reply = "event-engine: pong";
 inline constexpr std::string_view error_prefix = "event-engine: error: ";
 inline constexpr std::string_view events_header = "event-engine: events "; // + "<first> <epoch>"
+/// After error_prefix, when the program has no manifest writer (event_engine/manifest.hpp).
+inline constexpr std::string_view manifest_unavailable =
+    "this application does not publish a manifest (it was built without event_engine/manifest.hpp)";
 inline constexpr std::string_view acknowledged_reply = "event-engine: acknowledged "; // + "<ack>"
 
 /// Longest wait a client may ask for in one request.
@@ -32,7 +37,7 @@ inline constexpr std::chrono::milliseconds longest_wait{3'600'000};
 /// Most events one batch request may ask for.
 inline constexpr std::size_t largest_batch = 100'000;
 
-enum class kind { next, next_wait, next_batch, fetch, ack, quit, ping, unknown_command, malformed, publish };
+enum class kind { next, next_wait, next_batch, fetch, ack, quit, ping, manifest, unknown_command, malformed, publish };
 
 struct request {
     kind what = kind::publish;
@@ -90,6 +95,7 @@ inline request parse(std::string_view message) noexcept
     if (command == next_msg) return make_request(kind::next);
     if (command == quit) return make_request(kind::quit);
     if (command == ping) return make_request(kind::ping);
+    if (command == manifest) return make_request(kind::manifest);
     if (names(command, fetch)) {
         std::string_view rest = command.substr(fetch.size());
         const auto most = take_number<std::size_t>(rest);
@@ -135,7 +141,7 @@ inline request parse(std::string_view message) noexcept
     }
     return make_request(kind::unknown_command, {}, 0,
                         "unknown command; the commands are next_msg, next_msg_wait <ms>, next_msgs <max> [<ms>], "
-                        "fetch <max> <ms> <ack>, ack <ack>, ping and quit");
+                        "fetch <max> <ms> <ack>, ack <ack>, ping, manifest and quit");
 }
 
 } // namespace event_engine::detail::protocol

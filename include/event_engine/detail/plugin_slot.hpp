@@ -3,6 +3,7 @@
 // loop, or an external plugin's port and bridge.
 
 #include "event_engine/app_config.hpp"
+#include "event_engine/detail/app_description.hpp"
 #include "event_engine/detail/endpoint.hpp"
 #include "event_engine/detail/external_bridge.hpp"
 #include "event_engine/detail/plugin_runtime.hpp"
@@ -46,6 +47,8 @@ public:
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     void rename(std::string name) { name_ = std::move(name); }
     [[nodiscard]] virtual std::span<const std::string_view> topics() const noexcept = 0;
+    /// Who it is and what it subscribes to and publishes, for the manifest.
+    [[nodiscard]] virtual plugin_description describe() const = 0;
     /// Binds what must be bound before any thread starts (an external plugin's port).
     virtual std::unique_ptr<external_bridge> prepare(zmq::context_t&, const app_config&, const bind_host&)
     {
@@ -71,6 +74,10 @@ public:
         : plugin_slot{std::move(name)}, plugin_{&plugin}, owned_{std::move(owned)} {}
 
     [[nodiscard]] std::span<const std::string_view> topics() const noexcept override { return topics_; }
+    [[nodiscard]] plugin_description describe() const override
+    {
+        return {name(), false, event_names(typename P::subscriptions{}), event_names(typename P::publications{}), 0};
+    }
 
     void run(plugin_runtime& runtime, external_bridge*) override
     {
@@ -107,6 +114,11 @@ public:
     [[nodiscard]] std::span<const std::string_view> topics() const noexcept override
     {
         return declaration::subscription_topics;
+    }
+    [[nodiscard]] plugin_description describe() const override
+    {
+        return {name(), true, event_names(typename declaration::subscriptions{}),
+                event_names(typename declaration::publications{}), plugin_.port()};
     }
 
     std::unique_ptr<external_bridge> prepare(zmq::context_t& context, const app_config& config,

@@ -183,3 +183,25 @@ struct reflective_codec_needs_a_reflected_struct {
 };
 
 } // namespace event_engine::rule
+
+// ---- The whole-graph check (graph_check.hpp): one block, appended. ----
+namespace event_engine::rule {
+
+template <class Event, class... Subscribers>
+struct subscribed_event_must_have_a_publisher {
+    static_assert(detail::always_false<Event, Subscribers...>,
+                  "check_graph: these plugins subscribe to this event, but no plugin in the plugins_list "
+                  "publishes it, so they would never receive it; add its publisher to the plugins_list, add the "
+                  "event to a plugin's publishes<...>, or drop the subscription (a process on the publish port "
+                  "does not count: check_graph sees only declared plugins)");
+};
+
+template <class Event, class... Publishers>
+struct published_event_must_have_a_subscriber {
+    static_assert(detail::always_false<Event, Publishers...>,
+                  "check_graph<..., graph_rules::strict>: these plugins publish this event, but no plugin in the "
+                  "plugins_list subscribes to it; add its subscriber to the plugins_list, subscribe a plugin to "
+                  "it, or stop publishing it (or check with graph_rules::complete, which allows this)");
+};
+
+} // namespace event_engine::rule

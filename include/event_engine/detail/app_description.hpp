@@ -1,0 +1,142 @@
+#pragma once
+// What an application is made of, as plain data: its events (name, topic, codec),
+// its plugins (who subscribes to and publishes what), its configuration and what it
+// bound. Generated from the compile-time lists by app.hpp, turned into the JSON
+// manifest by event_engine/manifest.hpp (docs/protocol.md, "Manifest"). Nothing here
+// needs a JSON library: the core stays on cppzmq and fmt, and the manifest part
+// (nlohmann_json) is linked only by programs that include manifest.hpp.
+
+#include "event_engine/app_config.hpp"
+#include "event_engine/codec.hpp"
+#include "event_engine/event.hpp"
+#include "event_engine/detail/type_list.hpp"
+
+#include <algorithm>
+#include <any>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace event_engine {
+// reflective_codec.hpp and layout.hpp (Boost.Hana): declared here, used only for events
+// whose codec is reflective_codec, which the program then has included.
+struct reflective_codec;
+struct layout_type;
+template <class T>
+layout_type describe_layout();
+} // namespace event_engine
+
+namespace event_engine::detail {
+
+/// One event type of the application's list.
+struct event_description {
+    std::string_view name;
+    std::string_view topic; // may hold any bytes
+    /// The codec's stable name: "text", "bytes", "trivial", "text_view", "bytes_view",
+    /// "reflective", or "custom" for any other codec.
+    std::string_view codec;
+    /// trivial_codec: the payload's size (sizeof the event); otherwise nullopt.
+    std::optional<std::size_t> size;
+    /// reflective codec: the event's layout (event_engine::layout_type); otherwise empty.
+    std::any layout;
+};
+
+/// One registered plugin.
+struct plugin_description {
+    std::string name;
+    bool external = false;
+    std::vector<std::string_view> subscribes; // event names
+    std::vector<std::string_view> publishes;  // event names
+    std::uint16_t port = 0;                   // external: as configured (0: any free port)
+};
+
+/// The whole application; `bound` is null until run() has bound its endpoints.
+struct app_description {
+    std::vector<event_description> events;
+    std::vector<plugin_description> plugins;
+    const app_config* config = nullptr;
+    const bound_endpoints* bound = nullptr;
+};
+
+/// Turns a description into the manifest's text; installed by event_engine/manifest.hpp.
+using manifest_writer = std::string (*)(const app_description&);
+
+/// The installed writer, null in a program that does not include event_engine/manifest.hpp.
+inline manifest_writer& installed_manifest_writer() noexcept
+{
+    static manifest_writer writer = nullptr;
+    return writer;
+}
+
+inline constexpr std::string_view manifest_part_missing =
+    "the manifest is written by event_engine/manifest.hpp: include it in one source file of the program "
+    "and link event_engine::manifest (nlohmann_json; docs/protocol.md, \"Manifest\")";
+
+/// The stable name of E's codec in the manifest.
+template <class E>
+constexpr std::string_view codec_name()
+{
+    if constexpr (!has_member_codec<E>) {
+        return "custom"; // a specialization of event_engine::codec<E>
+    } else {
+        using C = typename E::codec;
+        if constexpr (std::is_same_v<C, text_codec>) return "text";
+        else if constexpr (std::is_same_v<C, bytes_codec>) return "bytes";
+        else if constexpr (std::is_same_v<C, trivial_codec>) return "trivial";
+        else if constexpr (std::is_same_v<C, text_view_codec>) return "text_view";
+        else if constexpr (std::is_same_v<C, bytes_view_codec>) return "bytes_view";
+        else if constexpr (std::is_same_v<C, reflective_codec>) return "reflective";
+        else return "custom";
+    }
+}
+
+template <class E>
+event_description describe_event()
+{
+    event_description described{name_of<E>, topic_of<E>, codec_name<E>(), std::nullopt, {}};
+    if constexpr (has_member_codec<E>) {
+        if constexpr (std::is_same_v<typename E::codec, trivial_codec>) described.size = sizeof(E);
+        if constexpr (std::is_same_v<typename E::codec, reflective_codec>) described.layout = describe_layout<E>();
+    }
+    return described;
+}
+
+template <class... Es>
+std::vector<std::string_view> event_names(type_list<Es...>)
+{
+    return {name_of<Es>...};
+}
+
+/// Events the registered plugins leave dangling: published by some plugin and
+/// subscribed by none, or subscribed by some and published by none (either may be
+/// intended: an unregistered process on the publish or subscribe port may be the other end).
+struct graph_holes {
+    std::vector<std::string_view> unsubscribed;
+    std::vector<std::string_view> unpublished;
+};
+
+inline graph_holes find_graph_holes(std::span<const std::string_view> events,
+                                    const std::vector<plugin_description>& plugins)
+{
+    const auto used = [&](std::string_view event, auto member) {
+        return std::any_of(plugins.begin(), plugins.end(), [&](const plugin_description& plugin) {
+            const auto& names = plugin.*member;
+            return std::find(names.begin(), names.end(), event) != names.end();
+        });
+    };
+    graph_holes holes;
+    for (const auto event : events) {
+        const bool published = used(event, &plugin_description::publishes);
+        const bool subscribed = used(event, &plugin_description::subscribes);
+        if (published && !subscribed) holes.unsubscribed.push_back(event);
+        if (subscribed && !published) holes.unpublished.push_back(event);
+    }
+    return holes;
+}
+
+} // namespace event_engine::detail
