@@ -18,7 +18,7 @@
 /// docs/layout.md specifies it; layout.hpp describes a type's layout for other languages
 /// (describe_layout<E>()). Decoding checks every length and tag, rejects trailing bytes
 /// and throws decode_error naming the event and the member, e.g.
-/// "Reading.samples[3]: needs 4 bytes, 2 left".
+/// "Reading.samples[3]: needs 4 bytes, only 2 bytes left".
 ///
 /// Structs it reflects: BOOST_HANA_DEFINE_STRUCT, BOOST_HANA_ADAPT_STRUCT (types you
 /// cannot edit), a type's own hana::accessors_impl, and plain aggregates with no macro
@@ -50,7 +50,7 @@ namespace detail::layout {
 
 [[noreturn, gnu::cold, gnu::noinline]] inline void fail_trailing(std::size_t left)
 {
-    throw layout_fault{std::to_string(left) + " bytes left after the last member"};
+    throw layout_fault{count_of_bytes(left) + " left after the last member"};
 }
 
 } // namespace detail::layout

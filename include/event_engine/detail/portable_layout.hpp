@@ -333,9 +333,14 @@ private:
     std::string path_;
 };
 
+inline std::string count_of_bytes(std::size_t count)
+{
+    return std::to_string(count) + (count == 1 ? " byte" : " bytes");
+}
+
 [[noreturn, gnu::cold, gnu::noinline]] inline void fail_short(std::size_t needed, std::size_t left)
 {
-    throw layout_fault{"needs " + std::to_string(needed) + " bytes, " + std::to_string(left) + " left"};
+    throw layout_fault{"needs " + count_of_bytes(needed) + ", only " + count_of_bytes(left) + " left"};
 }
 [[noreturn, gnu::cold, gnu::noinline]] inline void fail_tag(const char* what, std::byte tag)
 {
@@ -345,8 +350,8 @@ private:
 [[noreturn, gnu::cold, gnu::noinline]] inline void fail_length(std::size_t count, std::size_t each, std::size_t left)
 {
     std::string text = "length " + std::to_string(count);
-    if (each > 1) text += " needs at least " + std::to_string(count * each) + " bytes";
-    throw layout_fault{text + ", only " + std::to_string(left) + " left"};
+    if (each > 1) text += " needs at least " + count_of_bytes(count * each);
+    throw layout_fault{text + ", only " + count_of_bytes(left) + " left"};
 }
 
 /// The payload not yet read.

@@ -71,7 +71,8 @@ constexpr auto to_fixed_string(boost::hana::string<Chars...>) noexcept
 template <class T, std::size_t I>
 inline constexpr auto member_name_v = [] {
     if constexpr (hana_struct<T>) {
-        return to_fixed_string(boost::hana::first(boost::hana::at_c<I>(boost::hana::accessors<T>())));
+        using name = decltype(boost::hana::first(boost::hana::at_c<I>(boost::hana::accessors<T>())));
+        return to_fixed_string(std::remove_cvref_t<name>{});
     } else {
         return decimal_string<I>();
     }
