@@ -12,7 +12,8 @@
 using namespace event_engine;
 
 static_assert(fmt::is_formattable<plugin_outcome>::value && fmt::is_formattable<log_level>::value &&
-              fmt::is_formattable<full_policy>::value && fmt::is_formattable<plugin_report>::value &&
+              fmt::is_formattable<full_policy>::value && fmt::is_formattable<receive_status>::value &&
+              fmt::is_formattable<plugin_report>::value &&
               fmt::is_formattable<run_report>::value);
 static_assert(to_string(plugin_outcome::disconnected) == "disconnected" && to_string(log_level::warn) == "warn" &&
               to_string(full_policy::drop) == "drop"); // constexpr
@@ -55,6 +56,8 @@ TEST_CASE("enumerations print their names and take a string's options", "[format
     CHECK(fmt::format("{} {} {} {} {} {}", log_level::trace, log_level::debug, log_level::info, log_level::warn,
                       log_level::error, log_level::off) == "trace debug info warn error off");
     CHECK(fmt::format("{} {}", full_policy::wait, full_policy::drop) == "wait drop");
+    CHECK(fmt::format("{} {} {} {}", receive_status::received, receive_status::timed_out, receive_status::finishing,
+                      receive_status::stopping) == "received timed_out finishing stopping");
     CHECK(fmt::format("[{:>8}|{:<6}|{:^6}]", plugin_outcome::failed, log_level::info, full_policy::drop) ==
           "[  failed|info  | drop ]");
     CHECK(fmt::format("{}", static_cast<plugin_outcome>(42)) == "unknown");

@@ -7,13 +7,15 @@
 ///     fmt::print("{:l}\n", report);    // every counter, one per line
 ///     fmt::print("{:>12}", plugin.outcome);
 ///
-/// `plugin_outcome`, `log_level` and `full_policy` print their names and take the
-/// options of a string (`{:>12}`). `plugin_report` and `run_report` take `{}`
-/// (compact: the counters that are not zero, received and published always) or
-/// `{:l}` (long: every counter, by its member's name). No trailing newline.
+/// `plugin_outcome`, `log_level`, `full_policy` and `receive_status` print their
+/// names and take the options of a string (`{:>12}`). `plugin_report` and
+/// `run_report` take `{}` (compact: the counters that are not zero, received and
+/// published always) or `{:l}` (long: every counter, by its member's name). No
+/// trailing newline.
 
 #include "event_engine/external_plugin.hpp"
 #include "event_engine/log.hpp"
+#include "event_engine/receive_result.hpp"
 #include "event_engine/report.hpp"
 
 #include <fmt/format.h>
@@ -153,6 +155,10 @@ struct fmt::formatter<event_engine::log_level> : event_engine::detail::enum_form
 
 template <>
 struct fmt::formatter<event_engine::full_policy> : event_engine::detail::enum_formatter<event_engine::full_policy> {};
+
+template <>
+struct fmt::formatter<event_engine::receive_status>
+    : event_engine::detail::enum_formatter<event_engine::receive_status> {};
 
 /// `{}`: "name: outcome (error); received 3, published 1, dropped 2" (zero counters
 /// other than received and published left out). `{:l}`: the heading, then every
