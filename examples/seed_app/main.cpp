@@ -4,10 +4,15 @@
 // says goodbye with a TypeC, which MsgProducer waits for before finishing.
 //
 // Usage: seed_app [--pyplugin-port N] [--publish-port N] [--subscribe-port N]
+//                 [--manifest PATH] [--introspection-port N]
+// --manifest writes the application's manifest (docs/protocol.md) to PATH once bound;
+// --introspection-port serves it over the wire (scripts/render-graph.sh uses the file).
 
 #include "events.hpp"
 
 #include <event_engine/event_engine.hpp>
+#include <event_engine/graph_check.hpp>
+#include <event_engine/manifest.hpp>
 
 #include <fmt/core.h>
 
@@ -65,6 +70,9 @@ private:
 // The Python plugin, declared here; its process connects to its port.
 using PyPlugin = event_engine::external_plugin<event_engine::subscribes<TypeA, TypeB>, event_engine::publishes<TypeC>>;
 
+// The whole graph, checked at compile time: every event someone subscribes to has a publisher.
+static_assert(event_engine::graph_is_complete_v<events, event_engine::plugins_list<MsgProducer, Counter, PyPlugin>>);
+
 } // namespace seed
 
 namespace {
@@ -77,6 +85,14 @@ std::uint16_t port_argument(int argc, char** argv, std::string_view flag, std::u
     return fallback;
 }
 
+const char* text_argument(int argc, char** argv, std::string_view flag)
+{
+    for (int i = 1; i + 1 < argc; ++i) {
+        if (argv[i] == flag) return argv[i + 1];
+    }
+    return nullptr;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -87,6 +103,10 @@ int main(int argc, char** argv)
     config.subscribe_port = port_argument(argc, argv, "--subscribe-port", 5560);
     config.stop_on_signals = true;
     const auto pyplugin_port = port_argument(argc, argv, "--pyplugin-port", 6000);
+    if (const char* path = text_argument(argc, argv, "--manifest")) config.manifest_path = path;
+    if (text_argument(argc, argv, "--introspection-port") != nullptr) {
+        config.introspection_port = port_argument(argc, argv, "--introspection-port", 0);
+    }
 
     seed::MsgProducer producer;
     seed::Counter counter;

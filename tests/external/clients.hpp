@@ -85,8 +85,9 @@ private:
 class bound_port {
 public:
     template <class App>
-    bound_port(App& application, std::string plugin) : future_{promise_.get_future().share()}
+    bound_port(App& application, std::string plugin)
     {
+        future_ = promise_.get_future().share(); // in the body: clang 14 warns in the initializer list
         application.on_bound([this, plugin](const event_engine::bound_endpoints& bound) {
             promise_.set_value(bound.port_of(plugin));
         });

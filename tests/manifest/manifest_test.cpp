@@ -93,14 +93,20 @@ struct stop_when_done {
     App& application;
     ~stop_when_done() { application.stop(); }
 };
+template <class App>
+stop_when_done(App&) -> stop_when_done<App>; // clang 14 has no aggregate deduction
 
-// The introspection port, learned when the application has bound it.
-class introspection_port {
+// A port the application binds (the introspection port, or an external plugin's),
+// learned when it has bound it; reading it waits until then.
+class learned_port {
 public:
     template <class App>
-    explicit introspection_port(App& application) : future_{promise_.get_future().share()}
+    explicit learned_port(App& application, std::string plugin = {})
     {
-        application.on_bound([this](const bound_endpoints& bound) { promise_.set_value(bound.introspection_port); });
+        future_ = promise_.get_future().share();
+        application.on_bound([this, plugin](const bound_endpoints& bound) {
+            promise_.set_value(plugin.empty() ? bound.introspection_port : bound.port_of(plugin));
+        });
     }
     [[nodiscard]] std::uint16_t get() const
     {
@@ -229,7 +235,7 @@ TEST_CASE("manifest over the wire: the introspection endpoint of an application 
     config.introspection_port = 0;
     app<manifest_events> application{config};
     application.register_plugin(Idle{}, "idle");
-    const introspection_port port{application};
+    const learned_port port{application};
     std::string manifest, pong, refused;
     client_thread client{[&] {
         const stop_when_done guard{application};
@@ -259,7 +265,7 @@ TEST_CASE("manifest over the wire: plugin_command: manifest on an external plugi
     options.disconnect_grace = 200ms;
     app<manifest_events> application{any_ports()};
     application.register_plugin(NoteSource{}, "source").register_external_plugin(External{"ext", 0, options});
-    const test_clients::bound_port port{application, "ext"};
+    const learned_port port{application, "ext"};
     std::string manifest, note;
     client_thread client{[&] {
         {
@@ -293,7 +299,7 @@ TEST_CASE("manifest over the wire with CURVE: keys the application lists read it
     config.security.subscribers = {subscriber.public_key};
     app<manifest_events> application{config};
     application.register_plugin(Idle{}, "idle");
-    const introspection_port port{application};
+    const learned_port port{application};
     std::string manifest;
     bool stranger_answered = true, plain_answered = true;
     client_thread client{[&] {
@@ -334,7 +340,7 @@ TEST_CASE("introspection endpoint: garbage, huge frames and a peer that never re
     config.introspection_port = 0;
     app<manifest_events> application{config};
     application.register_plugin(Idle{}, "idle");
-    const introspection_port port{application};
+    const learned_port port{application};
     std::string after_flood, after_garbage;
     std::size_t flood_sent = 0;
     client_thread client{[&] {
