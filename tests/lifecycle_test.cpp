@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace event_engine;
@@ -208,13 +210,107 @@ TEST_CASE("debug does not log each event", "[lifecycle][log]")
 {
     const log_capture log{log_level::debug};
     Talker talker;
-    Quiet quiet;
+    Hearer hearer;
     app<events> application{any_ports()};
-    application.register_plugin(talker).register_plugin(quiet);
-    application.stop();
-    application.run();
-    CHECK(log.count("plugin 'Talker' started") + log.count("plugin 'Talker' ended") >= 1);
+    application.register_plugin(talker).register_plugin(hearer);
+    application.run(); // Talker publishes, Hearer receives, both finish
+    CHECK(log.count("plugin 'Talker' started") == 1);
+    CHECK(log.count("plugin 'Hearer' ended") == 1);
     CHECK(log.count("publishes") == 0);
+    CHECK(log.count("receives") == 0);
+}
+
+TEST_CASE("receive(): finish() while the application stops says finishing; the result is a std::optional",
+          "[lifecycle]")
+{
+    class Both : public plugin<Both, subscribes<Note>, publishes<>> {
+    public:
+        receive_status last = receive_status::received;
+        void run()
+        {
+            stop_application();
+            finish();
+            last = receive().status();
+            // Used as the std::optional it is.
+            auto result = receive(1ms);
+            result = std::nullopt;
+            CHECK(result.status() == receive_status::finishing); // emptied: keeps its reason
+            result = event{Note{"x"}};
+            CHECK(result.status() == receive_status::received);
+            result.reset();
+            CHECK(result.status() == receive_status::finishing);
+            decltype(receive()) empty;
+            CHECK(empty.status() == receive_status::stopping); // made empty: stopping
+            std::optional<event> plain = receive(1ms);
+            CHECK_FALSE(plain.has_value());
+        }
+    };
+    Both both;
+    app<events> application{any_ports()};
+    application.register_plugin(both, "Both");
+    application.run();
+    CHECK(both.last == receive_status::finishing);
+}
+
+TEST_CASE("receive(timeout) times out while undecodable frames keep arriving", "[lifecycle]")
+{
+    // Count's trivial_codec wants 8 payload bytes: "Countxyz" (3) never decodes.
+    class Counter : public plugin<Counter, subscribes<Count>, publishes<>> {
+    public:
+        std::atomic<bool> done{false};
+        receive_status status = receive_status::received;
+        void run()
+        {
+            status = receive(50ms).status();
+            done = true;
+        }
+    };
+    Counter counter;
+    app<events> application{any_ports()};
+    application.register_plugin(counter, "Counter");
+    std::optional<std::thread> flooder;
+    application.on_bound([&](const bound_endpoints& bound) {
+        flooder.emplace([&counter, port = bound.publish_port] {
+            zmq::context_t context;
+            zmq::socket_t publisher{context, zmq::socket_type::pub};
+            publisher.set(zmq::sockopt::linger, 0);
+            publisher.connect("tcp://127.0.0.1:" + std::to_string(port));
+            // Floods until the plugin has returned: it must, though frames never stop.
+            while (!counter.done) (void)publisher.send(zmq::buffer(std::string_view{"Countxyz"}), zmq::send_flags::dontwait);
+        });
+    });
+    const log_capture quiet_log{log_level::off};
+    const auto report = application.run();
+    flooder->join();
+    CHECK(counter.status == receive_status::timed_out);
+    CHECK(report.find("Counter")->decode_failures > 0);
+}
+
+TEST_CASE("endpoints() is readable from a plugin while the application runs", "[lifecycle]")
+{
+    class Reader : public plugin<Reader, subscribes<>, publishes<>> {
+    public:
+        const app<events>* application = nullptr;
+        std::optional<bound_endpoints> seen;
+        void run() { seen = application->endpoints(); }
+    };
+    Reader reader;
+    app<events> application{any_ports()};
+    reader.application = &application;
+    application.register_plugin(reader);
+    application.run();
+    REQUIRE(reader.seen.has_value());
+    CHECK(reader.seen->publish_port == application.endpoints()->publish_port);
+}
+
+TEST_CASE("deadlines saturate: a wait too long to represent is never, not the past", "[lifecycle]")
+{
+    using namespace std::chrono;
+    const auto now = detail::clock::now();
+    CHECK(detail::deadline_after(now, milliseconds::max()) == detail::clock::time_point::max());
+    CHECK(detail::deadline_after(now, hours{24 * 365 * 1000}) == detail::clock::time_point::max());
+    CHECK(detail::deadline_after(now, milliseconds{-5}) == now);
+    CHECK(detail::deadline_after(now, milliseconds{5}) == now + milliseconds{5});
 }
 
 TEST_CASE("printable() shows binary bytes escaped and long ones cut", "[log]")

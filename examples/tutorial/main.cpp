@@ -54,7 +54,7 @@ private:
     int seen_ = 0;
 };
 
-// Loop style with a timeout: receive() returns std::optional<std::variant<Alert>>.
+// Loop style with a timeout: receive() returns an optional std::variant<Alert> (empty: status() says why).
 class Pager : public event_engine::plugin<Pager, event_engine::subscribes<Alert>, event_engine::publishes<>> {
 public:
     int alerts = 0;

@@ -107,7 +107,7 @@ public:
     /// Calls @p callback from run(), on run()'s thread, once every endpoint is bound and
     /// before any plugin starts: the place to learn ports picked by port 0 and to start
     /// external plugins' processes with them. An exception from it ends run() (rethrown,
-    /// after everything bound is closed again).
+    /// after everything bound is closed again). One callback: a second call replaces the first.
     app& on_bound(std::function<void(const bound_endpoints&)> callback)
     {
         on_bound_ = std::move(callback);
@@ -115,7 +115,8 @@ public:
     }
 
     /// Every endpoint the application has bound, from any thread; nullopt until run()
-    /// has bound them (they stay readable after run() returns).
+    /// has bound them. They stay readable after run() returns or throws, when they are
+    /// closed again.
     [[nodiscard]] std::optional<bound_endpoints> endpoints() const
     {
         const std::scoped_lock lock{bound_mutex_};

@@ -35,9 +35,6 @@ struct external_options {
     /// How long run() waits for the process to connect before failing; 0 (the default, as
     /// the original engine): as long as it takes, warning every connect_warning_interval.
     std::chrono::milliseconds connect_timeout{0};
-    /// How often a plugin whose process has not connected yet is warned about, by name
-    /// and port (0: never).
-    std::chrono::milliseconds connect_warning_interval{10'000};
     /// How long all its connections may stay dropped before it counts as gone.
     std::chrono::milliseconds disconnect_grace{3'000};
     /// After stop(), how long its port stays open so the process can still quit.
@@ -52,6 +49,9 @@ struct external_options {
     std::optional<curve_key> client_key{};
     /// Interface its port binds to; empty: the application's bind_address.
     std::string bind_address{};
+    /// How often a plugin whose process has not connected yet is warned about, by name
+    /// and port (0: never). Last, so that older positional initializers keep their meaning.
+    std::chrono::milliseconds connect_warning_interval{10'000};
 };
 
 template <class Subscriptions, class Publications = publishes<>>

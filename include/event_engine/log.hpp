@@ -41,24 +41,35 @@ inline std::optional<log_level> parse_log_level(std::string_view value) noexcept
 
 inline void emit(log_level level, std::string_view line);
 
-// The level EVENT_ENGINE_LOG asks for (@p text: its value, or null), read once per
-// process. A value it does not know is said (once, as it is read once), not ignored.
+// The level EVENT_ENGINE_LOG asks for (@p text: its value, or null): warn when unset
+// or not a level. Pure: the threshold's initializer calls it.
 inline log_level level_from_environment(const char* text) noexcept
 {
     if (text == nullptr) return log_level::warn;
-    if (const auto level = parse_log_level(text)) return *level;
+    return parse_log_level(text).value_or(log_level::warn);
+}
+
+// Says that @p text is not a log level (nothing if it is one, or null). Never called
+// while the threshold is being initialized: a sink may read the level or log.
+[[gnu::cold, gnu::noinline]] inline void report_bad_environment_level(const char* text) noexcept
+{
+    if (text == nullptr || parse_log_level(text)) return;
     try {
         emit(log_level::warn, fmt::format("EVENT_ENGINE_LOG={} is not a log level (trace, debug, info, warn, error, "
                                           "off); using warn",
                                           text));
     } catch (...) {
     }
-    return log_level::warn;
 }
 
 inline std::atomic<log_level>& log_threshold() noexcept
 {
     static std::atomic<log_level> level{level_from_environment(std::getenv("EVENT_ENGINE_LOG"))};
+    // Once per process, after initialization; an exchange, not call_once, so that a sink
+    // that logs or reads the level from inside the report does not wait on itself.
+    static std::atomic<bool> reported{false};
+    if (!reported.load(std::memory_order_relaxed) && !reported.exchange(true)) [[unlikely]]
+        report_bad_environment_level(std::getenv("EVENT_ENGINE_LOG"));
     return level;
 }
 

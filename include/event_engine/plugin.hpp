@@ -84,13 +84,14 @@ protected:
     template <class Rep, class Period>
     receive_result<event> receive(std::chrono::duration<Rep, Period> timeout)
     {
-        return receive_until(detail::clock::now() + std::chrono::duration_cast<detail::clock::duration>(timeout));
+        return receive_until(detail::deadline_after(detail::clock::now(), timeout));
     }
 
     /// True once the application is stopping; long-running work should return.
     [[nodiscard]] bool stop_requested() const noexcept { return runtime_ != nullptr && runtime_->stop_requested(); }
 
-    /// Ends this plugin: the handler loop exits after the current handler, receive() returns nullopt.
+    /// Ends this plugin: the handler loop exits after the current handler, receive() returns
+    /// empty (receive_status::finishing).
     void finish() noexcept
     {
         if (runtime_ != nullptr) runtime_->finish();
@@ -139,6 +140,9 @@ private:
                 auto frame = rt.receive(deadline);
                 if (!frame) return receive_result<event>{rt.why_none()};
                 detail::dispatch<Subscribed...>(rt, *frame, [&](auto&& decoded) { result.emplace(std::move(decoded)); });
+                // Undecodable frames do not make a timeout wait longer.
+                if (!result && deadline && detail::clock::now() >= *deadline) [[unlikely]]
+                    return receive_result<event>{receive_status::timed_out};
             }
             return receive_result<event>{std::move(*result)};
         }

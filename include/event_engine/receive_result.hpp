@@ -32,20 +32,28 @@ constexpr std::string_view to_string(receive_status status) noexcept
 }
 
 /// An optional event that also says why it is empty. It is a `std::optional<Event>`
-/// (test it, dereference it, keep it as one), plus status().
+/// (test it, dereference it, assign to it, keep it as one), plus status().
 template <class Event>
 class receive_result : public std::optional<Event> {
 public:
-    /// No event, for the reason @p why (not received).
-    explicit receive_result(receive_status why) noexcept : status_{why} {}
-    explicit receive_result(Event event) : std::optional<Event>{std::move(event)}, status_{receive_status::received} {}
+    using std::optional<Event>::optional;
+    using std::optional<Event>::operator=;
 
-    [[nodiscard]] receive_status status() const noexcept { return status_; }
+    /// No event, for the reason @p why (not received).
+    explicit receive_result(receive_status why) noexcept : why_none_{why} {}
+
+    /// received when it holds an event; otherwise why receive() returned without one.
+    /// Emptied later (reset(), = std::nullopt), it keeps that reason; made empty
+    /// (default-constructed, from std::nullopt), it says stopping.
+    [[nodiscard]] receive_status status() const noexcept
+    {
+        return this->has_value() ? receive_status::received : why_none_;
+    }
     /// True when the timeout passed: the only empty result after which receiving again can give an event.
-    [[nodiscard]] bool timed_out() const noexcept { return status_ == receive_status::timed_out; }
+    [[nodiscard]] bool timed_out() const noexcept { return status() == receive_status::timed_out; }
 
 private:
-    receive_status status_;
+    receive_status why_none_ = receive_status::stopping;
 };
 
 } // namespace event_engine

@@ -360,7 +360,7 @@ TEST_CASE("port 0: an external plugin's port is learned in on_bound, and its pro
 {
     NoteSource source;
     app<events> application{any_ports()};
-    application.register_plugin(source).register_external_plugin(External{"late", 0});
+    application.register_plugin(source).register_external_plugin(External{"late", 0, timing(60s)}); // fails, not hangs, if never served
 
     std::optional<client_thread> client;
     std::vector<std::string> notes;
@@ -383,20 +383,50 @@ TEST_CASE("port 0: an external plugin's port is learned in on_bound, and its pro
     CHECK(report.find("late")->events_received == 3);
 }
 
+namespace {
+// Captures the library's lines that contain @p needle at @p level and above, while alive.
+class line_capture {
+public:
+    line_capture(log_level level, std::string needle) : previous_{current_log_level()}, needle_{std::move(needle)}
+    {
+        set_log_level(level);
+        set_log_sink([this](log_level, std::string_view line) {
+            if (line.find(needle_) == std::string_view::npos) return;
+            const std::scoped_lock lock{mutex_};
+            lines_.emplace_back(line);
+        });
+    }
+    ~line_capture()
+    {
+        set_log_sink({});
+        set_log_level(previous_);
+    }
+    line_capture(const line_capture&) = delete;
+    line_capture& operator=(const line_capture&) = delete;
+
+    [[nodiscard]] std::vector<std::string> lines() const
+    {
+        const std::scoped_lock lock{mutex_};
+        return lines_;
+    }
+    /// Waits until at least @p count lines came, up to 30 s (then the test's checks fail).
+    void wait_for(std::size_t count) const
+    {
+        for (int i = 0; i < 6000 && lines().size() < count; ++i) std::this_thread::sleep_for(5ms);
+    }
+
+private:
+    log_level previous_;
+    std::string needle_;
+    mutable std::mutex mutex_;
+    std::vector<std::string> lines_;
+};
+} // namespace
+
 TEST_CASE("by default a process is waited for as long as it takes, with warnings naming it and its port",
           "[external][e2e]")
 {
-    std::mutex mutex;
-    std::vector<std::string> warnings;
-    set_log_sink([&](log_level level, std::string_view line) {
-        if (level != log_level::warn) return;
-        const std::scoped_lock lock{mutex};
-        warnings.emplace_back(line);
-    });
-    struct restore_sink {
-        ~restore_sink() { set_log_sink({}); }
-    } restore;
-
+    const line_capture warnings{log_level::warn, "'sleepy'"};
     CHECK(external_options{}.connect_timeout == 0ms); // the original's behaviour: no deadline
     external_options options;
     options.connect_warning_interval = 20ms;
@@ -405,14 +435,7 @@ TEST_CASE("by default a process is waited for as long as it takes, with warnings
     std::optional<client_thread> client;
     application.on_bound([&](const bound_endpoints& bound) {
         client.emplace([&, port = bound.port_of("sleepy")] {
-            // Connect only after two warnings: the plugin is still waited for, not failed.
-            for (;;) {
-                {
-                    const std::scoped_lock lock{mutex};
-                    if (warnings.size() >= 2) break;
-                }
-                std::this_thread::sleep_for(5ms);
-            }
+            warnings.wait_for(2); // connect only after two warnings: still waited for, not failed
             req_client req{port};
             CHECK(req.one(protocol::quit) == protocol::quit_reply);
         });
@@ -420,8 +443,60 @@ TEST_CASE("by default a process is waited for as long as it takes, with warnings
     const auto report = application.run();
     client->join();
     CHECK(report.find("sleepy")->outcome == plugin_outcome::finished);
-    const std::scoped_lock lock{mutex};
-    REQUIRE(warnings.size() >= 2);
-    CHECK_THAT(warnings[0], Catch::Matchers::StartsWith("external plugin 'sleepy' has not connected to tcp://127.0.0.1:") &&
-                                Catch::Matchers::EndsWith("; still waiting as long as it takes"));
+    const auto lines = warnings.lines();
+    REQUIRE(lines.size() >= 2);
+    CHECK_THAT(lines[0], Catch::Matchers::StartsWith("external plugin 'sleepy' has not connected to tcp://127.0.0.1:") &&
+                             Catch::Matchers::EndsWith("; still waiting as long as it takes"));
+}
+
+TEST_CASE("connect warnings: with a connect_timeout they say it; with interval 0 there are none", "[external][e2e]")
+{
+    const line_capture warnings{log_level::warn, "has not connected"};
+    external_options warned = timing(60s);
+    warned.connect_warning_interval = 20ms;
+    external_options silent = timing(60s);
+    silent.connect_warning_interval = 0ms;
+    app<events> application{any_ports()};
+    application.register_external_plugin(External{"warned", 0, warned})
+        .register_external_plugin(External{"silent", 0, silent});
+    std::optional<client_thread> client;
+    application.on_bound([&](const bound_endpoints& bound) {
+        client.emplace([&, warned_port = bound.port_of("warned"), silent_port = bound.port_of("silent")] {
+            warnings.wait_for(2);
+            req_client first{warned_port};
+            req_client second{silent_port};
+            CHECK(first.one(protocol::quit) == protocol::quit_reply);
+            CHECK(second.one(protocol::quit) == protocol::quit_reply);
+        });
+    });
+    application.run();
+    client->join();
+    const auto lines = warnings.lines();
+    REQUIRE(lines.size() >= 2);
+    for (const auto& line : lines) {
+        CHECK_THAT(line, Catch::Matchers::StartsWith("external plugin 'warned' has not connected") &&
+                             Catch::Matchers::EndsWith("; still waiting, up to external_options::connect_timeout "
+                                                       "(60000 ms)"));
+    }
+}
+
+TEST_CASE("trace logs each request of an external plugin's process, printable", "[external][e2e]")
+{
+    const line_capture trace{log_level::trace, "external plugin 'traced': request '"};
+    app<events> application{any_ports()};
+    application.register_external_plugin(External{"traced", 0, timing(60s)});
+    const bound_port port{application, "traced"};
+    client_thread client{[&] {
+        req_client req{port};
+        CHECK(req.one(std::string{"Note\x01\xff", 6}).rfind("event-engine: error", 0) == 0); // not its to publish
+        CHECK(req.one(protocol::quit) == protocol::quit_reply);
+    }};
+    application.run();
+    client.join();
+    const auto lines = trace.lines();
+    REQUIRE(lines.size() == 2);
+    CHECK_THAT(lines[0], Catch::Matchers::StartsWith("external plugin 'traced': request 'Note\\x01\\xff' (6 bytes, "
+                                                     "connection fd "));
+    CHECK_THAT(lines[1], Catch::Matchers::StartsWith("external plugin 'traced': request 'plugin_command: quit' (20 "
+                                                     "bytes, connection fd "));
 }

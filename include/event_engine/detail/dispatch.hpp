@@ -63,7 +63,8 @@ void decode_and_deliver(plugin_runtime& runtime, std::string_view frame, Deliver
         return;
     }
     runtime.count_delivered();
-    if (log_enabled(log_level::trace)) runtime.trace_event("receives", name_of<E>, payload.size());
+    if (runtime.tracing()) [[unlikely]]
+        runtime.trace_event("receives", name_of<E>, payload.size());
     deliver(std::move(*event));
 }
 
@@ -88,9 +89,12 @@ bool publish_event(plugin_runtime& runtime, const E& event)
     buffer.append(std::as_bytes(std::span{topic.data(), topic.size()}));
     payload_writer writer{buffer};
     codec<E>::encode(event, writer);
-    if (log_enabled(log_level::trace)) runtime.trace_event("publishes", name_of<E>, writer.size());
+    const std::size_t payload_size = writer.size();
     zmq::message_t frame = take_frame(buffer);
-    return runtime.publish(frame);
+    const bool sent = runtime.publish(frame);
+    if (runtime.tracing()) [[unlikely]]
+        runtime.trace_event(sent ? "publishes" : "abandons at stop", name_of<E>, payload_size);
+    return sent;
 }
 
 } // namespace event_engine::detail

@@ -147,14 +147,14 @@ public:
         runtime.while_publish_waits([this] { read_monitor(); });
         const auto started = clock::now();
         if (settings_.timing.connect_warning_interval.count() > 0) {
-            next_connect_warning_ = started + settings_.timing.connect_warning_interval;
+            next_connect_warning_ = deadline_after(started, settings_.timing.connect_warning_interval);
         }
         for (;;) {
             const auto now = clock::now();
-            if (runtime.stop_requested() && !stop_deadline_) stop_deadline_ = now + settings_.timing.stop_grace;
+            if (runtime.stop_requested() && !stop_deadline_) stop_deadline_ = deadline_after(now, settings_.timing.stop_grace);
             if (stop_deadline_ && now >= *stop_deadline_) return;
             const auto connect_timeout = settings_.timing.connect_timeout;
-            if (!ever_connected_ && connect_timeout.count() > 0 && now >= started + connect_timeout) {
+            if (!ever_connected_ && connect_timeout.count() > 0 && now >= deadline_after(started, connect_timeout)) {
                 // No prefix and no name: plugin_error says "event_engine: plugin '<name>' failed: ".
                 throw error{"its process never connected to " + endpoint_ + " within " +
                             std::to_string(connect_timeout.count()) +
@@ -277,7 +277,7 @@ private:
         consider(stop_deadline_);
         consider(gone_deadline_);
         const auto connect_timeout = settings_.timing.connect_timeout;
-        if (!ever_connected_ && connect_timeout.count() > 0) consider(started + connect_timeout);
+        if (!ever_connected_ && connect_timeout.count() > 0) consider(deadline_after(started, connect_timeout));
         if (!ever_connected_) consider(next_connect_warning_);
         for (const auto& w : waiters_) consider(w.deadline);
         if (!next) return std::chrono::milliseconds{-1};
@@ -318,10 +318,10 @@ private:
                         ? fmt::format(", up to external_options::connect_timeout ({} ms)",
                                       settings_.timing.connect_timeout.count())
                         : std::string{" as long as it takes"});
-        next_connect_warning_ = now + settings_.timing.connect_warning_interval;
+        next_connect_warning_ = deadline_after(now, settings_.timing.connect_warning_interval);
     }
 
-    void start_gone_clock() { gone_deadline_ = clock::now() + settings_.timing.disconnect_grace; }
+    void start_gone_clock() { gone_deadline_ = deadline_after(clock::now(), settings_.timing.disconnect_grace); }
 
     // The connection @p fd made a request only the plugin's process makes. Its
     // connect and disconnect were read from the monitor before the request, so a

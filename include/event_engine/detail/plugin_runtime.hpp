@@ -30,6 +30,19 @@ namespace event_engine::detail {
 
 using clock = std::chrono::steady_clock;
 
+/// @p from + @p wait, saturated: a wait too long to represent (milliseconds::max(),
+/// years) is "never", not an overflow into the past. A negative wait is "now".
+template <class Rep, class Period>
+constexpr clock::time_point deadline_after(clock::time_point from, std::chrono::duration<Rep, Period> wait) noexcept
+{
+    using std::chrono::duration;
+    if (wait <= wait.zero()) return from;
+    // Compared in floating point: no integer conversion of a huge wait can overflow here.
+    const duration<double> left = clock::time_point::max() - from;
+    if (duration<double>{wait} >= left) return clock::time_point::max();
+    return from + std::chrono::duration_cast<clock::duration>(wait);
+}
+
 struct runtime_settings {
     int high_water_mark = 1000;
     int receive_high_water_mark = 0; // 0: high_water_mark
@@ -253,8 +266,11 @@ public:
         });
     }
 
-    // Cold and out of line: keeps the logging code out of the inlined dispatch.
-    /// Logs one event at trace level (callers check log_enabled(trace) first).
+    /// Whether this plugin logs each event: decided once, when it starts, so the
+    /// per-event cost is one predictable branch on a member, not a look at the level.
+    [[nodiscard]] bool tracing() const noexcept { return tracing_; }
+
+    /// Logs one event at trace level (callers check tracing() first).
     [[gnu::cold, gnu::noinline]] void trace_event(std::string_view what, std::string_view event,
                                                   std::size_t payload_size) const
     {
@@ -345,6 +361,7 @@ private:
     bool probed_ = false;
     bool input_closed_ = false;
     bool finishing_ = false;
+    bool tracing_ = log_enabled(log_level::trace);
     receive_status why_none_ = receive_status::received;
 };
 
