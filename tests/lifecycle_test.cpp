@@ -122,6 +122,50 @@ TEST_CASE("one plugin object registered twice is refused before anything starts"
     CHECK_NOTHROW(twice.register_plugin(quiet).register_plugin(other)); // two objects of one type are fine
 }
 
+TEST_CASE("one plugin object running in two applications at once: the second fails, the first runs on",
+          "[lifecycle]")
+{
+    class Holder : public plugin<Holder, subscribes<>, publishes<>> {
+    public:
+        std::atomic<bool> running{false};
+        std::atomic<bool> release{false};
+        void run()
+        {
+            running = true;
+            while (!release && !stop_requested()) std::this_thread::sleep_for(1ms);
+        }
+    };
+    Holder holder;
+    app<events> first{any_ports()};
+    first.register_plugin(holder, "held");
+    std::optional<run_report> first_report;
+    std::thread first_run{[&] { first_report = first.run(); }};
+    while (!holder.running) std::this_thread::sleep_for(1ms);
+
+    app<events> second{any_ports()};
+    second.register_plugin(holder, "again"); // registration alone cannot see the other app
+    try {
+        second.run();
+        FAIL("the second application ran an object that was running already");
+    } catch (const plugin_error& failure) {
+        CHECK(failure.plugin() == "again");
+        CHECK(std::string_view{failure.what()} ==
+              "event_engine: plugin 'again' failed: this Holder object is running "
+              "already, in another application; one object runs on one thread at a time, so give each application "
+              "its own object");
+    }
+    holder.release = true;
+    first_run.join();
+    REQUIRE(first_report.has_value());
+    CHECK(first_report->find("held")->outcome == plugin_outcome::finished);
+
+    // Once the first has finished, the object may run again.
+    holder.release = true;
+    app<events> third{any_ports()};
+    third.register_plugin(holder);
+    CHECK(third.run().find("Holder")->outcome == plugin_outcome::finished);
+}
+
 TEST_CASE("receive() says why it has no event: timed out, finishing, stopping", "[lifecycle]")
 {
     Patient patient;

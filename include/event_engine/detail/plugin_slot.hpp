@@ -7,6 +7,8 @@
 #include "event_engine/detail/endpoint.hpp"
 #include "event_engine/detail/external_bridge.hpp"
 #include "event_engine/detail/plugin_runtime.hpp"
+#include "event_engine/detail/running_claim.hpp"
+#include "event_engine/detail/type_name.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/external_plugin.hpp"
 #include "event_engine/plugin.hpp"
@@ -81,6 +83,7 @@ public:
 
     void run(plugin_runtime& runtime, external_bridge*) override
     {
+        const running_claim claim{plugin_, short_type_name<P>()};
         plugin_access::attach(*plugin_, &runtime);
         struct detach {
             P* plugin;
