@@ -458,9 +458,24 @@ void read(reader& in, T& value)
                 }
             });
         };
-        if constexpr (!fixed_size<T>()) members.template operator()<true>();
-        else if (Checked && in.left() < min_size<T>()) members.template operator()<true>();
-        else members.template operator()<false>();
+        if constexpr (!fixed_size<T>()) {
+            members.template operator()<true>();
+        } else if constexpr (!Checked) { // inside a fixed-size struct being read unchecked
+            for_each_member(value, [&](auto, auto& member) { read<false>(in, member); });
+        } else if (in.left() < min_size<T>()) {
+            members.template operator()<true>(); // throws, naming the member that does not fit
+        } else {
+            // The fast path: no bounds checks and no path bookkeeping. Only a bool can
+            // fail here; then read again, checked, to name it.
+            const std::byte* const start = in.next;
+            try {
+                for_each_member(value, [&](auto, auto& member) { read<false>(in, member); });
+            } catch (const layout_fault&) {
+                in.next = start;
+                members.template operator()<true>();
+                throw;
+            }
+        }
     }
 }
 
