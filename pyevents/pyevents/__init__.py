@@ -5,6 +5,9 @@ Two APIs are provided:
 * :class:`PluginClient` -- the recommended, Pythonic client (at-least-once
   fetch, timeouts that keep the connection usable, batches, iteration, typed
   errors);
+* :class:`Contract` -- the application's events, typed, from its manifest
+  (docs/python.md): topics by event name, reflective events decoded to and
+  encoded from dataclasses; ``PluginClient(contract=...)`` yields them;
 * the legacy helpers :func:`get_plugin_socket`, :func:`get_next_msg`,
   :func:`publish_msg` and :func:`send_quit_command`, unchanged from the
   original ``events`` module (also importable as top-level ``events``).
@@ -16,12 +19,14 @@ The engine host defaults to ``127.0.0.1`` for :class:`PluginClient` and to
 Both APIs speak CURVE when ``EVENT_ENGINE_SERVER_KEY`` (the application's
 public key) and ``EVENT_ENGINE_CLIENT_KEY`` (this plugin's secret key) are set;
 see :mod:`pyevents.security`.  ``python3 -m pyevents keygen DIR NAME`` writes
-a key pair (:mod:`pyevents.cli`).
+a key pair; ``list``, ``echo``, ``hz``, ``graph`` and ``pub`` look at a running
+application (:mod:`pyevents.cli`).
 """
 
 from __future__ import annotations
 
 from .client import DEFAULT_HOST, PluginClient
+from .contract import Contract, ContractError, Decoded, EventType, UntypedEvent, fetch_manifest
 from .errors import (
     ClientClosed,
     EngineGone,
@@ -41,6 +46,12 @@ __version__ = "0.1.0"
 __all__ = [
     "PluginClient",
     "DEFAULT_HOST",
+    "Contract",
+    "ContractError",
+    "Decoded",
+    "EventType",
+    "UntypedEvent",
+    "fetch_manifest",
     "Event",
     "Topic",
     "decode",

@@ -38,11 +38,22 @@ import sys
 import time
 from collections import deque
 from types import TracebackType
-from typing import Callable, Deque, Iterable, Iterator, List, Optional, Tuple, Type, Union
+import json
+import os
+from typing import Any, Callable, Deque, Iterable, Iterator, List, Mapping, Optional, Tuple, Type, Union
 
 import zmq
 
 from . import protocol
+from .connection import (  # the monitor's handshake events, shared with the tools' sockets
+    _HANDSHAKE_FAILED_AUTH,
+    _HANDSHAKE_FAILED_NO_DETAIL,
+    _HANDSHAKE_FAILED_PROTOCOL,
+    _HANDSHAKE_SUCCEEDED,
+    _MECHANISM_MISMATCH,
+    _SECURITY_PROTOCOL_ERRORS,
+)
+from .contract import MANIFEST_COMMAND, Contract
 from .errors import ClientClosed, EngineGone, EngineTimeout, HandshakeFailed, ProtocolError, PublishRejected
 from .security import CLIENT_KEY_ENV_VAR, SERVER_KEY_ENV_VAR, CurveConfig, KeySource, curve_config
 from .topics import Event, Topic, decode, encode_topic
@@ -61,21 +72,10 @@ _HEARTBEAT_TIMEOUT_MS = 30_000
 
 _monitor_ids = itertools.count()
 
-# Handshake outcomes reported by the socket monitor (libzmq >= 4.3).
-_HANDSHAKE_SUCCEEDED = getattr(zmq, "EVENT_HANDSHAKE_SUCCEEDED", 0)
-_HANDSHAKE_FAILED_NO_DETAIL = getattr(zmq, "EVENT_HANDSHAKE_FAILED_NO_DETAIL", 0)
-_HANDSHAKE_FAILED_PROTOCOL = getattr(zmq, "EVENT_HANDSHAKE_FAILED_PROTOCOL", 0)
-_HANDSHAKE_FAILED_AUTH = getattr(zmq, "EVENT_HANDSHAKE_FAILED_AUTH", 0)
-_MECHANISM_MISMATCH = int(getattr(zmq, "PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH", -1))
-# Protocol errors that mean "the two sides disagree about security", not "this is not an engine".
-_SECURITY_PROTOCOL_ERRORS = {
-    int(getattr(zmq, name))
-    for name in ("PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH", "PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC",
-                 "PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE")
-    if hasattr(zmq, name)
-}
-
 _BytesLike = Union[bytes, bytearray, memoryview]
+#: What ``PluginClient(contract=...)`` takes: a Contract, a manifest dict, or a manifest file's path.
+ContractSource = Union[Contract, Mapping[str, Any], str, "os.PathLike[str]"]
+_MISSING: Any = object()
 
 
 def _check_seconds(value: Optional[float], name: str, *, allow_zero: bool) -> Optional[float]:
@@ -142,6 +142,11 @@ class PluginClient:
         (default), so no event is lost when a reply is; ``False`` uses
         ``next_msg_wait``/``next_msgs`` (at most once), for engines that do
         not have ``fetch``.
+    :param contract: the application's :class:`~pyevents.Contract` (or what
+        :meth:`Contract.load <pyevents.Contract.load>` takes: a manifest dict or
+        file); then :meth:`events` yields typed events and :meth:`publish_typed`
+        publishes them.  :meth:`load_contract` fetches it over this connection
+        instead (docs/python.md).
 
     The connection is made lazily and re-made after a timeout or after the
     engine went away, so the engine may be started after the plugin.
@@ -184,6 +189,7 @@ class PluginClient:
         server_key: Optional[KeySource] = None,
         client_key: Optional[KeySource] = None,
         at_least_once: bool = True,
+        contract: Optional[ContractSource] = None,
     ) -> None:
         self._port = _check_port(port)
         host = protocol.resolve_host(host, DEFAULT_HOST)
@@ -210,6 +216,9 @@ class PluginClient:
             raise TypeError(f"at_least_once must be True or False, not {type(at_least_once).__name__}")
         self._curve: Optional[CurveConfig] = curve_config(server_key, client_key)
         self._at_least_once = at_least_once
+        self._contract: Optional[Contract] = None
+        if contract is not None:
+            self._set_contract(contract)
         # At-least-once bookkeeping: events fetched but not handed out yet (number, event);
         # the engine's numbering (epoch) and the numbers handed out and acknowledged so far.
         self._buffer: Deque[Tuple[int, bytes]] = deque()
@@ -248,6 +257,11 @@ class PluginClient:
     def event_names(self) -> Tuple[Topic, ...]:
         """The topics given as ``event_names`` (used by :meth:`decode`)."""
         return self._event_names
+
+    @property
+    def contract(self) -> Optional[Contract]:
+        """The application's contract (``contract=`` or :meth:`load_contract`), or None."""
+        return self._contract
 
     @property
     def closed(self) -> bool:
@@ -375,6 +389,75 @@ class PluginClient:
         if not self._event_names:
             raise ValueError("decode() needs the client's event_names; pass event_names=[...] to PluginClient")
         return decode(data, self._event_names)
+
+    # ---------------------------------------------------------- typed events
+
+    def manifest(self) -> dict:
+        """Ask the engine for the application's manifest (``plugin_command: manifest`` on this
+        plugin's port; docs/protocol.md) and return it, parsed.
+
+        Raises :class:`~pyevents.errors.ProtocolError` if the engine answers something else
+        (an engine without the manifest command), and what :meth:`ping` raises.
+        """
+        reply = self._request(MANIFEST_COMMAND, self._timeout)
+        if len(reply) == 1 and reply[0].startswith(b"{"):
+            try:
+                return json.loads(reply[0])
+            except json.JSONDecodeError as e:
+                raise ProtocolError(f"the manifest from {self._endpoint} is not JSON: {e}") from None
+        reason = _error_reason(reply[0]) if len(reply) == 1 else None
+        raise ProtocolError(f"the engine did not answer {MANIFEST_COMMAND!r} with a manifest: "
+                            + (reason if reason is not None else repr(reply)[:120]))
+
+    def load_contract(self) -> Contract:
+        """Fetch the application's manifest over this connection (:meth:`manifest`), keep it as
+        this client's :attr:`contract` and return it."""
+        return self._set_contract(Contract(self.manifest()))
+
+    def _set_contract(self, contract: ContractSource) -> Contract:
+        if not isinstance(contract, Contract):
+            if not isinstance(contract, (Mapping, str, os.PathLike)):
+                raise TypeError("contract must be a Contract, a manifest dict or a manifest file's path, "
+                                f"not {type(contract).__name__}")
+            contract = Contract.load(contract)
+        self._contract = contract
+        if not self._event_names:
+            self._event_names = tuple(event.topic for event in contract)
+        return contract
+
+    def _need_contract(self, what: str) -> Contract:
+        if self._contract is None:
+            raise ValueError(f"{what} needs the application's contract: pass contract=... to PluginClient "
+                             "or call client.load_contract() first")
+        return self._contract
+
+    def events(self, timeout: Optional[float] = None) -> Iterator[Any]:
+        """Yield the events as typed objects, until the engine goes away or the client is closed.
+
+        A reflective event is an instance of its dataclass (``contract.type(name)``); an event
+        of another codec an :class:`~pyevents.contract.UntypedEvent` (``str`` for text codecs,
+        raw ``bytes`` otherwise).  With *timeout*, the iteration also ends after *timeout*
+        seconds without an event.  Events are fetched and acknowledged as by iterating the
+        client; a frame that does not decode raises :class:`~pyevents.contract.ContractError`
+        (it counts as handed out).
+        """
+        contract = self._need_contract("events()")
+        while not self._closed:
+            try:
+                frame = self.next_event(timeout)
+            except EngineGone as e:
+                logger.info("stopping iteration: %s", e)
+                return
+            if frame is None:
+                return
+            yield contract.typed(frame)
+
+    def publish_typed(self, event: Any, value: Any = _MISSING, /, **fields: Any) -> None:
+        """Publish a typed event: as :meth:`Contract.encode <pyevents.Contract.encode>` takes it
+        (a dataclass instance; or an event name with its value or fields).  See :meth:`publish`."""
+        contract = self._need_contract("publish_typed()")
+        frame = contract.encode(event, **fields) if value is _MISSING else contract.encode(event, value, **fields)
+        self.publish(frame)
 
     # ------------------------------------------------------------ publishing
 
