@@ -10,7 +10,12 @@
 #   2. the compiler's output matches every regex given in SOURCE by a line
 #        // expect: <regex>                   (every compiler)
 #        // expect(<COMPILER_ID>): <regex>   (only that compiler, e.g. expect(Clang))
-#      (CMake regex syntax, no ';'; there must be at least one), and
+#      and its first error line (the first line with "error: ") matches every
+#        // expect-first-error: <regex>
+#        // expect-first-error(<COMPILER_ID>): <regex>
+#      so that the message a reader sees first is the rule's sentence, not a
+#      consequence of it (CMake regex syntax, no ';'; there must be at least one
+#      regex of either kind), and
 #   3. the compiler's own diagnostic (build-tool lines and blank lines removed)
 #      is at most MAX_LINES lines long.
 
@@ -57,6 +62,7 @@ endif()
 # echoed compile command. Lines are walked one by one with string(FIND) because
 # diagnostics contain ';' and '[' which CMake lists would mangle.
 set(diagnostic "")
+set(first_error "")
 set(line_count 0)
 set(error_count 0)
 set(rest "${output}")
@@ -94,6 +100,9 @@ while(NOT rest STREQUAL "")
     math(EXPR line_count "${line_count} + 1")
     if(line MATCHES "(^|: )(fatal )?error: ")
         math(EXPR error_count "${error_count} + 1")   # reported, not judged
+        if(error_count EQUAL 1)
+            set(first_error "${line}")
+        endif()
     endif()
 endwhile()
 
@@ -102,22 +111,28 @@ if(result EQUAL 0)
     string(APPEND failures "  - the build SUCCEEDED, but this misuse must not compile\n")
 endif()
 
-file(STRINGS "${SOURCE}" expectations REGEX "^// expect(\\([A-Za-z]+\\))?: ")
+file(STRINGS "${SOURCE}" expectations REGEX "^// expect(-first-error)?(\\([A-Za-z]+\\))?: ")
 set(checked 0)
 foreach(expectation IN LISTS expectations)
-    string(REGEX MATCH "^// expect(\\(([A-Za-z]+)\\))?: (.*)$" _ "${expectation}")
-    set(only_for "${CMAKE_MATCH_2}")
-    set(regex "${CMAKE_MATCH_3}")
+    string(REGEX MATCH "^// expect(-first-error)?(\\(([A-Za-z]+)\\))?: (.*)$" _ "${expectation}")
+    set(first_only "${CMAKE_MATCH_1}")
+    set(only_for "${CMAKE_MATCH_3}")
+    set(regex "${CMAKE_MATCH_4}")
     if(only_for AND NOT COMPILER_ID MATCHES "${only_for}$")   # expect(Clang) also covers AppleClang
         continue()
     endif()
     math(EXPR checked "${checked} + 1")
-    if(NOT diagnostic MATCHES "${regex}")
+    if(first_only)
+        if(NOT first_error MATCHES "${regex}")
+            string(APPEND failures "  - the first error line does not match the expected regex: ${regex}\n"
+                                   "    first error line: ${first_error}\n")
+        endif()
+    elseif(NOT diagnostic MATCHES "${regex}")
         string(APPEND failures "  - the output does not match the expected regex: ${regex}\n")
     endif()
 endforeach()
 if(checked EQUAL 0)
-    string(APPEND failures "  - ${SOURCE} has no '// expect: <regex>' line for this compiler\n")
+    string(APPEND failures "  - ${SOURCE} has no '// expect: <regex>' (or expect-first-error) line for this compiler\n")
 endif()
 
 if(line_count GREATER MAX_LINES)

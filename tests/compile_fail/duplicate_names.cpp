@@ -5,7 +5,7 @@
 #include <string_view>
 
 // expect: event_names_must_be_unique<(struct )?Image, ?(struct )?Thumbnail>
-// expect: these two event types have the same name
+// expect-first-error: these two event types have the same name
 
 struct Image {
     static constexpr std::string_view name = "Image";

@@ -4,7 +4,7 @@
 #include <string_view>
 
 // expect: event_topics_must_be_unique<(struct )?Temperature, ?(struct )?Humidity>
-// expect: these two event types have the same topic bytes
+// expect-first-error: these two event types have the same topic bytes
 
 struct Temperature {
     static constexpr std::string_view name = "Temperature";

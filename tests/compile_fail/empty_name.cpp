@@ -5,7 +5,7 @@
 #include <string_view>
 
 // expect: event_name_must_not_be_empty<(struct )?Nameless>
-// expect: this event type has an empty name
+// expect-first-error: this event type has an empty name
 
 struct Named {
     static constexpr std::string_view name = "Named";

@@ -7,7 +7,7 @@
 #include <string_view>
 
 // expect: published_event_must_have_a_subscriber<(struct )?Goodbye, ?(class )?Greeter>
-// expect: these plugins publish this event, but no plugin in the plugins_list subscribes to it
+// expect-first-error: these plugins publish this event, but no plugin in the plugins_list subscribes to it
 
 struct Hello {
     static constexpr std::string_view name = "Hello";

@@ -7,7 +7,7 @@
 #include <string_view>
 
 // expect: subscribed_event_must_have_a_publisher<(struct )?Goodbye, ?(class )?Counter, ?(class )?event_engine::external_plugin<
-// expect: these plugins subscribe to this event, but no plugin in the plugins_list publishes it
+// expect-first-error: these plugins subscribe to this event, but no plugin in the plugins_list publishes it
 
 struct Hello {
     static constexpr std::string_view name = "Hello";

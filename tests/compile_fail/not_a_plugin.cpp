@@ -5,7 +5,7 @@
 #include <string_view>
 
 // expect: plugin_must_derive_from_event_engine_plugin<(struct |class )?Freelancer>
-// expect: a plugin must derive from event_engine::plugin<Self, subscribes<...>, publishes<...>>
+// expect-first-error: a plugin must derive from event_engine::plugin<Self, subscribes<...>, publishes<...>>
 
 struct TypeA {
     static constexpr std::string_view name = "TypeA";

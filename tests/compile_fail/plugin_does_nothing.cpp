@@ -5,7 +5,7 @@
 #include <string_view>
 
 // expect: plugin_needs_run_or_subscriptions<(struct |class )?Idle>
-// expect: the plugin subscribes to nothing and has no `void run\(\)`
+// expect-first-error: the plugin subscribes to nothing and has no `void run\(\)`
 
 struct TypeA {
     static constexpr std::string_view name = "TypeA";

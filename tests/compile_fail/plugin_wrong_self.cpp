@@ -6,7 +6,7 @@
 #include <string_view>
 
 // expect: plugin_must_derive_from_event_engine_plugin<(struct |class )?Copycat>
-// expect: with itself as Self
+// expect-first-error: with itself as Self
 
 struct TypeA {
     static constexpr std::string_view name = "TypeA";

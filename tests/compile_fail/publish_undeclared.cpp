@@ -6,7 +6,7 @@
 #include <string_view>
 
 // expect: plugin_must_declare_what_it_publishes<(struct )?Talker, ?(struct )?TypeB>
-// expect: the plugin publishes an event type it did not declare
+// expect-first-error: the plugin publishes an event type it did not declare
 
 struct TypeA {
     static constexpr std::string_view name = "TypeA";

@@ -5,7 +5,7 @@
 #include <string_view>
 
 // expect: receive_cannot_return_events_that_view_their_frame<(struct )?Reader, ?(struct )?Line>
-// expect: this event's codec views the received frame instead of copying it
+// expect-first-error: this event's codec views the received frame instead of copying it
 
 struct Line {
     static constexpr std::string_view name = "Line";

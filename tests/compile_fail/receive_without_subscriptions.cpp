@@ -5,7 +5,7 @@
 #include <string_view>
 
 // expect: plugin_without_subscriptions_cannot_receive<(struct |class )?Waiter>
-// expect: the plugin subscribes to no event type, so receive\(\) could never return an event
+// expect-first-error: the plugin subscribes to no event type, so receive\(\) could never return an event
 
 struct TypeA {
     static constexpr std::string_view name = "TypeA";

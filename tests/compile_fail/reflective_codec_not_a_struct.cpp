@@ -6,7 +6,7 @@
 #include <string_view>
 
 // expect: reflective_codec_needs_a_reflected_struct<(struct )?Sealed>
-// expect: reflective_codec: the event must be a struct it can reflect
+// expect-first-error: reflective_codec: the event must be a struct it can reflect
 
 class Sealed {
 public:

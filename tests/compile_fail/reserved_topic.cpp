@@ -6,7 +6,7 @@
 #include <string_view>
 
 // expect: event_topic_must_not_use_reserved_prefix<(struct )?Sneaky>
-// expect: this event's topic overlaps event_engine's reserved control prefix
+// expect-first-error: this event's topic overlaps event_engine's reserved control prefix
 
 struct Plain {
     static constexpr std::string_view name = "Plain";

@@ -6,7 +6,7 @@
 #include <string_view>
 
 // expect: subscribed_event_must_be_in_event_list<(struct )?Listener, ?(struct )?Foreign>
-// expect: the plugin subscribes to an event type that is not in the application's event_list
+// expect-first-error: the plugin subscribes to an event type that is not in the application's event_list
 
 struct TypeA {
     static constexpr std::string_view name = "TypeA";

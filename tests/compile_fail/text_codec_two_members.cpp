@@ -5,7 +5,7 @@
 #include <string_view>
 
 // expect: text_codec_needs_one_string_member<(struct )?Greeting>
-// expect: text_codec needs an event that is an aggregate with exactly one data member
+// expect-first-error: text_codec needs an event that is an aggregate with exactly one data member
 
 struct Greeting {
     static constexpr std::string_view name = "Greeting";

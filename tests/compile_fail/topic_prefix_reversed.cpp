@@ -6,7 +6,7 @@
 #include <string_view>
 
 // expect: event_topics_must_be_prefix_free<(struct )?Image, ?(struct )?ImageScored>
-// expect: the topic of the first event is a prefix of the topic of the second
+// expect-first-error: the topic of the first event is a prefix of the topic of the second
 
 struct Image {
     static constexpr std::string_view name = "Image";

@@ -5,7 +5,7 @@
 #include <string_view>
 
 // expect: trivial_codec_needs_a_trivially_copyable_event<(struct )?Note>
-// expect: trivial_codec copies the event's bytes, so the event type must be trivially copyable
+// expect-first-error: trivial_codec copies the event's bytes, so the event type must be trivially copyable
 
 struct Note {
     static constexpr std::string_view name = "Note";
