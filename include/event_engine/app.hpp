@@ -38,8 +38,9 @@ class app {
                   "event_engine::app<Events>: Events must be an event_engine::event_list<...>");
 };
 
-/// An event-based application: the engine plus its plugins.
-template <event_type... Es>
+/// An event-based application: the engine plus its plugins. (Any types are accepted
+/// here: event_list reports those that are not event types, by the rule they break.)
+template <class... Es>
 class app<event_list<Es...>> {
 public:
     using events = event_list<Es...>;
@@ -85,7 +86,12 @@ public:
         requires(!std::is_lvalue_reference_v<P>)
     app& register_plugin(P&& plugin, std::string name = {})
     {
-        return register_plugin(std::make_unique<std::remove_cvref_t<P>>(std::move(plugin)), std::move(name));
+        if constexpr (detail::pointer_like<P>) {
+            detail::plugin_rules<P, events>::report(); // a pointer: pass the object
+            return *this;
+        } else {
+            return register_plugin(std::make_unique<std::remove_cvref_t<P>>(std::move(plugin)), std::move(name));
+        }
     }
 
     /// Registers an external plugin: its process connects to its port and speaks the
@@ -94,9 +100,11 @@ public:
     template <class Subscriptions, class Publications>
     app& register_external_plugin(external_plugin<Subscriptions, Publications> plugin)
     {
-        using rules = detail::plugin_events_rules<external_plugin<Subscriptions, Publications>, events>;
+        using declaration = external_plugin<Subscriptions, Publications>;
+        using rules = detail::plugin_events_rules<declaration, events>;
         rules::report();
-        if constexpr (rules::holds) {
+        // Lists out of order, or not of event types, are reported by external_plugin itself.
+        if constexpr (rules::holds && detail::valid_external_plugin_v<Subscriptions, Publications>) {
             if (plugin.name().empty()) throw configuration_error{"event_engine: an external plugin needs a name"};
             add_slot(std::make_unique<detail::external_plugin_slot<Subscriptions, Publications>>(std::move(plugin)),
                      nullptr);

@@ -3,7 +3,8 @@
 /// The application's events as a compile-time list:
 ///     using events = event_engine::event_list<TypeA, TypeB, TypeC>;
 /// It is checked when first used (by `app<events>`, or by `static_assert(events::valid)`):
-/// names non-empty and unique, topics unique and prefix-free.
+/// every type an event type, listed once; names non-empty and unique, topics unique and
+/// prefix-free.
 
 #include "event_engine/detail/control.hpp"
 #include "event_engine/detail/rules.hpp"
@@ -14,6 +15,7 @@
 #include <array>
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 
 namespace event_engine {
 
@@ -81,19 +83,36 @@ struct report_list_problem<list_problem::duplicate_topic, A, B> : rule::event_to
 template <class A, class B>
 struct report_list_problem<list_problem::topic_prefix, A, B> : rule::event_topics_must_be_prefix_free<A, B> {};
 
-// The list's first problem, and the rule it breaks (report_list_problem<none, ...> when none).
-// `void` pads the pack so that nth_t is valid for an empty list.
+// The list's verdict, from traits alone (rules.hpp). Its own rules are checked once
+// its types are events, each listed once.
 template <class... Es>
 struct list_check {
-    static constexpr list_finding finding = find_list_problem<Es...>();
-    using report = report_list_problem<finding.problem, nth_t<finding.first, Es..., void>,
-                                       nth_t<finding.second, Es..., void>>;
+    static constexpr list_finding finding = [] {
+        if constexpr (valid_event_pack_v<Es...>) return find_list_problem<Es...>();
+        else return list_finding{};
+    }();
+    static constexpr bool valid = valid_event_pack_v<Es...> && finding.problem == list_problem::none;
+};
+
+template <class Owner, class Event>
+using event_listed_twice = rule::event_list_must_list_each_event_once<Event>;
+
+// Instantiated only to report: the rule each broken event breaks, an event listed
+// twice, or the list's first problem. `void` pads the pack so that nth_t is valid
+// for an empty list.
+template <class... Es>
+struct list_report {
+    using check = list_check<Es...>;
+    static_assert(sizeof(event_pack_report<event_listed_twice, void, Es...>) > 0);
+    static_assert(sizeof(report_list_problem<check::finding.problem, nth_t<check::finding.first, Es..., void>,
+                                             nth_t<check::finding.second, Es..., void>>) > 0);
 };
 
 } // namespace detail
 
-/// The application's event types. Each must satisfy `event_type`.
-template <event_type... Es>
+/// The application's event types. Each must be an `event_type`; a type that is not is
+/// reported by the rule it breaks (event.hpp).
+template <class... Es>
 struct event_list {
     /// Number of event types.
     static constexpr std::size_t size = sizeof...(Es);
@@ -101,11 +120,11 @@ struct event_list {
     template <class E>
     static constexpr bool contains = detail::contains_v<E, Es...>;
     /// True once the list has passed its checks (a failing check is a compile error).
-    static constexpr bool valid = detail::list_check<Es...>::finding.problem == detail::list_problem::none;
+    static constexpr bool valid = detail::list_check<Es...>::valid;
     // Runs the checks when the list is used: a broken rule's template is instantiated
     // here and its static_assert names the rule and the events. (sizeof is only the
     // trigger; `valid` is computed apart so that nothing else fails with it.)
-    static_assert(sizeof(typename detail::list_check<Es...>::report) > 0);
+    static_assert(sizeof(detail::list_report<Es...>) > 0);
 };
 
 } // namespace event_engine

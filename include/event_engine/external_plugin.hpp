@@ -54,17 +54,41 @@ struct external_options {
     std::chrono::milliseconds connect_warning_interval{10'000};
 };
 
+namespace detail {
+/// Whether external_plugin<Subscriptions, Publications> is declared right: subscribes<...>
+/// then publishes<...>, of event types each listed once.
+template <class Subscriptions, class Publications>
+inline constexpr bool valid_external_plugin_v = false;
+template <class... Subscribed, class... Published>
+inline constexpr bool valid_external_plugin_v<subscribes<Subscribed...>, publishes<Published...>> =
+    valid_declaration_v<type_list<Subscribed...>, type_list<Published...>>;
+} // namespace detail
+
+/// external_plugin<Subscriptions, Publications> with arguments that are not
+/// subscribes<...> then publishes<...>: reported
+/// (rule::external_plugin_takes_subscribes_then_publishes), and otherwise read as meant.
 template <class Subscriptions, class Publications = publishes<>>
-class external_plugin {
-    static_assert(detail::always_false<Subscriptions>,
-                  "event_engine::external_plugin<Subscriptions, Publications>: the first argument must be "
-                  "event_engine::subscribes<...> and the second event_engine::publishes<...>");
+class external_plugin
+    : public external_plugin<typename detail::declared_lists<Subscriptions, Publications>::subscriptions,
+                             typename detail::declared_lists<Subscriptions, Publications>::publications> {
+    static_assert(sizeof(rule::external_plugin_takes_subscribes_then_publishes<Subscriptions, Publications>) > 0);
+    using declared = external_plugin<typename detail::declared_lists<Subscriptions, Publications>::subscriptions,
+                                     typename detail::declared_lists<Subscriptions, Publications>::publications>;
+
+public:
+    using declared::declared;
 };
 
 /// An external plugin's declaration: what it subscribes to and may publish (compile
 /// time), its name and TCP port (run time).
 template <class... Subscribed, class... Published>
 class external_plugin<subscribes<Subscribed...>, publishes<Published...>> {
+    // Reported here, where it is declared: a type that is not an event type, an event listed twice.
+    static_assert(sizeof(detail::event_pack_report<rule::subscribes_must_list_each_event_once, external_plugin,
+                                                   Subscribed...>) > 0);
+    static_assert(sizeof(detail::event_pack_report<rule::publishes_must_list_each_event_once, external_plugin,
+                                                   Published...>) > 0);
+
 public:
     using subscriptions = detail::type_list<Subscribed...>;
     using publications = detail::type_list<Published...>;

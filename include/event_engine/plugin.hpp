@@ -30,34 +30,69 @@
 namespace event_engine {
 
 /// The event types a plugin receives.
-template <event_type... Es>
+template <class... Es>
 struct subscribes {};
 
 /// The event types a plugin may publish.
-template <event_type... Es>
+template <class... Es>
 struct publishes {};
 
 namespace detail {
 struct plugin_root {};
 struct plugin_access;
+
+// The lists of plugin<Self, Second, Third> (and external_plugin<First, Second>) when
+// they are not subscribes<...> then publishes<...>: swapped, or publishes<...> alone,
+// are read as meant, anything else as empty. The class reports the rule it breaks,
+// and the rest of the program compiles as if it were written right: one error.
+template <class Second, class Third>
+struct declared_lists {
+    using subscriptions = subscribes<>;
+    using publications = publishes<>;
+};
+template <class... Subscribed, class... Published>
+struct declared_lists<publishes<Published...>, subscribes<Subscribed...>> {
+    using subscriptions = subscribes<Subscribed...>;
+    using publications = publishes<Published...>;
+};
+template <class... Published>
+struct declared_lists<publishes<Published...>, publishes<>> {
+    using subscriptions = subscribes<>;
+    using publications = publishes<Published...>;
+};
+
+// Whether a plugin's (or external plugin's) lists hold event types, each listed once.
+// A variable apart from the class: never read a verdict out of a class that reports (rules.hpp).
+template <class Subscriptions, class Publications>
+inline constexpr bool valid_declaration_v = false;
+template <class... Subscribed, class... Published>
+inline constexpr bool valid_declaration_v<type_list<Subscribed...>, type_list<Published...>> =
+    valid_event_pack_v<Subscribed...> && valid_event_pack_v<Published...>;
 } // namespace detail
 
+/// plugin<Self, Subscriptions, Publications> with arguments that are not
+/// subscribes<...> then publishes<...>: reported (rule::plugin_takes_subscribes_then_publishes).
 template <class Self, class Subscriptions = subscribes<>, class Publications = publishes<>>
-class plugin {
-    static_assert(detail::always_false<Self>,
-                  "event_engine::plugin<Self, Subscriptions, Publications>: the second argument must be "
-                  "event_engine::subscribes<...> and the third event_engine::publishes<...>");
+class plugin : public plugin<Self, typename detail::declared_lists<Subscriptions, Publications>::subscriptions,
+                             typename detail::declared_lists<Subscriptions, Publications>::publications> {
+    static_assert(sizeof(rule::plugin_takes_subscribes_then_publishes<Self, Subscriptions, Publications>) > 0);
 };
 
 /// Base class of every internal plugin; `Self` is the derived plugin class.
 template <class Self, class... Subscribed, class... Published>
 class plugin<Self, subscribes<Subscribed...>, publishes<Published...>> : public detail::plugin_root {
+    // Reported here, where the plugin is declared: a type that is not an event type,
+    // an event listed twice (rules.hpp).
+    static_assert(sizeof(detail::event_pack_report<rule::subscribes_must_list_each_event_once, Self, Subscribed...>) > 0);
+    static_assert(sizeof(detail::event_pack_report<rule::publishes_must_list_each_event_once, Self, Published...>) > 0);
+
 public:
     using self_type = Self;
     using subscriptions = detail::type_list<Subscribed...>;
     using publications = detail::type_list<Published...>;
     /// What `receive()` returns: one of the subscribed event types.
-    using event = std::conditional_t<(sizeof...(Subscribed) > 0), std::variant<Subscribed...>, std::monostate>;
+    using event = std::conditional_t<(sizeof...(Subscribed) > 0), detail::unique_t<std::variant, Subscribed...>,
+                                     std::monostate>;
 
 protected:
     /// Publishes @p event (topic + encoded payload, one frame). Waits while a
@@ -66,8 +101,16 @@ protected:
     template <class E>
     bool publish(const E& event)
     {
-        if constexpr (!detail::contains_v<E, Published...>) {
+        if constexpr (std::is_pointer_v<E>) {
+            static_cast<void>(event);
+            static_cast<void>(sizeof(rule::publish_takes_the_event_not_a_pointer<Self, E>));
+            return false;
+        } else if constexpr (!detail::contains_v<E, Published...>) {
+            static_cast<void>(event);
             static_cast<void>(sizeof(rule::plugin_must_declare_what_it_publishes<Self, E>));
+            return false;
+        } else if constexpr (!detail::valid_declaration_v<subscriptions, publications>) {
+            static_cast<void>(event); // reported where the plugin is declared
             return false;
         } else {
             return detail::publish_event(runtime(), event);
@@ -123,7 +166,10 @@ private:
 
     receive_result<event> receive_until(std::optional<detail::clock::time_point> deadline)
     {
-        if constexpr (sizeof...(Subscribed) == 0) {
+        if constexpr (!detail::valid_declaration_v<subscriptions, publications>) {
+            static_cast<void>(deadline); // reported where the plugin is declared
+            return receive_result<event>{receive_status::stopping};
+        } else if constexpr (sizeof...(Subscribed) == 0) {
             static_cast<void>(deadline);
             static_cast<void>(sizeof(rule::plugin_without_subscriptions_cannot_receive<Self>));
             return receive_result<event>{receive_status::stopping};

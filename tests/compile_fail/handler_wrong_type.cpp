@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-// expect: handler_style_plugin_needs_a_handler_per_subscription<(struct )?Handler, ?(struct )?TypeA>
-// expect: the plugin subscribes to this event but has no handler for it
+// expect: handler_overloads_must_cover_each_subscription<(struct |class )?Handler, ?(struct )?TypeA>
+// expect-first-error: the plugin subscribes to this event, but none of its public on\(\) members takes it
 
 struct TypeA {
     static constexpr std::string_view name = "TypeA";

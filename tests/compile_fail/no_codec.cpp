@@ -4,13 +4,8 @@
 #include <string>
 #include <string_view>
 
-// The list's constraint (event_type) fails; both compilers name it and the types.
-// expect: event_type
-// expect: Es = [{<]TypeA, Raw[}>]
-// clang++ also says which type fails and why; g++ 12 (at its default
-// -fconcepts-diagnostics-depth=1) does not.
-// expect(Clang): 'Raw' does not satisfy 'event_type'
-// expect(Clang): 'Raw' does not satisfy 'has_codec'
+// expect: event_type_needs_a_codec<(struct )?Raw>
+// expect-first-error: this event type has no codec
 
 struct TypeA {
     static constexpr std::string_view name = "TypeA";

@@ -20,9 +20,16 @@ struct Score {
     double value = 0.0;
 };
 
-using events = event_engine::event_list<Image, Score>;
+struct Tick {
+    static constexpr const char* name = "Tick"; // a const char* name, and a char array topic
+    static constexpr char topic[] = "T";
+    using codec = event_engine::trivial_codec;
+    int count = 0;
+};
+
+using events = event_engine::event_list<Image, Score, Tick>;
 static_assert(events::valid);
-static_assert(event_engine::is_event_v<Image> && event_engine::is_event_v<Score>);
+static_assert(event_engine::is_event_v<Image> && event_engine::is_event_v<Score> && event_engine::is_event_v<Tick>);
 
 // Loop style: publishes, then pulls its answers with receive().
 class Producer : public event_engine::plugin<Producer, event_engine::subscribes<Score>,
@@ -53,10 +60,32 @@ public:
     void run() { publish(Image{"b.png"}); }
 };
 
+// A base class with a handler: the plugin's own on() would hide it, so it says `using`.
+template <class Self, class Subscriptions>
+class tick_counter : public event_engine::plugin<Self, Subscriptions, event_engine::publishes<>> {
+public:
+    void on(const Tick&) { ++ticks; }
+    int ticks = 0;
+};
+
+class Auditor final : public tick_counter<Auditor, event_engine::subscribes<Tick, Image>> {
+public:
+    using tick_counter::on;
+    void on(const Image&) { finish(); }
+
+private:
+    void helper() {} // private members other than run() and on() are fine
+};
+
+// Every handler inherited from the base, none declared here.
+class TickWatcher : public tick_counter<TickWatcher, event_engine::subscribes<Tick>> {};
+
 int main()
 {
     Producer producer;
+    TickWatcher watcher;
     event_engine::app<events> app{{.publish_port = 0, .subscribe_port = 0}};
     app.register_plugin(producer).register_plugin(Scorer{}).register_plugin(std::make_unique<Announcer>());
+    app.register_plugin(Auditor{}).register_plugin(watcher);
     return app.run().stopped ? 1 : 0;
 }

@@ -26,6 +26,90 @@ void report_if() noexcept
 
 namespace event_engine::rule {
 
+// What makes a class an event type (event.hpp). One rule per event, the first it breaks.
+
+template <class Event>
+struct event_type_must_be_a_class {
+    static_assert(detail::always_false<Event>,
+                  "event type: this is not a class type; an event type is a class (not const, not a "
+                  "reference or pointer), e.g. struct Note { static constexpr std::string_view name = "
+                  "\"Note\"; using codec = event_engine::text_codec; std::string text; };");
+};
+
+template <class Event>
+struct event_type_needs_a_static_name {
+    static_assert(detail::always_false<Event>,
+                  "event type: this event type has no `name` (or not a public one); declare "
+                  "`static constexpr std::string_view name = \"...\";` in it");
+};
+
+template <class Event>
+struct event_name_must_be_static_constexpr {
+    static_assert(detail::always_false<Event>,
+                  "event type: the event type's `name` must be declared `static constexpr "
+                  "std::string_view name = \"...\";`: static (one name for the type, not one per "
+                  "object) and known at compile time (a `static const std::string` is not)");
+};
+
+template <class Event>
+struct event_topic_must_be_static_constexpr {
+    static_assert(detail::always_false<Event>,
+                  "event type: the event type's `topic` must be declared `static constexpr "
+                  "std::string_view topic{\"...\", length};`: static and known at compile time");
+};
+
+template <class Event>
+struct binary_event_topic_needs_its_length {
+    static_assert(detail::always_false<Event>,
+                  "event type: this event's topic holds a zero byte, and a `const char*` (or a "
+                  "string_view made from one) stops at the first zero byte, so the topic would be "
+                  "cut short; give its length: `static constexpr std::string_view topic{\"\\x01\\x00\", 2};`");
+};
+
+template <class Event>
+struct event_type_needs_a_codec {
+    static_assert(detail::always_false<Event>,
+                  "event type: this event type has no codec; add e.g. `using codec = "
+                  "event_engine::text_codec;` (or bytes_codec, trivial_codec, a codec of your own), "
+                  "or specialize event_engine::codec<Event> (docs/events.md)");
+};
+
+// What an event_list, a plugin and an external plugin declare.
+
+template <class Event>
+struct event_list_must_list_each_event_once {
+    static_assert(detail::always_false<Event>,
+                  "event_list: this event type is listed twice in the event_list; list each event once");
+};
+
+template <class Plugin, class Event>
+struct subscribes_must_list_each_event_once {
+    static_assert(detail::always_false<Plugin, Event>,
+                  "subscribes<...>: this event type is listed twice in the plugin's subscribes<...>; "
+                  "list each event once");
+};
+
+template <class Plugin, class Event>
+struct publishes_must_list_each_event_once {
+    static_assert(detail::always_false<Plugin, Event>,
+                  "publishes<...>: this event type is listed twice in the plugin's publishes<...>; "
+                  "list each event once");
+};
+
+template <class Plugin, class Second, class Third>
+struct plugin_takes_subscribes_then_publishes {
+    static_assert(detail::always_false<Plugin, Second, Third>,
+                  "event_engine::plugin<Self, Subscriptions, Publications>: the second argument must be "
+                  "event_engine::subscribes<...> and the third event_engine::publishes<...>");
+};
+
+template <class First, class Second>
+struct external_plugin_takes_subscribes_then_publishes {
+    static_assert(detail::always_false<First, Second>,
+                  "event_engine::external_plugin<Subscriptions, Publications>: the first argument must be "
+                  "event_engine::subscribes<...> and the second event_engine::publishes<...>");
+};
+
 template <class First, class Second>
 struct event_names_must_be_unique {
     static_assert(detail::always_false<First, Second>,
@@ -92,6 +176,38 @@ struct handler_style_plugin_needs_a_handler_per_subscription {
                   "the plugin a `void run()` that receives events itself");
 };
 
+template <class Plugin, class Event>
+struct handler_overloads_must_cover_each_subscription {
+    static_assert(detail::always_false<Plugin, Event>,
+                  "register_plugin: the plugin subscribes to this event, but none of its public on() "
+                  "members takes it; add `void on(const Event&)` taking exactly this event type (public); "
+                  "if a base class declares it, the plugin's own on() hides it: add `using Base::on;`");
+};
+
+template <class Plugin, class Event>
+struct handlers_must_be_public {
+    static_assert(detail::always_false<Plugin, Event>,
+                  "register_plugin: the plugin's on() handlers are not accessible (none is public), so "
+                  "the engine cannot call on(const Event&); make them public (a class's members are "
+                  "private until `public:`)");
+};
+
+template <class Plugin>
+struct run_must_be_public {
+    static_assert(detail::always_false<Plugin>,
+                  "register_plugin: the plugin declares run(), but the engine cannot call it; make "
+                  "`void run()` public (a class's members are private until `public:`) and give it no "
+                  "parameters");
+};
+
+template <class Plugin>
+struct plugin_must_not_have_both_run_and_on {
+    static_assert(detail::always_false<Plugin>,
+                  "register_plugin: the plugin has both `void run()` and on() handlers, but the engine "
+                  "calls only run(), so on() would never be called; drop run() to have the engine "
+                  "call on(), or drop on() and receive() events in run()");
+};
+
 template <class Plugin>
 struct plugin_needs_run_or_subscriptions {
     static_assert(detail::always_false<Plugin>,
@@ -104,6 +220,26 @@ struct plugin_must_derive_from_event_engine_plugin {
     static_assert(detail::always_false<Plugin>,
                   "register_plugin: a plugin must derive from event_engine::plugin<Self, "
                   "subscribes<...>, publishes<...>> with itself as Self");
+};
+
+template <class Plugin>
+struct register_plugin_takes_the_plugin_not_a_pointer {
+    static_assert(detail::always_false<Plugin>,
+                  "register_plugin was given a pointer; pass the plugin object itself "
+                  "(register_plugin(*plugin)), or a std::unique_ptr to hand it over");
+};
+
+template <class Plugin>
+struct register_plugin_needs_a_non_const_plugin {
+    static_assert(detail::always_false<Plugin>,
+                  "register_plugin was given a const plugin object; the engine calls its non-const "
+                  "members (run(), on(), publish()), so register a non-const object");
+};
+
+template <class Plugin, class Event>
+struct publish_takes_the_event_not_a_pointer {
+    static_assert(detail::always_false<Plugin, Event>,
+                  "publish was given a pointer; pass the event itself: publish(*event)");
 };
 
 template <class Plugin>
