@@ -20,8 +20,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace event_engine {
@@ -82,6 +84,19 @@ struct report_counter {
     }};
 }
 
+/// fmt::format_to(out, ...), written through fmt::vformat, which the compiled fmt library
+/// defines. fmt::format_to into a format_context iterator would instantiate fmt's whole
+/// formatting engine (detail::vformat_to<char>, float formatting included: fmt 9 declares
+/// no extern template for it) in every translation unit that prints a report; a report is
+/// printed once a run, so the copy through a string costs nothing that matters.
+template <class... Args>
+auto format_into(fmt::format_context::iterator out, fmt::format_string<Args...> format, Args&&... args)
+    -> fmt::format_context::iterator
+{
+    const std::string text = fmt::vformat(format, fmt::make_format_args(args...));
+    return std::copy(text.begin(), text.end(), out);
+}
+
 /// Formats an enumeration by its to_string() name, with a string's format options.
 template <class Enum>
 struct enum_formatter : fmt::formatter<std::string_view> {
@@ -113,8 +128,8 @@ struct report_spec {
 inline auto write_plugin_heading(fmt::format_context::iterator out, const plugin_report& report)
     -> fmt::format_context::iterator
 {
-    out = fmt::format_to(out, "{}: {}", report.name, to_string(report.outcome));
-    if (!report.error.empty()) out = fmt::format_to(out, " ({})", report.error);
+    out = format_into(out, "{}: {}", report.name, to_string(report.outcome));
+    if (!report.error.empty()) out = format_into(out, " ({})", report.error);
     return out;
 }
 
@@ -126,7 +141,7 @@ inline auto write_plugin_line(fmt::format_context::iterator out, const plugin_re
     const auto counters = counters_of(report);
     for (std::size_t i = 0; i < counters.size(); ++i) {
         if (i < 2 || counters[i].value != 0) {
-            out = fmt::format_to(out, "{}{} {}", i == 0 ? "; " : ", ", counters[i].label, counters[i].value);
+            out = format_into(out, "{}{} {}", i == 0 ? "; " : ", ", counters[i].label, counters[i].value);
         }
     }
     return out;
@@ -138,7 +153,7 @@ inline auto write_plugin_lines(fmt::format_context::iterator out, const plugin_r
 {
     out = write_plugin_heading(out, report);
     for (const auto& counter : counters_of(report)) {
-        out = fmt::format_to(out, "\n{}  {:<22} {}", indent, counter.member, counter.value);
+        out = format_into(out, "\n{}  {:<22} {}", indent, counter.member, counter.value);
     }
     return out;
 }
@@ -181,7 +196,7 @@ struct fmt::formatter<event_engine::run_report> : event_engine::detail::report_s
     auto format(const event_engine::run_report& report, fmt::format_context& ctx) const
         -> fmt::format_context::iterator
     {
-        auto out = fmt::format_to(ctx.out(), "run {}: {} plugin{}, dropped {}", report.stopped ? "stopped" : "finished",
+        auto out = event_engine::detail::format_into(ctx.out(), "run {}: {} plugin{}, dropped {}", report.stopped ? "stopped" : "finished",
                                   report.plugins.size(), report.plugins.size() == 1 ? "" : "s", report.total_dropped());
         const std::array<event_engine::detail::report_counter, 3> tcp{{
             {"tcp_events_offered", "tcp events offered", report.tcp_events_offered},
@@ -189,11 +204,11 @@ struct fmt::formatter<event_engine::run_report> : event_engine::detail::report_s
             {"connections_refused", "connections refused", report.connections_refused},
         }};
         for (const auto& counter : tcp) {
-            if (long_form) out = fmt::format_to(out, "\n  {:<22} {}", counter.member, counter.value);
-            else if (counter.value != 0) out = fmt::format_to(out, ", {} {}", counter.label, counter.value);
+            if (long_form) out = event_engine::detail::format_into(out, "\n  {:<22} {}", counter.member, counter.value);
+            else if (counter.value != 0) out = event_engine::detail::format_into(out, ", {} {}", counter.label, counter.value);
         }
         for (const auto& plugin : report.plugins) {
-            out = fmt::format_to(out, "\n  ");
+            out = event_engine::detail::format_into(out, "\n  ");
             out = long_form ? event_engine::detail::write_plugin_lines(out, plugin, "  ")
                             : event_engine::detail::write_plugin_line(out, plugin);
         }
