@@ -1,0 +1,183 @@
+#pragma once
+// Code generated from a dispatch_plan (detail/dispatch_plan.hpp): finds which of
+// a compile-time set of topics a frame starts with, and calls on_match with its
+// index. A branch is a bounds check and a chain of byte compares on one variable,
+// which g++ and clang++ both turn into a jump table; a leaf compares whole topics
+// as a few 8-, 4-, 2- or 1-byte words against constants (clang++: memcmp from 16
+// bytes, which it expands into vector compares), after a length check. Nothing is
+// read past the frame's end.
+
+#include "event_engine/detail/dispatch_plan.hpp"
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace event_engine::detail {
+
+template <std::size_t Bytes>
+using word_t = std::conditional_t<
+    Bytes == 8, std::uint64_t,
+    std::conditional_t<Bytes == 4, std::uint32_t, std::conditional_t<Bytes == 2, std::uint16_t, std::uint8_t>>>;
+
+/// Bytes [offset, offset + Bytes) of @p text as the integer a memcpy load of them gives.
+template <std::size_t Bytes>
+constexpr word_t<Bytes> constant_word(std::string_view text, std::size_t offset) noexcept
+{
+    std::array<unsigned char, Bytes> bytes{};
+    for (std::size_t i = 0; i < Bytes; ++i) bytes[i] = static_cast<unsigned char>(text[offset + i]);
+    return std::bit_cast<word_t<Bytes>>(bytes);
+}
+
+template <std::size_t Bytes>
+[[gnu::always_inline]] inline word_t<Bytes> load_word(const char* data) noexcept
+{
+    word_t<Bytes> word;
+    std::memcpy(&word, data, Bytes);
+    return word;
+}
+
+// The word size used for a topic of Length bytes: 8 from 8 bytes on, then 4, 2, 1;
+// the words cover it from both ends, overlapping where the length is not a multiple.
+template <std::size_t Length>
+inline constexpr std::size_t word_size_for = Length >= 8 ? 8 : Length >= 4 ? 4 : Length >= 2 ? 2 : 1;
+
+// Where word W of a Length-byte topic starts: at W * size, the last one at
+// Length - size (overlapping its neighbour where Length is not a multiple).
+template <std::size_t Length>
+constexpr std::size_t word_start(std::size_t w) noexcept
+{
+    constexpr std::size_t size = word_size_for<Length>;
+    return w * size < Length - size ? w * size : Length - size;
+}
+
+// Whether words First + K... of @p data equal those of Topics[I] (an index past the
+// last word means the last word again).
+template <const auto& Topics, std::size_t I, std::size_t First, std::size_t... K>
+[[gnu::always_inline]] inline bool words_equal(const char* data, std::index_sequence<K...>) noexcept
+{
+    constexpr std::size_t length = Topics[I].size();
+    constexpr std::size_t size = word_size_for<length>;
+    constexpr std::size_t last = (length + size - 1) / size - 1;
+    return ((load_word<size>(data + word_start<length>(First + K < last ? First + K : last)) ^
+             std::integral_constant<word_t<size>, constant_word<size>(Topics[I], word_start<length>(
+                                                                                     First + K < last ? First + K : last))>::value) |
+            ...) == 0;
+}
+
+template <const auto& Topics, std::size_t I, std::size_t PerTest, std::size_t... T>
+[[gnu::always_inline]] inline bool all_words_equal(const char* data, std::index_sequence<T...>) noexcept
+{
+    return (words_equal<Topics, I, T * PerTest>(data, std::make_index_sequence<PerTest>{}) && ...);
+}
+
+/// Whether @p data (at least Topics[I].size() bytes long) starts with Topics[I],
+/// tested PerTest words at a time, 0 meaning all at once (a branch after each test:
+/// an early exit).
+template <const auto& Topics, std::size_t I, std::size_t PerTest>
+[[gnu::always_inline]] inline bool has_prefix(const char* data) noexcept
+{
+    constexpr std::size_t length = Topics[I].size();
+    if constexpr (length == 0) {
+        return true;
+#if defined(__clang__)
+    } else if constexpr (length >= 16) {
+        // clang++ expands this into 16-byte vector compares, one test: fewer instructions
+        // than 8-byte words. (g++ 12 expands it into words too, but warns
+        // -Wstringop-overread, wrongly, for topics kept inside a larger constant object.)
+        return std::memcmp(data, Topics[I].data(), length) == 0;
+#endif
+    } else {
+        constexpr std::size_t words = (length + word_size_for<length> - 1) / word_size_for<length>;
+        constexpr std::size_t per_test = PerTest == 0 || PerTest > words ? words : PerTest;
+        return all_words_equal<Topics, I, per_test>(data, std::make_index_sequence<(words + per_test - 1) / per_test>{});
+    }
+}
+
+/// The plan for Topics, and the code that walks it.
+template <const auto& Topics, plan_limits Limits = default_plan_limits>
+struct topic_matcher {
+    static constexpr auto plan = make_dispatch_plan(Topics, Limits);
+
+    /// Calls `on_match(std::integral_constant<std::size_t, I>{})` if @p frame starts
+    /// with Topics[I]; returns whether one matched.
+    template <class OnMatch>
+    [[gnu::always_inline]] static bool match(std::string_view frame, OnMatch& on_match)
+    {
+        if constexpr (plan.first_alone) {
+            if (one<0, compare::chained>(frame, on_match)) return true;
+        }
+        return node<0>(frame, on_match);
+    }
+
+private:
+    template <std::size_t Node, class OnMatch>
+    [[gnu::always_inline]] static bool node(std::string_view frame, OnMatch& on_match)
+    {
+        constexpr plan_node here = plan.nodes[Node];
+        if constexpr (here.branch) {
+            // Every topic below is longer than the position: a shorter frame matches none.
+            if (frame.size() <= here.position) return false;
+            return edges<Node>(static_cast<unsigned char>(frame[here.position]), frame, on_match,
+                               std::make_index_sequence<here.count>{});
+        } else {
+            return leaf<here.first>(frame, on_match, std::make_index_sequence<here.count>{});
+        }
+    }
+
+    template <std::size_t Node, class OnMatch, std::size_t... E>
+    [[gnu::always_inline]] static bool edges(unsigned char byte, std::string_view frame, OnMatch& on_match,
+                                             std::index_sequence<E...>)
+    {
+        constexpr std::size_t first = plan.nodes[Node].first;
+        bool matched = false;
+        // Stops at the edge of the frame's byte, whatever its subtree finds.
+        static_cast<void>(((byte == plan.edges[first + E].byte
+                                ? (matched = node<plan.edges[first + E].node>(frame, on_match), true)
+                                : false) ||
+                           ...));
+        return matched;
+    }
+
+    // A candidate in a chain is usually the wrong one: testing 16 bytes at a time (as
+    // the compilers expand a memcmp) rejects it soonest. The last candidate left
+    // below a branch is usually the right one: one test of all its words.
+    enum class compare { chained, alone };
+
+    template <std::size_t First, class OnMatch, std::size_t... M>
+    [[gnu::always_inline]] static bool leaf(std::string_view frame, OnMatch& on_match, std::index_sequence<M...>)
+    {
+        constexpr compare how = sizeof...(M) == 1 ? compare::alone : compare::chained;
+        return (one<plan.members[First + M], how>(frame, on_match) || ...);
+    }
+
+    template <std::size_t I, compare How, class OnMatch>
+    [[gnu::always_inline]] static bool one(std::string_view frame, OnMatch& on_match)
+    {
+        constexpr std::size_t per_test = How == compare::chained ? 2 : 0;
+        if (frame.size() < Topics[I].size() || !has_prefix<Topics, I, per_test>(frame.data())) return false;
+        on_match(std::integral_constant<std::size_t, I>{});
+        return true;
+    }
+};
+
+/// Whether @p frame starts with one of Topics (none if Topics is empty); calls
+/// `on_match(std::integral_constant<std::size_t, I>{})` for the one it starts with.
+template <const auto& Topics, plan_limits Limits = default_plan_limits, class OnMatch>
+[[gnu::always_inline]] inline bool match_topic(std::string_view frame, OnMatch&& on_match)
+{
+    if constexpr (std::tuple_size_v<std::remove_cvref_t<decltype(Topics)>> == 0) {
+        static_cast<void>(frame);
+        static_cast<void>(on_match);
+        return false;
+    } else {
+        return topic_matcher<Topics, Limits>::match(frame, on_match);
+    }
+}
+
+} // namespace event_engine::detail
