@@ -1,9 +1,13 @@
 // Benchmark (a): the cost of taking one received frame (topic + payload, a
 // zmq::message_t) to the right typed handler, for a plugin subscribed to k event
-// types, with seven dispatchers side by side in one process:
+// types, with nine dispatchers side by side in one process:
 //
 //   engine     event_engine::detail::dispatch<ev<0>..ev<k-1>>, exactly as
 //              run_handler_loop() calls it (a plugin_runtime is built for it)
+//   engine_fold, engine_tree  the same with the plan forced to one shape
+//              (informative, for the crossover): the fold of whole-topic
+//              compares at every k (the engine's dispatch before the plan), and
+//              the decision tree from k = 2 on, without the first topic tested alone
 //   chain      hand-written if / else-if chain of size check + memcmp: the floor
 //   chain_sv   the same chain spelled with std::string_view::starts_with()
 //              (informative)
@@ -36,6 +40,7 @@
 
 #include <zmq.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -67,6 +72,25 @@ struct engine_dispatch<std::index_sequence<Is...>> {
     {
         sink& plugin = *handlers;
         ee::detail::dispatch<ev<Is>...>(*runtime, frame, [&plugin](const auto& event) { plugin.on(event); });
+    }
+};
+
+// (1f), (1t) The same with the plan's shape forced.
+inline constexpr ee::detail::plan_limits fold_only{~std::size_t{0}, 1, false};
+inline constexpr ee::detail::plan_limits tree_only{1, 1, false};
+
+template <ee::detail::plan_limits Limits, class Seq>
+struct engine_planned;
+template <ee::detail::plan_limits Limits, std::size_t... Is>
+struct engine_planned<Limits, std::index_sequence<Is...>> {
+    ee::detail::plugin_runtime* runtime = nullptr;
+    sink* handlers = nullptr;
+
+    void operator()(const zmq::message_t& frame)
+    {
+        sink& plugin = *handlers;
+        ee::detail::dispatch_planned<Limits, ev<Is>...>(*runtime, frame,
+                                                        [&plugin](const auto& event) { plugin.on(event); });
     }
 };
 
@@ -244,10 +268,10 @@ template <class Dispatcher>
     }
 }
 
-enum class variant { engine, chain, chain_sv, vector_fn, map_fn, virtual_fn, virtual_fused };
-constexpr std::array<variant, 7> all_variants{variant::engine,    variant::chain,  variant::chain_sv,
-                                              variant::vector_fn, variant::map_fn, variant::virtual_fn,
-                                              variant::virtual_fused};
+enum class variant { engine, chain, chain_sv, vector_fn, map_fn, virtual_fn, virtual_fused, engine_fold, engine_tree };
+constexpr std::array<variant, 9> all_variants{variant::engine,      variant::chain,         variant::chain_sv,
+                                              variant::vector_fn,   variant::map_fn,        variant::virtual_fn,
+                                              variant::virtual_fused, variant::engine_fold, variant::engine_tree};
 
 constexpr std::string_view variant_name(variant v)
 {
@@ -259,6 +283,8 @@ constexpr std::string_view variant_name(variant v)
     case variant::map_fn: return "map_fn";
     case variant::virtual_fn: return "virtual";
     case variant::virtual_fused: return "virtual_fused";
+    case variant::engine_fold: return "engine_fold";
+    case variant::engine_tree: return "engine_tree";
     }
     return "?";
 }
@@ -273,6 +299,8 @@ constexpr std::string_view variant_label(variant v)
     case variant::map_fn: return "(3b) unordered_map<string, std::function>";
     case variant::virtual_fn: return "(4) vector<unique_ptr<handler_base>>: virtual filter() + handle()";
     case variant::virtual_fused: return "(4b) vector<unique_ptr<handler_base>>: one virtual try_handle()";
+    case variant::engine_fold: return "(1f) event_engine dispatch, plan forced to the fold of compares";
+    case variant::engine_tree: return "(1t) event_engine dispatch, plan forced to the decision tree";
     }
     return "?";
 }
@@ -338,10 +366,16 @@ public:
             for (std::size_t i = 0; i < K; ++i) out[i] = topic_table[i];
             return out;
         }();
-        runtime_ = std::make_unique<ee::detail::plugin_runtime>(context, "dispatch-bench", 0, std::span{topics},
-                                                                ee::detail::runtime_settings{}, stop_);
-        engine_.runtime = runtime_.get();
+        for (auto& runtime : runtimes_) {
+            runtime = std::make_unique<ee::detail::plugin_runtime>(context, "dispatch-bench", 0, std::span{topics},
+                                                                   ee::detail::runtime_settings{}, stop_);
+        }
+        engine_.runtime = runtimes_[0].get();
         engine_.handlers = &sinks_[0];
+        fold_.runtime = runtimes_[1].get();
+        fold_.handlers = &sinks_[static_cast<std::size_t>(variant::engine_fold)];
+        tree_.runtime = runtimes_[2].get();
+        tree_.handlers = &sinks_[static_cast<std::size_t>(variant::engine_tree)];
         chain_.handlers = &sinks_[static_cast<std::size_t>(variant::chain)];
         chain_sv_.handlers = &sinks_[static_cast<std::size_t>(variant::chain_sv)];
         register_all(seq{});
@@ -365,6 +399,8 @@ public:
         case variant::map_fn: run_frames(map_, b.frames, reps); break;
         case variant::virtual_fn: run_frames(virtual_, b.frames, reps); break;
         case variant::virtual_fused: run_frames(fused_, b.frames, reps); break;
+        case variant::engine_fold: run_frames(fold_, b.frames, reps); break;
+        case variant::engine_tree: run_frames(tree_, b.frames, reps); break;
         }
         do_not_optimize(s.sum);
         given_[static_cast<std::size_t>(v)] += static_cast<std::uint64_t>(reps) * b.frames.size();
@@ -378,7 +414,9 @@ public:
     std::uint64_t delivered(variant v)
     {
         switch (v) {
-        case variant::engine: return runtime_->final_report().events_received;
+        case variant::engine: return runtimes_[0]->final_report().events_received;
+        case variant::engine_fold: return runtimes_[1]->final_report().events_received;
+        case variant::engine_tree: return runtimes_[2]->final_report().events_received;
         case variant::chain: return chain_.delivered;
         case variant::chain_sv: return chain_sv_.delivered;
         case variant::vector_fn: return vector_.count.delivered;
@@ -409,10 +447,12 @@ private:
     }
 
     ee::detail::stop_flag stop_;
-    std::unique_ptr<ee::detail::plugin_runtime> runtime_;
+    std::array<std::unique_ptr<ee::detail::plugin_runtime>, 3> runtimes_; // engine, engine_fold, engine_tree
     std::array<sink, all_variants.size()> sinks_{};
     std::array<std::uint64_t, all_variants.size()> given_{};
     engine_dispatch<seq> engine_;
+    engine_planned<fold_only, seq> fold_;
+    engine_planned<tree_only, seq> tree_;
     handwritten_chain<K> chain_;
     handwritten_sv_chain<K> chain_sv_;
     vector_registry vector_;
@@ -434,6 +474,7 @@ struct options {
     std::size_t only_k = 0;
     std::string only_mix = "uniform";
     int only_reps = 100;
+    std::vector<std::size_t> ks; // --k: only these (default: all)
 };
 
 struct result_row {
@@ -451,6 +492,7 @@ struct result_row {
 template <std::size_t K>
 bool measure_k(zmq::context_t& context, const options& opt, std::vector<result_row>& rows)
 {
+    if (!opt.ks.empty() && std::find(opt.ks.begin(), opt.ks.end(), K) == opt.ks.end()) return true;
     fixture<K> f{context};
     bool ok = true;
     std::vector<mix> mixes{mix::uniform};
@@ -554,6 +596,13 @@ options parse(int argc, char** argv)
             opt.batch_size = std::stoul(next());
         } else if (arg == "--trial-ms") {
             opt.trial_ms = std::stod(next());
+        } else if (arg == "--k") { // comma-separated
+            std::string list = next();
+            for (std::size_t at = 0; at <= list.size();) {
+                const std::size_t comma = std::min(list.find(',', at), list.size());
+                opt.ks.push_back(std::stoul(list.substr(at, comma - at)));
+                at = comma + 1;
+            }
         } else if (arg == "--profile") { // --profile <variant> <k> <mix> <reps>
             opt.only_variant = next();
             opt.only_k = std::stoul(next());
@@ -561,7 +610,7 @@ options parse(int argc, char** argv)
             opt.only_reps = std::stoi(next());
         } else {
             std::cerr << "usage: ee_bench_dispatch [--smoke] [--json FILE] [--rounds N] [--batch N] [--trial-ms MS]\n"
-                         "                         [--profile VARIANT K MIX REPS]\n";
+                         "                         [--k K,K,...] [--profile VARIANT K MIX REPS]\n";
             std::exit(2);
         }
     }
@@ -580,17 +629,23 @@ int main(int argc, char** argv)
         switch (opt.only_k) {
         case 1: return profile_one<1>(context, opt);
         case 4: return profile_one<4>(context, opt);
+        case 8: return profile_one<8>(context, opt);
         case 16: return profile_one<16>(context, opt);
+        case 32: return profile_one<32>(context, opt);
         case 64: return profile_one<64>(context, opt);
-        default: std::cerr << "dispatch: k must be 1, 4, 16 or 64\n"; return 2;
+        case 256: return profile_one<256>(context, opt);
+        default: std::cerr << "dispatch: k must be 1, 4, 8, 16, 32, 64 or 256\n"; return 2;
         }
     }
 
     std::vector<result_row> rows;
     bool ok = measure_k<1>(context, opt, rows);
     ok = measure_k<4>(context, opt, rows) && ok;
+    ok = measure_k<8>(context, opt, rows) && ok;
     ok = measure_k<16>(context, opt, rows) && ok;
+    ok = measure_k<32>(context, opt, rows) && ok;
     ok = measure_k<64>(context, opt, rows) && ok;
+    ok = measure_k<256>(context, opt, rows) && ok;
 
     std::printf("%-3s %-13s %-13s %10s %10s %10s %9s %9s %9s\n", "k", "mix", "variant", "ns/event", "median",
                 "p90", "x engine", "x chain", "paired");

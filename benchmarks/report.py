@@ -27,6 +27,8 @@ VARIANT_LABELS = {
     "map_fn": "(3b) unordered_map<string, std::function>",
     "virtual": "(4) vector<unique_ptr<handler_base>>, virtual filter() + handle() (Rust-shaped)",
     "virtual_fused": "(4b) vector<unique_ptr<handler_base>>, one virtual try_handle() (most favourable)",
+    "engine_fold": "(1f) event_engine dispatch with the plan forced to the fold (the dispatch before issue 11)",
+    "engine_tree": "(1t) event_engine dispatch with the plan forced to the decision tree",
 }
 
 
@@ -116,35 +118,46 @@ def dispatch_section(data, ir, targets):
             cells += [fmt(by[v]["ratio_to_engine"]) for v in variants if v != "engine"]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
-    # Targets
+    # Targets (issue 11): never more than 1.1x the hand-written chain, at most 0.5x of it
+    # at k = 64 (uniform), and at k >= 16 at least 3x faster than every run-time registry.
     worst = max((r for r in rows if r["variant"] == "engine"), key=lambda r: r["ratio_to_chain"])
-    t1 = worst["ratio_to_chain"] <= 1.2
-    targets.append({"benchmark": "dispatch", "target": "(1) within 1.2x of (2) at every k (every mix)",
-                    "value": f"worst {worst['ratio_to_chain']:.2f} (k={worst['k']}, {worst['mix']})", "met": t1})
+    targets.append({"benchmark": "dispatch", "target": "(1) within 1.1x of (2) at every k (every mix)",
+                    "value": f"worst {worst['ratio_to_chain']:.2f} (k={worst['k']}, {worst['mix']})",
+                    "met": worst["ratio_to_chain"] <= 1.1})
+    at64 = next((r for r in rows if r["variant"] == "engine" and r["k"] == 64 and r["mix"] == "uniform"), None)
+    if at64:
+        targets.append({"benchmark": "dispatch", "target": "(1) at most 0.5x (2) at k=64 (uniform)",
+                        "value": f"{at64['ratio_to_chain']:.2f}x", "met": at64["ratio_to_chain"] <= 0.5})
     for v in ("vector_fn", "map_fn", "virtual"):
-        at16 = [r for r in rows if r["variant"] == v and r["k"] == 16]
-        if not at16:
+        big = [r for r in rows if r["variant"] == v and r["k"] >= 16]
+        if not big:
             continue
-        low = min(at16, key=lambda r: r["ratio_to_engine"])
-        targets.append({"benchmark": "dispatch", "target": f"{VARIANT_LABELS[v]} >= 3x slower than (1) at k=16",
-                        "value": f"lowest {low['ratio_to_engine']:.2f}x ({low['mix']})",
+        low = min(big, key=lambda r: r["ratio_to_engine"])
+        targets.append({"benchmark": "dispatch", "target": f"{VARIANT_LABELS[v]} >= 3x slower than (1) at k>=16 "
+                                                           "(every mix)",
+                        "value": f"lowest {low['ratio_to_engine']:.2f}x (k={low['k']}, {low['mix']})",
                         "met": low["ratio_to_engine"] >= 3.0})
     if ir and ir.get("rows"):
-        out.append(f"### Instructions per event (callgrind, {ir['mix']} mix)")
-        out.append("")
-        out.append("Counted, not timed: reproducible on a shared machine. `x (1)` = instructions / engine's.")
-        out.append("")
         irv = [v for v in VARIANT_LABELS if any(r["variant"] == v for r in ir["rows"])]
-        out.append("| k | " + " | ".join(f"{v} Ir" for v in irv) + " | (1)/(2) | " +
-                   " | ".join(f"{v} x (1)" for v in irv if v not in ("engine",)) + " |")
-        out.append("|---:|" + "---:|" * (len(irv) * 2))
-        for k in sorted({r["k"] for r in ir["rows"]}):
-            by = {r["variant"]: r for r in ir["rows"] if r["k"] == k}
-            cells = [str(k)] + [fmt(by[v]["ir_per_event"], 0) for v in irv]
-            cells.append(fmt(by["engine"]["ir_per_event"] / by["chain"]["ir_per_event"]))
-            cells += [fmt(by[v]["ratio_to_engine"]) for v in irv if v != "engine"]
-            out.append("| " + " | ".join(cells) + " |")
-        out.append("")
+        ir_mixes = []
+        for r in ir["rows"]:
+            if r["mix"] not in ir_mixes:
+                ir_mixes.append(r["mix"])
+        for mix in ir_mixes:
+            out.append(f"### Instructions per event (callgrind, {mix} mix)")
+            out.append("")
+            out.append("Counted, not timed: reproducible on a shared machine. `x (1)` = instructions / engine's.")
+            out.append("")
+            out.append("| k | " + " | ".join(f"{v} Ir" for v in irv) + " | (1)/(2) | " +
+                       " | ".join(f"{v} x (1)" for v in irv if v not in ("engine",)) + " |")
+            out.append("|---:|" + "---:|" * (len(irv) * 2))
+            for k in sorted({r["k"] for r in ir["rows"] if r["mix"] == mix}):
+                by = {r["variant"]: r for r in ir["rows"] if r["k"] == k and r["mix"] == mix}
+                cells = [str(k)] + [fmt(by[v]["ir_per_event"], 0) for v in irv]
+                cells.append(fmt(by["engine"]["ir_per_event"] / by["chain"]["ir_per_event"]))
+                cells += [fmt(by[v]["ratio_to_engine"]) for v in irv if v != "engine"]
+                out.append("| " + " | ".join(cells) + " |")
+            out.append("")
     elif ir and ir.get("skipped"):
         out += [f"Instruction counts skipped: {ir['skipped']}.", ""]
     out.append("Variants: " + "; ".join(f"{k} = {v}" for k, v in VARIANT_LABELS.items()) + ".")
