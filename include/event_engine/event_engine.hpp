@@ -12,5 +12,5 @@
 #include "event_engine/format.hpp"
 #include "event_engine/log.hpp"
 #include "event_engine/plugin.hpp"
-#include "event_engine/report.hpp"
 #include "event_engine/receive_result.hpp"
+#include "event_engine/report.hpp"

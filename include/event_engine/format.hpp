@@ -84,6 +84,16 @@ struct report_counter {
     }};
 }
 
+/// The run's own counters (the TCP endpoints'), in the order of its members.
+[[nodiscard]] inline std::array<report_counter, 3> counters_of(const run_report& report) noexcept
+{
+    return {{
+        {"tcp_events_offered", "tcp events offered", report.tcp_events_offered},
+        {"tcp_publishes_refused", "tcp publishes refused", report.tcp_publishes_refused},
+        {"connections_refused", "connections refused", report.connections_refused},
+    }};
+}
+
 /// fmt::format_to(out, ...), written through fmt::vformat, which the compiled fmt library
 /// defines. fmt::format_to into a format_context iterator would instantiate fmt's whole
 /// formatting engine (detail::vformat_to<char>, float formatting included: fmt 9 declares
@@ -198,12 +208,7 @@ struct fmt::formatter<event_engine::run_report> : event_engine::detail::report_s
     {
         auto out = event_engine::detail::format_into(ctx.out(), "run {}: {} plugin{}, dropped {}", report.stopped ? "stopped" : "finished",
                                   report.plugins.size(), report.plugins.size() == 1 ? "" : "s", report.total_dropped());
-        const std::array<event_engine::detail::report_counter, 3> tcp{{
-            {"tcp_events_offered", "tcp events offered", report.tcp_events_offered},
-            {"tcp_publishes_refused", "tcp publishes refused", report.tcp_publishes_refused},
-            {"connections_refused", "connections refused", report.connections_refused},
-        }};
-        for (const auto& counter : tcp) {
+        for (const auto& counter : event_engine::detail::counters_of(report)) {
             if (long_form) out = event_engine::detail::format_into(out, "\n  {:<22} {}", counter.member, counter.value);
             else if (counter.value != 0) out = event_engine::detail::format_into(out, ", {} {}", counter.label, counter.value);
         }
