@@ -66,39 +66,6 @@ public:
     }
 };
 
-// Captures the library's log lines while alive.
-class log_capture {
-public:
-    explicit log_capture(log_level level) : previous_{current_log_level()}
-    {
-        set_log_level(level);
-        set_log_sink([this](log_level, std::string_view line) {
-            const std::scoped_lock lock{mutex_};
-            lines_.emplace_back(line);
-        });
-    }
-    ~log_capture()
-    {
-        set_log_sink({});
-        set_log_level(previous_);
-    }
-    log_capture(const log_capture&) = delete;
-    log_capture& operator=(const log_capture&) = delete;
-
-    [[nodiscard]] std::size_t count(std::string_view part) const
-    {
-        const std::scoped_lock lock{mutex_};
-        std::size_t n = 0;
-        for (const auto& line : lines_) n += line.find(part) != std::string::npos ? 1 : 0;
-        return n;
-    }
-
-private:
-    log_level previous_;
-    mutable std::mutex mutex_;
-    std::vector<std::string> lines_;
-};
-
 } // namespace
 
 TEST_CASE("one plugin object registered twice is refused before anything starts", "[lifecycle]")

@@ -5,9 +5,13 @@
 
 #include <zmq.hpp>
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace test_events {
@@ -50,5 +54,54 @@ inline event_engine::app_config any_ports()
     config.subscribe_port = 0;
     return config;
 }
+
+// Captures the library's log lines at @p level and above that contain @p needle (every
+// line by default) while alive, then restores the sink and the level.
+class log_capture {
+public:
+    explicit log_capture(event_engine::log_level level, std::string needle = {})
+        : previous_{event_engine::current_log_level()}, needle_{std::move(needle)}
+    {
+        event_engine::set_log_level(level);
+        event_engine::set_log_sink([this](event_engine::log_level, std::string_view line) {
+            if (line.find(needle_) == std::string_view::npos) return;
+            const std::scoped_lock lock{mutex_};
+            lines_.emplace_back(line);
+        });
+    }
+    ~log_capture()
+    {
+        event_engine::set_log_sink({});
+        event_engine::set_log_level(previous_);
+    }
+    log_capture(const log_capture&) = delete;
+    log_capture& operator=(const log_capture&) = delete;
+
+    [[nodiscard]] std::vector<std::string> lines() const
+    {
+        const std::scoped_lock lock{mutex_};
+        return lines_;
+    }
+    /// How many captured lines contain @p part.
+    [[nodiscard]] std::size_t count(std::string_view part) const
+    {
+        std::size_t n = 0;
+        for (const auto& line : lines()) n += line.find(part) != std::string::npos ? 1 : 0;
+        return n;
+    }
+    /// Waits until at least @p count lines came, up to 30 s (then the test's checks fail).
+    void wait_for(std::size_t count) const
+    {
+        for (int i = 0; i < 6000 && lines().size() < count; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds{5});
+        }
+    }
+
+private:
+    event_engine::log_level previous_;
+    std::string needle_;
+    mutable std::mutex mutex_;
+    std::vector<std::string> lines_;
+};
 
 } // namespace test_events

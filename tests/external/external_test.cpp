@@ -383,50 +383,11 @@ TEST_CASE("port 0: an external plugin's port is learned in on_bound, and its pro
     CHECK(report.find("late")->events_received == 3);
 }
 
-namespace {
-// Captures the library's lines that contain @p needle at @p level and above, while alive.
-class line_capture {
-public:
-    line_capture(log_level level, std::string needle) : previous_{current_log_level()}, needle_{std::move(needle)}
-    {
-        set_log_level(level);
-        set_log_sink([this](log_level, std::string_view line) {
-            if (line.find(needle_) == std::string_view::npos) return;
-            const std::scoped_lock lock{mutex_};
-            lines_.emplace_back(line);
-        });
-    }
-    ~line_capture()
-    {
-        set_log_sink({});
-        set_log_level(previous_);
-    }
-    line_capture(const line_capture&) = delete;
-    line_capture& operator=(const line_capture&) = delete;
-
-    [[nodiscard]] std::vector<std::string> lines() const
-    {
-        const std::scoped_lock lock{mutex_};
-        return lines_;
-    }
-    /// Waits until at least @p count lines came, up to 30 s (then the test's checks fail).
-    void wait_for(std::size_t count) const
-    {
-        for (int i = 0; i < 6000 && lines().size() < count; ++i) std::this_thread::sleep_for(5ms);
-    }
-
-private:
-    log_level previous_;
-    std::string needle_;
-    mutable std::mutex mutex_;
-    std::vector<std::string> lines_;
-};
-} // namespace
 
 TEST_CASE("by default a process is waited for as long as it takes, with warnings naming it and its port",
           "[external][e2e]")
 {
-    const line_capture warnings{log_level::warn, "'sleepy'"};
+    const log_capture warnings{log_level::warn, "'sleepy'"};
     CHECK(external_options{}.connect_timeout == 0ms); // the original's behaviour: no deadline
     external_options options;
     options.connect_warning_interval = 20ms;
@@ -451,7 +412,7 @@ TEST_CASE("by default a process is waited for as long as it takes, with warnings
 
 TEST_CASE("connect warnings: with a connect_timeout they say it; with interval 0 there are none", "[external][e2e]")
 {
-    const line_capture warnings{log_level::warn, "has not connected"};
+    const log_capture warnings{log_level::warn, "has not connected"};
     external_options warned = timing(60s);
     warned.connect_warning_interval = 20ms;
     external_options silent = timing(60s);
@@ -482,7 +443,7 @@ TEST_CASE("connect warnings: with a connect_timeout they say it; with interval 0
 
 TEST_CASE("trace logs each request of an external plugin's process, printable", "[external][e2e]")
 {
-    const line_capture trace{log_level::trace, "external plugin 'traced': request '"};
+    const log_capture trace{log_level::trace, "external plugin 'traced': request '"};
     app<events> application{any_ports()};
     application.register_external_plugin(External{"traced", 0, timing(60s)});
     const bound_port port{application, "traced"};
