@@ -549,10 +549,15 @@ private:
         }
         if (!options_.token.empty()) check_option(natsOptions_SetToken(o, options_.token.c_str()), "token");
         if (!options_.credentials_file.empty()) {
+            if (const auto why = unreadable(options_.credentials_file)) {
+                throw configuration_error{"event_engine::nats: bridge '" + name() + "': credentials_file " +
+                                          options_.credentials_file + ": cannot read it: " + *why};
+            }
             check_option(natsOptions_SetUserCredentialsFromFiles(o, options_.credentials_file.c_str(), nullptr),
                          "credentials_file " + options_.credentials_file);
         }
-        if (options_.tls || tls_url || !options_.ca_file.empty() || !options_.cert_file.empty()) {
+        const bool tls = options_.tls || tls_url || !options_.ca_file.empty() || !options_.cert_file.empty();
+        if (tls) {
             check_option(natsOptions_SetSecure(o, true), "TLS");
             if (!options_.ca_file.empty()) {
                 check_option(natsOptions_LoadCATrustedCertificates(o, options_.ca_file.c_str()), "ca_file " + options_.ca_file);
@@ -584,9 +589,10 @@ private:
         } else if (!(status == NATS_NOT_YET_CONNECTED && connection_ != nullptr)) {
             delete holder; // no connection, so no closed callback
             connection_ = nullptr;
+            const bool credentials = !options_.user.empty() || !options_.token.empty() || !options_.credentials_file.empty();
             throw error{"event_engine::nats: bridge '" + name() + "' cannot connect to NATS at " + server_list() + ": " +
-                        status_text(status) +
-                        " (is nats-server running there? bridge_options::retry_initial_connect keeps trying instead)"};
+                        status_text(status) + " (" +
+                        connect_failure_hint(status, tls, !options_.cert_file.empty(), credentials) + ")"};
         } else {
             log(log_level::warn, "NATS bridge '{}': no NATS server at {} yet; it keeps trying (retry_initial_connect)",
                 name(), server_list());

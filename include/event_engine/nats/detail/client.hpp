@@ -6,9 +6,12 @@
 
 #include <nats/nats.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -45,6 +48,53 @@ inline std::string status_text(natsStatus status)
         text += std::string{" ("} + detail + ")";
     }
     return text;
+}
+
+/// What a person should check when connecting failed with @p status: where no server answered,
+/// whether one runs there; where one answered and refused, what it refused (TLS or credentials).
+/// @p tls: this client asked for TLS; @p client_cert: it offers a certificate; @p credentials: it
+/// offers a user/password, token or .creds file.
+inline std::string connect_failure_hint(natsStatus status, bool tls, bool client_cert, bool credentials)
+{
+    switch (status) {
+    case NATS_SSL_ERROR:
+        return "the TLS handshake failed: the server's certificate must be signed by a CA in bridge_options::ca_file "
+               "(or the system's trust store) and name the URL's host";
+    case NATS_SECURE_CONNECTION_WANTED:
+        return "this bridge requires TLS (bridge_options::tls, ca_file, cert_file or a tls:// URL) but the server does "
+               "not offer it: give the server a tls { } block, or use nats:// URLs without TLS options";
+    case NATS_SECURE_CONNECTION_REQUIRED:
+        return "the server requires TLS: use tls:// URLs and bridge_options::ca_file";
+    case NATS_CONNECTION_AUTH_FAILED:
+    case NATS_NOT_PERMITTED:
+        return credentials ? "the server refused this bridge's credentials (bridge_options::user/password, token or "
+                             "credentials_file)"
+                           : "the server requires credentials and this bridge gives none (bridge_options::user/password, "
+                             "token or credentials_file)";
+    case NATS_PROTOCOL_ERROR:
+    case NATS_CONNECTION_CLOSED:
+    case NATS_IO_ERROR:
+        if (tls) { // a server that verifies client certificates closes the connection after the handshake
+            return client_cert ? "the server closed the connection after the TLS handshake: it may have refused this "
+                                 "bridge's certificate; bridge_options::cert_file must be signed by a CA the server trusts"
+                               : "the server closed the connection after the TLS handshake: if it verifies client "
+                                 "certificates (tls { verify: true }), give bridge_options::cert_file and key_file";
+        }
+        break;
+    default:
+        break;
+    }
+    return "is nats-server running there? bridge_options::retry_initial_connect keeps trying instead";
+}
+
+/// Why the file at @p path cannot be read, or nullopt if it can (libnats reads a .creds file
+/// only when it connects, and then reports a missing one as a connection failure).
+inline std::optional<std::string> unreadable(const std::string& path)
+{
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (file == nullptr) return std::string{std::strerror(errno)};
+    std::fclose(file);
+    return std::nullopt;
 }
 
 inline std::string to_hex(std::string_view bytes)
