@@ -8,13 +8,17 @@ hanging; nothing asserts how long anything took.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,13 +45,21 @@ class NatsServer:
     """One nats-server process; `cluster` lists the route ports of all nodes (this one included)."""
 
     def __init__(self, directory: Path, name: str = "n1", jetstream: bool = False,
-                 cluster_port: int | None = None, routes: list[int] | None = None) -> None:
+                 cluster_port: int | None = None, routes: list[int] | None = None,
+                 config: list[str] | None = None, scheme: str = "nats", monitor: bool = False) -> None:
+        """`config`: more lines for the server's configuration file (tls {...}, authorization {...},
+        accounts {...}, leafnodes {...}); `scheme`: of `url` ("tls" for a TLS server); `monitor`:
+        an HTTP monitoring port on loopback (`monitoring()`)."""
         self.directory = directory / name
         self.directory.mkdir(parents=True, exist_ok=True)
         self.name = name
         self.port = free_port()
-        self.url = f"nats://127.0.0.1:{self.port}"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         lines = [f'server_name: "{name}"', f"listen: 127.0.0.1:{self.port}", "max_payload: 8MB"]
+        self.monitor_port = free_port() if monitor else None
+        if self.monitor_port is not None:
+            lines.append(f'http: "127.0.0.1:{self.monitor_port}"')
+        lines += config or []
         if jetstream:
             lines.append(f'jetstream {{ store_dir: "{self.directory / "js"}" }}')
         if cluster_port is not None:
@@ -74,6 +86,12 @@ class NatsServer:
         except OSError:
             return False
 
+    def monitoring(self, path: str) -> dict[str, Any]:
+        """GET http://127.0.0.1:<monitor port>/<path> (e.g. "leafz?subs=1") as JSON."""
+        assert self.monitor_port is not None, f"nats-server {self.name} was started without monitor=True"
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.monitor_port}/{path}", timeout=10) as reply:
+            return json.loads(reply.read())
+
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
@@ -86,6 +104,139 @@ class NatsServer:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def openssl(*args: str | Path, cwd: Path) -> None:
+    """Runs the openssl command line tool (Debian package openssl), failing with its output."""
+    if shutil.which("openssl") is None:
+        raise AssertionError("the TLS tests need the openssl command (Debian: apt-get install openssl)")
+    done = subprocess.run(["openssl", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise AssertionError(f"openssl {' '.join(map(str, args))} failed:\n{done.stdout}{done.stderr}")
+
+
+class Pki:
+    """A throwaway certificate authority in `directory`, made with openssl, that issues
+    certificates (P-256 keys): `issue("server", server=True)` is valid for 127.0.0.1 and
+    localhost; `issue("client")` is a client certificate. Paths: `ca`, and `cert(name)`/`key(name)`."""
+
+    def __init__(self, directory: Path, name: str = "ca") -> None:
+        self.directory = directory / name
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.ca = self.directory / "ca.pem"
+        self._ca_key = self.directory / "ca-key.pem"
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", self._ca_key, "-out", self.ca, "-days", "2", "-subj", f"/CN=event_engine test {name}",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                cwd=self.directory)
+
+    def cert(self, name: str) -> Path:
+        return self.directory / f"{name}.pem"
+
+    def key(self, name: str) -> Path:
+        return self.directory / f"{name}-key.pem"
+
+    def issue(self, name: str, server: bool = False) -> "Pki":
+        request = self.directory / f"{name}.csr"
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", self.key(name), "-out", request, "-subj", f"/CN={name}", cwd=self.directory)
+        extensions = self.directory / f"{name}.ext"
+        extensions.write_text("basicConstraints=CA:FALSE\n" + (
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n" if server
+            else "extendedKeyUsage=clientAuth\n"))
+        openssl("x509", "-req", "-in", request, "-CA", self.ca, "-CAkey", self._ca_key, "-CAcreateserial",
+                "-out", self.cert(name), "-days", "2", "-extfile", extensions, cwd=self.directory)
+        return self
+
+
+def _crc16(data: bytes) -> int:  # CRC-16/XMODEM, as the NKey encoding uses
+    crc = 0
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+    return crc
+
+
+def _base32(raw: bytes) -> str:
+    return base64.b32encode(raw + _crc16(raw).to_bytes(2, "little")).decode().rstrip("=")
+
+
+def _base64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+class NKey:
+    """An Ed25519 key pair in NATS' NKey encoding (`kind`: "O" operator, "A" account, "U" user),
+    made and used for signing with openssl: `public` ("O...", "A...", "U..."), `seed` ("SO...", ...)."""
+
+    _PREFIX = {"O": 14 << 3, "A": 0, "U": 20 << 3}
+    _PKCS8_ED25519 = bytes.fromhex("302e020100300506032b657004220420")  # + the 32-byte seed
+
+    def __init__(self, directory: Path, kind: str) -> None:
+        self._file = directory / f"{kind}-{os.urandom(6).hex()}.der"
+        seed = os.urandom(32)
+        self._file.write_bytes(self._PKCS8_ED25519 + seed)
+        public_der = self._file.with_suffix(".pub")
+        openssl("pkey", "-inform", "DER", "-in", self._file, "-pubout", "-outform", "DER", "-out", public_der, cwd=directory)
+        prefix = self._PREFIX[kind]
+        self.public = _base32(bytes([prefix]) + public_der.read_bytes()[-32:])
+        self.seed = _base32(bytes([(18 << 3) | (prefix >> 5), (prefix & 31) << 3]) + seed)
+
+    def sign(self, data: bytes) -> bytes:
+        message, signature = self._file.with_suffix(".msg"), self._file.with_suffix(".sig")
+        message.write_bytes(data)
+        openssl("pkeyutl", "-sign", "-inkey", self._file, "-keyform", "DER", "-rawin", "-in", message, "-out", signature,
+                cwd=self._file.parent)
+        return signature.read_bytes()
+
+    def jwt(self, subject: str, name: str, nats: dict[str, Any]) -> str:
+        """A NATS JWT (v2) about `subject`, issued and signed by this key."""
+        header = _base64url(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}).encode())
+        claims = {"jti": "", "iat": int(time.time()), "iss": self.public, "name": name, "sub": subject,
+                  "nats": dict(nats, version=2)}
+        claims["jti"] = base64.b32encode(hashlib.sha256(json.dumps(claims).encode()).digest()).decode().rstrip("=")
+        payload = _base64url(json.dumps(claims).encode())
+        return f"{header}.{payload}." + _base64url(self.sign(f"{header}.{payload}".encode()))
+
+
+class Operator:
+    """Decentralized NATS auth made by hand (what `nsc` would make): an operator, its accounts
+    (`account(name)`), users with `.creds` files (`creds(name, account)`); `config` is the
+    server's part: the operator's JWT and the accounts' JWTs preloaded (resolver: MEMORY)."""
+
+    _UNLIMITED = {"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1, "wildcards": True,
+                  "conn": -1, "leaf": -1}
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory / "operator"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.key = NKey(self.directory, "O")
+        self._jwt_file = self.directory / "operator.jwt"
+        self._jwt_file.write_text(self.key.jwt(self.key.public, "event_engine test", {"type": "operator"}))
+        self._accounts: dict[str, str] = {}  # public key -> JWT
+
+    def account(self, name: str, known: bool = True) -> NKey:
+        """A new account; `known=False`: signed by this operator but not preloaded into the server."""
+        key = NKey(self.directory, "A")
+        claims = {"type": "account", "limits": self._UNLIMITED, "default_permissions": {"pub": {}, "sub": {}}}
+        if known:
+            self._accounts[key.public] = self.key.jwt(key.public, name, claims)
+        return key
+
+    def creds(self, name: str, account: NKey, seed_of: NKey | None = None) -> Path:
+        """A `.creds` file for a new user of `account`: its JWT and its seed (or `seed_of`'s: a mismatch)."""
+        user = NKey(self.directory, "U")
+        token = account.jwt(user.public, name, {"type": "user", "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1})
+        path = self.directory / f"{name}.creds"
+        path.write_text(f"-----BEGIN NATS USER JWT-----\n{token}\n------END NATS USER JWT------\n\n"
+                        f"-----BEGIN USER NKEY SEED-----\n{(seed_of or user).seed}\n------END USER NKEY SEED------\n")
+        return path
+
+    @property
+    def config(self) -> list[str]:
+        preload = ", ".join(f'{public}: "{token}"' for public, token in self._accounts.items())
+        return [f'operator: "{self._jwt_file}"', "resolver: MEMORY", f"resolver_preload: {{ {preload} }}"]
 
 
 def start_cluster(directory: Path, nodes: int = 3, jetstream: bool = True) -> list[NatsServer]:
@@ -134,8 +285,15 @@ class App:
 
     def wait_for(self, condition: Callable[[dict[str, Any]], bool], what: str) -> None:
         def ready() -> bool:
-            if self.process.poll() is not None and self.final is None:
-                raise AssertionError(f"{self.name} exited ({self.process.returncode}) while waiting for {what}:\n{self.log()[-4000:]}")
+            if self.process.poll() is not None:
+                # Exited: its last words (FINAL) decide; nothing will change any more.
+                self._reader.join(timeout=10)
+                last = self.final or self.status
+                if last and condition(last):
+                    return True
+                error = self.final.get("error") if self.final else "no FINAL report"
+                raise AssertionError(f"{self.name} exited ({self.process.returncode}) while waiting for {what}: {error}\n"
+                                     f"{self.log()[-4000:]}")
             return bool(self.status) and condition(self.status)
         try:
             wait_until(ready, f"{self.name}: {what}")
@@ -212,3 +370,55 @@ def nats_publish(port: int, messages: list[tuple[str, bytes, dict[str, str] | No
             reply += chunk
         if b"-ERR" in reply:
             raise AssertionError(f"the server refused a message: {reply!r}")
+
+
+def exchange(directory: Path, a_servers: list[str], b_servers: list[str], a_flags: dict[str, Any] | None = None,
+             b_flags: dict[str, Any] | None = None, pings: int = 1000, pongs: int = 500, alerts: int = 20,
+             ready: Callable[[], None] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Applications a (sends Ping and Alert, on `a_servers`) and b (sends Pong and Alert, on
+    `b_servers`) exchange events under core NATS; `ready`, if given, is waited for once both
+    bridges are subscribed and before anything is sent (e.g. interest crossing a leaf node).
+    Checks exact counts both ways, no loss, no echo, the bridge identities; returns the FINAL reports."""
+    a = App(directory, "a", a_servers, pings=pings, alerts=alerts, **(a_flags or {}))
+    b = App(directory, "b", b_servers, pongs=pongs, alerts=alerts, **(b_flags or {}))
+    try:
+        a.wait_subscribed()
+        b.wait_subscribed()
+        if ready is not None:
+            ready()
+        a.send("go")
+        b.send("go")
+        b.wait_for(lambda s: s["received"]["ping_unique"] == pings and s["received"]["peer_alert_unique"] == alerts,
+                   "every ping and a's alerts")
+        a.wait_for(lambda s: s["received"]["pong_unique"] == pongs and s["received"]["peer_alert_unique"] == alerts,
+                   "every pong and b's alerts")
+        fa, fb = a.stop(), b.stop()
+    finally:
+        a.close()
+        b.close()
+    for final in (fa, fb):
+        check_bridge_identities(final)
+        bridge, received = final["bridge"], final["received"]
+        assert bridge["publish_failed"] == 0 and bridge["sequence_gaps"] == 0 and bridge["bad_messages"] == 0, bridge
+        assert received["ping_total"] == received["ping_unique"] and received["pong_total"] == received["pong_unique"]
+        assert received["peer_alert_total"] == alerts and received["own_alerts"] == alerts, received
+    assert fa["sent"]["ping"] == pings and fb["received"]["ping_unique"] == pings
+    assert fb["sent"]["pong"] == pongs and fa["received"]["pong_unique"] == pongs
+    assert fa["bridge"]["published"] == pings + alerts and fb["bridge"]["published"] == pongs + alerts
+    assert fb["bridge"]["events_in"] == pings + alerts and fa["bridge"]["events_in"] == pongs + alerts
+    return fa, fb
+
+
+def failed_start(servers: list[str], **flags: Any) -> str:
+    """Runs application a against `servers`, which must fail at start (exit 1, the bridge's
+    plugins failed); returns the error of its FINAL report."""
+    args = [APP, "--role", "a", "--servers", ",".join(servers)]
+    for key, value in flags.items():
+        args += ["--" + key.replace("_", "-"), str(value)]
+    done = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=HANG_GUARD)
+    final = [json.loads(line[6:]) for line in done.stdout.splitlines() if line.startswith("FINAL ")]
+    assert done.returncode == 1 and final, f"expected a failed start, got {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+    error = final[0]["error"]
+    assert "plugin 'nats.out' failed" in error or "plugin 'nats.in' failed" in error, error
+    assert not final[0]["bridge"]["connected"], final[0]["bridge"]
+    return error

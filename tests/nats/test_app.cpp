@@ -11,6 +11,8 @@
 //   ee_nats_test_app --role a --servers nats://127.0.0.1:4222[,...] [--mode core|jetstream]
 //       [--prefix P] [--instance NAME] [--pings N] [--pongs N] [--blobs N] [--blob-bytes B]
 //       [--alerts N] [--rate EVENTS_PER_S] [--tail] [--record FILE] [--ack-wait-ms MS]
+//       [--user U --password P] [--token T] [--credentials-file F] [--tls 1] [--ca-file F]
+//       [--cert-file F --key-file F]        (bridge_options of the same names: test_tls.py, test_auth.py)
 
 #include <event_engine/event_engine.hpp>
 #include <event_engine/nats/bridge.hpp>
@@ -369,6 +371,14 @@ int main(int argc, char** argv)
         else if (flag == "--tail") config.tail = value == "1";
         else if (flag == "--record") config.record = value;
         else if (flag == "--ack-wait-ms") config.bridge.ack_wait = std::chrono::milliseconds{std::stoll(value)};
+        else if (flag == "--user") config.bridge.user = value;
+        else if (flag == "--password") config.bridge.password = value;
+        else if (flag == "--token") config.bridge.token = value;
+        else if (flag == "--credentials-file") config.bridge.credentials_file = value;
+        else if (flag == "--tls") config.bridge.tls = value == "1";
+        else if (flag == "--ca-file") config.bridge.ca_file = value;
+        else if (flag == "--cert-file") config.bridge.cert_file = value;
+        else if (flag == "--key-file") config.bridge.key_file = value;
         else {
             std::fprintf(stderr, "unknown flag %s\n", argv[i]);
             return 2;
