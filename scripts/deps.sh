@@ -8,7 +8,7 @@ EVENT_ENGINE_PACKAGES=(
     python3 python3-zmq python3-pytest python3-setuptools
 )
 # The optional NATS bridge (docs/nats.md): libnats to build it, nats-server for its tests.
-EVENT_ENGINE_NATS_PACKAGES=(libnats-dev nats-server)
+EVENT_ENGINE_NATS_PACKAGES=(libnats-dev nats-server openssl) # openssl: the TLS and credentials tests make their keys
 
 ensure_packages() {
     local missing=()
