@@ -85,7 +85,8 @@ public:
     {
         for (std::size_t i = 0; i < K; ++i) plan_.members[i] = i;
         plan_.node_count = 1;
-        plan_.first_alone = limits_.first_alone && K > limits_.fold_up_to;
+        // K > 1: topic 0 alone leaves at least one for the tree (and g++ -O3 sees members[1] exists).
+        plan_.first_alone = limits_.first_alone && K > 1 && K > limits_.fold_up_to;
         if (plan_.first_alone) plan_node_at(0, 1, K - 1, 0);
         else plan_node_at(0, 0, K, limits_.fold_up_to);
         return plan_;
