@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite (every benchmark in smoke mode and the NATS bridge's
-# tests included) in three configurations:
+# Builds and runs the whole test suite (the NATS bridge's tests included) in three
+# configurations:
 #   gcc, clang  the README's "Using it in your project" build command, verbatim, in a copy of
-#               the sources (Release; tests, examples and benchmarks are on by default there),
+#               the sources (Release; tests and examples are on by default there),
 #               with g++ and with clang++; any compiler warning fails the run (the build itself
 #               never turns warnings into errors: that is for this script, not for users);
 #   asan        clang++ Debug under AddressSanitizer + UndefinedBehaviorSanitizer, -Werror,
 #               with the libFuzzer targets run briefly (docs/testing.md).
+# The gcc configuration then also builds the benchmarks (EVENT_ENGINE_BUILD_BENCHMARKS, off in
+# the README's build) and runs them in smoke mode with the other tests.
 # Fails if any build or test fails.
 # Usage: scripts/run-tests.sh [--quick]   (--quick: the gcc configuration only)
 set -euo pipefail
@@ -24,8 +26,19 @@ run_ctest() { # build directory, extra ctest arguments...
     (cd "$build" && ctest --output-on-failure -j "$EVENT_ENGINE_JOBS" "$@")
 }
 
-readme_configuration() { # name, compiler
-    local name=$1 compiler=$2
+# Fails the run if the build log @p log has a compiler warning.
+no_warnings() { # name, log
+    local name=$1 log=$2 warnings
+    warnings=$(grep -c 'warning:' "$log" || true)
+    if [ "$warnings" -ne 0 ]; then
+        grep -B2 -A6 'warning:' "$log" >&2
+        echo "==> [$name] $warnings compiler warnings (log: $log): this script treats them as errors" >&2
+        exit 1
+    fi
+}
+
+readme_configuration() { # name, compiler, then: with-benchmarks or nothing
+    local name=$1 compiler=$2 benchmarks=${3:-}
     local copy=build/test-$name
     echo "==> [$name] the README's build command (Release, $compiler) in a copy of the sources"
     rm -rf "$copy"
@@ -39,24 +52,29 @@ readme_configuration() { # name, compiler
         echo "==> [$name] the README's build FAILED (log: $copy.log)" >&2
         exit 1
     fi
-    local warnings
-    warnings=$(grep -c 'warning:' "$copy.log" || true)
-    if [ "$warnings" -ne 0 ]; then
-        grep -B2 -A6 'warning:' "$copy.log" >&2
-        echo "==> [$name] $warnings compiler warnings (log: $copy.log): this script treats them as errors" >&2
-        exit 1
+    no_warnings "$name" "$copy.log"
+    if [ "$benchmarks" = with-benchmarks ]; then
+        echo "==> [$name] and the benchmarks (smoke runs)"
+        if ! (export CMAKE_BUILD_PARALLEL_LEVEL=$EVENT_ENGINE_JOBS
+              cd "$copy" &&
+              cmake -S . -B build -DEVENT_ENGINE_BUILD_BENCHMARKS=ON && cmake --build build) > "$copy-benchmarks.log" 2>&1; then
+            cat "$copy-benchmarks.log"
+            echo "==> [$name] building the benchmarks FAILED" >&2
+            exit 1
+        fi
+        no_warnings "$name" "$copy-benchmarks.log"
     fi
     echo "==> [$name] built, no warnings; test"
     run_ctest "$copy/build"
 }
 
-readme_configuration gcc g++
+readme_configuration gcc g++ with-benchmarks
 if [ "$quick" -eq 0 ]; then
     readme_configuration clang clang++
     build=build/test-asan
     echo "==> [asan] configure and build (clang++ Debug, ASan+UBSan, -Werror, libFuzzer targets)"
     cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DEVENT_ENGINE_WERROR=ON \
-        -DEVENT_ENGINE_SANITIZE=ON -DEVENT_ENGINE_BUILD_BENCHMARKS=OFF -DEVENT_ENGINE_FUZZ=ON >/dev/null
+        -DEVENT_ENGINE_SANITIZE=ON -DEVENT_ENGINE_FUZZ=ON >/dev/null
     cmake --build "$build" -j "$EVENT_ENGINE_JOBS"
     echo "==> [asan] test"
     # Compile-fail cases and the installed-package build prove nothing more under sanitizers.
