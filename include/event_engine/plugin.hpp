@@ -215,6 +215,12 @@ struct plugin_access {
     {
         plugin.runtime_ = runtime;
     }
+    /// The runtime of a running plugin (null otherwise), for the engine's own plugins.
+    template <class P>
+    static plugin_runtime* runtime_of(P& plugin) noexcept
+    {
+        return plugin.runtime_;
+    }
 };
 
 // Runs a handler-style plugin: receive, dispatch by topic, call on(const E&).

@@ -6,6 +6,7 @@
 
 #include "event_engine/app_config.hpp"
 #include "event_engine/detail/app_description.hpp"
+#include "event_engine/detail/delivery_marks.hpp"
 #include "event_engine/detail/endpoint.hpp"
 #include "event_engine/detail/engine_proxy.hpp"
 #include "event_engine/detail/external_bridge.hpp"
@@ -92,9 +93,12 @@ public:
             // Authentication first: without a ZAP handler, libzmq lets every CURVE client in.
             std::optional<zap_handler> zap;
             if (config_.security.server) zap.emplace(context, key_table());
+            const delivery_board marks = plan_delivery_marks();
             demand_board demand;
             std::vector<const subscriber_demand*> demands;
-            for (const auto& slot : slots_) demands.push_back(&demand.add(slot->topics()));
+            for (std::size_t i = 0; i < slots_.size(); ++i) {
+                demands.push_back(&demand.add(slots_[i]->topics(), marks.mark_topics(i)));
+            }
             engine_proxy proxy{context, make_proxy_settings(host), demand};
             log(log_level::info, "engine listening: publish port {}, subscribe port {}", proxy.publish_endpoint(),
                 proxy.subscribe_endpoint());
@@ -133,7 +137,7 @@ public:
                 // However run_plugins() ends (every plugin thread joined), the proxy then
                 // forwards what is still queued, counting it, and is joined.
                 const thread_joiner join_proxy{proxy_thread, [&proxy] { proxy.finish(); }};
-                run_plugins(context, demands, bridges, introspection ? &*introspection : nullptr, report);
+                run_plugins(context, demands, marks, bridges, introspection ? &*introspection : nullptr, report);
             }
             for (std::size_t i = 0; i < report.plugins.size(); ++i) {
                 report.plugins[i].events_after_end = demand.at(i).after_end;
@@ -277,8 +281,16 @@ private:
         return table;
     }
 
+    // Who reads whose delivery marks: decided once, before any plugin subscribes.
+    delivery_board plan_delivery_marks() const
+    {
+        std::vector<delivery_party> plugins;
+        for (const auto& slot : slots_) plugins.push_back({slot->tracks_delivery(), slot->topics(), slot->published_topics()});
+        return delivery_board{plugins};
+    }
+
     void run_plugins(zmq::context_t& context, const std::vector<const subscriber_demand*>& demands,
-                     const std::vector<std::unique_ptr<external_bridge>>& bridges,
+                     const delivery_board& marks, const std::vector<std::unique_ptr<external_bridge>>& bridges,
                      introspection_endpoint* introspection, run_report& report)
     {
         runtime_settings settings;
@@ -293,7 +305,8 @@ private:
         try {
             for (std::size_t i = 0; i < slots_.size(); ++i) {
                 states[i].thread = std::thread{[&, i] {
-                    run_one(context, *slots_[i], i, settings, *demands[i], bridges[i].get(), gate, states[i]);
+                    run_one(context, *slots_[i], i, settings, *demands[i], marks.links(i), bridges[i].get(), gate,
+                            states[i]);
                     running.fetch_sub(1);
                     ended.signal();
                 }};
@@ -328,7 +341,7 @@ private:
     }
 
     void run_one(zmq::context_t& context, plugin_slot& slot, std::size_t index, runtime_settings settings,
-                 const subscriber_demand& demand, external_bridge* bridge, start_gate& gate,
+                 const subscriber_demand& demand, const delivery_links& links, external_bridge* bridge, start_gate& gate,
                  plugin_state& state) noexcept
     {
         set_thread_name(slot.name());
@@ -336,7 +349,7 @@ private:
         try {
             slot.adjust(settings);
             runtime = std::make_unique<plugin_runtime>(context, slot.name(), index, slot.topics(), settings, stop_,
-                                                       &demand);
+                                                       &demand, links);
             if (runtime->probe() && gate.arrive_and_wait()) {
                 log(log_level::debug, "plugin '{}' started", slot.name());
                 slot.run(*runtime, bridge);

@@ -5,6 +5,7 @@
 // per-event-type code small (the fmt "vformat" split).
 
 #include "event_engine/detail/byte_buffer.hpp"
+#include "event_engine/detail/delivery_marks.hpp"
 #include "event_engine/detail/log_throttle.hpp"
 #include "event_engine/detail/proxy_demand.hpp"
 #include "event_engine/detail/sockets.hpp"
@@ -16,6 +17,7 @@
 #include <zmq.hpp>
 
 #include <chrono>
+#include <cstring>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -55,13 +57,14 @@ class plugin_runtime {
 public:
     plugin_runtime(zmq::context_t& context, std::string name, std::size_t index,
                    std::span<const std::string_view> topics, const runtime_settings& settings, stop_flag& stop,
-                   const subscriber_demand* demand = nullptr)
+                   const subscriber_demand* demand = nullptr, delivery_links links = {})
         : name_{std::move(name)},
           probe_topic_{control_topic(probe_marker, index)},
           end_topic_{control_topic(end_marker, index)},
           settings_{settings},
           stop_{&stop},
           demand_{demand},
+          marks_{std::move(links)},
           subscriber_{context, zmq::socket_type::sub},
           publisher_{context, zmq::socket_type::pub}
     {
@@ -71,6 +74,7 @@ public:
         subscriber_.connect(outgoing_inproc);
         for (const auto topic : topics) subscriber_.set(zmq::sockopt::subscribe, topic);
         subscriber_.set(zmq::sockopt::subscribe, end_topic_); // for close_input()
+        for (const auto& watch : marks_.watches) subscriber_.set(zmq::sockopt::subscribe, watch.topic);
         // Subscribed last: once the probe comes back, every earlier subscription is in place.
         subscriber_.set(zmq::sockopt::subscribe, probe_topic_);
 
@@ -83,6 +87,8 @@ public:
         report_.name = name_;
     }
 
+    // However it ends (even failing before its probe), it stops counting for the trackers.
+    ~plugin_runtime() { end_watches(); }
     plugin_runtime(const plugin_runtime&) = delete;
     plugin_runtime& operator=(const plugin_runtime&) = delete;
 
@@ -104,10 +110,8 @@ public:
                     probed_ = true;
                     return true;
                 }
-                if (!is_control_frame(frame)) { // an early TCP publisher
-                    spill_bytes_ += frame.size();
-                    spill_.push_back(std::move(frame));
-                }
+                if (is_control_frame(frame) && !is_mark_frame(frame_view(frame))) continue;
+                spill(std::move(frame)); // an early TCP publisher (or, in order with it, a mark)
             }
             if (stop_->requested()) return false;
             if (clock::now() > deadline) {
@@ -124,13 +128,38 @@ public:
     /// False if the application is stopping and the frame was not sent.
     bool publish(zmq::message_t& frame)
     {
+        if (!send_waiting(frame, true)) return false;
+        ++report_.events_published;
+        return true;
+    }
+
+    /// Delivery tracking (delivery_marks.hpp): this plugin's tracker, null unless it asked for one.
+    [[nodiscard]] const delivery_tracker* tracker() const noexcept { return marks_.tracker; }
+
+    /// Publishes this plugin's next delivery mark after the events it published so far
+    /// (waiting like publish(), not counted as an event; no frame while no subscriber
+    /// counts). False if the application is stopping and it was not sent.
+    bool publish_mark()
+    {
+        auto* tracker = marks_.tracker;
+        if (tracker == nullptr) return false;
+        if (tracker->has_live_subscribers()) {
+            zmq::message_t frame = tracker->next_frame();
+            if (!send_waiting(frame, false)) return false;
+        }
+        tracker->note_sent();
+        return true;
+    }
+
+private:
+    // Sends, waiting while subscribers are full; false when stopping (an event then counts as abandoned).
+    bool send_waiting(zmq::message_t& frame, bool event)
+    {
         for (int attempt = 0;; ++attempt) {
-            if (publisher_.send(frame, zmq::send_flags::dontwait)) {
-                ++report_.events_published;
-                return true;
-            }
-            if (attempt == 0) ++report_.publish_waits;
+            if (publisher_.send(frame, zmq::send_flags::dontwait)) return true;
+            if (attempt == 0 && event) ++report_.publish_waits;
             if (stop_->requested()) {
+                if (!event) return false;
                 ++report_.publishes_abandoned;
                 abandoned_log_.note(log_level::warn, name_, "publishes abandoned at stop", [&] {
                     return fmt::format("plugin '{}': a publish was abandoned because the application is stopping",
@@ -153,6 +182,7 @@ public:
         }
     }
 
+public:
     /// The next frame for this plugin, or nullopt when the plugin finishes, the
     /// application stops, or @p deadline passes (which one: why_none()).
     std::optional<zmq::message_t> receive(std::optional<clock::time_point> deadline)
@@ -178,17 +208,22 @@ public:
     }
 
     /// The next queued frame, if one is there now (no waiting, no counting).
+    /// Delivery marks are read here, in order with the events: when the plugin asks for
+    /// the next event, everything before them was handled.
     std::optional<zmq::message_t> take_ready()
     {
         zmq::message_t frame;
-        if (!spill_.empty()) {
+        while (!spill_.empty()) {
             frame = std::move(spill_.front());
             spill_.pop_front();
             spill_bytes_ -= frame.size();
-            return frame;
+            if (!is_control_frame(frame)) return frame;
+            --spilled_marks_;
+            note_mark(frame);
         }
         while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
             if (!is_control_frame(frame)) return frame;
+            note_mark(frame);
         }
         return std::nullopt;
     }
@@ -211,6 +246,7 @@ public:
     /// ended, and a plugin waiting here reads its input, so it never holds the proxy up.
     void close_input()
     {
+        end_watches();
         if (!probed_ || input_closed_) return;
         input_closed_ = true;
         bool sent = false;
@@ -246,7 +282,11 @@ public:
     void count_rejected() noexcept { ++report_.requests_rejected; }
     void count_ignored() noexcept { ++report_.requests_ignored; }
     void count_cut_off() noexcept { ++report_.peers_cut_off; }
-    void count_dropped() noexcept { ++report_.events_dropped; }
+    void count_dropped() noexcept
+    {
+        ++report_.events_dropped;
+        for (auto& watch : marks_.watches) watch.dropped = true;
+    }
 
     /// Overrides how the plugin's run is reported (e.g. an external process that vanished).
     void set_outcome(plugin_outcome outcome, std::string why)
@@ -299,13 +339,14 @@ public:
     /// The counters so far, with what is still queued counted as unread.
     plugin_report final_report()
     {
-        report_.events_unread = spill_.size() + closed_unread_;
+        report_.events_unread = spill_.size() - spilled_marks_ + closed_unread_;
         zmq::message_t frame;
         while (!input_closed_ && subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
             if (!is_control_frame(frame)) ++report_.events_unread;
         }
         spill_.clear();
         spill_bytes_ = 0;
+        spilled_marks_ = 0;
         decode_log_.flush(log_level::error, name_, "undecodable events");
         abandoned_log_.flush(log_level::warn, name_, "publishes abandoned at stop");
         spill_log_.flush(log_level::warn, name_, "events dropped (spill queue full)");
@@ -320,12 +361,16 @@ private:
         zmq::message_t frame;
         const auto most = static_cast<std::size_t>(2 * settings_.high_water_mark);
         for (std::size_t taken = 0; taken < most && subscriber_.recv(frame, zmq::recv_flags::dontwait); ++taken) {
-            if (is_control_frame(frame)) continue;
-            if (spill_.size() >= settings_.spill_limit ||
-                (!spill_.empty() && spill_bytes_ + frame.size() > settings_.spill_byte_limit)) {
+            if (is_control_frame(frame)) {
+                if (is_mark_frame(frame_view(frame))) spill(std::move(frame)); // in order; never dropped
+                continue;
+            }
+            const std::size_t events = spill_.size() - spilled_marks_;
+            if (events >= settings_.spill_limit ||
+                (events > 0 && spill_bytes_ + frame.size() > settings_.spill_byte_limit)) {
                 // Keep draining even when full: the proxy is waiting for exactly this
                 // room, and everyone else with it. Count what we drop.
-                ++report_.events_dropped;
+                count_dropped();
                 spill_log_.note(log_level::warn, name_, "events dropped (spill queue full)", [&] {
                     return fmt::format("plugin '{}': spill queue full ({} events or {} bytes) while blocked in "
                                        "publish; events are dropped and counted (see docs/design.md, loss policy)",
@@ -333,10 +378,36 @@ private:
                 });
                 continue;
             }
-            spill_bytes_ += frame.size();
-            spill_.push_back(std::move(frame));
-            if (spill_.size() > report_.max_spilled) report_.max_spilled = spill_.size();
+            spill(std::move(frame));
+            if (events + 1 > report_.max_spilled) report_.max_spilled = events + 1;
         }
+    }
+
+    void spill(zmq::message_t frame)
+    {
+        if (is_control_frame(frame)) ++spilled_marks_;
+        spill_bytes_ += frame.size();
+        spill_.push_back(std::move(frame));
+    }
+
+    // A mark of a tracker this plugin receives events from: everything before it was handled.
+    void note_mark(const zmq::message_t& frame) noexcept
+    {
+        const std::string_view bytes = frame_view(frame);
+        for (auto& watch : marks_.watches) {
+            if (bytes.size() != watch.topic.size() + sizeof(std::uint64_t) || !bytes.starts_with(watch.topic)) continue;
+            std::uint64_t mark = 0;
+            std::memcpy(&mark, bytes.data() + watch.topic.size(), sizeof mark);
+            if (watch.dropped) watch.slot->lossy.store(mark);
+            watch.dropped = false;
+            watch.slot->seen.store(mark, std::memory_order_release);
+            return;
+        }
+    }
+
+    void end_watches() noexcept
+    {
+        for (auto& watch : marks_.watches) watch.slot->ended.store(true);
     }
 
     std::string name_;
@@ -345,11 +416,13 @@ private:
     runtime_settings settings_;
     stop_flag* stop_;
     const subscriber_demand* demand_;
+    delivery_links marks_;
     std::uint64_t served_ = 0;
     zmq::socket_t subscriber_;
     zmq::socket_t publisher_;
     std::deque<zmq::message_t> spill_;
     std::size_t spill_bytes_ = 0;
+    std::size_t spilled_marks_ = 0; // control frames (marks) among spill_
     std::function<void()> while_waiting_;
     byte_buffer scratch_;
     plugin_report report_;

@@ -17,6 +17,7 @@
 #include <zmq.hpp>
 
 #include <array>
+#include <concepts>
 #include <memory>
 #include <optional>
 #include <span>
@@ -49,6 +50,11 @@ public:
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     void rename(std::string name) { name_ = std::move(name); }
     [[nodiscard]] virtual std::span<const std::string_view> topics() const noexcept = 0;
+    /// The topics of the events it may publish.
+    [[nodiscard]] virtual std::span<const std::string_view> published_topics() const noexcept = 0;
+    /// Whether it asks to learn when its events were handled (delivery_marks.hpp): an
+    /// internal plugin with a member `bool tracks_delivery() const` that says so.
+    [[nodiscard]] virtual bool tracks_delivery() const { return false; }
     /// Who it is and what it subscribes to and publishes, for the manifest.
     [[nodiscard]] virtual plugin_description describe() const = 0;
     /// Binds what must be bound before any thread starts (an external plugin's port).
@@ -76,6 +82,18 @@ public:
         : plugin_slot{std::move(name)}, plugin_{&plugin}, owned_{std::move(owned)} {}
 
     [[nodiscard]] std::span<const std::string_view> topics() const noexcept override { return topics_; }
+    [[nodiscard]] std::span<const std::string_view> published_topics() const noexcept override
+    {
+        return published_topics_;
+    }
+    [[nodiscard]] bool tracks_delivery() const override
+    {
+        if constexpr (requires(const P& p) { { p.tracks_delivery() } -> std::convertible_to<bool>; }) {
+            return plugin_->tracks_delivery();
+        } else {
+            return false;
+        }
+    }
     [[nodiscard]] plugin_description describe() const override
     {
         return {name(), false, event_names(typename P::subscriptions{}), event_names(typename P::publications{}), 0};
@@ -103,6 +121,7 @@ private:
         return std::array<std::string_view, sizeof...(Es)>{topic_of<Es>...};
     }
     static constexpr auto topics_ = topic_array(typename P::subscriptions{});
+    static constexpr auto published_topics_ = topic_array(typename P::publications{});
 
     P* plugin_;
     std::unique_ptr<P> owned_;
@@ -117,6 +136,10 @@ public:
     [[nodiscard]] std::span<const std::string_view> topics() const noexcept override
     {
         return declaration::subscription_topics;
+    }
+    [[nodiscard]] std::span<const std::string_view> published_topics() const noexcept override
+    {
+        return declaration::publication_topics;
     }
     [[nodiscard]] plugin_description describe() const override
     {

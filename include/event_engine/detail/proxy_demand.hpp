@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -26,6 +27,7 @@ namespace event_engine::detail {
 
 struct subscriber_demand {
     std::span<const std::string_view> topics;
+    std::vector<std::string> marks; // delivery marks it reads (delivery_marks.hpp): the proxy may wait on those too
     std::atomic<std::uint64_t> generation{0};
     // Proxy thread only (read by others after it has been joined).
     bool ended = false;
@@ -36,6 +38,9 @@ struct subscriber_demand {
         for (const auto topic : topics) {
             if (frame.starts_with(topic)) return true;
         }
+        for (const auto& mark : marks) {
+            if (frame.starts_with(mark)) return true;
+        }
         return false;
     }
 };
@@ -43,10 +48,11 @@ struct subscriber_demand {
 class demand_board {
 public:
     /// Adds a subscriber (before any thread starts); the returned entry lives as long as the board.
-    subscriber_demand& add(std::span<const std::string_view> topics)
+    subscriber_demand& add(std::span<const std::string_view> topics, std::vector<std::string> marks = {})
     {
         entries_.push_back(std::make_unique<subscriber_demand>());
         entries_.back()->topics = topics;
+        entries_.back()->marks = std::move(marks);
         return *entries_.back();
     }
 
