@@ -13,6 +13,7 @@
 //       [--alerts N] [--rate EVENTS_PER_S] [--tail] [--record FILE] [--ack-wait-ms MS]
 //       [--user U --password P] [--token T] [--credentials-file F] [--tls 1] [--ca-file F]
 //       [--cert-file F --key-file F]        (bridge_options of the same names: test_tls.py, test_auth.py)
+//       [--handle-us US] (the receiver spends that long on each Ping: a slow subscriber)
 
 #include <event_engine/event_engine.hpp>
 #include <event_engine/nats/bridge.hpp>
@@ -82,6 +83,7 @@ struct settings {
     double rate = 0;
     bool tail = false;
     std::string record;
+    std::chrono::microseconds handle_time{0};
 };
 
 struct tallies {
@@ -166,6 +168,7 @@ class Receiver : public ee::plugin<Receiver<Received...>, ee::subscribes<Receive
 public:
     void on(const Ping& ping)
     {
+        if (config.handle_time.count() > 0) std::this_thread::sleep_for(config.handle_time);
         const std::scoped_lock lock{counts.mutex};
         ++counts.ping_total;
         if (ping.check != ping_check(ping.index)) ++counts.ping_bad;
@@ -231,10 +234,11 @@ std::string bridge_json(const ee::nats::bridge_report& r)
         R"({{"events_out":{},"published":{},"echoes_skipped":{},"publish_failed":{},"unconfirmed_at_stop":{},)"
         R"("publish_retries":{},"stored_duplicates":{},"messages_in":{},"events_in":{},"own_skipped":{},)"
         R"("not_imported":{},"bad_messages":{},"decode_failures":{},"duplicates_skipped":{},"abandoned_at_stop":{},)"
+        R"("unacknowledged_at_stop":{},)"
         R"("sequence_gaps":{},"slow_consumer_drops":{},"disconnects":{},"reconnects":{},"connected":{},"subscribed":{}}})",
         r.events_out, r.published, r.echoes_skipped, r.publish_failed, r.unconfirmed_at_stop, r.publish_retries,
         r.stored_duplicates, r.messages_in, r.events_in, r.own_skipped, r.not_imported, r.bad_messages,
-        r.decode_failures, r.duplicates_skipped, r.abandoned_at_stop, r.sequence_gaps, r.slow_consumer_drops,
+        r.decode_failures, r.duplicates_skipped, r.abandoned_at_stop, r.unacknowledged_at_stop, r.sequence_gaps, r.slow_consumer_drops,
         r.disconnects, r.reconnects, r.connected, r.subscribed);
 }
 
@@ -379,6 +383,7 @@ int main(int argc, char** argv)
         else if (flag == "--ca-file") config.bridge.ca_file = value;
         else if (flag == "--cert-file") config.bridge.cert_file = value;
         else if (flag == "--key-file") config.bridge.key_file = value;
+        else if (flag == "--handle-us") config.handle_time = std::chrono::microseconds{std::stoll(value)};
         else {
             std::fprintf(stderr, "unknown flag %s\n", argv[i]);
             return 2;

@@ -6,8 +6,8 @@ To make "nothing lost" exact, the process is frozen (SIGSTOP) at a moment when e
 published into it has been handled (its receiver recorded each in a file, which survives
 the kill), then more events are sent to the frozen process (the server delivers them to its
 socket, nobody acknowledges them), then it is killed, more are sent, and it is restarted.
-(An event already published into a process's own queues when it dies is lost with it: the
-bridge acknowledges an event once the application has it; docs/nats.md.)"""
+(An application killed with events inside it, published but not handled, is
+test_kill_in_flight.py.)"""
 
 from natsfix import App, NatsServer, check_bridge_identities
 

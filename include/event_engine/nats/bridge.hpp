@@ -109,10 +109,15 @@ public:
     public:
         explicit inbound(detail::bridge_core& core) noexcept : core_{&core} {}
 
+        /// JetStream: the engine tells it when its events were handled (delivery marks),
+        /// so it acknowledges a message only then.
+        [[nodiscard]] bool tracks_delivery() const noexcept { return core_->options().mode == delivery::jetstream; }
+
         void run()
         {
             const leave_on_exit leave{*core_};
             core_->start();
+            if (auto* runtime = event_engine::detail::plugin_access::runtime_of(*this)) core_->track_delivery(*runtime);
             while (!this->stop_requested()) {
                 auto message = core_->next(std::chrono::milliseconds{50});
                 if (!message) continue;

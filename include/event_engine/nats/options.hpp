@@ -44,8 +44,10 @@ struct bridge_options {
     std::chrono::milliseconds publish_ack_timeout{2'000};
     /// JetStream: attempts per event before it counts as publish_failed; 0: keep trying while the bridge runs.
     int publish_attempts = 0;
-    /// JetStream: events sent and not yet acknowledged by the stream, at most (then the bridge waits:
-    /// backpressure into the application).
+    /// JetStream, both ways, at most this many unacknowledged: events sent and not yet acknowledged by
+    /// the stream (then the bridge waits: backpressure into the application), and messages received,
+    /// published into the application and not yet handled by its plugins (the consumer's MaxAckPending;
+    /// then the bridge takes no more until they are handled).
     int max_unacknowledged = 1024;
     /// JetStream: how long creating or finding the stream and consumer may keep failing at start-up
     /// (a new cluster elects its JetStream leader first).
@@ -105,13 +107,14 @@ struct bridge_report {
     std::uint64_t stored_duplicates = 0;   ///< JetStream: retries the stream recognised as already stored (its ack said duplicate)
     // NATS -> app
     std::uint64_t messages_in = 0;        ///< messages the subscription handed to the bridge
-    std::uint64_t events_in = 0;          ///< published into the application (JetStream: then acknowledged)
+    std::uint64_t events_in = 0;          ///< published into the application (JetStream: acknowledged once its plugins handled it)
     std::uint64_t own_skipped = 0;        ///< sent by this same instance (origin header), not brought back
     std::uint64_t not_imported = 0;       ///< subjects under the prefix for events this bridge does not bring in
     std::uint64_t bad_messages = 0;       ///< missing or malformed bridge headers, or a topic that differs from this application's (logged)
     std::uint64_t decode_failures = 0;    ///< payloads the event's codec rejected (logged)
     std::uint64_t duplicates_skipped = 0; ///< JetStream: deliveries of an event already published into the application
     std::uint64_t abandoned_at_stop = 0;  ///< received, not published into the application when it stopped (JetStream: delivered again later)
+    std::uint64_t unacknowledged_at_stop = 0; ///< JetStream: published into the application (in events_in), not confirmed handled by its plugins when the bridge stopped; not acknowledged, so delivered again later
     std::uint64_t sequence_gaps = 0;      ///< core: events of another instance that never arrived (gaps in its sequence numbers)
     std::uint64_t slow_consumer_drops = 0; ///< messages the client dropped because the bridge's queue was full (also in sequence_gaps)
     // connection

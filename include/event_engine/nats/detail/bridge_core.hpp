@@ -10,6 +10,7 @@
 // Those callbacks touch only `shared_state`, owned jointly with them, and never wait.
 
 #include "event_engine/detail/log_throttle.hpp"
+#include "event_engine/detail/plugin_runtime.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/log.hpp"
 #include "event_engine/nats/detail/client.hpp"
@@ -355,13 +356,39 @@ public:
         }
     };
 
+    /// JetStream: acknowledge a message only once the application's subscribers have
+    /// handled it, learnt from delivery marks (event_engine/detail/delivery_marks.hpp)
+    /// that @p runtime, the in thread's, publishes. Called by the in thread as it starts.
+    void track_delivery(event_engine::detail::plugin_runtime& runtime) noexcept
+    {
+        // Nothing left from an earlier run that ended by an exception (its runtime is gone).
+        awaiting_.clear();
+        awaiting_set_.clear();
+        unmarked_ = 0;
+        marks_ = options_.mode == delivery::jetstream && runtime.tracker() != nullptr ? &runtime : nullptr;
+    }
+
     /// The next message to publish into the application, waiting at most @p wait.
     /// Messages that fail a check are counted, logged and (JetStream) settled here.
+    /// Under JetStream it first acknowledges what the application has handled, and
+    /// takes nothing while max_unacknowledged published messages wait for that.
     std::optional<incoming> next(std::chrono::milliseconds wait)
     {
+        if (marks_ != nullptr) {
+            settle_handled();
+            if (awaiting_.size() >= static_cast<std::size_t>(options_.max_unacknowledged)) {
+                mark_published();
+                std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds{1}));
+                return std::nullopt;
+            }
+            if (!awaiting_.empty()) wait = std::min(wait, std::chrono::milliseconds{5}); // acks go out soon
+        }
         natsMsg* raw = nullptr;
         const natsStatus status = natsSubscription_NextMsg(&raw, subscription_, static_cast<std::int64_t>(wait.count()));
-        if (status == NATS_TIMEOUT || status == NATS_SLOW_CONSUMER) return std::nullopt; // drops: GetDropped
+        if (status == NATS_TIMEOUT || status == NATS_SLOW_CONSUMER) { // drops: GetDropped
+            mark_published();
+            return std::nullopt;
+        }
         if (status != NATS_OK) {
             if (!subscription_broken_) {
                 subscription_broken_ = true;
@@ -391,14 +418,27 @@ public:
         if (found != echoes_.end()) echoes_.erase(found);
     }
 
-    /// Published into the application: count it and (JetStream) acknowledge it.
+    /// Published into the application: count it and (JetStream) acknowledge it, at once
+    /// when nothing tracks its delivery or nobody receives it, else once a delivery mark
+    /// after it has been read by every plugin that receives it (settle_handled()).
     void delivered(incoming& message)
     {
         ++events_in_;
         if (options_.mode != delivery::jetstream) return;
-        const natsStatus status = natsMsg_Ack(message.message.get(), nullptr);
-        if (status != NATS_OK) state_->note_error("ack: " + status_text(status)); // delivered again: a duplicate, skipped
-        remember_delivered(message.stream_sequence);
+        if (marks_ == nullptr || (awaiting_.empty() && !marks_->tracker()->has_live_subscribers())) {
+            acknowledge(message.message.get(), message.stream_sequence);
+            return;
+        }
+        if (awaiting_.empty()) next_progress_ = clock::now() + options_.ack_wait / 2;
+        if (message.stream_sequence != 0) awaiting_set_.insert(message.stream_sequence);
+        awaiting_.push_back({std::move(message.message), message.stream_sequence, marks_->tracker()->issued() + 1});
+        // A mark per batch: after mark_every messages, or when no more is queued now.
+        int queued = 0;
+        int queued_bytes = 0;
+        if (++unmarked_ >= mark_every || natsSubscription_GetPending(subscription_, &queued, &queued_bytes) != NATS_OK ||
+            queued == 0) {
+            mark_published();
+        }
     }
 
     void undecodable(incoming& message, std::string_view event_name, std::string_view reason)
@@ -414,9 +454,17 @@ public:
     /// Not published because the application is stopping (JetStream: not acked, so delivered again).
     void abandoned(incoming&) { ++abandoned_at_stop_; }
 
-    /// The in thread ends: what the client still holds for it is counted abandoned_at_stop.
+    /// The in thread ends: what the client still holds for it is counted abandoned_at_stop;
+    /// what the application has not confirmed handling stays unacknowledged (unacknowledged_at_stop).
     void finish_inbound()
     {
+        if (marks_ != nullptr) {
+            settle_handled();
+            unacknowledged_at_stop_ += awaiting_.size();
+            awaiting_.clear();
+            awaiting_set_.clear();
+            marks_ = nullptr;
+        }
         if (subscription_ == nullptr) return;
         natsMsg* raw = nullptr;
         while (!subscription_broken_ && natsSubscription_NextMsg(&raw, subscription_, 1) == NATS_OK) {
@@ -448,6 +496,7 @@ public:
         r.decode_failures = decode_failures_;
         r.duplicates_skipped = duplicates_skipped_;
         r.abandoned_at_stop = abandoned_at_stop_;
+        r.unacknowledged_at_stop = unacknowledged_at_stop_;
         r.sequence_gaps = sequence_gaps_;
         r.slow_consumer_drops = slow_consumer_drops_;
         r.disconnects = state_->disconnects;
@@ -906,6 +955,16 @@ private:
                 settle(raw, true);
                 return std::nullopt;
             }
+            if (redelivered && awaiting_set_.contains(result.stream_sequence)) {
+                // Still in the application, not handled yet: not published again, and acknowledged
+                // later through this latest delivery.
+                ++duplicates_skipped_;
+                const auto entry = std::find_if(awaiting_.begin(), awaiting_.end(), [&](const awaiting_ack& a) {
+                    return a.stream_sequence == result.stream_sequence;
+                });
+                if (entry != awaiting_.end()) entry->message = std::move(result.message);
+                return std::nullopt;
+            }
         }
         return result;
     }
@@ -935,6 +994,54 @@ private:
             delivered_set_.erase(delivered_order_.front());
             delivered_order_.pop_front();
         }
+    }
+
+    // A delivery mark after each batch of at most this many published messages.
+    static constexpr std::size_t mark_every = 64;
+
+    // JetStream: a message published into the application and not acknowledged yet.
+    struct awaiting_ack {
+        message_ptr message;
+        std::uint64_t stream_sequence = 0;
+        std::uint64_t mark = 0; // the first delivery mark published after it
+    };
+
+    void acknowledge(natsMsg* message, std::uint64_t stream_sequence)
+    {
+        const natsStatus status = natsMsg_Ack(message, nullptr);
+        if (status != NATS_OK) state_->note_error("ack: " + status_text(status)); // delivered again: a duplicate, skipped
+        remember_delivered(stream_sequence);
+    }
+
+    // A delivery mark after what was published since the last one.
+    void mark_published()
+    {
+        if (marks_ != nullptr && unmarked_ > 0 && marks_->publish_mark()) unmarked_ = 0;
+    }
+
+    // Acknowledges what every receiving plugin has handled (read a mark published after
+    // it); a batch in which a plugin dropped an event is handed back (nak: delivered again
+    // at once). What still waits is kept from being delivered again meanwhile (in progress).
+    void settle_handled()
+    {
+        if (awaiting_.empty()) return;
+        const auto& tracker = *marks_->tracker();
+        const std::uint64_t confirmed = tracker.confirmed();
+        while (!awaiting_.empty() && awaiting_.front().mark <= confirmed) {
+            auto& entry = awaiting_.front();
+            if (tracker.lossy(entry.mark)) {
+                const natsStatus status = natsMsg_Nak(entry.message.get(), nullptr);
+                if (status != NATS_OK) state_->note_error("nak: " + status_text(status)); // redelivered after ack_wait
+            } else {
+                acknowledge(entry.message.get(), entry.stream_sequence);
+            }
+            awaiting_set_.erase(entry.stream_sequence);
+            awaiting_.pop_front();
+        }
+        const auto now = clock::now();
+        if (awaiting_.empty() || now < next_progress_) return;
+        for (const auto& entry : awaiting_) (void)natsMsg_InProgress(entry.message.get(), nullptr);
+        next_progress_ = now + options_.ack_wait / 2;
     }
 
     // JetStream: a message that needs no delivery is acked; one that can never be delivered
@@ -1035,6 +1142,11 @@ private:
     std::unordered_map<std::string, std::uint64_t> last_sequence_;
     std::unordered_set<std::uint64_t> delivered_set_;
     std::deque<std::uint64_t> delivered_order_;
+    event_engine::detail::plugin_runtime* marks_ = nullptr; // JetStream with delivery tracking
+    std::deque<awaiting_ack> awaiting_;
+    std::unordered_set<std::uint64_t> awaiting_set_;
+    std::size_t unmarked_ = 0;
+    clock::time_point next_progress_{};
     bool subscription_broken_ = false;
     log_throttle undecodable_log_;
     std::array<log_throttle, 4> rejected_log_;
@@ -1056,6 +1168,7 @@ private:
     std::atomic<std::uint64_t> decode_failures_{0};
     std::atomic<std::uint64_t> duplicates_skipped_{0};
     std::atomic<std::uint64_t> abandoned_at_stop_{0};
+    std::atomic<std::uint64_t> unacknowledged_at_stop_{0};
     std::atomic<std::uint64_t> sequence_gaps_{0};
     std::atomic<std::uint64_t> slow_consumer_drops_{0};
 };
