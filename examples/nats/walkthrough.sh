@@ -29,6 +29,15 @@ CONF
 done
 node=("${pids[@]}")
 url() { echo "nats://127.0.0.1:${ports[$1]}"; }
+# Started in the background, a node listens a moment later: wait until each says it is ready
+# (a site started before its node listens would fail at once: "cannot connect").
+for n in 0 1 2; do
+    for _ in $(seq 300); do
+        grep -q "Server is ready" "$work/n$n/server.log" && break
+        kill -0 "${node[$n]}" 2>/dev/null || { cat "$work/n$n/server.log" >&2; exit 1; }
+        sleep 0.1
+    done
+done
 
 # 2. The two sites: the device knows node 1, the central site node 2 (each learns the
 #    others from the cluster and fails over to them). Each creates or finds the stream
