@@ -1,8 +1,13 @@
-# Runs one compile-fail (or positive control) case: builds its target in the
-# project's build tree and judges the result. Invoked by CTest as
+# Runs one compile-fail (or positive control) case: compiles its source with the
+# exact command the build system would use (from the build tree's
+# compile_commands.json) and judges the result. Invoked by CTest as
 #   cmake -DBUILD_DIR=... -DTARGET=... -DSOURCE=... -DEXPECT=fail|success
-#         [-DCONFIG=...] [-DCOMPILER=...] [-DCOMPILER_ID=GNU|Clang] [-DMAX_LINES=40]
+#         [-DCOMPILER=...] [-DCOMPILER_ID=GNU|Clang] [-DMAX_LINES=40]
 #         -P check_build.cmake
+# Running the compiler itself, not `cmake --build`, lets the cases run in parallel (one
+# build tool per tree at a time) and spares each the build tool's own checks. A failing
+# case is compiled with -fsyntax-only (the errors are the front end's; nothing to
+# generate); the positive control is compiled in full.
 #
 # EXPECT=success: passes iff the build succeeds.
 # EXPECT=fail:    passes iff
@@ -30,14 +35,38 @@ if(NOT DEFINED MAX_LINES)
     set(MAX_LINES 40)
 endif()
 
-set(build_command ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ${TARGET})
-if(CONFIG)
-    list(APPEND build_command --config ${CONFIG})
+# The command of SOURCE in compile_commands.json (the compile-fail targets export theirs).
+set(commands_file "${BUILD_DIR}/compile_commands.json")
+if(NOT EXISTS "${commands_file}")
+    message(FATAL_ERROR "check_build.cmake: ${commands_file} is missing; the compile-fail targets set "
+                        "EXPORT_COMPILE_COMMANDS (Makefile and Ninja generators only)")
+endif()
+file(READ "${commands_file}" commands)
+string(JSON entries LENGTH "${commands}")
+set(build_command "")
+if(entries GREATER 0)
+    math(EXPR last "${entries} - 1")
+    foreach(i RANGE ${last})
+        string(JSON file GET "${commands}" ${i} file)
+        if(file STREQUAL SOURCE)
+            string(JSON directory GET "${commands}" ${i} directory)
+            string(JSON command GET "${commands}" ${i} command)
+            separate_arguments(build_command UNIX_COMMAND "${command}")
+            break()
+        endif()
+    endforeach()
+endif()
+if(NOT build_command)
+    message(FATAL_ERROR "check_build.cmake: no command for ${SOURCE} in ${commands_file}")
+endif()
+if(EXPECT STREQUAL "fail")
+    list(APPEND build_command -fsyntax-only)
 endif()
 
 # LC_ALL=C: untranslated messages and plain ASCII quotes, whatever the caller's locale.
 execute_process(
     COMMAND ${CMAKE_COMMAND} -E env LC_ALL=C LANGUAGE= ${build_command}
+    WORKING_DIRECTORY "${directory}"
     RESULT_VARIABLE result
     OUTPUT_VARIABLE output
     ERROR_VARIABLE output)
