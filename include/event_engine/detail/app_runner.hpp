@@ -354,11 +354,13 @@ private:
                 log(log_level::debug, "plugin '{}' started", slot.name());
                 slot.run(*runtime, bridge);
             }
+            const plugin_outcome outcome = runtime->outcome()                                 ? *runtime->outcome()
+                                           : runtime->finishing() || !stop_.requested() ? plugin_outcome::finished
+                                                                                        : plugin_outcome::stopped;
+            if (outcome == plugin_outcome::finished) runtime->end_watches(); // (before its input is read away)
             runtime->close_input();
             state.report = runtime->final_report();
-            if (runtime->outcome()) state.report.outcome = *runtime->outcome();
-            else if (runtime->finishing() || !stop_.requested()) state.report.outcome = plugin_outcome::finished;
-            else state.report.outcome = plugin_outcome::stopped;
+            state.report.outcome = outcome;
         } catch (const std::exception& failure) {
             record_failure(slot, state, runtime.get(), failure.what(), gate);
         } catch (...) {

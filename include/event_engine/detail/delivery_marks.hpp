@@ -44,7 +44,7 @@ inline constexpr std::string_view mark_marker = "mark/";
 struct mark_slot {
     std::atomic<std::uint64_t> seen{0};  // the last mark read
     std::atomic<std::uint64_t> lossy{0}; // the last mark read after an event was dropped
-    std::atomic<bool> ended{false};      // the subscriber has ended: it no longer counts
+    std::atomic<bool> ended{false};      // the subscriber finished (not stopped, not failed): it no longer counts
 };
 
 /// The marks of one tracking plugin and the slots of its subscribers.

@@ -87,8 +87,6 @@ public:
         report_.name = name_;
     }
 
-    // However it ends (even failing before its probe), it stops counting for the trackers.
-    ~plugin_runtime() { end_watches(); }
     plugin_runtime(const plugin_runtime&) = delete;
     plugin_runtime& operator=(const plugin_runtime&) = delete;
 
@@ -238,6 +236,15 @@ public:
         frames.clear();
     }
 
+    /// This plugin finished (it takes no more events while the application runs on): the
+    /// trackers whose events it receives stop waiting for it (delivery_marks.hpp). One
+    /// that was stopped or failed is never released: what it had not handled stays
+    /// unconfirmed, so a JetStream bridge leaves it unacknowledged for the next run.
+    void end_watches() noexcept
+    {
+        for (auto& watch : marks_.watches) watch.slot->ended.store(true);
+    }
+
     /// Ends this plugin's input so that every event is counted once: sends the
     /// plugin's end marker through the proxy and reads its input until the marker
     /// comes back, counting what arrives as unread. The proxy counts every later
@@ -246,7 +253,6 @@ public:
     /// ended, and a plugin waiting here reads its input, so it never holds the proxy up.
     void close_input()
     {
-        end_watches();
         if (!probed_ || input_closed_) return;
         input_closed_ = true;
         bool sent = false;
@@ -405,10 +411,6 @@ private:
         }
     }
 
-    void end_watches() noexcept
-    {
-        for (auto& watch : marks_.watches) watch.slot->ended.store(true);
-    }
 
     std::string name_;
     std::string probe_topic_;
