@@ -9,7 +9,8 @@
 // stdin commands: go (send what the flags say), ping N (N more pings), stop-tail, quit.
 //
 //   ee_nats_test_app --role a --servers nats://127.0.0.1:4222[,...] [--mode core|jetstream]
-//       [--prefix P] [--instance NAME] [--pings N] [--pongs N] [--blobs N] [--blob-bytes B]
+//       [--prefix P] [--instance NAME] [--jetstream-domain D] [--setup-timeout-ms MS]
+//       [--pings N] [--pongs N] [--blobs N] [--blob-bytes B]
 //       [--alerts N] [--rate EVENTS_PER_S] [--tail] [--record FILE] [--ack-wait-ms MS]
 //       [--user U --password P] [--token T] [--credentials-file F] [--tls 1] [--ca-file F]
 //       [--cert-file F --key-file F]        (bridge_options of the same names: test_tls.py, test_auth.py)
@@ -366,6 +367,8 @@ int main(int argc, char** argv)
         else if (flag == "--prefix") config.bridge.subject_prefix = value;
         else if (flag == "--instance") config.bridge.instance = value;
         else if (flag == "--replicas") config.bridge.stream_replicas = std::stoi(value);
+        else if (flag == "--jetstream-domain") config.bridge.jetstream_domain = value;
+        else if (flag == "--setup-timeout-ms") config.bridge.setup_timeout = std::chrono::milliseconds{std::stoll(value)};
         else if (flag == "--pings") config.pings = std::stoull(value);
         else if (flag == "--pongs") config.pongs = std::stoull(value);
         else if (flag == "--blobs") config.blobs = std::stoull(value);

@@ -35,6 +35,10 @@ struct bridge_options {
     std::string stream;
     /// JetStream: copies of each stored event in a cluster (1, or 3 to survive a node).
     int stream_replicas = 1;
+    /// JetStream: the domain whose stream and consumer this bridge uses (the `jetstream { domain }` of
+    /// the servers that hold them), e.g. "hub" for a bridge on a leaf node whose stream is at the hub;
+    /// empty: the JetStream of the servers this bridge connects to. One subject token.
+    std::string jetstream_domain;
     /// JetStream: the durable consumer's name; empty: `instance`.
     std::string durable;
     /// JetStream: how long the server waits for this application's ack before delivering an event again.

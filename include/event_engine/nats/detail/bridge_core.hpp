@@ -545,6 +545,9 @@ private:
             durable_ = options_.durable.empty() ? instance_ : options_.durable;
             if (!is_subject_token(stream_)) refuse("stream name '" + stream_ + "' must be one subject token");
             if (!is_subject_token(durable_)) refuse("durable name '" + durable_ + "' must be one subject token");
+            if (!options_.jetstream_domain.empty() && !is_subject_token(options_.jetstream_domain)) {
+                refuse("jetstream_domain '" + options_.jetstream_domain + "' must be one subject token (or empty: no domain)");
+            }
             if (options_.max_unacknowledged < 1) refuse("max_unacknowledged must be at least 1");
             if (options_.stream_replicas < 1 || options_.stream_replicas > 5) refuse("stream_replicas must be 1 to 5");
         }
@@ -721,13 +724,16 @@ private:
         jsOptions js_options;
         jsOptions_Init(&js_options);
         js_options.Wait = 5000;
+        if (!options_.jetstream_domain.empty()) js_options.Domain = options_.jetstream_domain.c_str();
         natsStatus status = natsConnection_JetStream(&jetstream_, connection_, &js_options);
         if (status != NATS_OK) {
             jetstream_ = nullptr;
             throw error{"event_engine::nats: bridge '" + name() + "': no JetStream context: " + status_text(status)};
         }
         const std::string wildcard = options_.subject_prefix + ".>";
-        with_setup_retries("finding or creating the JetStream stream '" + stream_ + "'", [&](std::string& why) {
+        const std::string in_domain =
+            options_.jetstream_domain.empty() ? std::string{} : " in JetStream domain '" + options_.jetstream_domain + "'";
+        with_setup_retries("finding or creating the JetStream stream '" + stream_ + "'" + in_domain, [&](std::string& why) {
             jsStreamInfo* info = nullptr;
             jsErrCode code{};
             natsStatus s = js_GetStreamInfo(&info, jetstream_, stream_.c_str(), nullptr, &code);
@@ -750,15 +756,15 @@ private:
             s = js_AddStream(&info, jetstream_, &config, nullptr, &code);
             if (s == NATS_OK) {
                 jsStreamInfo_Destroy(info);
-                log(log_level::info, "NATS bridge '{}': created the JetStream stream '{}' for {} ({} replicas)", name(),
-                    stream_, wildcard, options_.stream_replicas);
+                log(log_level::info, "NATS bridge '{}': created the JetStream stream '{}'{} for {} ({} replicas)", name(),
+                    stream_, in_domain, wildcard, options_.stream_replicas);
                 return true;
             }
             why = status_text(s);
             return false; // e.g. created meanwhile by another site: found on the next round
         });
         if (imported_.empty()) return;
-        with_setup_retries("finding or creating the durable consumer '" + durable_ + "'", [&](std::string& why) {
+        with_setup_retries("finding or creating the durable consumer '" + durable_ + "'" + in_domain, [&](std::string& why) {
             jsConsumerInfo* info = nullptr;
             jsErrCode code{};
             natsStatus s = js_GetConsumerInfo(&info, jetstream_, stream_.c_str(), durable_.c_str(), nullptr, &code);
