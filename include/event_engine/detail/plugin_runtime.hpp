@@ -106,18 +106,19 @@ public:
     void set_outcome(plugin_outcome outcome, std::string why);
     [[nodiscard]] const std::optional<plugin_outcome>& outcome() const noexcept { return outcome_; }
 
-    // Cold and out of line: keeps the logging code out of the inlined dispatch.
-    [[gnu::cold, gnu::noinline]] void report_decode_failure(std::string_view event_name, std::size_t payload_size, std::string_view reason);
+    // Cold and out of line: keeps the logging code out of the inlined dispatch (noinline
+    // is on the definitions: g++ refuses an inline definition after a noinline declaration).
+    [[gnu::cold]] void report_decode_failure(std::string_view event_name, std::size_t payload_size, std::string_view reason);
 
     /// Whether this plugin logs each event: decided once, when it starts, so the
     /// per-event cost is one predictable branch on a member, not a look at the level.
     [[nodiscard]] bool tracing() const noexcept { return tracing_; }
 
     /// Logs one event at trace level (callers check tracing() first).
-    [[gnu::cold, gnu::noinline]] void trace_event(std::string_view what, std::string_view event,
+    [[gnu::cold]] void trace_event(std::string_view what, std::string_view event,
                                                   std::size_t payload_size) const;
 
-    [[gnu::cold, gnu::noinline]] void report_unknown_topic(std::string_view frame);
+    [[gnu::cold]] void report_unknown_topic(std::string_view frame);
 
     /// Ends the plugin's receive loop after the current event.
     void finish() noexcept { finishing_ = true; }
