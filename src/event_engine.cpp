@@ -12,3 +12,4 @@
 #include "event_engine/detail/impl/app_runner_impl.hpp"
 #include "event_engine/detail/impl/plugin_runtime_impl.hpp"
 #include "event_engine/detail/impl/zap_handler_impl.hpp"
+#include "event_engine/detail/impl/engine_proxy_impl.hpp"
