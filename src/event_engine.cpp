@@ -13,3 +13,4 @@
 #include "event_engine/detail/impl/plugin_runtime_impl.hpp"
 #include "event_engine/detail/impl/zap_handler_impl.hpp"
 #include "event_engine/detail/impl/engine_proxy_impl.hpp"
+#include "event_engine/detail/impl/introspection_endpoint_impl.hpp"
