@@ -14,3 +14,4 @@
 #include "event_engine/detail/impl/zap_handler_impl.hpp"
 #include "event_engine/detail/impl/engine_proxy_impl.hpp"
 #include "event_engine/detail/impl/introspection_endpoint_impl.hpp"
+#include "event_engine/detail/impl/external_bridge_impl.hpp"
