@@ -15,3 +15,4 @@
 #include "event_engine/detail/impl/engine_proxy_impl.hpp"
 #include "event_engine/detail/impl/introspection_endpoint_impl.hpp"
 #include "event_engine/detail/impl/external_bridge_impl.hpp"
+#include "event_engine/detail/impl/log_impl.hpp"
