@@ -16,3 +16,4 @@
 #include "event_engine/detail/impl/introspection_endpoint_impl.hpp"
 #include "event_engine/detail/impl/external_bridge_impl.hpp"
 #include "event_engine/detail/impl/log_impl.hpp"
+#include "event_engine/detail/impl/log_throttle_impl.hpp"
