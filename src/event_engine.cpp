@@ -17,3 +17,4 @@
 #include "event_engine/detail/impl/external_bridge_impl.hpp"
 #include "event_engine/detail/impl/log_impl.hpp"
 #include "event_engine/detail/impl/log_throttle_impl.hpp"
+#include "event_engine/detail/impl/format_impl.hpp"
