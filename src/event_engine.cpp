@@ -18,3 +18,4 @@
 #include "event_engine/detail/impl/log_impl.hpp"
 #include "event_engine/detail/impl/log_throttle_impl.hpp"
 #include "event_engine/detail/impl/format_impl.hpp"
+#include "event_engine/detail/impl/running_claim_impl.hpp"
