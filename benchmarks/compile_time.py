@@ -802,7 +802,8 @@ def main():
     parser.add_argument("--grid", help="comma-separated EVENTSxPLUGINS points")
     parser.add_argument("--compilers", default="g++,clang++")
     parser.add_argument("--repeat", type=int, default=None,
-                        help="compiles per cell, the least CPU time kept (other load only adds); default 2, smoke 1")
+                        help="rounds (each compiles every program once, alternating the order), the least CPU "
+                             "time kept per cell (other load only adds); default 2, smoke 1")
     parser.add_argument("--no-baseline", action="store_true", help="skip the headers-only programs")
     parser.add_argument("--graph-check", action="store_true",
                         help="also compile each event_engine program with check_graph (spelling 'checked')")
@@ -857,46 +858,58 @@ def main():
     ok = True
     print(f"{'compiler':<10} {'program':<13} {'spelling':<7} {'cpu s':>7} {'wall s':>7} {'peak MiB':>9} {'lines':>7}")
     for compiler in compilers:
-        for label, events, plugins, spelling, path in programs:
-            obj = path[:-4] + "." + compiler.replace("+", "x") + ".o"
-            extra = [COMPILED_DEFINE] if spelling == "compiled" else []
-            command = [compiler, "-std=c++20", "-O2", "-DNDEBUG"] + extra + [f"-I{d}" for d in include_dirs] + \
-                      ["-c", path, "-o", obj]
-            samples = []
-            failure = None
-            for _ in range(repeat):
+        # Rounds, each compiling every program once, the order reversed every other round:
+        # a change in the machine's load then falls on every program alike.
+        samples = {i: [] for i in range(len(programs))}
+        failures = {}
+        for round_ in range(repeat):
+            order = list(enumerate(programs))
+            if round_ % 2 == 1:
+                order.reverse()
+            for i, (label, events, plugins, spelling, path) in order:
+                if i in failures:
+                    continue
+                obj = path[:-4] + "." + compiler.replace("+", "x") + ".o"
+                extra = [COMPILED_DEFINE] if spelling == "compiled" else []
+                command = [compiler, "-std=c++20", "-O2", "-DNDEBUG"] + extra + [f"-I{d}" for d in include_dirs] + \
+                          ["-c", path, "-o", obj]
                 good, wall, cpu, rss, err = measure(command)
                 if not good:
-                    failure = first_error(err)
-                    print(f"compile_time: {compiler} failed on {path}: {failure}", file=sys.stderr)
+                    failures[i] = first_error(err)
+                    print(f"compile_time: {compiler} failed on {path}: {failures[i]}", file=sys.stderr)
                     # A known compiler limit hit by the library is a result (reported as a
                     # missed target), anything else a broken benchmark.
                     if not (spelling in ("engine", "checked", "compiled")
-                            and failure.startswith("constexpr evaluation limit")):
+                            and failures[i].startswith("constexpr evaluation limit")):
                         ok = False
-                    break
-                samples.append((cpu, wall, rss))
-            if not samples:
+                    continue
+                samples[i].append((cpu, wall, rss))
+                if repeat > 1:
+                    print(f"  round {round_ + 1}: {os.path.basename(compiler)} {label} {spelling} cpu {cpu:.2f} s "
+                          f"(load {machine_load() or 0:.1f})", flush=True)
+                try:
+                    os.remove(obj)
+                except OSError:
+                    pass
+        for i, (label, events, plugins, spelling, path) in enumerate(programs):
+            if i in failures:
+                failure = failures[i]
                 rows.append({"compiler": os.path.basename(compiler), "compiler_version": compiler_version(compiler),
                              "program": label, "events": events, "plugins": plugins, "spelling": spelling,
                              "handlers": handler_count(events, plugins), "error": failure})
                 print(f"{os.path.basename(compiler):<10} {label:<13} {spelling:<7} FAILED: {failure}", flush=True)
                 continue
-            samples.sort()
-            cpu, wall, rss = samples[0]  # least disturbed by other load on the machine
+            mine = sorted(samples[i])
+            cpu, wall, rss = mine[0]  # least disturbed by other load on the machine
             with open(path) as f:
                 lines = sum(1 for _ in f)
             rows.append({"compiler": os.path.basename(compiler), "compiler_version": compiler_version(compiler),
                          "program": label, "events": events, "plugins": plugins, "spelling": spelling,
                          "handlers": handler_count(events, plugins),
                          "cpu_s": round(cpu, 3), "wall_s": round(wall, 3), "peak_rss_mib": round(rss, 1),
-                         "source_lines": lines})
+                         "cpu_samples_s": [round(c, 3) for c, _, _ in samples[i]], "source_lines": lines})
             print(f"{os.path.basename(compiler):<10} {label:<13} {spelling:<7} {cpu:7.2f} {wall:7.2f} {rss:9.1f} "
                   f"{lines:7d}", flush=True)
-            try:
-                os.remove(obj)
-            except OSError:
-                pass
 
     # Growth: exponent of the cost above the headers-only program, against events x plugins.
     growth = []
