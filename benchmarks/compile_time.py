@@ -12,10 +12,27 @@ compiler's peak RSS. Writes JSON (and prints a table); report.py renders it.
 
 Usage: compile_time.py [--smoke] --config bench_config.json --work-dir DIR --json FILE
        [--grid 8x4,32x16,...] [--compilers g++,clang++] [--repeat N] [--graph-check]
+       [--compiled] [--tutorial [--rounds N] [--base-rev REV]]
 
 --graph-check also compiles, per point, the event_engine program with the opt-in
 whole-graph check (event_engine::check_graph<events, plugins_list<...>>() in main;
 spelling "checked"), to measure what the check costs.
+
+--compiled also compiles, per point, the event_engine program in the separately
+compiled mode (-DEVENT_ENGINE_SEPARATE_COMPILATION, as event_engine::compiled does;
+spelling "compiled"): the translation unit only, the library being compiled once.
+
+--tutorial measures examples/tutorial/main.cpp (issue 11), in rounds that alternate
+the variants (the order reversed every other round), medians reported:
+  base      header-only, against the headers of --base-rev (default: the merge-base
+            with main), extracted with `git archive` (today's headers);
+  header    header-only, against this tree's headers;
+  compiled  the separately compiled mode: the tutorial's translation unit alone
+            (the library, src/event_engine.cpp, compiled once per compiler and
+            reported on its own line; linking timed separately);
+  raw       its raw cppzmq equivalent (RAW_TUTORIAL below: the same events, plugin
+            threads, proxy, TCP ports, probe, backpressure, timeout and report).
+With --tutorial alone (no --grid), only the tutorial is measured.
 Stdlib only.
 """
 
@@ -25,8 +42,11 @@ import math
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
+import tarfile
+import io
 import time
 
 FULL_GRID = [(e, p) for e in (8, 32, 128) for p in (4, 16, 32)]
@@ -131,6 +151,41 @@ def engine_source(events, plugins, graph_check=False):
 # --------------------------------------------------------------------------
 # raw cppzmq spelling: the same application, written out by hand.
 
+# One plugin's sockets and start-up probe, the same in every raw program.
+RAW_IO_SETUP = r'''    io(zmq::context_t& context, std::span<const std::string_view> topics, int index)
+        : sub_{context, zmq::socket_type::sub}, pub_{context, zmq::socket_type::pub},
+          probe_{"\xff" "app/probe/" + std::to_string(index)}
+    {
+        sub_.set(zmq::sockopt::rcvhwm, high_water_mark);
+        sub_.set(zmq::sockopt::linger, 0);
+        sub_.connect(outgoing);
+        for (const auto topic : topics) sub_.set(zmq::sockopt::subscribe, topic);
+        sub_.set(zmq::sockopt::subscribe, probe_);
+        pub_.set(zmq::sockopt::sndhwm, high_water_mark);
+        pub_.set(zmq::sockopt::xpub_nodrop, 1);
+        pub_.set(zmq::sockopt::linger, 5000);
+        pub_.connect(incoming);
+    }
+
+    void probe()
+    {
+        zmq::message_t frame;
+        for (;;) {
+            zmq::message_t probe{probe_.data(), probe_.size()};
+            (void)pub_.send(probe, zmq::send_flags::dontwait);
+            zmq::pollitem_t items[] = {{sub_.handle(), 0, ZMQ_POLLIN, 0}};
+            zmq::poll(items, 1, std::chrono::milliseconds{2});
+            while (sub_.recv(frame, zmq::recv_flags::dontwait)) {
+                if (view(frame) == probe_) {
+                    sub_.set(zmq::sockopt::unsubscribe, probe_);
+                    return;
+                }
+            }
+        }
+    }
+
+'''
+
 RAW_RUNTIME = r'''
 namespace raw {
 
@@ -179,39 +234,7 @@ inline void proxy(zmq::context_t& context, std::latch& bound)
 // One plugin's sockets: its own SUB and PUB, start-up probe, publish, receive.
 class io {
 public:
-    io(zmq::context_t& context, std::span<const std::string_view> topics, int index)
-        : sub_{context, zmq::socket_type::sub}, pub_{context, zmq::socket_type::pub},
-          probe_{"\xff" "app/probe/" + std::to_string(index)}
-    {
-        sub_.set(zmq::sockopt::rcvhwm, high_water_mark);
-        sub_.set(zmq::sockopt::linger, 0);
-        sub_.connect(outgoing);
-        for (const auto topic : topics) sub_.set(zmq::sockopt::subscribe, topic);
-        sub_.set(zmq::sockopt::subscribe, probe_);
-        pub_.set(zmq::sockopt::sndhwm, high_water_mark);
-        pub_.set(zmq::sockopt::xpub_nodrop, 1);
-        pub_.set(zmq::sockopt::linger, 5000);
-        pub_.connect(incoming);
-    }
-
-    void probe()
-    {
-        zmq::message_t frame;
-        for (;;) {
-            zmq::message_t probe{probe_.data(), probe_.size()};
-            (void)pub_.send(probe, zmq::send_flags::dontwait);
-            zmq::pollitem_t items[] = {{sub_.handle(), 0, ZMQ_POLLIN, 0}};
-            zmq::poll(items, 1, std::chrono::milliseconds{2});
-            while (sub_.recv(frame, zmq::recv_flags::dontwait)) {
-                if (view(frame) == probe_) {
-                    sub_.set(zmq::sockopt::unsubscribe, probe_);
-                    return;
-                }
-            }
-        }
-    }
-
-    void publish(const std::string& bytes)
+''' + RAW_IO_SETUP + r'''    void publish(const std::string& bytes)
     {
         zmq::message_t frame{bytes.data(), bytes.size()};
         for (int attempt = 0; !pub_.send(frame, zmq::send_flags::dontwait); ++attempt) {
@@ -336,6 +359,375 @@ def headers_only_source(spelling):
 
 
 # --------------------------------------------------------------------------
+# The tutorial (examples/tutorial/main.cpp) and its raw cppzmq equivalent, written by
+# hand: what the tutorial's program does, with cppzmq and fmt only.
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TUTORIAL = os.path.join(REPO, "examples", "tutorial", "main.cpp")
+LIBRARY_SOURCE = os.path.join(REPO, "src", "event_engine.cpp")
+COMPILED_DEFINE = "-DEVENT_ENGINE_SEPARATE_COMPILATION"
+
+RAW_TUTORIAL = r'''// Generated by benchmarks/compile_time.py: the raw cppzmq equivalent of examples/tutorial/main.cpp
+// (2 events, 3 plugin threads, a proxy bound in-process and on two loopback TCP ports, start-up
+// sync by probe, backpressure on publish, a receive with timeout, signals, a report printed with fmt).
+#include <zmq.hpp>
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <latch>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace raw {
+
+constexpr const char* incoming = "inproc://app/incoming";
+constexpr const char* outgoing = "inproc://app/outgoing";
+constexpr int high_water_mark = 1000;
+std::atomic<bool> stopping{false};
+
+extern "C" void on_signal(int) { stopping.store(true); }
+
+inline std::string_view view(const zmq::message_t& frame)
+{
+    return {static_cast<const char*>(frame.data()), frame.size()};
+}
+
+struct counters {
+    std::uint64_t received = 0;
+    std::uint64_t published = 0;
+};
+
+class proxy {
+public:
+    explicit proxy(zmq::context_t& context)
+        : in_{context, zmq::socket_type::xsub}, out_{context, zmq::socket_type::xpub},
+          in_tcp_{context, zmq::socket_type::xsub}, out_tcp_{context, zmq::socket_type::xpub}
+    {
+        for (auto* socket : {&in_, &out_, &in_tcp_, &out_tcp_}) socket->set(zmq::sockopt::linger, 0);
+        in_.set(zmq::sockopt::rcvhwm, high_water_mark);
+        out_.set(zmq::sockopt::sndhwm, high_water_mark);
+        out_.set(zmq::sockopt::xpub_nodrop, 1);
+        in_.bind(incoming);
+        out_.bind(outgoing);
+        in_tcp_.bind("tcp://127.0.0.1:*");
+        out_tcp_.bind("tcp://127.0.0.1:*");
+        const char subscribe_all = 1;
+        in_.send(zmq::buffer(&subscribe_all, 1));
+        in_tcp_.send(zmq::buffer(&subscribe_all, 1));
+    }
+
+    std::string publish_endpoint() { return in_tcp_.get(zmq::sockopt::last_endpoint); }
+    std::string subscribe_endpoint() { return out_tcp_.get(zmq::sockopt::last_endpoint); }
+
+    void run()
+    {
+        try {
+            zmq::pollitem_t items[] = {{in_.handle(), 0, ZMQ_POLLIN, 0}, {in_tcp_.handle(), 0, ZMQ_POLLIN, 0},
+                                       {out_.handle(), 0, ZMQ_POLLIN, 0}, {out_tcp_.handle(), 0, ZMQ_POLLIN, 0}};
+            zmq::message_t frame;
+            for (;;) {
+                zmq::poll(items, 4, std::chrono::milliseconds{-1});
+                while (out_.recv(frame, zmq::recv_flags::dontwait)) {
+                }
+                while (out_tcp_.recv(frame, zmq::recv_flags::dontwait)) {
+                }
+                for (auto* input : {&in_, &in_tcp_}) {
+                    for (int batch = 0; batch < 1024 && input->recv(frame, zmq::recv_flags::dontwait); ++batch) {
+                        zmq::message_t copy;
+                        copy.copy(frame);
+                        (void)out_tcp_.send(copy, zmq::send_flags::dontwait);
+                        out_.send(frame, zmq::send_flags::none);
+                    }
+                }
+            }
+        } catch (const zmq::error_t& failure) {
+            if (failure.num() != ETERM) fmt::print(stderr, "proxy: {}\n", failure.what());
+        }
+    }
+
+private:
+    zmq::socket_t in_, out_, in_tcp_, out_tcp_;
+};
+
+// One plugin's sockets: its SUB and PUB, start-up probe, publish with backpressure, receive with timeout.
+class io {
+public:
+''' + RAW_IO_SETUP + r'''    void publish(const std::string& bytes)
+    {
+        zmq::message_t frame{bytes.data(), bytes.size()};
+        for (int attempt = 0; !pub_.send(frame, zmq::send_flags::dontwait); ++attempt) {
+            if (stopping.load()) return;
+            if (attempt < 64) std::this_thread::yield();
+            else std::this_thread::sleep_for(std::chrono::microseconds{50});
+        }
+        ++count.published;
+    }
+
+    std::optional<zmq::message_t> receive(std::chrono::milliseconds timeout)
+    {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        zmq::message_t frame;
+        while (!stopping.load()) {
+            if (sub_.recv(frame, zmq::recv_flags::dontwait)) {
+                ++count.received;
+                return frame;
+            }
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) break;
+            zmq::pollitem_t items[] = {{sub_.handle(), 0, ZMQ_POLLIN, 0}};
+            zmq::poll(items, 1, std::min(left, std::chrono::milliseconds{100}));
+        }
+        return std::nullopt;
+    }
+
+    counters count;
+
+private:
+    zmq::socket_t sub_;
+    zmq::socket_t pub_;
+    std::string probe_;
+};
+
+} // namespace raw
+
+// --- Events -----------------------------------------------------------------
+
+struct Reading {
+    static constexpr std::string_view topic = "Reading";
+    std::uint32_t sensor = 0;
+    double celsius = 0;
+};
+
+struct Alert {
+    static constexpr std::string_view topic = "Alert";
+    std::string text;
+};
+
+inline std::string encode(const Reading& event)
+{
+    std::string bytes{Reading::topic};
+    bytes.append(reinterpret_cast<const char*>(&event), sizeof event);
+    return bytes;
+}
+inline std::string encode(const Alert& event) { return std::string{Alert::topic} + event.text; }
+inline bool decode(std::string_view frame, Reading& event)
+{
+    if (!frame.starts_with(Reading::topic) || frame.size() != Reading::topic.size() + sizeof event) return false;
+    std::memcpy(&event, frame.data() + Reading::topic.size(), sizeof event);
+    return true;
+}
+inline bool decode(std::string_view frame, Alert& event)
+{
+    if (!frame.starts_with(Alert::topic)) return false;
+    event.text.assign(frame.substr(Alert::topic.size()));
+    return true;
+}
+
+// --- Plugins ------------------------------------------------------------------
+
+void thermometer(raw::io& io)
+{
+    for (std::uint32_t i = 0; i < 10; ++i) io.publish(encode(Reading{i % 3, 20.0 + i}));
+}
+
+void watchdog(raw::io& io)
+{
+    for (int seen = 0; seen < 10;) {
+        const auto frame = io.receive(std::chrono::hours{1});
+        if (!frame) return;
+        Reading reading;
+        if (!decode(raw::view(*frame), reading)) continue;
+        if (reading.celsius > 25.0) io.publish(encode(Alert{fmt::format("sensor {} at {:.1f} C", reading.sensor, reading.celsius)}));
+        ++seen;
+    }
+}
+
+int pager(raw::io& io)
+{
+    int alerts = 0;
+    while (const auto frame = io.receive(std::chrono::milliseconds{500})) {
+        Alert alert;
+        if (!decode(raw::view(*frame), alert)) continue;
+        fmt::print("page: {}\n", alert.text);
+        ++alerts;
+    }
+    return alerts;
+}
+
+// --- The application -----------------------------------------------------------
+
+int main()
+{
+    std::signal(SIGINT, raw::on_signal);
+    std::signal(SIGTERM, raw::on_signal);
+    zmq::context_t context;
+    raw::proxy proxy{context};
+    fmt::print("publish port {}, subscribe port {}\n", proxy.publish_endpoint(), proxy.subscribe_endpoint());
+    std::thread proxy_thread{[&] { proxy.run(); }};
+    std::latch started{3};
+    int alerts = 0;
+    const char* names[] = {"Pager", "Watchdog", "Thermometer"};
+    std::vector<raw::counters> reports(3);
+    std::vector<std::thread> threads;
+    for (int index = 0; index < 3; ++index) {
+        threads.emplace_back([&, index] {
+            raw::io io{context, index == 0 ? std::vector<std::string_view>{Alert::topic}
+                                : index == 1 ? std::vector<std::string_view>{Reading::topic}
+                                             : std::vector<std::string_view>{},
+                       index};
+            io.probe();
+            started.arrive_and_wait();
+            if (index == 0) alerts = pager(io);
+            else if (index == 1) watchdog(io);
+            else thermometer(io);
+            reports[index] = io.count;
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    context.shutdown();
+    proxy_thread.join();
+    fmt::print("run: {} plugins, stopped: {}\n", threads.size(), raw::stopping.load());
+    for (int index = 0; index < 3; ++index) {
+        fmt::print("  {}: received {}, published {}\n", names[index], reports[index].received, reports[index].published);
+    }
+    return alerts == 4 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+'''
+
+
+def extract_include(rev, where):
+    """Copies include/ as it is at git revision @p rev into @p where; returns where/include."""
+    archive = subprocess.run(["git", "-C", REPO, "archive", rev, "include"], stdout=subprocess.PIPE, check=True).stdout
+    shutil.rmtree(where, ignore_errors=True)
+    os.makedirs(where)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(where)
+    return os.path.join(where, "include")
+
+
+def default_base_rev():
+    """The merge-base of HEAD and main (today's headers), or None outside such a checkout."""
+    proc = subprocess.run(["git", "-C", REPO, "merge-base", "HEAD", "main"], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True)
+    return proc.stdout.strip() or None
+
+
+def machine_load():
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
+
+def measure_tutorial(args, compilers, include_dirs):
+    """The tutorial rows: variants alternated within each round, medians of CPU time."""
+    work = os.path.join(args.work_dir, "tutorial")
+    os.makedirs(work, exist_ok=True)
+    own_include = os.path.join(REPO, "include")
+    variants = []  # (name, source, include dirs, extra flags)
+    base_rev = args.base_rev or default_base_rev()
+    if base_rev:
+        base_include = extract_include(base_rev, os.path.join(work, "base"))
+        same = os.path.realpath(own_include)
+        variants.append(("base", TUTORIAL, [base_include if os.path.realpath(d) == same else d for d in include_dirs],
+                         []))
+    else:
+        print("compile_time: no --base-rev and no merge-base with main: the 'base' variant is left out",
+              file=sys.stderr)
+    variants.append(("header", TUTORIAL, include_dirs, []))
+    variants.append(("compiled", TUTORIAL, include_dirs, [COMPILED_DEFINE]))
+    raw_path = os.path.join(work, "raw_tutorial.cpp")
+    with open(raw_path, "w") as f:
+        f.write(RAW_TUTORIAL)
+    variants.append(("raw", raw_path, include_dirs, []))
+    flags = ["-std=c++20", "-O2", "-DNDEBUG"]
+    result = {"base_rev": base_rev, "rounds": args.rounds, "flags": " ".join(flags) + " -c",
+              "rows": [], "library": [], "links": []}
+    ok = True
+    print(f"tutorial: variants {', '.join(v[0] for v in variants)}; {args.rounds} rounds, alternating")
+    for compiler in compilers:
+        name = os.path.basename(compiler)
+        tag = compiler.replace("+", "x")
+        # The compiled mode's library: once per compiler, reported on its own.
+        lib_obj = os.path.join(work, f"event_engine.{tag}.o")
+        good, wall, cpu, rss, err = measure([compiler] + flags + [COMPILED_DEFINE] + [f"-I{d}" for d in include_dirs] +
+                                            ["-c", LIBRARY_SOURCE, "-o", lib_obj])
+        if not good:
+            print(f"compile_time: {compiler} failed on {LIBRARY_SOURCE}: {first_error(err)}", file=sys.stderr)
+            return result, False
+        result["library"].append({"compiler": name, "cpu_s": round(cpu, 3), "wall_s": round(wall, 3),
+                                  "peak_rss_mib": round(rss, 1)})
+        print(f"{name:<10} library (src/event_engine.cpp, once) cpu {cpu:.2f} s, wall {wall:.2f} s, {rss:.0f} MiB",
+              flush=True)
+        samples = {v[0]: [] for v in variants}
+        loads = []
+        for round_ in range(args.rounds):
+            order = variants if round_ % 2 == 0 else list(reversed(variants))
+            for label, source, dirs, extra in order:
+                obj = os.path.join(work, f"{label}.{tag}.o")
+                loads.append(machine_load())
+                good, wall, cpu, rss, err = measure([compiler] + flags + extra + [f"-I{d}" for d in dirs] +
+                                                    ["-c", source, "-o", obj])
+                if not good:
+                    print(f"compile_time: {compiler} failed on the tutorial ({label}): {first_error(err)}",
+                          file=sys.stderr)
+                    ok = False
+                    continue
+                samples[label].append((cpu, wall, rss))
+                print(f"{name:<10} tutorial {label:<9} round {round_ + 1}: cpu {cpu:6.2f} s, wall {wall:6.2f} s, "
+                      f"{rss:5.0f} MiB (load {loads[-1] or 0:.1f})", flush=True)
+        # Linking, timed separately (once each): the compiled mode links the library too.
+        for label, _, _, extra in variants:
+            obj = os.path.join(work, f"{label}.{tag}.o")
+            if not os.path.exists(obj):
+                continue
+            objects = [obj] + ([lib_obj] if extra else [])
+            good, wall, cpu, rss, err = measure([compiler] + objects + ["-lzmq", "-lfmt", "-pthread", "-o",
+                                                                        os.path.join(work, f"{label}.{tag}.exe")])
+            result["links"].append({"compiler": name, "variant": label, "ok": good, "cpu_s": round(cpu, 3),
+                                    "wall_s": round(wall, 3)})
+        for label, values in samples.items():
+            if not values:
+                continue
+            cpus = [v[0] for v in values]
+            result["rows"].append({"compiler": name, "compiler_version": compiler_version(compiler),
+                                   "variant": label, "cpu_samples_s": [round(c, 3) for c in cpus],
+                                   "cpu_median_s": round(statistics.median(cpus), 3),
+                                   "wall_median_s": round(statistics.median(v[1] for v in values), 3),
+                                   "peak_rss_mib": round(max(v[2] for v in values), 1)})
+        result.setdefault("load", {})[name] = [round(l, 2) for l in loads if l is not None]
+    # The ratios issue 11 asks about, per compiler.
+    print(f"{'compiler':<10} {'variant':<9} {'median cpu s':>12}  samples")
+    for row in result["rows"]:
+        print(f"{row['compiler']:<10} {row['variant']:<9} {row['cpu_median_s']:12.2f}  {row['cpu_samples_s']}")
+    for compiler in {r["compiler"] for r in result["rows"]}:
+        med = {r["variant"]: r["cpu_median_s"] for r in result["rows"] if r["compiler"] == compiler}
+        ratios = {}
+        if "base" in med and "compiled" in med:
+            ratios["base_over_compiled"] = round(med["base"] / med["compiled"], 2)
+        if "header" in med and "compiled" in med:
+            ratios["header_over_compiled"] = round(med["header"] / med["compiled"], 2)
+        if "raw" in med and "compiled" in med:
+            ratios["compiled_over_raw"] = round(med["compiled"] / med["raw"], 2)
+        if "base" in med and "header" in med:
+            ratios["base_over_header"] = round(med["base"] / med["header"], 2)
+        result.setdefault("ratios", {})[compiler] = ratios
+        print(f"{compiler:<10} " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
+    return result, ok
+
+
+# --------------------------------------------------------------------------
 # Measuring one compile
 
 TIME = "/usr/bin/time"
@@ -410,10 +802,19 @@ def main():
     parser.add_argument("--grid", help="comma-separated EVENTSxPLUGINS points")
     parser.add_argument("--compilers", default="g++,clang++")
     parser.add_argument("--repeat", type=int, default=None,
-                        help="compiles per cell, the least CPU time kept (other load only adds); default 2, smoke 1")
+                        help="rounds (each compiles every program once, alternating the order), the least CPU "
+                             "time kept per cell (other load only adds); default 2, smoke 1")
     parser.add_argument("--no-baseline", action="store_true", help="skip the headers-only programs")
     parser.add_argument("--graph-check", action="store_true",
                         help="also compile each event_engine program with check_graph (spelling 'checked')")
+    parser.add_argument("--compiled", action="store_true",
+                        help="also compile each event_engine program in the separately compiled mode "
+                             "(spelling 'compiled')")
+    parser.add_argument("--tutorial", action="store_true",
+                        help="measure the tutorial: base, header-only, compiled mode and raw, alternating")
+    parser.add_argument("--rounds", type=int, default=3, help="--tutorial: rounds (medians reported); default 3")
+    parser.add_argument("--base-rev", help="--tutorial: the git revision of today's headers (default: merge-base "
+                                           "of HEAD and main)")
     args = parser.parse_args()
 
     with open(args.config) as f:
@@ -425,6 +826,8 @@ def main():
     grid = SMOKE_GRID if args.smoke else FULL_GRID + DISPATCH_POINTS
     if args.grid:
         grid = [tuple(int(v) for v in point.split("x")) for point in args.grid.split(",")]
+    elif args.tutorial:
+        grid = []
     repeat = args.repeat or (1 if args.smoke else 2)
     compilers = [c for c in args.compilers.split(",") if c and shutil.which(c)]
     if not compilers:
@@ -433,7 +836,7 @@ def main():
     os.makedirs(args.work_dir, exist_ok=True)
 
     programs = []  # (label, events, plugins, spelling, path)
-    if not args.no_baseline and not args.smoke:
+    if not args.no_baseline and not args.smoke and grid:
         for spelling in ("engine", "raw"):
             path = os.path.join(args.work_dir, f"headers_{spelling}.cpp")
             with open(path, "w") as f:
@@ -443,6 +846,8 @@ def main():
         spellings = [("engine", engine_source), ("raw", raw_source)]
         if args.graph_check:
             spellings.insert(1, ("checked", lambda e, p: engine_source(e, p, graph_check=True)))
+        if args.compiled:
+            spellings.insert(1, ("compiled", engine_source))
         for spelling, make in spellings:
             path = os.path.join(args.work_dir, f"app_{events}x{plugins}_{spelling}.cpp")
             with open(path, "w") as f:
@@ -453,44 +858,58 @@ def main():
     ok = True
     print(f"{'compiler':<10} {'program':<13} {'spelling':<7} {'cpu s':>7} {'wall s':>7} {'peak MiB':>9} {'lines':>7}")
     for compiler in compilers:
-        for label, events, plugins, spelling, path in programs:
-            obj = path[:-4] + "." + compiler.replace("+", "x") + ".o"
-            command = [compiler, "-std=c++20", "-O2", "-DNDEBUG"] + [f"-I{d}" for d in include_dirs] + \
-                      ["-c", path, "-o", obj]
-            samples = []
-            failure = None
-            for _ in range(repeat):
+        # Rounds, each compiling every program once, the order reversed every other round:
+        # a change in the machine's load then falls on every program alike.
+        samples = {i: [] for i in range(len(programs))}
+        failures = {}
+        for round_ in range(repeat):
+            order = list(enumerate(programs))
+            if round_ % 2 == 1:
+                order.reverse()
+            for i, (label, events, plugins, spelling, path) in order:
+                if i in failures:
+                    continue
+                obj = path[:-4] + "." + compiler.replace("+", "x") + ".o"
+                extra = [COMPILED_DEFINE] if spelling == "compiled" else []
+                command = [compiler, "-std=c++20", "-O2", "-DNDEBUG"] + extra + [f"-I{d}" for d in include_dirs] + \
+                          ["-c", path, "-o", obj]
                 good, wall, cpu, rss, err = measure(command)
                 if not good:
-                    failure = first_error(err)
-                    print(f"compile_time: {compiler} failed on {path}: {failure}", file=sys.stderr)
+                    failures[i] = first_error(err)
+                    print(f"compile_time: {compiler} failed on {path}: {failures[i]}", file=sys.stderr)
                     # A known compiler limit hit by the library is a result (reported as a
                     # missed target), anything else a broken benchmark.
-                    if not (spelling in ("engine", "checked") and failure.startswith("constexpr evaluation limit")):
+                    if not (spelling in ("engine", "checked", "compiled")
+                            and failures[i].startswith("constexpr evaluation limit")):
                         ok = False
-                    break
-                samples.append((cpu, wall, rss))
-            if not samples:
+                    continue
+                samples[i].append((cpu, wall, rss))
+                if repeat > 1:
+                    print(f"  round {round_ + 1}: {os.path.basename(compiler)} {label} {spelling} cpu {cpu:.2f} s "
+                          f"(load {machine_load() or 0:.1f})", flush=True)
+                try:
+                    os.remove(obj)
+                except OSError:
+                    pass
+        for i, (label, events, plugins, spelling, path) in enumerate(programs):
+            if i in failures:
+                failure = failures[i]
                 rows.append({"compiler": os.path.basename(compiler), "compiler_version": compiler_version(compiler),
                              "program": label, "events": events, "plugins": plugins, "spelling": spelling,
                              "handlers": handler_count(events, plugins), "error": failure})
                 print(f"{os.path.basename(compiler):<10} {label:<13} {spelling:<7} FAILED: {failure}", flush=True)
                 continue
-            samples.sort()
-            cpu, wall, rss = samples[0]  # least disturbed by other load on the machine
+            mine = sorted(samples[i])
+            cpu, wall, rss = mine[0]  # least disturbed by other load on the machine
             with open(path) as f:
                 lines = sum(1 for _ in f)
             rows.append({"compiler": os.path.basename(compiler), "compiler_version": compiler_version(compiler),
                          "program": label, "events": events, "plugins": plugins, "spelling": spelling,
                          "handlers": handler_count(events, plugins),
                          "cpu_s": round(cpu, 3), "wall_s": round(wall, 3), "peak_rss_mib": round(rss, 1),
-                         "source_lines": lines})
+                         "cpu_samples_s": [round(c, 3) for c, _, _ in samples[i]], "source_lines": lines})
             print(f"{os.path.basename(compiler):<10} {label:<13} {spelling:<7} {cpu:7.2f} {wall:7.2f} {rss:9.1f} "
                   f"{lines:7d}", flush=True)
-            try:
-                os.remove(obj)
-            except OSError:
-                pass
 
     # Growth: exponent of the cost above the headers-only program, against events x plugins.
     growth = []
@@ -511,10 +930,16 @@ def main():
                                               for r in pts]),
                 "cpu_ms_per_handler": [round(1000 * (r["cpu_s"] - base_cpu) / r["handlers"], 2) for r in pts],
             })
+    tutorial = None
+    if args.tutorial:
+        tutorial, tutorial_ok = measure_tutorial(args, compilers, include_dirs)
+        ok = ok and tutorial_ok
     result = {"benchmark": "compile_time", "smoke": args.smoke, "ok": ok, "repeat": repeat,
               "flags": "-std=c++20 -O2 -DNDEBUG -c", "machine": platform.machine(),
               "grid": [f"{e}x{p}" for e, p in grid], "rows": rows, "growth": growth,
               "time_tool": TIME if os.access(TIME, os.X_OK) else "python resource.getrusage(RUSAGE_CHILDREN)"}
+    if tutorial is not None:
+        result["tutorial"] = tutorial
     with open(args.json, "w") as f:
         json.dump(result, f, indent=2)
     for g in growth:

@@ -13,6 +13,7 @@
 /// published always) or `{:l}` (long: every counter, by its member's name). No
 /// trailing newline.
 
+#include "event_engine/detail/config.hpp"
 #include "event_engine/external_plugin.hpp"
 #include "event_engine/log.hpp"
 #include "event_engine/receive_result.hpp"
@@ -135,38 +136,16 @@ struct report_spec {
 };
 
 /// "name: outcome", then " (error)" when there is one.
-inline auto write_plugin_heading(fmt::format_context::iterator out, const plugin_report& report)
-    -> fmt::format_context::iterator
-{
-    out = format_into(out, "{}: {}", report.name, to_string(report.outcome));
-    if (!report.error.empty()) out = format_into(out, " ({})", report.error);
-    return out;
-}
+EVENT_ENGINE_DECL auto write_plugin_heading(fmt::format_context::iterator out, const plugin_report& report)
+    -> fmt::format_context::iterator;
 
 /// The compact line: heading; received and published, then every other counter that is not zero.
-inline auto write_plugin_line(fmt::format_context::iterator out, const plugin_report& report)
-    -> fmt::format_context::iterator
-{
-    out = write_plugin_heading(out, report);
-    const auto counters = counters_of(report);
-    for (std::size_t i = 0; i < counters.size(); ++i) {
-        if (i < 2 || counters[i].value != 0) {
-            out = format_into(out, "{}{} {}", i == 0 ? "; " : ", ", counters[i].label, counters[i].value);
-        }
-    }
-    return out;
-}
+EVENT_ENGINE_DECL auto write_plugin_line(fmt::format_context::iterator out, const plugin_report& report)
+    -> fmt::format_context::iterator;
 
 /// The long form: heading, then every counter on its own line, indented by @p indent.
-inline auto write_plugin_lines(fmt::format_context::iterator out, const plugin_report& report,
-                               std::string_view indent) -> fmt::format_context::iterator
-{
-    out = write_plugin_heading(out, report);
-    for (const auto& counter : counters_of(report)) {
-        out = format_into(out, "\n{}  {:<22} {}", indent, counter.member, counter.value);
-    }
-    return out;
-}
+EVENT_ENGINE_DECL auto write_plugin_lines(fmt::format_context::iterator out, const plugin_report& report,
+                               std::string_view indent) -> fmt::format_context::iterator;
 
 } // namespace detail
 } // namespace event_engine
@@ -191,11 +170,7 @@ struct fmt::formatter<event_engine::receive_status>
 template <>
 struct fmt::formatter<event_engine::plugin_report> : event_engine::detail::report_spec {
     auto format(const event_engine::plugin_report& report, fmt::format_context& ctx) const
-        -> fmt::format_context::iterator
-    {
-        if (long_form) return event_engine::detail::write_plugin_lines(ctx.out(), report, "");
-        return event_engine::detail::write_plugin_line(ctx.out(), report);
-    }
+        -> fmt::format_context::iterator;
 };
 
 /// `{}`: "run finished: 2 plugins, dropped 0" (or "run stopped: ...", with the TCP
@@ -204,19 +179,9 @@ struct fmt::formatter<event_engine::plugin_report> : event_engine::detail::repor
 template <>
 struct fmt::formatter<event_engine::run_report> : event_engine::detail::report_spec {
     auto format(const event_engine::run_report& report, fmt::format_context& ctx) const
-        -> fmt::format_context::iterator
-    {
-        auto out = event_engine::detail::format_into(ctx.out(), "run {}: {} plugin{}, dropped {}", report.stopped ? "stopped" : "finished",
-                                  report.plugins.size(), report.plugins.size() == 1 ? "" : "s", report.total_dropped());
-        for (const auto& counter : event_engine::detail::counters_of(report)) {
-            if (long_form) out = event_engine::detail::format_into(out, "\n  {:<22} {}", counter.member, counter.value);
-            else if (counter.value != 0) out = event_engine::detail::format_into(out, ", {} {}", counter.label, counter.value);
-        }
-        for (const auto& plugin : report.plugins) {
-            out = event_engine::detail::format_into(out, "\n  ");
-            out = long_form ? event_engine::detail::write_plugin_lines(out, plugin, "  ")
-                            : event_engine::detail::write_plugin_line(out, plugin);
-        }
-        return out;
-    }
+        -> fmt::format_context::iterator;
 };
+
+#ifndef EVENT_ENGINE_SEPARATE_COMPILATION
+#include "event_engine/detail/impl/format_impl.hpp"
+#endif

@@ -6,6 +6,8 @@
 /// info: endpoints bound; debug: plugins starting and ending;
 /// trace: every event published and delivered, every external-plugin request.
 
+#include "event_engine/detail/config.hpp"
+
 #include <fmt/core.h>
 
 #include <atomic>
@@ -39,7 +41,7 @@ inline std::optional<log_level> parse_log_level(std::string_view value) noexcept
     return std::nullopt;
 }
 
-inline void emit(log_level level, std::string_view line);
+EVENT_ENGINE_DECL void emit(log_level level, std::string_view line);
 
 // The level EVENT_ENGINE_LOG asks for (@p text: its value, or null): warn when unset
 // or not a level. Pure: the threshold's initializer calls it.
@@ -51,16 +53,7 @@ inline log_level level_from_environment(const char* text) noexcept
 
 // Says that @p text is not a log level (nothing if it is one, or null). Never called
 // while the threshold is being initialized: a sink may read the level or log.
-[[gnu::cold, gnu::noinline]] inline void report_bad_environment_level(const char* text) noexcept
-{
-    if (text == nullptr || parse_log_level(text)) return;
-    try {
-        emit(log_level::warn, fmt::format("EVENT_ENGINE_LOG={} is not a log level (trace, debug, info, warn, error, "
-                                          "off); using warn",
-                                          text));
-    } catch (...) {
-    }
-}
+[[gnu::cold]] EVENT_ENGINE_DECL void report_bad_environment_level(const char* text) noexcept;
 
 inline std::atomic<log_level>& log_threshold() noexcept
 {
@@ -90,17 +83,6 @@ inline constexpr std::string_view level_label(log_level level) noexcept
     return labels[static_cast<int>(level)];
 }
 
-inline void emit(log_level level, std::string_view line)
-{
-    auto& state = log_sink_state();
-    const std::scoped_lock lock{state.mutex};
-    if (state.sink) {
-        state.sink(level, line);
-    } else {
-        fmt::print(stderr, "event_engine [{}] {}\n", level_label(level), line);
-    }
-}
-
 inline bool log_enabled(log_level level) noexcept
 {
     return level >= log_threshold().load(std::memory_order_relaxed) && level != log_level::off;
@@ -109,17 +91,7 @@ inline bool log_enabled(log_level level) noexcept
 /// @p bytes as a log can show them: printable ASCII as is, other bytes as \xNN, at
 /// most @p most bytes (then "... (N bytes)"), so a binary topic or a hostile request
 /// never garbles a log line.
-inline std::string printable(std::string_view bytes, std::size_t most = 48)
-{
-    std::string text;
-    for (std::size_t i = 0; i < bytes.size() && i < most; ++i) {
-        const auto byte = static_cast<unsigned char>(bytes[i]);
-        if (byte >= 0x20 && byte < 0x7f && byte != '\\') text += static_cast<char>(byte);
-        else text += fmt::format("\\x{:02x}", byte);
-    }
-    if (bytes.size() > most) text += fmt::format("... ({} bytes)", bytes.size());
-    return text;
-}
+EVENT_ENGINE_DECL std::string printable(std::string_view bytes, std::size_t most = 48);
 
 template <class... Args>
 void log(log_level level, fmt::format_string<Args...> format, Args&&... args)
@@ -145,3 +117,7 @@ inline void set_log_sink(log_sink sink)
 }
 
 } // namespace event_engine
+
+#ifndef EVENT_ENGINE_SEPARATE_COMPILATION
+#include "event_engine/detail/impl/log_impl.hpp"
+#endif

@@ -1,7 +1,8 @@
 # Run by the consumer.find_package test:
 #   1. cmake --install BUILD_DIR --prefix SCRATCH_DIR/prefix
 #   2. configure CONSUMER_SOURCE_DIR in SCRATCH_DIR/build with
-#      CMAKE_PREFIX_PATH=SCRATCH_DIR/prefix and the same compiler and generator
+#      CMAKE_PREFIX_PATH=SCRATCH_DIR/prefix and the same compiler and generator (and,
+#      with CONSUMER_TARGET given, linking that target: event_engine::compiled)
 #   3. build it, 4. run it,
 #   5. with PYTHON and PYEVENTS_DIR (the installed pyevents, relative to the prefix) given:
 #      `python3 -m pyevents --help`, then pyplugin.py, a Python plugin against the
@@ -51,8 +52,14 @@ if(CONFIG)
     set(build_type_args -DCMAKE_BUILD_TYPE=${CONFIG})
 endif()
 
+set(consumer_target_args "")
+if(DEFINED CONSUMER_TARGET)
+    list(APPEND consumer_target_args -DEVENT_ENGINE_CONSUMER_TARGET=${CONSUMER_TARGET})
+endif()
+
 run_step("configure the consumer"
     ${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${consumer_build} -G ${GENERATOR}
+        ${consumer_target_args}
         -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
         -DCMAKE_PREFIX_PATH=${prefix}
         -DCMAKE_EXPORT_COMPILE_COMMANDS=ON

@@ -16,29 +16,20 @@
 // would be forwarded at equal rates, and the relay's backlog would drift upward
 // for as long as the source runs (docs/design.md, loss policy).
 
+#include "event_engine/detail/config.hpp"
 #include "event_engine/detail/endpoint.hpp"
 #include "event_engine/detail/log_throttle.hpp"
 #include "event_engine/detail/proxy_demand.hpp"
-#include "event_engine/detail/sockets.hpp"
 #include "event_engine/detail/wake_pipe.hpp"
-#include "event_engine/detail/zap_handler.hpp"
-#include "event_engine/log.hpp"
 
 #include <zmq.hpp>
-#include <zmq_addon.hpp>
 
-#include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <charconv>
 #include <cstdint>
-#include <cstring>
-#include <iterator>
 #include <map>
 #include <optional>
 #include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace event_engine::detail {
@@ -61,64 +52,7 @@ public:
     /// TCP subscriber may send; a longer one drops its connection.
     static constexpr int max_subscription_size = 1024;
 
-    engine_proxy(zmq::context_t& context, proxy_settings settings, demand_board& demand)
-        : settings_{std::move(settings)},
-          demand_{&demand},
-          incoming_{context, zmq::socket_type::xsub},
-          incoming_priority_{context, zmq::socket_type::xsub},
-          incoming_tcp_{context, zmq::socket_type::xsub},
-          outgoing_{context, zmq::socket_type::xpub},
-          outgoing_tcp_{context, zmq::socket_type::xpub},
-          tcp_monitor_{context, zmq::socket_type::pair}
-    {
-        for (auto* socket : {&incoming_, &incoming_priority_, &incoming_tcp_, &outgoing_, &outgoing_tcp_}) {
-            socket->set(zmq::sockopt::linger, 0);
-        }
-        incoming_.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
-        incoming_priority_.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
-        incoming_tcp_.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
-        outgoing_.set(zmq::sockopt::sndhwm, settings_.high_water_mark);
-        outgoing_.set(zmq::sockopt::xpub_nodrop, 1);
-        outgoing_tcp_.set(zmq::sockopt::sndhwm, settings_.high_water_mark);
-        for (auto* socket : {&incoming_tcp_, &outgoing_tcp_}) socket->set(zmq::sockopt::ipv6, settings_.host.ipv6 ? 1 : 0);
-        incoming_tcp_.set(zmq::sockopt::maxmsgsize, settings_.max_message_size);
-        // All a subscriber sends is subscriptions; each costs memory in ZeroMQ's trie
-        // until it disconnects, so none may be longer than this (docs/security.md).
-        outgoing_tcp_.set(zmq::sockopt::maxmsgsize, std::int64_t{max_subscription_size});
-        if (settings_.curve_secret_key) {
-            make_curve_server(incoming_tcp_, *settings_.curve_secret_key, "publish");
-            make_curve_server(outgoing_tcp_, *settings_.curve_secret_key, "subscribe");
-        }
-        // Who is connected to the subscribe port, from the engine's own monitor: no
-        // frame a peer sends can change it.
-        const std::string monitor_endpoint = "inproc://event_engine/monitor/subscribe-port";
-        if (zmq_socket_monitor(outgoing_tcp_.handle(), monitor_endpoint.c_str(),
-                               ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
-            throw error{std::string{"event_engine: cannot monitor the subscribe port: "} + zmq_strerror(zmq_errno())};
-        }
-        tcp_monitor_.set(zmq::sockopt::linger, 0);
-        // libzmq's I/O thread sends monitor events with a blocking send: a full monitor
-        // pipe would stop all of ZeroMQ's I/O. No limit here, and it is read in every
-        // wait of the proxy.
-        tcp_monitor_.set(zmq::sockopt::rcvhwm, 0);
-        tcp_monitor_.connect(monitor_endpoint);
-
-        bind_or_throw(incoming_, incoming_inproc, "engine's incoming socket");
-        bind_or_throw(incoming_priority_, incoming_priority_inproc, "engine's priority incoming socket");
-        bind_or_throw(outgoing_, outgoing_inproc, "engine's outgoing socket");
-        bind_or_throw(incoming_tcp_, tcp_endpoint(settings_.host, settings_.publish_port),
-                      "publish port (app_config::publish_port)");
-        bind_or_throw(outgoing_tcp_, tcp_endpoint(settings_.host, settings_.subscribe_port),
-                      "subscribe port (app_config::subscribe_port)");
-        publish_tcp_ = incoming_tcp_.get(zmq::sockopt::last_endpoint);
-        subscribe_tcp_ = outgoing_tcp_.get(zmq::sockopt::last_endpoint);
-
-        // Every publisher sends everything to the engine; subscribers filter at the XPUB.
-        const char subscribe_all = 1;
-        for (auto* socket : {&incoming_, &incoming_priority_, &incoming_tcp_}) {
-            socket->send(zmq::buffer(&subscribe_all, 1));
-        }
-    }
+    engine_proxy(zmq::context_t& context, proxy_settings settings, demand_board& demand);
 
     ~engine_proxy() { zmq_socket_monitor(outgoing_tcp_.handle(), nullptr, 0); }
     engine_proxy(const engine_proxy&) = delete;
@@ -126,22 +60,10 @@ public:
 
     /// Forwards until finish() (then forwards what is left, counting it) or until
     /// the context shuts down.
-    void run() noexcept
-    {
-        try {
-            forward_until_finished();
-        } catch (const zmq::error_t& failure) {
-            if (failure.num() != ETERM) detail::log(log_level::error, "engine proxy stopped: {}", failure.what());
-        }
-        refused_log_.flush(log_level::warn, "publish port", "frames refused");
-    }
+    void run() noexcept;
 
     /// Every plugin has ended: forward what is still queued (so it is counted) and return.
-    void finish() noexcept
-    {
-        finishing_.store(true);
-        finish_pipe_.signal();
-    }
+    void finish() noexcept;
 
     [[nodiscard]] const std::string& publish_endpoint() const noexcept { return publish_tcp_; }
     [[nodiscard]] const std::string& subscribe_endpoint() const noexcept { return subscribe_tcp_; }
@@ -151,138 +73,21 @@ public:
     [[nodiscard]] std::uint64_t tcp_publishes_refused() const noexcept { return refused_log_.total(); }
 
 private:
-    void forward_until_finished()
-    {
-        zmq::pollitem_t items[] = {{incoming_priority_.handle(), 0, ZMQ_POLLIN, 0},
-                                   {incoming_.handle(), 0, ZMQ_POLLIN, 0},
-                                   {incoming_tcp_.handle(), 0, ZMQ_POLLIN, 0},
-                                   {outgoing_.handle(), 0, ZMQ_POLLIN, 0},
-                                   {outgoing_tcp_.handle(), 0, ZMQ_POLLIN, 0},
-                                   {tcp_monitor_.handle(), 0, ZMQ_POLLIN, 0},
-                                   {nullptr, finish_pipe_.read_fd(), ZMQ_POLLIN, 0}};
-        zmq::message_t frame;
-        for (;;) {
-            detail::poll(items, std::size(items), std::chrono::milliseconds{-1});
-            // Subscription messages are only read to keep each XPUB processing them;
-            // anything else a peer sends there is ignored.
-            if (items[3].revents & ZMQ_POLLIN) {
-                while (outgoing_.recv(frame, zmq::recv_flags::dontwait)) {
-                }
-            }
-            if (items[4].revents & ZMQ_POLLIN) {
-                while (outgoing_tcp_.recv(frame, zmq::recv_flags::dontwait)) {
-                }
-            }
-            if (items[5].revents & ZMQ_POLLIN) read_monitor();
-            if (finishing_.load()) {
-                // Every plugin has ended: forward (and so count) what they left queued
-                // in the engine. TCP publishers are not waited for: their frames were
-                // never counted as published.
-                forward_all(frame, false);
-                return;
-            }
-            forward_all(frame, true);
-        }
-    }
+    void forward_until_finished();
 
     // Forwards until every input is empty (poll is the expensive part), the
     // priority input first, new work in small batches in between.
-    void forward_all(zmq::message_t& frame, bool with_tcp)
-    {
-        for (bool moved = true; moved;) {
-            moved = false;
-            for (int batch = 0; batch < 1024 && incoming_priority_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
-                forward(frame);
-                moved = true;
-            }
-            for (int batch = 0; batch < 32 && incoming_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
-                forward(frame);
-                moved = true;
-            }
-            for (int batch = 0; with_tcp && batch < 32 && incoming_tcp_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
-                if (admit_from_tcp(frame)) forward(frame);
-                moved = true;
-            }
-        }
-    }
+    void forward_all(zmq::message_t& frame, bool with_tcp);
 
-    void read_monitor()
-    {
-        for (;;) {
-            std::vector<zmq::message_t> event;
-            if (!zmq::recv_multipart(tcp_monitor_, std::back_inserter(event), zmq::recv_flags::dontwait)) return;
-            if (event.empty() || event[0].size() < sizeof(std::uint16_t)) continue;
-            std::uint16_t id = 0;
-            std::memcpy(&id, event[0].data(), sizeof id);
-            if (id == ZMQ_EVENT_ACCEPTED) ++tcp_peers_;
-            else if (id == ZMQ_EVENT_DISCONNECTED && tcp_peers_ > 0) --tcp_peers_;
-        }
-    }
+    void read_monitor();
 
     // A frame from the TCP publish port: an event of the application's list, from a
     // publisher allowed to publish it, never one of the engine's control frames.
-    bool admit_from_tcp(const zmq::message_t& frame)
-    {
-        const std::string_view bytes = frame_view(frame);
-        const auto starts = [&](std::span<const std::string_view> topics) {
-            return std::any_of(topics.begin(), topics.end(), [&](std::string_view t) { return bytes.starts_with(t); });
-        };
-        const char* why = nullptr;
-        if (!starts(settings_.app_topics)) {
-            why = "it does not start with the topic of an event of the application";
-        } else if (!settings_.publisher_topics.empty()) {
-            const char* user = zmq_msg_gets(const_cast<zmq::message_t&>(frame).handle(), "User-Id");
-            const auto allowed = settings_.publisher_topics.find(user != nullptr ? user : "");
-            if (allowed != settings_.publisher_topics.end() && !starts(allowed->second)) {
-                why = "its publisher's key is not allowed to publish that event";
-            }
-        }
-        if (why == nullptr) return true;
-        refused_log_.note(log_level::warn, "publish port", "frames refused", [&] {
-            return fmt::format("publish port: refused a frame of {} bytes: {} (counted in "
-                               "run_report::tcp_publishes_refused)",
-                               bytes.size(), why);
-        });
-        return false;
-    }
+    bool admit_from_tcp(const zmq::message_t& frame);
 
-    void forward(zmq::message_t& frame)
-    {
-        const std::string_view bytes = frame_view(frame);
-        if (bytes.starts_with(control_prefix)) {
-            note_control(bytes.substr(control_prefix.size()));
-        } else {
-            demand_->count_after_end(bytes);
-            if (tcp_peers_ > 0) {
-                zmq::message_t copy;
-                copy.copy(frame); // reference-counted for large frames
-                (void)outgoing_tcp_.send(copy, zmq::send_flags::dontwait); // never blocks: no XPUB_NODROP
-                ++tcp_offered_;
-            }
-        }
-        if (outgoing_.send(frame, zmq::send_flags::dontwait)) return;
-        // An in-process subscriber is full: tell the subscribers of this frame that we
-        // wait for them (they may be blocked publishing to us), then wait too.
-        demand_->mark(bytes);
-        for (int attempt = 0;; ++attempt) {
-            if (attempt < 64) std::this_thread::yield();
-            else std::this_thread::sleep_for(std::chrono::microseconds{50});
-            (void)outgoing_.get(zmq::sockopt::events); // process ZeroMQ's pending "room again" commands now
-            if (outgoing_.send(frame, zmq::send_flags::dontwait)) return;
-            if (attempt % 64 == 63) read_monitor();
-        }
-    }
+    void forward(zmq::message_t& frame);
 
-    void note_control(std::string_view control)
-    {
-        if (!control.starts_with(end_marker)) return;
-        control.remove_prefix(end_marker.size());
-        std::size_t index = 0;
-        const auto [end, error] = std::from_chars(control.data(), control.data() + control.size(), index);
-        if (error == std::errc{} && std::string_view{end, static_cast<std::size_t>(control.data() + control.size() - end)} == "/") {
-            demand_->mark_ended(index);
-        }
-    }
+    void note_control(std::string_view control);
 
     proxy_settings settings_;
     demand_board* demand_;
@@ -302,3 +107,7 @@ private:
 };
 
 } // namespace event_engine::detail
+
+#ifndef EVENT_ENGINE_SEPARATE_COMPILATION
+#include "event_engine/detail/impl/engine_proxy_impl.hpp"
+#endif

@@ -5,6 +5,7 @@
 // few seconds while they keep coming. The report's counters carry the totals, so
 // a flood costs a few lines, not one per event.
 
+#include "event_engine/detail/config.hpp"
 #include "event_engine/log.hpp"
 
 #include <chrono>
@@ -46,12 +47,7 @@ public:
     [[nodiscard]] std::uint64_t total() const noexcept { return total_; }
 
 private:
-    void summarize(log_level level, std::string_view who, std::string_view what, clock::time_point now)
-    {
-        log(level, "{}: {} more {} (not logged one by one; {} in all so far)", who, suppressed_, what, total_);
-        suppressed_ = 0;
-        last_summary_ = now;
-    }
+    void summarize(log_level level, std::string_view who, std::string_view what, clock::time_point now);
 
     std::uint64_t total_ = 0;
     std::uint64_t suppressed_ = 0;
@@ -59,3 +55,7 @@ private:
 };
 
 } // namespace event_engine::detail
+
+#ifndef EVENT_ENGINE_SEPARATE_COMPILATION
+#include "event_engine/detail/impl/log_throttle_impl.hpp"
+#endif
