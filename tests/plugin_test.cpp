@@ -113,7 +113,8 @@ public:
     void on(const Note& note) { log += "N" + note.text; }
     void on(const Count& count)
     {
-        log += "C" + std::to_string(count.value);
+        log += 'C'; // not "C" + to_string(): g++ 12 -O3 warns -Wrestrict on that, wrongly (GCC bug 105329)
+        log += std::to_string(count.value);
         publish(Reading{0.5, static_cast<std::uint32_t>(count.value)});
         finish();
     }
