@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace event_engine::detail {
 
@@ -62,7 +63,11 @@ inline bind_host resolve_bind_host(std::string_view address)
     if (found->ai_family == AF_INET6) {
         const auto& in6 = reinterpret_cast<const sockaddr_in6*>(found->ai_addr)->sin6_addr;
         ::inet_ntop(AF_INET6, &in6, buffer, sizeof buffer);
-        resolved = {"[" + std::string{buffer} + "]", true, IN6_IS_ADDR_LOOPBACK(&in6) != 0};
+        // Appended, not "[" + std::string{...}: g++ 12 at -O2 warns -Wrestrict on that, wrongly
+        // (GCC bug 105329), which a user's -Werror build would stop at.
+        std::string host{"["};
+        host.append(buffer).append("]");
+        resolved = {std::move(host), true, IN6_IS_ADDR_LOOPBACK(&in6) != 0};
     } else {
         const auto& in4 = reinterpret_cast<const sockaddr_in*>(found->ai_addr)->sin_addr;
         ::inet_ntop(AF_INET, &in4, buffer, sizeof buffer);

@@ -324,7 +324,12 @@ class layout_fault {
 public:
     explicit layout_fault(std::string message) : message_{std::move(message)} {}
     void enter(std::string_view member) { path_.insert(0, std::string{"."}.append(member)); }
-    void enter_element(std::size_t index) { path_.insert(0, "[" + std::to_string(index) + "]"); }
+    void enter_element(std::size_t index)
+    {
+        std::string element{"["}; // appended, not "[" + ...: g++ 12 -O2 warns -Wrestrict wrongly (GCC bug 105329)
+        element.append(std::to_string(index)).append("]");
+        path_.insert(0, element);
+    }
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
     [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
