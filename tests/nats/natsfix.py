@@ -374,13 +374,15 @@ def nats_publish(port: int, messages: list[tuple[str, bytes, dict[str, str] | No
 
 def exchange(directory: Path, a_servers: list[str], b_servers: list[str], a_flags: dict[str, Any] | None = None,
              b_flags: dict[str, Any] | None = None, pings: int = 1000, pongs: int = 500, alerts: int = 20,
-             ready: Callable[[], None] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Applications a (sends Ping and Alert, on `a_servers`) and b (sends Pong and Alert, on
-    `b_servers`) exchange events under core NATS; `ready`, if given, is waited for once both
-    bridges are subscribed and before anything is sent (e.g. interest crossing a leaf node).
-    Checks exact counts both ways, no loss, no echo, the bridge identities; returns the FINAL reports."""
-    a = App(directory, "a", a_servers, pings=pings, alerts=alerts, **(a_flags or {}))
-    b = App(directory, "b", b_servers, pongs=pongs, alerts=alerts, **(b_flags or {}))
+             ready: Callable[[], None] | None = None, mode: str = "core",
+             blobs: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Applications a (sends Ping, `blobs` 5 MiB Blobs and Alert, on `a_servers`) and b (sends
+    Pong and Alert, on `b_servers`) exchange events under `mode` ("core" NATS or "jetstream");
+    `ready`, if given, is waited for once both bridges are subscribed and before anything is sent
+    (e.g. interest crossing a leaf node). Checks exact counts both ways, no loss, no echo, the
+    bridge identities; returns the FINAL reports."""
+    a = App(directory, "a", a_servers, mode, pings=pings, blobs=blobs, alerts=alerts, **(a_flags or {}))
+    b = App(directory, "b", b_servers, mode, pongs=pongs, alerts=alerts, **(b_flags or {}))
     try:
         a.wait_subscribed()
         b.wait_subscribed()
@@ -388,8 +390,8 @@ def exchange(directory: Path, a_servers: list[str], b_servers: list[str], a_flag
             ready()
         a.send("go")
         b.send("go")
-        b.wait_for(lambda s: s["received"]["ping_unique"] == pings and s["received"]["peer_alert_unique"] == alerts,
-                   "every ping and a's alerts")
+        b.wait_for(lambda s: s["received"]["ping_unique"] == pings and s["received"]["blob_ok"] == blobs
+                   and s["received"]["peer_alert_unique"] == alerts, "every ping, the blobs and a's alerts")
         a.wait_for(lambda s: s["received"]["pong_unique"] == pongs and s["received"]["peer_alert_unique"] == alerts,
                    "every pong and b's alerts")
         fa, fb = a.stop(), b.stop()
@@ -403,9 +405,10 @@ def exchange(directory: Path, a_servers: list[str], b_servers: list[str], a_flag
         assert received["ping_total"] == received["ping_unique"] and received["pong_total"] == received["pong_unique"]
         assert received["peer_alert_total"] == alerts and received["own_alerts"] == alerts, received
     assert fa["sent"]["ping"] == pings and fb["received"]["ping_unique"] == pings
+    assert fa["sent"]["blob"] == blobs and fb["received"]["blob_ok"] == blobs
     assert fb["sent"]["pong"] == pongs and fa["received"]["pong_unique"] == pongs
-    assert fa["bridge"]["published"] == pings + alerts and fb["bridge"]["published"] == pongs + alerts
-    assert fb["bridge"]["events_in"] == pings + alerts and fa["bridge"]["events_in"] == pongs + alerts
+    assert fa["bridge"]["published"] == pings + blobs + alerts and fb["bridge"]["published"] == pongs + alerts
+    assert fb["bridge"]["events_in"] == pings + blobs + alerts and fa["bridge"]["events_in"] == pongs + alerts
     return fa, fb
 
 
