@@ -53,33 +53,37 @@ def test_two_applications_exchange_events_over_tls(tmp_path, pki, verify):
         server.stop()
 
 
-def test_a_bridge_that_does_not_trust_the_servers_ca_fails_at_start(tmp_path, pki):
-    ca, other = pki
-    server = tls_server(tmp_path, ca, verify=False)
+@pytest.mark.parametrize("verify, ca_file, cert_from, scheme, says, server_says", [
+    pytest.param(False, "other", None, "tls",
+                 ["SSL handshake error", "unable to get local issuer certificate",
+                  "the TLS handshake failed: the server's certificate must be signed by a CA in bridge_options::ca_file"],
+                 [], id="server_ca_not_trusted"),
+    # No ca_file at all: the system's trust store does not know the test CA either; a nats://
+    # URL is no way around TLS (libnats follows the server's tls_required).
+    pytest.param(False, None, None, "tls", ["the TLS handshake failed"], [], id="no_ca_file"),
+    pytest.param(False, None, None, "nats", ["the TLS handshake failed"], [], id="no_ca_file_nats_url"),
+    pytest.param(True, "test", None, "tls",
+                 ["if it verifies client certificates (tls { verify: true }), give bridge_options::cert_file and key_file"],
+                 [], id="mutual_tls_no_client_certificate"),
+    pytest.param(True, "test", "other", "tls", ["it may have refused this bridge's certificate"],
+                 ["TLS handshake error", "certificate signed by unknown authority"], id="mutual_tls_certificate_of_another_ca"),
+])
+def test_a_bridge_the_tls_handshake_refuses_fails_at_start(tmp_path, pki, verify, ca_file, cert_from, scheme, says,
+                                                           server_says):
+    """`ca_file`, `cert_from`: which CA ("test", "other") the bridge trusts and which issued its
+    client certificate (None: none given); `says`, `server_says`: what the bridge's error and
+    the server's log must contain."""
+    cas = dict(zip(("test", "other"), pki))
+    server = tls_server(tmp_path, cas["test"], verify)
     try:
-        error = refused(server.url, ca_file=other.ca)
-        assert "SSL handshake error" in error and "unable to get local issuer certificate" in error, error
-        assert "the TLS handshake failed: the server's certificate must be signed by a CA in bridge_options::ca_file" in error, error
+        flags = client_flags(cas[ca_file], cas.get(cert_from)) if ca_file else {}
+        error = refused(server.url.replace("tls://", f"{scheme}://"), **flags)
+        for message in says:
+            assert message in error, error
         assert "is nats-server running there" not in error, error  # it is: the hint must not send people looking
-        # No ca_file at all: the system's trust store does not know the test CA either; a nats://
-        # URL is no way around TLS (libnats follows the server's tls_required).
-        for url in (server.url, server.url.replace("tls://", "nats://")):
-            error = refused(url)
-            assert "the TLS handshake failed" in error, error
-    finally:
-        server.stop()
-
-
-def test_mutual_tls_refuses_a_bridge_without_a_trusted_client_certificate(tmp_path, pki):
-    ca, other = pki
-    server = tls_server(tmp_path, ca, verify=True)
-    try:
-        error = refused(server.url, **client_flags(ca, None))
-        assert "if it verifies client certificates (tls { verify: true }), give bridge_options::cert_file and key_file" in error, error
-        error = refused(server.url, **client_flags(ca, other))
-        assert "it may have refused this bridge's certificate" in error, error
         log = server.log.read_text()
-        assert "TLS handshake error" in log and "certificate signed by unknown authority" in log, log[-2000:]
+        for message in server_says:
+            assert message in log, log[-2000:]
     finally:
         server.stop()
 
