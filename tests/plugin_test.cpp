@@ -2,7 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <span>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -53,6 +57,81 @@ TEST_CASE("static dispatch decodes each frame as its topic's event type", "[plug
     const auto report = fixture.runtime.final_report();
     CHECK(report.events_received == 3);
     CHECK(report.decode_failures == 0);
+}
+
+namespace {
+
+// Refuses every payload but "ok", by throwing. Its event owns memory (a std::string),
+// so g++ builds decode it out of line, once per event type; Count (trivial_codec) is decoded
+// inline in the dispatch, by try_decode(), without exceptions (detail/dispatch.hpp):
+// the test below takes both paths, and both report a refusal with the codec's reason.
+struct picky_codec {
+    template <class E>
+    static void encode(const E& event, payload_writer& out)
+    {
+        out.append(std::as_bytes(std::span{event.text.data(), event.text.size()}));
+    }
+    template <class E>
+    static E decode(std::span<const std::byte> payload)
+    {
+        const std::string_view text{reinterpret_cast<const char*>(payload.data()), payload.size()};
+        if (text != "ok") throw decode_error{"picky_codec accepts only \"ok\""};
+        return E{std::string{text}};
+    }
+};
+
+struct Picky {
+    static constexpr std::string_view name = "Picky";
+    using codec = picky_codec;
+    std::string text;
+};
+
+} // namespace
+
+TEST_CASE("decode failures are counted and skipped on both decode paths (inline and out of line)", "[plugin][dispatch]")
+{
+#if !defined(__clang__) // clang++ decodes every event inline (detail/dispatch.hpp)
+    STATIC_REQUIRE_FALSE(detail::decode_inline_v<Picky>);
+#endif
+    STATIC_REQUIRE_FALSE(detail::decodes_without_throwing<Picky>);
+    STATIC_REQUIRE(detail::decode_inline_v<Count>);
+    STATIC_REQUIRE(detail::decodes_without_throwing<Count>);
+    std::vector<std::string> errors;
+    set_log_sink([&](log_level level, std::string_view line) {
+        if (level == log_level::error) errors.emplace_back(line);
+    });
+    std::vector<std::string> seen;
+    const auto record = [&](const auto& event) {
+        using E = std::remove_cvref_t<decltype(event)>;
+        if constexpr (std::is_same_v<E, Picky>) seen.push_back("Picky:" + event.text);
+        else seen.push_back("Count:" + std::to_string(event.value));
+    };
+    // Two plugins' runtimes: each logs only its first undecodable event in full.
+    runtime_fixture first;
+    detail::dispatch<Picky, Count>(first.runtime, frame_of("Picky" "no"), record);
+    detail::dispatch<Picky, Count>(first.runtime, frame_of("Picky" "ok"), record);
+    detail::dispatch<Picky, Count>(first.runtime, frame_of("Picky"), record);
+    runtime_fixture second;
+    detail::dispatch<Picky, Count>(second.runtime, frame_of("Count" "abc"), record);
+    detail::dispatch<Picky, Count>(second.runtime, encoded(Count{7}), record);
+    set_log_sink({});
+
+    CHECK(seen == std::vector<std::string>{"Picky:ok", "Count:7"});
+    const auto first_report = first.runtime.final_report();
+    CHECK(first_report.events_received == 1);
+    CHECK(first_report.decode_failures == 2);
+    const auto second_report = second.runtime.final_report();
+    CHECK(second_report.events_received == 1);
+    CHECK(second_report.decode_failures == 1);
+    const auto logged = [&](std::string_view text) {
+        return std::any_of(errors.begin(), errors.end(), [&](const std::string& line) {
+            return line.find(text) != std::string::npos;
+        });
+    };
+    CHECK(logged("cannot decode a Picky event (2 payload bytes)"));
+    CHECK(logged("picky_codec accepts only \"ok\""));
+    CHECK(logged("cannot decode a Count event (3 payload bytes)"));
+    CHECK(logged("trivial_codec expected 8 payload bytes, got 3"));
 }
 
 TEST_CASE("a payload that fails to decode is counted and skipped - not thrown", "[plugin][dispatch]")

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -47,6 +48,12 @@ private:
 /// specialize it for an event type you cannot edit. A codec provides
 ///   static void encode(const E&, payload_writer&);
 ///   static E decode(std::span<const std::byte> payload);  // throws decode_error
+/// and may provide, for a codec whose refusals are cheap to detect (trivial_codec's
+/// payload size),
+///   static bool try_decode(std::span<const std::byte> payload, std::optional<E>& event) noexcept;
+/// which fills @p event or returns false: the dispatch of g++ builds then has no
+/// exception handling on its path (less code per handler, faster compiles), and calls
+/// decode() only to report why a payload was refused.
 ///
 /// Alignment: the payload handed to decode() starts right after the topic in the
 /// received frame, and is guaranteed no alignment at all (alignment 1). Frames
@@ -137,6 +144,11 @@ struct codec<E> {
     static constexpr bool borrows_frame = detail::borrowing_codec<typename E::codec>;
     static void encode(const E& event, payload_writer& out) { E::codec::encode(event, out); }
     static E decode(std::span<const std::byte> payload) { return E::codec::template decode<E>(payload); }
+    static bool try_decode(std::span<const std::byte> payload, std::optional<E>& event) noexcept
+        requires requires { E::codec::template try_decode<E>(payload, event); }
+    {
+        return E::codec::template try_decode<E>(payload, event);
+    }
 };
 
 /// True when `codec<E>` can encode and decode @p E.
@@ -309,10 +321,25 @@ struct trivial_codec {
             throw decode_error{"trivial_codec needs a trivially copyable event type"}; // not reached: no build
         } else {
             if (payload.size() != sizeof(E)) detail::throw_payload_size_mismatch(sizeof(E), payload.size());
-            std::array<std::byte, sizeof(E)> raw;
-            std::memcpy(raw.data(), payload.data(), sizeof(E));
-            return std::bit_cast<E>(raw);
+            return from_bytes<E>(payload);
         }
+    }
+    template <class E>
+        requires std::is_trivially_copyable_v<E>
+    static bool try_decode(std::span<const std::byte> payload, std::optional<E>& event) noexcept
+    {
+        if (payload.size() != sizeof(E)) return false;
+        event.emplace(from_bytes<E>(payload));
+        return true;
+    }
+
+private:
+    template <class E>
+    static E from_bytes(std::span<const std::byte> payload) noexcept
+    {
+        std::array<std::byte, sizeof(E)> raw;
+        std::memcpy(raw.data(), payload.data(), sizeof(E));
+        return std::bit_cast<E>(raw);
     }
 };
 

@@ -1,11 +1,12 @@
 #pragma once
 // Statically generated dispatch: the subscribed topics are known at compile time,
 // so the code that finds a frame's event type is planned for them
-// (detail/dispatch_plan.hpp): up to four topics, a chain of whole-topic compares,
-// like a hand-written `if (starts_with(...)) ... else if ...`; beyond, a decision
-// tree that switches on the byte that best tells the remaining topics apart, chosen
-// per bucket, and confirms the one candidate left with a compare
-// (detail/topic_match.hpp). Topics are prefix-free, so at most one matches.
+// (detail/dispatch_plan.hpp): up to 16 topics, a chain of whole-topic compares,
+// like a hand-written `if (starts_with(...)) ... else if ...`; beyond, the first
+// topic alone, then a decision tree that switches on the byte that best tells the
+// remaining topics apart, chosen per bucket, and confirms the one candidate left
+// with a compare (detail/topic_match.hpp). Topics are prefix-free, so at most one
+// matches.
 
 #include "event_engine/codec.hpp"
 #include "event_engine/detail/plugin_runtime.hpp"
@@ -15,11 +16,13 @@
 #include <zmq.hpp>
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <exception>
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace event_engine::detail {
@@ -65,28 +68,103 @@ using pack_element_t =
     }
 }
 
-// Decodes the payload as E and hands it to @p deliver. A codec failure is
-// reported and skipped; an exception from @p deliver (the plugin) propagates.
-// Called only once the frame is known to start with E's topic. Inlined where the
-// topic was recognised, as a hand-written chain would be (clang++ 14 otherwise calls it).
-template <event_type E, class Deliver>
-[[gnu::always_inline]] inline void decode_and_deliver(plugin_runtime& runtime, std::string_view frame,
-                                                      Deliver& deliver)
+template <class E>
+concept decodes_without_throwing = requires(std::span<const std::byte> payload, std::optional<E>& event) {
+    { codec<E>::try_decode(payload, event) } noexcept -> std::same_as<bool>;
+};
+
+// Cold, once per event type: try_decode() refused @p payload; decode() says why.
+template <event_type E>
+[[gnu::cold, gnu::noinline]] void report_refused_payload(plugin_runtime& runtime,
+                                                        std::span<const std::byte> payload) noexcept
+{
+    try {
+        static_cast<void>(codec<E>::decode(payload));
+        runtime.report_decode_failure(name_of<E>, payload.size(), "try_decode() refused what decode() accepts");
+    } catch (...) {
+        report_current_decode_failure(runtime, name_of<E>, payload.size());
+    }
+}
+
+// With g++, a codec's try_decode() (trivial_codec's) replaces decode() and its
+// exception handling in every (plugin, event) pair's inlined code. clang++ 14 compiled
+// the 128 x 32 application 4-11% slower with it, so it keeps decode() (docs/benchmarks.md
+// (d), "Smaller dispatch code").
+template <class E>
+inline constexpr bool decode_without_throwing_v =
+#if defined(__clang__)
+    false;
+#else
+    decodes_without_throwing<E>;
+#endif
+
+// Decodes the payload after E's topic into @p event, counts the delivery (and traces
+// it); false if the codec refused it, which is reported. Called only once the frame is
+// known to start with E's topic.
+template <event_type E>
+[[gnu::always_inline]] inline bool decode_received(plugin_runtime& runtime, std::string_view frame,
+                                                   std::optional<E>& event)
 {
     constexpr std::size_t topic_size = topic_of<E>.size();
     const std::span<const std::byte> payload{reinterpret_cast<const std::byte*>(frame.data()) + topic_size,
                                              frame.size() - topic_size};
-    std::optional<E> event;
-    try {
-        event.emplace(codec<E>::decode(payload));
-    } catch (...) {
-        report_current_decode_failure(runtime, name_of<E>, payload.size());
-        return;
+    if constexpr (decode_without_throwing_v<E>) {
+        if (!codec<E>::try_decode(payload, event)) [[unlikely]] {
+            report_refused_payload<E>(runtime, payload);
+            return false;
+        }
+    } else {
+        try {
+            event.emplace(codec<E>::decode(payload));
+        } catch (...) {
+            report_current_decode_failure(runtime, name_of<E>, payload.size());
+            return false;
+        }
     }
     runtime.count_delivered();
     if (runtime.tracing()) [[unlikely]]
         runtime.trace_event("receives", name_of<E>, payload.size());
-    deliver(std::move(*event));
+    return true;
+}
+
+// decode_received() as one function per event type, shared by every plugin that
+// receives E, instead of a copy inlined into each plugin's dispatch.
+template <event_type E>
+[[gnu::noinline]] std::optional<E> decode_received_out_of_line(plugin_runtime& runtime, std::string_view frame)
+{
+    std::optional<E> event;
+    decode_received<E>(runtime, frame, event);
+    return event;
+}
+
+// Where decoding E is inlined into the dispatch. With g++, only when E is trivially
+// copyable (a memcpy, or a view of the frame), as a hand-written chain would have it
+// (a call there costs as much as a tree level); an event that owns memory (a
+// std::string, a vector) costs an allocation to decode, beside which a call is
+// nothing, so it is decoded out of line, once per event type instead of once per
+// (plugin, event) pair. clang++ 14 compiled the 128 x 32 application 7% slower so,
+// and keeps every decode inline (docs/benchmarks.md (d), "Smaller dispatch code").
+template <class E>
+inline constexpr bool decode_inline_v =
+#if defined(__clang__)
+    true;
+#else
+    std::is_trivially_copyable_v<E>;
+#endif
+
+// Decodes the payload as E and hands it to @p deliver. A codec failure is
+// reported and skipped; an exception from @p deliver (the plugin) propagates.
+template <event_type E, class Deliver>
+[[gnu::always_inline]] inline void decode_and_deliver(plugin_runtime& runtime, std::string_view frame,
+                                                      Deliver& deliver)
+{
+    if constexpr (decode_inline_v<E>) {
+        std::optional<E> event;
+        if (decode_received<E>(runtime, frame, event)) deliver(std::move(*event));
+    } else {
+        std::optional<E> event = decode_received_out_of_line<E>(runtime, frame);
+        if (event) deliver(std::move(*event));
+    }
 }
 
 /// dispatch() with the plan's limits given (the benchmark compares them).
