@@ -86,17 +86,26 @@ template <event_type E>
     }
 }
 
-// With g++, a codec's try_decode() (trivial_codec's) replaces decode() and its
-// exception handling in every (plugin, event) pair's inlined code. clang++ 14 compiled
-// the 128 x 32 application 4-11% slower with it, so it keeps decode() (docs/benchmarks.md
-// (d), "Smaller dispatch code").
-template <class E>
-inline constexpr bool decode_without_throwing_v =
+// Two ways to generate less code per (plugin, event) pair, for g++ only: they took 8-13%
+// off g++ 12's compile of the 128 x 32 application, while clang++ 14 compiled it 4-11%
+// slower with either, so clang++ builds keep the code as it was (docs/benchmarks.md (d),
+// "Smaller dispatch code"):
+//   - a codec's try_decode() (trivial_codec's) replaces decode() and its exception
+//     handling in the inlined code;
+//   - an event that owns memory (a std::string, a vector) costs an allocation to decode,
+//     beside which a call is nothing: it is decoded out of line, once per event type.
+// A trivially copyable event (a memcpy, or a view of the frame) is decoded inline, as a
+// hand-written chain would have it: a call there costs as much as a tree level.
 #if defined(__clang__)
-    false;
+inline constexpr bool smaller_decode_code = false;
 #else
-    decodes_without_throwing<E>;
+inline constexpr bool smaller_decode_code = true;
 #endif
+
+template <class E>
+inline constexpr bool decode_without_throwing_v = smaller_decode_code && decodes_without_throwing<E>;
+template <class E>
+inline constexpr bool decode_inline_v = !smaller_decode_code || std::is_trivially_copyable_v<E>;
 
 // Decodes the payload after E's topic into @p event, counts the delivery (and traces
 // it); false if the codec refused it, which is reported. Called only once the frame is
@@ -136,21 +145,6 @@ template <event_type E>
     decode_received<E>(runtime, frame, event);
     return event;
 }
-
-// Where decoding E is inlined into the dispatch. With g++, only when E is trivially
-// copyable (a memcpy, or a view of the frame), as a hand-written chain would have it
-// (a call there costs as much as a tree level); an event that owns memory (a
-// std::string, a vector) costs an allocation to decode, beside which a call is
-// nothing, so it is decoded out of line, once per event type instead of once per
-// (plugin, event) pair. clang++ 14 compiled the 128 x 32 application 7% slower so,
-// and keeps every decode inline (docs/benchmarks.md (d), "Smaller dispatch code").
-template <class E>
-inline constexpr bool decode_inline_v =
-#if defined(__clang__)
-    true;
-#else
-    std::is_trivially_copyable_v<E>;
-#endif
 
 // Decodes the payload as E and hands it to @p deliver. A codec failure is
 // reported and skipped; an exception from @p deliver (the plugin) propagates.
