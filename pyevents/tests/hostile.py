@@ -432,9 +432,12 @@ class Flooder:
         self.watched = Watched(zmq_socket(self.context, zmq.DEALER, host))
         # Replies back up in the engine, not in this process or its kernel buffer (which
         # would otherwise absorb a hundred thousand small replies before the engine sees
-        # anything unread).
+        # anything unread); and requests wait here only briefly, so what the flooder sent is
+        # close to what the engine took.
         self.watched.socket.setsockopt(zmq.RCVHWM, 1)
         self.watched.socket.setsockopt(zmq.RCVBUF, 4096)
+        self.watched.socket.setsockopt(zmq.SNDHWM, 16)
+        self.watched.socket.setsockopt(zmq.SNDBUF, 4096)
         self.watched.socket.connect(endpoint(host, port))
         self.sent = 0
         self.blocked = False

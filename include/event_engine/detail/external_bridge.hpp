@@ -70,6 +70,13 @@ public:
     static constexpr int queued_requests = 8;
     /// Fetches that may wait at once (one per connection is all a REQ client needs).
     static constexpr std::size_t most_waiting = 1024;
+    /// Kernel socket buffer per connection, each way (Linux doubles it). Left to the
+    /// system, a connection's send buffer grows to tcp_wmem's maximum (4 MiB by
+    /// default): a peer that never reads would hold that much of the engine host's
+    /// memory and leave a quarter of a million small replies unread before the
+    /// engine could notice. Bounded, the cut-off comes within a known number of
+    /// replies on every host; 256 KiB cost nothing measurable in benchmark (c).
+    static constexpr int socket_buffer_bytes = 256 * 1024;
 
     /// Binds the plugin's port; called before any thread starts, so a port in use
     /// fails run() at once with a bind_error naming the plugin.

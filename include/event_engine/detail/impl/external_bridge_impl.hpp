@@ -47,6 +47,8 @@ namespace event_engine::detail {
         router_.set(zmq::sockopt::linger, 1000); // let the last reply (quit's) reach the client
         router_.set(zmq::sockopt::sndhwm, unread_replies);
         router_.set(zmq::sockopt::rcvhwm, queued_requests);
+        router_.set(zmq::sockopt::sndbuf, socket_buffer_bytes);
+        router_.set(zmq::sockopt::rcvbuf, socket_buffer_bytes);
         router_.set(zmq::sockopt::maxmsgsize, settings_.max_message_size);
         router_.set(zmq::sockopt::ipv6, settings_.ipv6 ? 1 : 0);
         // TCP keepalive, not ZMTP heartbeats, notices a vanished host: with heartbeats,
