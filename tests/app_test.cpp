@@ -119,8 +119,11 @@ TEST_CASE("SIGTERM stops an application configured with stop_on_signals", "[app]
     config.stop_on_signals = true;
     app<events> application{config};
     application.register_plugin(listener);
+    // run() installs its handler before it binds: raised earlier, SIGTERM would end the test binary.
+    std::atomic<bool> bound{false};
+    application.on_bound([&](const bound_endpoints&) { bound = true; });
     background_run running{application};
-    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+    while (!bound) std::this_thread::sleep_for(std::chrono::milliseconds{1});
     std::raise(SIGTERM);
     CHECK(running.join().stopped);
     // The previous disposition is back once run() has returned.
