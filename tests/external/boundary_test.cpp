@@ -52,6 +52,32 @@ public:
     }
 };
 
+// NoteSource, and done only once every subscriber (an external plugin's bridge too) has
+// taken in or dropped every Note: it publishes a delivery mark after them and waits until
+// the mark is confirmed (marks are never dropped), so a test need not guess how long that takes.
+class ConfirmedNoteSource : public plugin<ConfirmedNoteSource, subscribes<>, publishes<Note>> {
+public:
+    int count = 3;
+    std::size_t text_size = 0; // 0: "note <i>"
+    std::atomic<bool> done{false};
+    [[nodiscard]] bool tracks_delivery() const noexcept { return true; }
+    void run()
+    {
+        auto& runtime = *detail::plugin_access::runtime_of(*this);
+        for (int i = 0; i < count; ++i) {
+            std::string text = "note " + std::to_string(i);
+            if (text_size > 0) text.resize(text_size, '.');
+            if (!publish(Note{text})) break;
+        }
+        runtime.publish_mark();
+        const auto hang_guard = std::chrono::steady_clock::now() + 60s; // the test's CHECKs then say what is missing
+        while (runtime.tracker()->confirmed() < 1 && !stop_requested() && std::chrono::steady_clock::now() < hang_guard) {
+            std::this_thread::sleep_for(100us);
+        }
+        done = true;
+    }
+};
+
 // Publishes Counts until the application stops (or @p most).
 class CountSource : public plugin<CountSource, subscribes<>, publishes<Count>> {
 public:
@@ -231,7 +257,7 @@ TEST_CASE("fetch: events never acknowledged are unread at the end, not received"
 TEST_CASE("queue_limit with full_policy::drop: exactly the limit is held, the rest dropped and counted",
           "[boundary][e2e]")
 {
-    NoteSource source;
+    ConfirmedNoteSource source;
     source.count = 50;
     auto options = waiting_forever();
     options.queue_limit = 10;
@@ -242,8 +268,7 @@ TEST_CASE("queue_limit with full_policy::drop: exactly the limit is held, the re
 
     std::size_t first_batch = 0, total = 0;
     client_thread client{[&] {
-        while (!source.done) std::this_thread::sleep_for(1ms);
-        std::this_thread::sleep_for(300ms); // let the bridge take in what is on its way
+        while (!source.done) std::this_thread::sleep_for(1ms); // the bridge has taken in (or dropped) all 50
         req_client req{port};
         first_batch = req.request("plugin_command: next_msgs 1000 10000").size();
         total = first_batch;
@@ -267,7 +292,7 @@ TEST_CASE("queue_limit with full_policy::drop: exactly the limit is held, the re
 
 TEST_CASE("queue_byte_limit: held bytes stay within the limit plus one event", "[boundary][e2e]")
 {
-    NoteSource source;
+    ConfirmedNoteSource source;
     source.count = 40;
     source.text_size = 1000; // frames of 4 + 1000 bytes
     auto options = waiting_forever();
@@ -279,8 +304,7 @@ TEST_CASE("queue_byte_limit: held bytes stay within the limit plus one event", "
 
     std::size_t first_batch = 0;
     client_thread client{[&] {
-        while (!source.done) std::this_thread::sleep_for(1ms);
-        std::this_thread::sleep_for(300ms);
+        while (!source.done) std::this_thread::sleep_for(1ms); // all 40 taken in or dropped
         req_client req{port};
         first_batch = req.request("plugin_command: next_msgs 1000 10000").size();
         (void)req.one(protocol::quit);
