@@ -19,7 +19,10 @@ Test hooks:
 * :meth:`push` queues events for the plugin;
 * ``declared_topics`` are the topics the plugin may publish;
 * ``stall_next`` makes the server sit on the next request for that many
-  seconds before answering (to provoke client timeouts);
+  seconds before answering (to provoke client timeouts); ``stalling`` is set
+  while it does, :meth:`end_stall` makes it answer at once, and
+  ``stall_answered`` is set once that answer was sent (a test waits for these
+  instead of sleeping past the stall);
 * ``override`` is a callable ``request -> reply frames or None`` to send
   malformed replies;
 * ``lose_next_fetch_reply`` makes the server number and keep the events of the
@@ -80,6 +83,9 @@ class FakeEngine:
         self.published: List[bytes] = []
         self.violations: List[str] = []
         self.stall_next = 0.0
+        self.stalling = threading.Event()
+        self.stall_answered = threading.Event()
+        self._stall_over = threading.Event()
         self.override: Optional[Callable[[bytes], Optional[List[bytes]]]] = None
         self.lose_next_fetch_reply = False
         self.epoch = secrets.token_hex(8)
@@ -121,6 +127,10 @@ class FakeEngine:
             socket.curve_server = True
             socket.curve_publickey, socket.curve_secretkey = self.server_keys
         return socket
+
+    def end_stall(self) -> None:
+        """Answer the request the server sits on (``stall_next``) now."""
+        self._stall_over.set()
 
     def push(self, *events: bytes) -> None:
         """Queue events for the plugin."""
@@ -168,6 +178,7 @@ class FakeEngine:
         if self._stop.is_set():
             return
         self._stop.set()
+        self._stall_over.set()
         self._thread.join(5)
         self._socket.close(linger=0)
         if self._authenticator is not None:
@@ -206,18 +217,25 @@ class FakeEngine:
                 self.violations.append(f"request of {len(frames)} frames: {frames!r}")
             request = frames[0]
             self.requests.append(request)
-            if self.stall_next:
+            stalled = bool(self.stall_next)
+            if stalled:
                 stall, self.stall_next = self.stall_next, 0.0
-                if self._stop.wait(stall):
+                self.stalling.set()
+                self._stall_over.wait(stall)
+                if self._stop.is_set():
                     return
+                self._stall_over.clear()
             reply = self._reply(request)
             if reply is None:  # stopped while waiting for an event
                 return
             if self.lose_next_fetch_reply and _FETCH.match(request):
                 self.lose_next_fetch_reply = False
                 self._rebind()  # the reply is lost with the connection; its events stay unacknowledged
-                continue
-            self._socket.send_multipart(reply)
+            else:
+                self._socket.send_multipart(reply)
+            if stalled:
+                self.stalling.clear()
+                self.stall_answered.set()
 
     def _wait_event(self, seconds: Optional[float]) -> Optional[bytes]:
         """The next event, b"" if none came within *seconds*, None if stopped."""

@@ -263,12 +263,16 @@ def test_a_timed_out_fetch_loses_nothing(fake_engine: FakeEngine) -> None:
     c = PluginClient(fake_engine.port, timeout=0.2)
     try:
         fake_engine.push(*events(2))
-        fake_engine.stall_next = 0.5
+        fake_engine.stall_next = 30.0  # sits on the fetch until end_stall()
         with pytest.raises(Exception, match="did not answer"):
             c.next_event(0)
-        time.sleep(0.6)  # the fixture answers the abandoned fetch into the void
+        fake_engine.end_stall()  # the fixture answers the abandoned fetch into the void
+        assert fake_engine.stall_answered.wait(30.0)
         assert fake_engine.unacknowledged == [1, 2]
-        assert c.next_events(5) == events(2)
+        # A fetch's reply may take its wait plus the 0.2 s timeout: with a long wait, the new
+        # connection is not a race (the events are there, so the answer comes at once).
+        c.wait_chunk = 30.0
+        assert c.next_events(5, timeout=30.0) == events(2)
     finally:
         c.close()
     assert fake_engine.unacknowledged == []

@@ -30,6 +30,10 @@ from pyevents import (
 
 T = TypeVar("T")
 
+#: Only a hang guard: how long a call that should return soon may take before the test fails
+#: (no verdict here depends on how fast the machine is).
+WAIT = 30.0
+
 
 @pytest.fixture
 def client(fake_engine: FakeEngine) -> Iterator[PluginClient]:
@@ -79,6 +83,24 @@ def within(seconds: float, call: Callable[[], T]) -> T:
     return value  # type: ignore[return-value]
 
 
+def poll_until(condition: Callable[[], bool]) -> None:
+    """Return once *condition* holds (checked every 5 ms); give up after WAIT (the test then fails on its own)."""
+    deadline = time.monotonic() + WAIT
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def interrupt_when_stalling(fake_engine: FakeEngine) -> None:
+    """Send SIGUSR1 to this (the main) thread once *fake_engine* sits on a request (stall_next)."""
+    main = threading.get_ident()
+
+    def interrupt() -> None:
+        if fake_engine.stalling.wait(WAIT):
+            signal.pthread_kill(main, signal.SIGUSR1)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+
+
 def wait_ms_of(request: bytes) -> int:
     """The engine-side wait a next_msg_wait or fetch request asks for."""
     if request.startswith(b"plugin_command: next_msg_wait "):
@@ -115,25 +137,31 @@ def test_next_event_timeout_is_split_into_chunks(any_client: PluginClient, fake_
     client = any_client
     client.wait_chunk = 0.1
     start = time.monotonic()
-    assert client.next_event(timeout=0.35) is None
-    elapsed = time.monotonic() - start
-    assert 0.33 <= elapsed < 2
+    assert within(WAIT, lambda: client.next_event(timeout=0.35)) is None
+    assert time.monotonic() - start >= 0.33  # it waited out its timeout (a slow machine only adds)
     waits = [wait_ms_of(r) for r in fake_engine.requests]
-    assert len(waits) >= 3 and all(0 <= w <= 100 for w in waits)
+    # Whole chunks while more than a chunk is left, then what is left (how many depends on
+    # how fast each round trip is, so that is not counted).
+    assert waits[:-1] == [100] * (len(waits) - 1) and waits[0] == 100 and 0 <= waits[-1] <= 100, waits
     assert sum(waits) <= 360
 
 
 def test_next_event_without_timeout_waits_in_chunks(any_client: PluginClient, fake_engine: FakeEngine) -> None:
     client = any_client
     client.wait_chunk = 0.05
-    fake_engine.push_later(0.3, b"TypeAlate")
-    assert within(5, client.next_event) == b"TypeAlate"
-    assert len(fake_engine.requests) >= 3
+    # Pushed once the client has waited through three chunks (not after a time it may not reach).
+    threading.Thread(target=lambda: (poll_until(lambda: len(fake_engine.requests) >= 4),
+                                     fake_engine.push(b"TypeAlate")), daemon=True).start()
+    assert within(WAIT, client.next_event) == b"TypeAlate"
+    assert len(fake_engine.requests) >= 4
     assert all(wait_ms_of(r) == 50 for r in fake_engine.requests)
 
 
 def test_event_arriving_during_a_wait_is_returned(any_client: PluginClient, fake_engine: FakeEngine) -> None:
-    fake_engine.push_later(0.2, b"TypeAsoon")
+    # Pushed once the engine holds the waiting request (then it has 1 s to come), not at a
+    # time the request may not have reached yet.
+    threading.Thread(target=lambda: (poll_until(lambda: len(fake_engine.requests) >= 1),
+                                     fake_engine.push(b"TypeAsoon")), daemon=True).start()
     assert any_client.next_event(timeout=3) == b"TypeAsoon"
     assert [wait_ms_of(r) for r in fake_engine.requests] == [1000]
 
@@ -167,7 +195,7 @@ def test_next_events_waits_for_the_first(any_client: PluginClient, fake_engine: 
     client = any_client
     client.wait_chunk = 0.05
     fake_engine.push_later(0.2, b"TypeAx", b"TypeAy")
-    assert within(5, lambda: client.next_events(5, timeout=None)) == [b"TypeAx", b"TypeAy"]
+    assert within(WAIT, lambda: client.next_events(5, timeout=None)) == [b"TypeAx", b"TypeAy"]
     start = time.monotonic()
     assert client.next_events(5, timeout=0.2) == []
     assert time.monotonic() - start >= 0.19
@@ -178,8 +206,16 @@ def test_iteration_yields_events_until_the_engine_is_gone(any_client: PluginClie
     client = any_client
     client.wait_chunk = 0.05
     fake_engine.push(b"TypeA1", b"TypeA2", b"TypeA3")
-    threading.Timer(0.4, fake_engine.stop).start()
-    assert within(5, lambda: list(client)) == [b"TypeA1", b"TypeA2", b"TypeA3"]
+
+    def iterate() -> List[bytes]:
+        got = []
+        for event in client:
+            got.append(event)
+            if len(got) == 3:  # the engine goes once the client has them all (not after a fixed 0.4 s)
+                threading.Thread(target=fake_engine.stop, daemon=True).start()
+        return got
+
+    assert within(WAIT, iterate) == [b"TypeA1", b"TypeA2", b"TypeA3"]
 
 
 def test_iteration_stops_after_quit_in_the_loop(any_client: PluginClient, fake_engine: FakeEngine) -> None:
@@ -251,8 +287,7 @@ def test_exit_does_not_hang_without_an_engine() -> None:
         with PluginClient(port):
             pass
 
-    within(10, body)
-    assert time.monotonic() - start < 5
+    within(WAIT, body)  # returns after quit's own 2 s timeout; this only catches a hang
 
 
 def test_quit_returns_acknowledgement_and_closes(client: PluginClient, fake_engine: FakeEngine) -> None:
@@ -284,16 +319,20 @@ def test_shared_context_is_left_running(fake_engine: FakeEngine) -> None:
 def test_timeout_resets_the_socket_and_the_client_stays_usable(fake_engine: FakeEngine, at_least_once: bool) -> None:
     c = PluginClient(fake_engine.port, timeout=0.2, at_least_once=at_least_once)
     try:
-        fake_engine.stall_next = 0.6
+        fake_engine.stall_next = WAIT  # sits on the ping until end_stall()
         start = time.monotonic()
         with pytest.raises(EngineTimeout, match="reset") as info:
             c.ping()
-        assert 0.19 <= time.monotonic() - start < 0.55  # did not wait for the late answer
+        assert time.monotonic() - start >= 0.19
+        assert fake_engine.stalling.is_set(), "the client waited for the late answer"
         assert isinstance(info.value, TimeoutError)
-        time.sleep(0.6)  # the fixture answers the old, abandoned request
-        assert c.ping() >= 0
+        fake_engine.end_stall()
+        assert fake_engine.stall_answered.wait(WAIT)  # the fixture answered the old, abandoned request
+        # Still usable. A fetch's reply may take its wait plus the timeout: with a long wait the
+        # new connection and the answer are not a race against 0.2 s (a ping's would be).
+        c.wait_chunk = WAIT
         fake_engine.push(b"TypeAafter")
-        assert c.next_event(1) == b"TypeAafter"
+        assert c.next_event(WAIT) == b"TypeAafter"
     finally:
         c.close()
 
@@ -332,17 +371,18 @@ def test_interrupted_request_leaves_a_usable_client(at_most_once_client: PluginC
         raise Interrupted
 
     client.wait_chunk = 0.1
+    fake_engine.stall_next = WAIT  # the engine sits on the first request: it is pending when the signal comes
     previous = signal.signal(signal.SIGUSR1, handler)
     try:
-        main = threading.get_ident()
-        threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGUSR1)).start()
+        interrupt_when_stalling(fake_engine)
         with pytest.raises(Interrupted):
             client.next_event()
     finally:
         signal.signal(signal.SIGUSR1, previous)
     # At most once: an event the engine hands to the abandoned request is lost
-    # (like after a timeout), so only queue the next one once that request has expired.
-    time.sleep(0.3)
+    # (like after a timeout), so only queue the next one once that request was answered.
+    fake_engine.end_stall()
+    assert fake_engine.stall_answered.wait(WAIT)
     fake_engine.push(b"TypeAok")
     assert client.next_event(timeout=3) == b"TypeAok"
 
@@ -356,18 +396,18 @@ def test_interrupted_fetch_loses_nothing(client: PluginClient, fake_engine: Fake
         raise Interrupted
 
     client.wait_chunk = 0.5
-    fake_engine.push_later(0.1, b"TypeAfirst")
+    fake_engine.push(b"TypeAfirst")
     previous = signal.signal(signal.SIGUSR1, handler)
     try:
-        main = threading.get_ident()
-        # Interrupt at 0.2 s while the fetch is pending: the fixture sits on it until 0.4 s...
-        fake_engine.stall_next = 0.4
-        threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGUSR1)).start()
+        # Interrupted while the fixture sits on the fetch...
+        fake_engine.stall_next = WAIT
+        interrupt_when_stalling(fake_engine)
         with pytest.raises(Interrupted):
             client.next_event()
     finally:
         signal.signal(signal.SIGUSR1, previous)
-    time.sleep(0.5)  # ...after the interruption: the answer goes to a closed socket
+    fake_engine.end_stall()  # ...which it answers after the interruption: to a closed socket
+    assert fake_engine.stall_answered.wait(WAIT)
     assert fake_engine.unacknowledged == [1]
     assert client.next_event(timeout=3) == b"TypeAfirst"
     assert fake_engine.requests[-1] == b"plugin_command: fetch 100 500 0"  # not confirmed yet: acks nothing
@@ -376,9 +416,11 @@ def test_interrupted_fetch_loses_nothing(client: PluginClient, fake_engine: Fake
 # --------------------------------------------------------- engine goes away
 
 def test_gone_engine_while_waiting(client: PluginClient, fake_engine: FakeEngine) -> None:
-    threading.Timer(0.3, fake_engine.stop).start()
+    # Stopped once it holds the client's waiting request (not at a time the request may not have reached).
+    threading.Thread(target=lambda: (poll_until(lambda: len(fake_engine.requests) >= 1), fake_engine.stop()),
+                     daemon=True).start()
     with pytest.raises(EngineGone, match="closed the connection") as info:
-        within(5, client.next_event)
+        within(WAIT, client.next_event)
     assert isinstance(info.value, ConnectionError)
 
 
@@ -387,7 +429,7 @@ def test_gone_engine_between_requests(client: PluginClient, fake_engine: FakeEng
     fake_engine.stop()
     time.sleep(0.3)
     with pytest.raises(EngineGone):
-        within(5, client.ping)
+        within(WAIT, client.ping)
 
 
 def test_client_reconnects_to_a_restarted_engine(any_client: PluginClient, fake_engine: FakeEngine) -> None:
@@ -396,11 +438,11 @@ def test_client_reconnects_to_a_restarted_engine(any_client: PluginClient, fake_
     fake_engine.stop()
     time.sleep(0.3)
     with pytest.raises(EngineGone):
-        within(5, client.ping)
+        within(WAIT, client.ping)
     restarted = FakeEngine(port=fake_engine.port)
     try:
         restarted.push(b"TypeAagain")
-        assert within(5, lambda: client.next_event(3)) == b"TypeAagain"
+        assert within(WAIT, lambda: client.next_event(3)) == b"TypeAagain"
     finally:
         restarted.stop()
 
