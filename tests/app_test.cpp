@@ -17,6 +17,8 @@ namespace {
 class Listener : public plugin<Listener, subscribes<Note>, publishes<>> {
 public:
     std::atomic<int> heard{0};
+    std::atomic<bool> started{false};
+    void on_start() { started = true; }
     void on(const Note&) { ++heard; }
 };
 
@@ -94,7 +96,8 @@ TEST_CASE("stop() from another thread ends plugins that would wait forever", "[a
     app<events> application{any_ports()};
     application.register_plugin(listener);
     background_run running{application};
-    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    // Waiting, not sleeping: a stop before the plugin started is the next test's case.
+    while (!listener.started) std::this_thread::sleep_for(std::chrono::milliseconds{1});
     application.stop();
     const auto report = running.join();
     CHECK(report.stopped);

@@ -166,6 +166,9 @@ TEST_CASE("past the spill limit - drops are counted - never silent", "[no_loss]"
     CHECK(relay_report.events_dropped > 0);
     // Every Seq the relay was sent is accounted for: handled, dropped or left unread.
     CHECK(relay_report.events_received + relay_report.events_dropped + relay_report.events_unread == total);
-    // And everything the relay published reached the sink.
-    CHECK(report.find("SlowEchoSink")->events_received == relay_report.events_published);
+    // And everything the relay published reached the sink: none dropped there, and what the
+    // stop left on its way (the watchdog judges "idle" by the clock) is counted unread.
+    const auto& sink_report = *report.find("SlowEchoSink");
+    CHECK(sink_report.events_dropped == 0);
+    CHECK(sink_report.events_received + sink_report.events_unread == relay_report.events_published);
 }

@@ -93,12 +93,15 @@ def test_polling_with_timeouts_loses_nothing(start_engine) -> None:
     """Many short next_event(timeout=...) polls while events arrive at random moments: each once, in order."""
     count = 80
     seed = random.randrange(1_000_000)
-    engine = start_engine(emit_a=count, emit_jitter_ms=25, seed=seed)
+    # The emitter starts on "go", once the client polls: started with the engine, it could be
+    # done before a slow machine had the client connected, and no poll would come back empty.
+    engine = start_engine(emit_a=count, emit_jitter_ms=25, seed=seed, emit_on_go=True)
     rng = random.Random(seed)
     got = []
     polls = empty_polls = 0
     deadline = time.monotonic() + 2 * WAIT
     with PluginClient(engine.port, timeout=WAIT) as client:
+        client.publish_event("TypeC", "go")
         while len(got) < count and time.monotonic() < deadline:
             polls += 1
             if rng.random() < 0.25:
