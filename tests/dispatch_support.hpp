@@ -273,6 +273,7 @@ void check_shape(const dt::dispatch_plan<K>& plan, std::span<const std::string_v
         if (!here.branch) {
             wrong += here.count > 0 ? 0 : 1;
             for (std::size_t m = here.first; m < here.first + here.count; ++m) {
+                wrong += plan.members[m] < plan.leading ? 1 : 0; // tested before the tree, not in it
                 const std::string_view topic = topics[plan.members[m]];
                 for (const auto& [position, byte] : path)
                     wrong += position < topic.size() && static_cast<unsigned char>(topic[position]) == byte ? 0 : 1;
@@ -296,7 +297,8 @@ template <std::size_t K>
 std::optional<std::size_t> walk(const dt::dispatch_plan<K>& plan, std::span<const std::string_view> topics,
                                 std::string_view frame)
 {
-    if (plan.first_alone && frame.starts_with(topics[0])) return 0;
+    for (std::size_t i = 0; i < plan.leading; ++i)
+        if (frame.starts_with(topics[i])) return i;
     std::size_t node = 0;
     while (plan.nodes[node].branch) {
         const dt::plan_node& here = plan.nodes[node];
@@ -313,9 +315,9 @@ std::optional<std::size_t> walk(const dt::dispatch_plan<K>& plan, std::span<cons
     return std::nullopt;
 }
 
-inline constexpr std::array<dt::plan_limits, 4> all_limits{
+inline constexpr std::array<dt::plan_limits, 5> all_limits{
     dt::default_plan_limits, dt::plan_limits{1, 1, false}, dt::plan_limits{~std::size_t{0}, 1, false},
-    dt::plan_limits{2, 3, true}};
+    dt::plan_limits{2, 3, true}, dt::plan_limits{3, 1, true, 40}};
 
 template <std::size_t K>
 std::size_t check_plans_for(const std::array<std::string_view, K>& topics, std::uint64_t seed)

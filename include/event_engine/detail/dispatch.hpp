@@ -1,11 +1,11 @@
 #pragma once
 // Statically generated dispatch: the subscribed topics are known at compile time,
 // so the code that finds a frame's event type is planned for them
-// (detail/dispatch_plan.hpp): up to 16 topics, a chain of whole-topic compares,
-// like a hand-written `if (starts_with(...)) ... else if ...`; beyond, the first
-// topic alone, then a decision tree that switches on the byte that best tells the
-// remaining topics apart, chosen per bucket, and confirms the one candidate left
-// with a compare (detail/topic_match.hpp). Topics are prefix-free, so at most one
+// (detail/dispatch_plan.hpp): up to 8 topics, a chain of whole-topic compares,
+// like a hand-written `if (starts_with(...)) ... else if ...`; 9 to 16, the first 8
+// so, then a tree over the rest; beyond, the first topic alone, then a decision tree
+// that switches on the byte that best tells the remaining topics apart, chosen per
+// bucket, and confirms the one candidate left with a compare (detail/topic_match.hpp). Topics are prefix-free, so at most one
 // matches.
 
 #include "event_engine/codec.hpp"

@@ -34,17 +34,23 @@ namespace event_engine::detail {
 struct plan_limits {
     std::size_t fold_up_to;
     std::size_t leaf_up_to;
-    /// Beyond the fold: test the first subscribed topic on its own before the tree
+    /// Beyond the fold: test leading subscribed topics on their own before the tree
     /// (one compare for the hot type of a plugin that lists it first).
     bool first_alone;
+    /// With first_alone, up to this many topics the first `fold_up_to` are tested
+    /// before the tree (a fold, then a tree over the rest); beyond, only the first.
+    std::size_t fold_first_up_to = 0;
 };
 
 /// Measured on benchmark (a) with g++ 12 and clang++ 14 (docs/benchmarks.md): with a
 /// uniform mix the tree costs a mispredicted jump per level (~2 levels at k = 16), the
 /// fold one mispredicted branch and a compare per candidate, so the fold is as fast up
 /// to about 16 topics and the tree faster beyond (0.3-0.8x at k = 64, 0.1-0.5x at 256).
-/// Below a branch, buckets are split down to a single topic.
-inline constexpr plan_limits default_plan_limits{16, 1, true};
+/// From 9 to 16 topics, half and half: the first 8 folded (as fast as the chain when the
+/// hot types come first or the mix is uniform), the rest in a tree (a hot type listed
+/// late no longer waits behind 15 failing compares: 1.17x the chain with clang++ as a
+/// fold, 1.05x so). Below a branch, buckets are split down to a single topic.
+inline constexpr plan_limits default_plan_limits{8, 1, true, 16};
 
 struct plan_node {
     bool branch = false;
@@ -69,7 +75,8 @@ struct dispatch_plan {
     std::array<std::size_t, K> members{};
     std::size_t node_count = 0;
     std::size_t edge_count = 0;
-    bool first_alone = false; // topic 0 is tested before the tree, which holds the others
+    bool first_alone = false; // topics [0, leading) are tested before the tree, which holds the others
+    std::size_t leading = 0;
 };
 
 template <std::size_t K>
@@ -85,9 +92,13 @@ public:
     {
         for (std::size_t i = 0; i < K; ++i) plan_.members[i] = i;
         plan_.node_count = 1;
-        // K > 1: topic 0 alone leaves at least one for the tree (and g++ -O3 sees members[1] exists).
-        plan_.first_alone = limits_.first_alone && K > 1 && K > limits_.fold_up_to;
-        if (plan_.first_alone) plan_node_at(0, 1, K - 1, 0);
+        // Leading topics leave at least one for the tree (and g++ -O3 sees members[leading] exists).
+        const std::size_t leading = !limits_.first_alone || K <= limits_.fold_up_to ? 0
+                                    : K <= limits_.fold_first_up_to             ? limits_.fold_up_to
+                                                                                : 1;
+        plan_.first_alone = leading > 0 && K > leading;
+        plan_.leading = plan_.first_alone ? leading : 0;
+        if (plan_.first_alone) plan_node_at(0, plan_.leading, K - plan_.leading, 0);
         else plan_node_at(0, 0, K, limits_.fold_up_to);
         return plan_;
     }

@@ -110,12 +110,18 @@ struct topic_matcher {
     [[gnu::always_inline]] static bool match(std::string_view frame, OnMatch& on_match)
     {
         if constexpr (plan.first_alone) {
-            if (one<0, compare::chained>(frame, on_match)) return true;
+            if (leading(frame, on_match, std::make_index_sequence<plan.leading>{})) return true;
         }
         return node<0>(frame, on_match);
     }
 
 private:
+    template <class OnMatch, std::size_t... I>
+    [[gnu::always_inline]] static bool leading(std::string_view frame, OnMatch& on_match, std::index_sequence<I...>)
+    {
+        return (one<I, compare::chained>(frame, on_match) || ...);
+    }
+
     template <std::size_t Node, class OnMatch>
     [[gnu::always_inline]] static bool node(std::string_view frame, OnMatch& on_match)
     {
