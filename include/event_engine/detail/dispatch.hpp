@@ -5,8 +5,8 @@
 // like a hand-written `if (starts_with(...)) ... else if ...`; 9 to 16, the first 8
 // so, then a tree over the rest; beyond, the first topic alone, then a decision tree
 // that switches on the byte that best tells the remaining topics apart, chosen per
-// bucket, and confirms the one candidate left with a compare (detail/topic_match.hpp). Topics are prefix-free, so at most one
-// matches.
+// bucket, and confirms the one candidate left with a compare (detail/topic_match.hpp).
+// Topics are prefix-free, so at most one matches.
 
 #include "event_engine/codec.hpp"
 #include "event_engine/detail/plugin_runtime.hpp"
