@@ -75,8 +75,7 @@ struct dispatch_plan {
     std::array<std::size_t, K> members{};
     std::size_t node_count = 0;
     std::size_t edge_count = 0;
-    bool first_alone = false; // topics [0, leading) are tested before the tree, which holds the others
-    std::size_t leading = 0;
+    std::size_t leading = 0; // topics [0, leading) are tested before the tree, which holds the others
 };
 
 template <std::size_t K>
@@ -96,9 +95,8 @@ public:
         const std::size_t leading = !limits_.first_alone || K <= limits_.fold_up_to ? 0
                                     : K <= limits_.fold_first_up_to             ? limits_.fold_up_to
                                                                                 : 1;
-        plan_.first_alone = leading > 0 && K > leading;
-        plan_.leading = plan_.first_alone ? leading : 0;
-        if (plan_.first_alone) plan_node_at(0, plan_.leading, K - plan_.leading, 0);
+        plan_.leading = K > leading ? leading : 0;
+        if (plan_.leading > 0) plan_node_at(0, plan_.leading, K - plan_.leading, 0);
         else plan_node_at(0, 0, K, limits_.fold_up_to);
         return plan_;
     }

@@ -109,7 +109,7 @@ struct topic_matcher {
     template <class OnMatch>
     [[gnu::always_inline]] static bool match(std::string_view frame, OnMatch& on_match)
     {
-        if constexpr (plan.first_alone) {
+        if constexpr (plan.leading > 0) {
             if (leading(frame, on_match, std::make_index_sequence<plan.leading>{})) return true;
         }
         return node<0>(frame, on_match);
