@@ -20,6 +20,7 @@ namespace {
 // The tracker publishes Counts; Notes are other plugins' business.
 using test_events::Count;
 using test_events::Note;
+using test_events::wait_for_first_mark;
 
 // What the subscribers have handled, as the tracker sees it when its mark is confirmed.
 std::atomic<std::uint64_t> handled_by_on{0};
@@ -46,9 +47,7 @@ public:
         had_live_subscribers = tracker.has_live_subscribers();
         runtime.publish_mark();
         confirmed_right_after_mark = tracker.confirmed();
-        const auto deadline = std::chrono::steady_clock::now() + 60s;
-        while (tracker.confirmed() < 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100us);
-        confirmed = tracker.confirmed() >= 1;
+        confirmed = wait_for_first_mark(runtime);
         on_at_confirmation = handled_by_on.load();
         loop_at_confirmation = handled_by_loop.load();
         stop_application();

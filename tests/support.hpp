@@ -55,6 +55,22 @@ inline event_engine::app_config any_ports()
     return config;
 }
 
+// Waits until @p runtime's first delivery mark is confirmed, or @p give_up() holds, or a
+// minute passed (a hang guard: the test's checks then say what is missing); whether it was.
+template <class GiveUp>
+bool wait_for_first_mark(const event_engine::detail::plugin_runtime& runtime, GiveUp give_up)
+{
+    const auto hang_guard = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+    while (runtime.tracker()->confirmed() < 1 && !give_up() && std::chrono::steady_clock::now() < hang_guard) {
+        std::this_thread::sleep_for(std::chrono::microseconds{100});
+    }
+    return runtime.tracker()->confirmed() >= 1;
+}
+inline bool wait_for_first_mark(const event_engine::detail::plugin_runtime& runtime)
+{
+    return wait_for_first_mark(runtime, [] { return false; });
+}
+
 // Captures the library's log lines at @p level and above that contain @p needle (every
 // line by default) while alive, then restores the sink and the level.
 class log_capture {

@@ -40,7 +40,12 @@ class NoteSource : public plugin<NoteSource, subscribes<>, publishes<Note>> {
 public:
     int count = 3;
     std::size_t text_size = 0; // 0: "note <i>"
+    // Done only once every subscriber (an external plugin's bridge too) has taken in or
+    // dropped every Note: a delivery mark follows them and is waited for (marks are never
+    // dropped), so a test need not guess how long that takes.
+    bool done_when_taken_in = false;
     std::atomic<bool> done{false};
+    [[nodiscard]] bool tracks_delivery() const noexcept { return done_when_taken_in; }
     void run()
     {
         for (int i = 0; i < count; ++i) {
@@ -48,33 +53,16 @@ public:
             if (text_size > 0) text.resize(text_size, '.');
             if (!publish(Note{text})) break;
         }
+        if (done_when_taken_in) wait_until_taken_in();
         done = true;
     }
-};
 
-// NoteSource, and done only once every subscriber (an external plugin's bridge too) has
-// taken in or dropped every Note: it publishes a delivery mark after them and waits until
-// the mark is confirmed (marks are never dropped), so a test need not guess how long that takes.
-class ConfirmedNoteSource : public plugin<ConfirmedNoteSource, subscribes<>, publishes<Note>> {
-public:
-    int count = 3;
-    std::size_t text_size = 0; // 0: "note <i>"
-    std::atomic<bool> done{false};
-    [[nodiscard]] bool tracks_delivery() const noexcept { return true; }
-    void run()
+private:
+    void wait_until_taken_in()
     {
         auto& runtime = *detail::plugin_access::runtime_of(*this);
-        for (int i = 0; i < count; ++i) {
-            std::string text = "note " + std::to_string(i);
-            if (text_size > 0) text.resize(text_size, '.');
-            if (!publish(Note{text})) break;
-        }
         runtime.publish_mark();
-        const auto hang_guard = std::chrono::steady_clock::now() + 60s; // the test's CHECKs then say what is missing
-        while (runtime.tracker()->confirmed() < 1 && !stop_requested() && std::chrono::steady_clock::now() < hang_guard) {
-            std::this_thread::sleep_for(100us);
-        }
-        done = true;
+        wait_for_first_mark(runtime, [this] { return stop_requested(); });
     }
 };
 
@@ -257,8 +245,9 @@ TEST_CASE("fetch: events never acknowledged are unread at the end, not received"
 TEST_CASE("queue_limit with full_policy::drop: exactly the limit is held, the rest dropped and counted",
           "[boundary][e2e]")
 {
-    ConfirmedNoteSource source;
+    NoteSource source;
     source.count = 50;
+    source.done_when_taken_in = true;
     auto options = waiting_forever();
     options.queue_limit = 10;
     options.when_full = full_policy::drop;
@@ -292,8 +281,9 @@ TEST_CASE("queue_limit with full_policy::drop: exactly the limit is held, the re
 
 TEST_CASE("queue_byte_limit: held bytes stay within the limit plus one event", "[boundary][e2e]")
 {
-    ConfirmedNoteSource source;
+    NoteSource source;
     source.count = 40;
+    source.done_when_taken_in = true;
     source.text_size = 1000; // frames of 4 + 1000 bytes
     auto options = waiting_forever();
     options.queue_byte_limit = 10 * 1004;

@@ -42,11 +42,7 @@ public:
         for (int i = 0; i < 3; ++i) publish(Note{"note " + std::to_string(i)});
         runtime.publish_mark();
         published = true;
-        const auto deadline = std::chrono::steady_clock::now() + 60s;
-        while (runtime.tracker()->confirmed() < 1 && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(100us);
-        }
-        confirmed = runtime.tracker()->confirmed() >= 1;
+        confirmed = wait_for_first_mark(runtime);
         fetched_at_confirmation = fetched.load();
     }
 };
