@@ -35,7 +35,8 @@ struct plan_limits {
     std::size_t fold_up_to;
     std::size_t leaf_up_to;
     /// Beyond the fold: test leading subscribed topics on their own before the tree
-    /// (one compare for the hot type of a plugin that lists it first).
+    /// (one compare for the hot type of a plugin that lists it first; with clang++,
+    /// a one-byte test first, detail/topic_match.hpp).
     bool first_alone;
     /// With first_alone, up to this many topics the first `fold_up_to` are tested
     /// before the tree (a fold, then a tree over the rest); beyond, only the first.

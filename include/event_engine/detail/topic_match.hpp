@@ -4,8 +4,9 @@
 // index. A branch is a bounds check and a chain of byte compares on one variable,
 // which g++ and clang++ both turn into a jump table; a leaf compares whole topics
 // as a few 8-, 4-, 2- or 1-byte words against constants (clang++: memcmp from 16
-// bytes, which it expands into vector compares), after a length check. Nothing is
-// read past the frame's end.
+// bytes, which it expands into vector compares), after a length check; with clang++
+// a topic tested before the tree is first tested on one telling byte. Nothing is read
+// past the frame's end.
 
 #include "event_engine/detail/dispatch_plan.hpp"
 
@@ -123,24 +124,24 @@ private:
     }
 
     // With clang++, a leading topic is first tested on one byte, the one that tells it
-    // from the most other topics: a frame of another topic is rejected by one load
-    // instead of a vector compare. Benchmark (a), clang++ 14, k = 32: uniform mix
-    // 1.06-1.08x the hand-written chain instead of 1.11-1.13x, the hot type first
-    // 1.07-1.08x instead of 0.97-1.00x (docs/benchmarks.md). g++, comparing words,
-    // measured no better with it.
+    // from the most other topics: a frame of another topic is rejected by one load and
+    // compare before the topic's vector (16 bytes and more) or word compares. Benchmark
+    // (a), clang++ 14, k = 32: uniform mix 1.12-1.13x the hand-written chain -> 1.08x,
+    // the hot type first 0.99-1.00x -> 1.08x (docs/benchmarks.md (a), "Leading topics
+    // tested on one byte first"). g++ measured slightly worse with it and keeps the compare.
 #if defined(__clang__)
     static constexpr bool leading_byte_first = true;
 #else
     static constexpr bool leading_byte_first = false;
 #endif
 
+    // The position of that byte in Topics[I] (0 for an empty topic): evaluated once per topic.
     template <std::size_t I>
-    static constexpr std::size_t telling_position()
-    {
+    static constexpr std::size_t telling_position = [] {
         const std::string_view topic = Topics[I];
         std::size_t best = 0;
         std::size_t best_count = 0;
-        for (std::size_t q = 0; q < topic.size(); ++q) {
+        for (std::size_t q = 0; q < topic.size() && best_count + 1 < Topics.size(); ++q) {
             std::size_t count = 0; // topics a frame with topic's byte at q cannot have
             for (const std::string_view other : Topics) {
                 if (other.size() > q && other[q] != topic[q]) ++count;
@@ -151,13 +152,13 @@ private:
             }
         }
         return best;
-    }
+    }();
 
     template <std::size_t I, class OnMatch>
     [[gnu::always_inline]] static bool leading_one(std::string_view frame, OnMatch& on_match)
     {
         if constexpr (leading_byte_first && !Topics[I].empty()) {
-            constexpr std::size_t position = telling_position<I>();
+            constexpr std::size_t position = telling_position<I>;
             // position < the topic's length <= the frame's: in bounds.
             if (frame.size() < Topics[I].size() || frame[position] != Topics[I][position]) return false;
         }
