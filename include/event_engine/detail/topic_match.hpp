@@ -120,7 +120,7 @@ private:
     template <class OnMatch, std::size_t... I>
     [[gnu::always_inline]] static bool leading(std::string_view frame, OnMatch& on_match, std::index_sequence<I...>)
     {
-        return (leading_one<I>(frame, on_match) || ...);
+        return (one<I, compare::leading>(frame, on_match) || ...);
     }
 
     // With clang++, a leading topic is first tested on one byte, the one that tells it
@@ -154,17 +154,6 @@ private:
         return best;
     }();
 
-    template <std::size_t I, class OnMatch>
-    [[gnu::always_inline]] static bool leading_one(std::string_view frame, OnMatch& on_match)
-    {
-        if constexpr (leading_byte_first && !Topics[I].empty()) {
-            constexpr std::size_t position = telling_position<I>;
-            // position < the topic's length <= the frame's: in bounds.
-            if (frame.size() < Topics[I].size() || frame[position] != Topics[I][position]) return false;
-        }
-        return one<I, compare::chained>(frame, on_match);
-    }
-
     template <std::size_t Node, class OnMatch>
     [[gnu::always_inline]] static bool node(std::string_view frame, OnMatch& on_match)
     {
@@ -195,8 +184,9 @@ private:
 
     // A candidate in a chain is usually the wrong one: testing 16 bytes at a time (as
     // the compilers expand a memcmp) rejects it soonest. The last candidate left
-    // below a branch is usually the right one: one test of all its words.
-    enum class compare { chained, alone };
+    // below a branch is usually the right one: one test of all its words. A topic tested
+    // before the tree is chained, after its telling byte with clang++.
+    enum class compare { chained, alone, leading };
 
     template <std::size_t First, class OnMatch, std::size_t... M>
     [[gnu::always_inline]] static bool leaf(std::string_view frame, OnMatch& on_match, std::index_sequence<M...>)
@@ -208,8 +198,13 @@ private:
     template <std::size_t I, compare How, class OnMatch>
     [[gnu::always_inline]] static bool one(std::string_view frame, OnMatch& on_match)
     {
-        constexpr std::size_t per_test = How == compare::chained ? 2 : 0;
-        if (frame.size() < Topics[I].size() || !has_prefix<Topics, I, per_test>(frame.data())) return false;
+        constexpr std::size_t per_test = How == compare::alone ? 0 : 2;
+        if (frame.size() < Topics[I].size()) return false;
+        if constexpr (How == compare::leading && leading_byte_first && !Topics[I].empty()) {
+            // telling_position < the topic's length <= the frame's: in bounds.
+            if (frame[telling_position<I>] != Topics[I][telling_position<I>]) return false;
+        }
+        if (!has_prefix<Topics, I, per_test>(frame.data())) return false;
         on_match(std::integral_constant<std::size_t, I>{});
         return true;
     }
