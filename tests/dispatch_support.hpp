@@ -345,6 +345,8 @@ std::size_t check_plans_for(const std::array<std::string_view, K>& topics, std::
 // ---------------------------------------------------------------------------
 // The generated code for a compile-time set, under every shape of plan.
 
+// Both shapes of the generated code: find_topic's index, and match_topic's callback from
+// the leaf (dispatch.hpp uses the first up to index_switch_up_to topics, the second beyond).
 template <const auto& Topics, dt::plan_limits Limits>
 std::optional<std::size_t> generated_match(std::string_view frame)
 {
@@ -355,6 +357,11 @@ std::optional<std::size_t> generated_match(std::string_view frame)
         got = decltype(index)::value;
     });
     if (calls > 1 || matched != got.has_value()) FAIL("match_topic called on_match " << calls << " times, returned " << matched);
+    const std::size_t found = dt::find_topic<Topics, Limits>(frame);
+    if (found != got.value_or(Topics.size())) {
+        FAIL("find_topic returned " << found << ", match_topic " << (got ? std::to_string(*got) : "none") << " (of "
+                                    << Topics.size() << " topics)");
+    }
     return got;
 }
 

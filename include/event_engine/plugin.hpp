@@ -39,6 +39,13 @@ struct publishes {};
 
 namespace detail {
 struct plugin_root {};
+
+// Cold and out of line: the throw stays out of every publish().
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_not_running()
+{
+    throw error{"event_engine: publish() and receive() work only while the application runs the plugin "
+                "(not in its constructor or after run() returned)"};
+}
 struct plugin_access;
 
 // The lists of plugin<Self, Second, Third> (and external_plugin<First, Second>) when
@@ -157,10 +164,8 @@ private:
 
     detail::plugin_runtime& runtime() const
     {
-        if (runtime_ == nullptr) {
-            throw error{"event_engine: publish() and receive() work only while the application runs the plugin "
-                        "(not in its constructor or after run() returned)"};
-        }
+        if (runtime_ == nullptr) [[unlikely]]
+            detail::throw_not_running();
         return *runtime_;
     }
 

@@ -23,12 +23,8 @@ public:
 
     void reserve(std::size_t wanted)
     {
-        if (wanted <= capacity_) return;
-        const std::size_t grown = std::max(wanted, capacity_ + capacity_ / 2);
-        auto bigger = std::make_unique_for_overwrite<std::byte[]>(grown);
-        if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
-        data_ = std::move(bigger);
-        capacity_ = grown;
+        if (wanted > capacity_) [[unlikely]]
+            grow(wanted);
     }
 
     std::span<std::byte> extend(std::size_t count)
@@ -54,6 +50,16 @@ public:
     }
 
 private:
+    // Out of line: every codec's encode appends, and growing is rare.
+    [[gnu::noinline]] void grow(std::size_t wanted)
+    {
+        const std::size_t grown = std::max(wanted, capacity_ + capacity_ / 2);
+        auto bigger = std::make_unique_for_overwrite<std::byte[]>(grown);
+        if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_);
+        data_ = std::move(bigger);
+        capacity_ = grown;
+    }
+
     std::unique_ptr<std::byte[]> data_;
     std::size_t size_ = 0;
     std::size_t capacity_ = 0;

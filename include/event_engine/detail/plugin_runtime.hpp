@@ -73,6 +73,13 @@ public:
     /// False if the application is stopping and the frame was not sent.
     bool publish(zmq::message_t& frame);
 
+    /// The typed front's publish (dispatch.hpp's publish_event) is two untyped calls
+    /// around the codec's encode: start_event() empties the scratch buffer and writes
+    /// @p topic into it; send_event() publishes what is there as one frame (as
+    /// publish()) and traces it. Out of line: only the encode is per event type.
+    byte_buffer& start_event(std::string_view topic);
+    bool send_event(std::string_view event_name, std::size_t payload_size);
+
     /// Delivery tracking (delivery_marks.hpp): this plugin's tracker, null unless it asked for one.
     [[nodiscard]] const delivery_tracker* tracker() const noexcept { return marks_.tracker; }
 

@@ -1,12 +1,15 @@
 #pragma once
 // Code generated from a dispatch_plan (detail/dispatch_plan.hpp): finds which of
-// a compile-time set of topics a frame starts with, and calls on_match with its
-// index. A branch is a bounds check and a chain of byte compares on one variable,
-// which g++ and clang++ both turn into a jump table; a leaf compares whole topics
-// as a few 8-, 4-, 2- or 1-byte words against constants (clang++: memcmp from 16
-// bytes, which it expands into vector compares), after a length check; with clang++
-// a topic tested before the tree is first tested on one telling byte. Nothing is read
-// past the frame's end.
+// a compile-time set of topics a frame starts with. find() returns its index: that
+// code depends on the topics alone, and the caller's switch on the index is merged
+// into the tree by the compilers (jump threading: each leaf returns a constant).
+// match() calls back from the leaf that found it instead, for trees too large for
+// g++ to merge (detail/dispatch.hpp). A branch is a bounds check and a chain of byte
+// compares on one variable, which g++ and clang++ both turn into a jump table; a leaf
+// compares whole topics as a few 8-, 4-, 2- or 1-byte words against constants
+// (clang++: memcmp from 16 bytes, which it expands into vector compares), after a
+// length check; with clang++ a topic tested before the tree is first tested on one
+// telling byte. Nothing is read past the frame's end.
 
 #include "event_engine/detail/dispatch_plan.hpp"
 
@@ -105,6 +108,18 @@ template <const auto& Topics, plan_limits Limits = default_plan_limits>
 struct topic_matcher {
     static constexpr auto plan = make_dispatch_plan(Topics, Limits);
 
+    /// The index of the topic @p frame starts with, or `none` (Topics.size()).
+    [[gnu::always_inline]] static std::size_t find(std::string_view frame)
+    {
+        if constexpr (plan.leading > 0) {
+            const std::size_t found = leading_index(frame, std::make_index_sequence<plan.leading>{});
+            if (found != none) return found;
+        }
+        return node_index<0>(frame);
+    }
+
+    static constexpr std::size_t none = Topics.size();
+
     /// Calls `on_match(std::integral_constant<std::size_t, I>{})` if @p frame starts
     /// with Topics[I]; returns whether one matched.
     template <class OnMatch>
@@ -195,8 +210,9 @@ private:
         return (one<plan.members[First + M], how>(frame, on_match) || ...);
     }
 
-    template <std::size_t I, compare How, class OnMatch>
-    [[gnu::always_inline]] static bool one(std::string_view frame, OnMatch& on_match)
+    // Whether @p frame starts with Topics[I].
+    template <std::size_t I, compare How>
+    [[gnu::always_inline]] static bool is(std::string_view frame)
     {
         constexpr std::size_t per_test = How == compare::alone ? 0 : 2;
         if (frame.size() < Topics[I].size()) return false;
@@ -204,9 +220,60 @@ private:
             // telling_position < the topic's length <= the frame's: in bounds.
             if (frame[telling_position<I>] != Topics[I][telling_position<I>]) return false;
         }
-        if (!has_prefix<Topics, I, per_test>(frame.data())) return false;
+        return has_prefix<Topics, I, per_test>(frame.data());
+    }
+
+    template <std::size_t I, compare How, class OnMatch>
+    [[gnu::always_inline]] static bool one(std::string_view frame, OnMatch& on_match)
+    {
+        if (!is<I, How>(frame)) return false;
         on_match(std::integral_constant<std::size_t, I>{});
         return true;
+    }
+
+    // find()'s walk: the same tree as match()'s, returning the index from the leaf.
+    template <std::size_t... I>
+    [[gnu::always_inline]] static std::size_t leading_index(std::string_view frame, std::index_sequence<I...>)
+    {
+        std::size_t found = none;
+        static_cast<void>(((is<I, compare::leading>(frame) ? (found = I, true) : false) || ...));
+        return found;
+    }
+
+    template <std::size_t Node>
+    [[gnu::always_inline]] static std::size_t node_index(std::string_view frame)
+    {
+        constexpr plan_node here = plan.nodes[Node];
+        if constexpr (here.branch) {
+            if (frame.size() <= here.position) return none;
+            return edges_index<Node>(static_cast<unsigned char>(frame[here.position]), frame,
+                                     std::make_index_sequence<here.count>{});
+        } else {
+            return leaf_index<here.first>(frame, std::make_index_sequence<here.count>{});
+        }
+    }
+
+    template <std::size_t Node, std::size_t... E>
+    [[gnu::always_inline]] static std::size_t edges_index(unsigned char byte, std::string_view frame,
+                                                          std::index_sequence<E...>)
+    {
+        constexpr std::size_t first = plan.nodes[Node].first;
+        std::size_t found = none;
+        static_cast<void>(((byte == plan.edges[first + E].byte
+                                ? (found = node_index<plan.edges[first + E].node>(frame), true)
+                                : false) ||
+                           ...));
+        return found;
+    }
+
+    template <std::size_t First, std::size_t... M>
+    [[gnu::always_inline]] static std::size_t leaf_index(std::string_view frame, std::index_sequence<M...>)
+    {
+        constexpr compare how = sizeof...(M) == 1 ? compare::alone : compare::chained;
+        std::size_t found = none;
+        static_cast<void>(
+            ((is<plan.members[First + M], how>(frame) ? (found = plan.members[First + M], true) : false) || ...));
+        return found;
     }
 };
 
@@ -221,6 +288,18 @@ template <const auto& Topics, plan_limits Limits = default_plan_limits, class On
         return false;
     } else {
         return topic_matcher<Topics, Limits>::match(frame, on_match);
+    }
+}
+
+/// The index of the topic in Topics that @p frame starts with, or Topics.size() if none.
+template <const auto& Topics, plan_limits Limits = default_plan_limits>
+[[gnu::always_inline]] inline std::size_t find_topic(std::string_view frame)
+{
+    if constexpr (std::tuple_size_v<std::remove_cvref_t<decltype(Topics)>> == 0) {
+        static_cast<void>(frame);
+        return 0;
+    } else {
+        return topic_matcher<Topics, Limits>::find(frame);
     }
 }
 

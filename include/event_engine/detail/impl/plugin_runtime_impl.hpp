@@ -97,6 +97,23 @@ namespace event_engine::detail {
         return true;
     }
 
+    [[gnu::noinline]] EVENT_ENGINE_DECL byte_buffer& plugin_runtime::start_event(std::string_view topic)
+    {
+        scratch_.clear();
+        scratch_.append(std::as_bytes(std::span{topic.data(), topic.size()}));
+        return scratch_;
+    }
+
+    [[gnu::noinline]] EVENT_ENGINE_DECL bool plugin_runtime::send_event(std::string_view event_name,
+                                                                       std::size_t payload_size)
+    {
+        zmq::message_t frame = take_frame(scratch_);
+        const bool sent = publish(frame);
+        if (tracing_) [[unlikely]]
+            trace_event(sent ? "publishes" : "abandons at stop", event_name, payload_size);
+        return sent;
+    }
+
     EVENT_ENGINE_DECL bool plugin_runtime::publish_mark()
     {
         auto* tracker = marks_.tracker;
