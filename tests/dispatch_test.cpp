@@ -57,6 +57,17 @@ TEST_CASE("dispatch() delivers exactly the reference's matches and reports every
         using set = generated<32, 96, flavour::names>;
         check_dispatch<set::topics>(std::make_index_sequence<96>{});
     }
+    // Up to index_switch_up_to (32) types the tree returns an index and deliver_by_index
+    // switches on it; from 33 the leaf delivers: both sides of the line, and a tree of 17.
+    SECTION("17, 32 and 33 types: the index switch and the leaf's delivery")
+    {
+        using set17 = generated<33, 17, flavour::binary>;
+        check_dispatch<set17::topics>(std::make_index_sequence<17>{});
+        using set32 = generated<34, 32, flavour::names>;
+        check_dispatch<set32::topics>(std::make_index_sequence<32>{});
+        using set33 = generated<35, 33, flavour::names>;
+        check_dispatch<set33::topics>(std::make_index_sequence<33>{});
+    }
 }
 
 namespace {

@@ -39,6 +39,7 @@ struct publishes {};
 
 namespace detail {
 struct plugin_root {};
+struct plugin_access;
 
 // Cold and out of line: the throw stays out of every publish().
 [[noreturn, gnu::cold, gnu::noinline]] inline void throw_not_running()
@@ -46,7 +47,6 @@ struct plugin_root {};
     throw error{"event_engine: publish() and receive() work only while the application runs the plugin "
                 "(not in its constructor or after run() returned)"};
 }
-struct plugin_access;
 
 // The lists of plugin<Self, Second, Third> (and external_plugin<First, Second>) when
 // they are not subscribes<...> then publishes<...>: swapped, or publishes<...> alone,

@@ -162,11 +162,14 @@ template <event_type E, class Deliver>
 }
 
 // The switch from a topic's index to its event type: one fold over the indices and the
-// types together (no per-index type lookup), inlined so that the compilers merge it into
-// the tree that found the index (each of the tree's leaves returns a constant).
+// types together (no per-index type lookup), inlined so that g++ 12 and clang++ 14 at
+// -O2 merge it into the tree that found the index (each of the tree's leaves returns a
+// constant: jump threading), as measured by disassembly up to 32 types.
 template <event_type... Subscribed, std::size_t... I, class Deliver>
-[[gnu::always_inline]] inline bool deliver_by_index(std::size_t found, std::index_sequence<I...>,
-                                                    plugin_runtime& runtime, std::string_view frame, Deliver& deliver)
+[[gnu::always_inline]] inline bool deliver_by_index([[maybe_unused]] std::size_t found, std::index_sequence<I...>,
+                                                    [[maybe_unused]] plugin_runtime& runtime,
+                                                    [[maybe_unused]] std::string_view frame,
+                                                    [[maybe_unused]] Deliver& deliver)
 {
     return ((found == I ? (decode_and_deliver<Subscribed>(runtime, frame, deliver), true) : false) || ...);
 }

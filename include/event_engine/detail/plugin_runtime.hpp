@@ -75,8 +75,8 @@ public:
 
     /// The typed front's publish (dispatch.hpp's publish_event) is two untyped calls
     /// around the codec's encode: start_event() empties the scratch buffer and writes
-    /// @p topic into it; send_event() publishes what is there as one frame (as
-    /// publish()) and traces it. Out of line: only the encode is per event type.
+    /// @p topic into it; send_event(), called after it, publishes what is there as one
+    /// frame (as publish()) and traces it. Out of line: only the encode is per event type.
     byte_buffer& start_event(std::string_view topic);
     bool send_event(std::string_view event_name, std::size_t payload_size);
 
@@ -159,7 +159,6 @@ public:
     [[nodiscard]] bool stop_requested() const noexcept { return stop_->requested(); }
     void request_application_stop() noexcept { stop_->request(); }
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
-    [[nodiscard]] byte_buffer& scratch() noexcept { return scratch_; }
 
     /// The counters so far, with what is still queued counted as unread.
     plugin_report final_report();

@@ -1,8 +1,8 @@
 #pragma once
 // Code generated from a dispatch_plan (detail/dispatch_plan.hpp): finds which of
 // a compile-time set of topics a frame starts with. find() returns its index: that
-// code depends on the topics alone, and the caller's switch on the index is merged
-// into the tree by the compilers (jump threading: each leaf returns a constant).
+// code depends on the topics alone, and g++ and clang++ at -O2 merge the caller's
+// switch on the index into the tree (jump threading: each leaf returns a constant).
 // match() calls back from the leaf that found it instead, for trees too large for
 // g++ to merge (detail/dispatch.hpp). A branch is a bounds check and a chain of byte
 // compares on one variable, which g++ and clang++ both turn into a jump table; a leaf
