@@ -1080,13 +1080,23 @@ private:
 
     void close_connection()
     {
+        remember_dropped();
+        if (connection_ != nullptr) {
+            // Closed before any subscription is destroyed: closing stops the connection's
+            // read loop, which in nats.c before 3.6 can still be handing a message to a
+            // subscription another thread destroys, and crash (nats.c issue 637, fixed in
+            // 3.6.0; Debian 12 ships 3.4). Seen here as a SIGSEGV at stop, about once in
+            // 60-120 runs of nats.single_server under load.
+            state_->closing = true;
+            natsConnection_Close(connection_); // its closed callback releases its holder
+        }
         if (subscription_ != nullptr) {
-            remember_dropped();
             natsSubscription_Destroy(subscription_); // a durable consumer stays: it was not created by this subscription
             subscription_ = nullptr;
         }
         if (ack_subscription_ != nullptr) {
-            natsSubscription_Unsubscribe(ack_subscription_); // its completion callback releases its holder
+            // Closed with the connection, which ran its completion callback (that releases
+            // its holder); unsubscribing a closed subscription does nothing.
             natsSubscription_Destroy(ack_subscription_);
             ack_subscription_ = nullptr;
         }
@@ -1095,8 +1105,6 @@ private:
             jetstream_ = nullptr;
         }
         if (connection_ != nullptr) {
-            state_->closing = true;
-            natsConnection_Close(connection_); // its closed callback releases its holder
             natsConnection_Destroy(connection_);
             connection_ = nullptr;
         }
