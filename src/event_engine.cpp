@@ -9,8 +9,11 @@
 #endif
 
 #include "event_engine/detail/config.hpp"
+#include "event_engine/detail/impl/app_core_impl.hpp"
+#include "event_engine/detail/impl/codec_impl.hpp"
 #include "event_engine/detail/impl/app_runner_impl.hpp"
 #include "event_engine/detail/impl/plugin_runtime_impl.hpp"
+#include "event_engine/detail/impl/plugin_slot_impl.hpp"
 #include "event_engine/detail/impl/zap_handler_impl.hpp"
 #include "event_engine/detail/impl/engine_proxy_impl.hpp"
 #include "event_engine/detail/impl/introspection_endpoint_impl.hpp"

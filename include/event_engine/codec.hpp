@@ -6,6 +6,7 @@
 /// See docs/events.md.
 
 #include "event_engine/detail/byte_buffer.hpp"
+#include "event_engine/detail/config.hpp"
 #include "event_engine/detail/rules.hpp"
 #include "event_engine/errors.hpp"
 
@@ -121,12 +122,9 @@ private:
 namespace detail {
 
 // Out of line and cold: the codec's fast path stays small enough to inline, and
-// the message is built once in the program, not once per event type.
-[[noreturn, gnu::cold, gnu::noinline]] inline void throw_payload_size_mismatch(std::size_t expected, std::size_t got)
-{
-    throw decode_error{"trivial_codec expected " + std::to_string(expected) + " payload bytes, got " +
-                       std::to_string(got)};
-}
+// the message is built once in the program, not once per event type (in the
+// compiled mode, in the library; detail/impl/codec_impl.hpp).
+[[noreturn, gnu::cold]] void throw_payload_size_mismatch(std::size_t expected, std::size_t got);
 template <class E>
 concept has_member_codec = requires { typename E::codec; };
 } // namespace detail
@@ -344,3 +342,7 @@ private:
 };
 
 } // namespace event_engine
+
+#ifndef EVENT_ENGINE_SEPARATE_COMPILATION
+#include "event_engine/detail/impl/codec_impl.hpp"
+#endif

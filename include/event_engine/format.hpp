@@ -11,7 +11,8 @@
 /// names and take the options of a string (`{:>12}`). `plugin_report` and
 /// `run_report` take `{}` (compact: the counters that are not zero, received and
 /// published always) or `{:l}` (long: every counter, by its member's name). No
-/// trailing newline.
+/// trailing newline. Only fmt/core.h is included: a program that uses more of fmt
+/// (`fmt::join`, chrono formatting) includes what it uses.
 
 #include "event_engine/detail/config.hpp"
 #include "event_engine/external_plugin.hpp"
@@ -19,9 +20,10 @@
 #include "event_engine/receive_result.hpp"
 #include "event_engine/report.hpp"
 
-#include <fmt/format.h>
+// fmt/core.h is enough to declare formatters; what formats (fmt/format.h, whose parse
+// costs a file about 0.2 s) is in detail/impl/format_impl.hpp.
+#include <fmt/core.h>
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -95,27 +97,24 @@ struct report_counter {
     }};
 }
 
-/// fmt::format_to(out, ...), written through fmt::vformat, which the compiled fmt library
-/// defines. fmt::format_to into a format_context iterator would instantiate fmt's whole
-/// formatting engine (detail::vformat_to<char>, float formatting included: fmt 9 declares
-/// no extern template for it) in every translation unit that prints a report; a report is
-/// printed once a run, so the copy through a string costs nothing that matters.
-template <class... Args>
-auto format_into(fmt::format_context::iterator out, fmt::format_string<Args...> format, Args&&... args)
-    -> fmt::format_context::iterator
-{
-    const std::string text = fmt::vformat(format, fmt::make_format_args(args...));
-    return std::copy(text.begin(), text.end(), out);
-}
+/// @p text written with a string's format options (`{:>12}`), as fmt's own
+/// formatter<std::string_view> writes it; out of line, so that this header needs only
+/// fmt/core.h.
+EVENT_ENGINE_DECL auto write_formatted(std::string_view text, const fmt::formatter<std::string_view>& spec,
+                                       fmt::format_context& ctx) -> fmt::format_context::iterator;
 
 /// Formats an enumeration by its to_string() name, with a string's format options.
 template <class Enum>
 struct enum_formatter : fmt::formatter<std::string_view> {
     auto format(Enum value, fmt::format_context& ctx) const -> fmt::format_context::iterator
     {
-        return fmt::formatter<std::string_view>::format(to_string(value), ctx);
+        return write_formatted(to_string(value), *this, ctx);
     }
 };
+
+/// Throws fmt::format_error naming the two specs a report takes (out of line: the
+/// exception's class is in fmt/format.h).
+[[noreturn]] EVENT_ENGINE_DECL void throw_bad_report_spec();
 
 /// The format spec of a report: `{}` (compact) or `{:l}` (long).
 struct report_spec {
@@ -129,7 +128,7 @@ struct report_spec {
             ++it;
         }
         if (it != ctx.end() && *it != '}') {
-            throw fmt::format_error("event_engine reports are formatted with {} (compact) or {:l} (long)");
+            throw_bad_report_spec();
         }
         return it;
     }

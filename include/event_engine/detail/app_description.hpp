@@ -46,6 +46,12 @@ struct event_description {
     std::any layout;
 };
 
+/// The application's events, as the untyped back end needs them.
+struct event_table {
+    std::span<const std::string_view> topics;
+    std::span<const std::string_view> names;
+};
+
 /// One registered plugin.
 struct plugin_description {
     std::string name;

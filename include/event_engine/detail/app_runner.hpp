@@ -5,9 +5,12 @@
 // event table; nothing here depends on the application's event types.
 
 #include "event_engine/app_config.hpp"
+#include "event_engine/detail/app_description.hpp"
 #include "event_engine/detail/config.hpp"
+#include "event_engine/detail/delivery_board.hpp"
 #include "event_engine/detail/delivery_marks.hpp"
 #include "event_engine/detail/plugin_runtime.hpp"
+#include "event_engine/detail/plugin_slot.hpp"
 #include "event_engine/detail/wake_pipe.hpp"
 #include "event_engine/detail/zap_handler.hpp"
 #include "event_engine/report.hpp"
@@ -31,19 +34,11 @@ namespace event_engine::detail {
 
 struct bind_host;
 struct proxy_settings;
-class external_bridge;
 class introspection_endpoint;
-class plugin_slot;
 class start_gate;
 
 /// The port of a bound TCP endpoint ("tcp://127.0.0.1:5559" gives 5559).
 EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noexcept;
-
-/// The application's events, as the untyped back end needs them.
-struct event_table {
-    std::span<const std::string_view> topics;
-    std::span<const std::string_view> names;
-};
 
 class app_runner {
 public:
@@ -73,7 +68,7 @@ private:
 
     // The manifest, once everything is bound: to its file, to every external plugin's
     // port and to the introspection endpoint (docs/protocol.md, "Manifest").
-    void publish_manifest(const bound_endpoints& bound, const std::vector<std::unique_ptr<external_bridge>>& bridges,
+    void publish_manifest(const bound_endpoints& bound, const std::vector<external_bridge_ptr>& bridges,
                           std::optional<introspection_endpoint>& introspection) const;
 
     // Written beside its place and renamed into it: a reader never sees half a manifest.
@@ -93,7 +88,7 @@ private:
     delivery_board plan_delivery_marks() const;
 
     void run_plugins(zmq::context_t& context, const std::vector<const subscriber_demand*>& demands,
-                     const delivery_board& marks, const std::vector<std::unique_ptr<external_bridge>>& bridges,
+                     const delivery_board& marks, const std::vector<external_bridge_ptr>& bridges,
                      introspection_endpoint* introspection, run_report& report);
 
     void run_one(zmq::context_t& context, plugin_slot& slot, std::size_t index, runtime_settings settings,

@@ -141,46 +141,4 @@ inline bool is_mark_frame(std::string_view frame) noexcept
     return frame.starts_with(control_prefix) && frame.substr(control_prefix.size()).starts_with(mark_marker);
 }
 
-/// One plugin as the delivery board sees it.
-struct delivery_party {
-    bool tracks = false; // asks for delivery tracking
-    std::span<const std::string_view> subscribed;
-    std::span<const std::string_view> published;
-};
-
-/// Every tracker of an application and who reads its marks, by plugin index.
-class delivery_board {
-public:
-    explicit delivery_board(std::span<const delivery_party> plugins) : links_(plugins.size())
-    {
-        for (std::size_t t = 0; t < plugins.size(); ++t) {
-            if (!plugins[t].tracks) continue;
-            trackers_.push_back(std::make_unique<delivery_tracker>(t));
-            auto& tracker = *trackers_.back();
-            links_[t].tracker = &tracker;
-            for (std::size_t s = 0; s < plugins.size(); ++s) {
-                // A plugin does not wait for itself: it cannot read its marks while it waits.
-                if (s == t || !receives_from(plugins[s].subscribed, plugins[t].published)) continue;
-                links_[s].watches.push_back({tracker.topic(), &tracker.add_subscriber()});
-            }
-        }
-    }
-    delivery_board(const delivery_board&) = delete;
-    delivery_board& operator=(const delivery_board&) = delete;
-
-    [[nodiscard]] const delivery_links& links(std::size_t index) const { return links_.at(index); }
-
-    /// The mark topics plugin @p index reads (for the proxy's demand board).
-    [[nodiscard]] std::vector<std::string> mark_topics(std::size_t index) const
-    {
-        std::vector<std::string> topics;
-        for (const auto& watch : links_.at(index).watches) topics.emplace_back(watch.topic);
-        return topics;
-    }
-
-private:
-    std::vector<std::unique_ptr<delivery_tracker>> trackers_;
-    std::vector<delivery_links> links_;
-};
-
 } // namespace event_engine::detail

@@ -18,7 +18,6 @@
 #include <array>
 #include <concepts>
 #include <cstddef>
-#include <exception>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -47,27 +46,6 @@ template <std::size_t I, class... Ts>
 using pack_element_t =
     typename decltype(select_indexed<I>(std::declval<indexed_types<std::index_sequence_for<Ts...>, Ts...>>()))::type;
 
-// The cold half of decode_and_deliver, called from its catch block: rethrows the
-// codec's exception to report it. Out of line, so the per-type hot path stays small.
-[[gnu::cold, gnu::noinline]] inline void report_current_decode_failure(plugin_runtime& runtime,
-                                                                      std::string_view event_name,
-                                                                      std::size_t payload_size) noexcept
-{
-    try {
-        throw;
-    } catch (const std::exception& failure) {
-        try {
-            runtime.report_decode_failure(event_name, payload_size, failure.what());
-        } catch (...) {
-        }
-    } catch (...) {
-        try {
-            runtime.report_decode_failure(event_name, payload_size, "unknown exception");
-        } catch (...) {
-        }
-    }
-}
-
 template <class E>
 concept decodes_without_throwing = requires(std::span<const std::byte> payload, std::optional<E>& event) {
     { codec<E>::try_decode(payload, event) } noexcept -> std::same_as<bool>;
@@ -82,7 +60,7 @@ template <event_type E>
         static_cast<void>(codec<E>::decode(payload));
         runtime.report_decode_failure(name_of<E>, payload.size(), "try_decode() refused what decode() accepts");
     } catch (...) {
-        report_current_decode_failure(runtime, name_of<E>, payload.size());
+        runtime.report_current_decode_failure(name_of<E>, payload.size());
     }
 }
 
@@ -126,7 +104,7 @@ template <event_type E>
         try {
             event.emplace(codec<E>::decode(payload));
         } catch (...) {
-            report_current_decode_failure(runtime, name_of<E>, payload.size());
+            runtime.report_current_decode_failure(name_of<E>, payload.size());
             return false;
         }
     }

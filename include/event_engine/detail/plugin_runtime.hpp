@@ -8,7 +8,6 @@
 #include "event_engine/detail/delivery_marks.hpp"
 #include "event_engine/detail/config.hpp"
 #include "event_engine/detail/log_throttle.hpp"
-#include "event_engine/detail/proxy_demand.hpp"
 #include "event_engine/detail/sockets.hpp"
 #include "event_engine/detail/wake_pipe.hpp"
 #include "event_engine/log.hpp"
@@ -28,6 +27,8 @@
 #include <vector>
 
 namespace event_engine::detail {
+
+struct subscriber_demand; // proxy_demand.hpp: the back end's
 
 using clock = std::chrono::steady_clock;
 
@@ -140,6 +141,9 @@ public:
     // Cold and out of line: keeps the logging code out of the inlined dispatch (noinline
     // is on the definitions: g++ refuses an inline definition after a noinline declaration).
     [[gnu::cold]] void report_decode_failure(std::string_view event_name, std::size_t payload_size, std::string_view reason);
+    /// report_decode_failure() for the exception being handled (called from a catch
+    /// block around a codec's decode()), with its what() as the reason.
+    [[gnu::cold]] void report_current_decode_failure(std::string_view event_name, std::size_t payload_size) noexcept;
 
     /// Whether this plugin logs each event: decided once, when it starts, so the
     /// per-event cost is one predictable branch on a member, not a look at the level.

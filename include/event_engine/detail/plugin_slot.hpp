@@ -4,8 +4,7 @@
 
 #include "event_engine/app_config.hpp"
 #include "event_engine/detail/app_description.hpp"
-#include "event_engine/detail/endpoint.hpp"
-#include "event_engine/detail/external_bridge.hpp"
+#include "event_engine/detail/config.hpp"
 #include "event_engine/detail/plugin_runtime.hpp"
 #include "event_engine/detail/running_claim.hpp"
 #include "event_engine/detail/type_name.hpp"
@@ -18,6 +17,7 @@
 
 #include <array>
 #include <concepts>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -27,17 +27,29 @@
 
 namespace event_engine::detail {
 
+struct bind_host;      // endpoint.hpp
+class external_bridge; // external_bridge.hpp: the back end's, built and served out of line
+
+/// Deletes a bridge where its class is complete (the back end), so that the typed front,
+/// which only passes bridges on, need not see external_bridge.hpp.
+struct external_bridge_deleter {
+    EVENT_ENGINE_DECL void operator()(external_bridge* bridge) const noexcept;
+};
+using external_bridge_ptr = std::unique_ptr<external_bridge, external_bridge_deleter>;
+
+/// An external plugin's bridge, bound to its port (before any thread starts).
+EVENT_ENGINE_DECL external_bridge_ptr make_external_bridge(zmq::context_t& context, const app_config& config,
+                                                           const bind_host& app_host, const std::string& name,
+                                                           std::uint16_t port, const external_options& options,
+                                                           std::span<const std::string_view> publication_topics,
+                                                           std::span<const std::string_view> publication_names);
+
+/// Runs an external plugin's bridge on the plugin's thread until the plugin has finished.
+EVENT_ENGINE_DECL void serve_external_plugin(external_bridge& bridge, plugin_runtime& runtime);
+
 /// Refuses to bind beyond loopback without keys, unless explicitly allowed (docs/security.md).
-inline void require_keys_beyond_loopback(const app_config& config, const bind_host& host, std::string_view role,
-                                         const std::string& endpoint)
-{
-    if (host.loopback || config.security.server || config.security.allow_insecure_non_loopback) return;
-    throw configuration_error{
-        "event_engine: refusing to bind the " + std::string{role} + " to " + endpoint +
-        ", beyond loopback, without keys: anyone who can reach it could read, inject or stop events. Set "
-        "app_config::security.server (and the client keys each endpoint accepts; docs/security.md), or set "
-        "app_config::security.allow_insecure_non_loopback = true to trust every peer that can reach it"};
-}
+EVENT_ENGINE_DECL void require_keys_beyond_loopback(const app_config& config, const bind_host& host,
+                                                    std::string_view role, const std::string& endpoint);
 
 // One registered plugin, type-erased: run() needs a list, the plugin's own loop stays typed.
 class plugin_slot {
@@ -58,10 +70,7 @@ public:
     /// Who it is and what it subscribes to and publishes, for the manifest.
     [[nodiscard]] virtual plugin_description describe() const = 0;
     /// Binds what must be bound before any thread starts (an external plugin's port).
-    virtual std::unique_ptr<external_bridge> prepare(zmq::context_t&, const app_config&, const bind_host&)
-    {
-        return nullptr;
-    }
+    virtual external_bridge_ptr prepare(zmq::context_t&, const app_config&, const bind_host&) { return nullptr; }
     virtual void adjust(runtime_settings&) const {}
     /// An external plugin's CURVE client key, if any.
     [[nodiscard]] virtual const std::optional<curve_key>& client_key() const noexcept
@@ -147,37 +156,10 @@ public:
                 event_names(typename declaration::publications{}), plugin_.port()};
     }
 
-    std::unique_ptr<external_bridge> prepare(zmq::context_t& context, const app_config& config,
-                                             const bind_host& app_host) override
+    external_bridge_ptr prepare(zmq::context_t& context, const app_config& config, const bind_host& app_host) override
     {
-        const auto& options = plugin_.options();
-        const bind_host host = options.bind_address.empty() ? app_host : resolve_bind_host(options.bind_address);
-        bridge_settings settings;
-        settings.name = name();
-        settings.endpoint = tcp_endpoint(host, plugin_.port());
-        require_keys_beyond_loopback(config, host, "port of external plugin '" + name() + "'", settings.endpoint);
-        settings.ipv6 = host.ipv6;
-        settings.publish_topics = declaration::publication_topics;
-        settings.publish_names = declaration::publication_names;
-        settings.timing = {options.connect_timeout, options.connect_warning_interval, options.disconnect_grace,
-                           options.stop_grace};
-        if (options.queue_limit < 1) {
-            throw configuration_error{"event_engine: external plugin '" + name() + "': queue_limit must be at least 1"};
-        }
-        settings.queue_limit = static_cast<std::size_t>(options.queue_limit);
-        settings.queue_byte_limit = options.queue_byte_limit;
-        settings.when_full = options.when_full;
-        settings.max_message_size = config.max_message_size;
-        if (config.security.server) {
-            if (!options.client_key) {
-                throw configuration_error{
-                    "event_engine: external plugin '" + name() +
-                    "' has no client_key, but the application uses CURVE (security.server is set): give it "
-                    "external_options::client_key, the public key of its process (docs/security.md)"};
-            }
-            settings.curve_secret_key = config.security.server->secret_key.z85();
-        }
-        return std::make_unique<external_bridge>(context, std::move(settings));
+        return make_external_bridge(context, config, app_host, name(), plugin_.port(), plugin_.options(),
+                                    declaration::publication_topics, declaration::publication_names);
     }
 
     [[nodiscard]] const std::optional<curve_key>& client_key() const noexcept override
@@ -195,10 +177,14 @@ public:
         settings.spill_byte_limit = plugin_.options().queue_byte_limit;
     }
 
-    void run(plugin_runtime& runtime, external_bridge* bridge) override { bridge->serve(runtime); }
+    void run(plugin_runtime& runtime, external_bridge* bridge) override { serve_external_plugin(*bridge, runtime); }
 
 private:
     declaration plugin_;
 };
 
 } // namespace event_engine::detail
+
+#ifndef EVENT_ENGINE_SEPARATE_COMPILATION
+#include "event_engine/detail/impl/plugin_slot_impl.hpp"
+#endif

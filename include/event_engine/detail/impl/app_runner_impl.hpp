@@ -7,6 +7,7 @@
 
 #include "event_engine/app_config.hpp"
 #include "event_engine/detail/app_description.hpp"
+#include "event_engine/detail/delivery_board.hpp"
 #include "event_engine/detail/delivery_marks.hpp"
 #include "event_engine/detail/endpoint.hpp"
 #include "event_engine/detail/engine_proxy.hpp"
@@ -80,7 +81,7 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
             log(log_level::info, "engine listening: publish port {}, subscribe port {}", proxy.publish_endpoint(),
                 proxy.subscribe_endpoint());
             // External plugins' ports, bound before any thread starts (a port in use fails here).
-            std::vector<std::unique_ptr<external_bridge>> bridges;
+            std::vector<external_bridge_ptr> bridges;
             bound_endpoints bound{proxy.publish_endpoint(), port_of_endpoint(proxy.publish_endpoint()),
                                   proxy.subscribe_endpoint(), port_of_endpoint(proxy.subscribe_endpoint()), {}, {}, 0};
             for (const auto& slot : slots_) {
@@ -128,7 +129,7 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
         return finish_report(std::move(report));
     }
 
-    EVENT_ENGINE_DECL void app_runner::publish_manifest(const bound_endpoints& bound, const std::vector<std::unique_ptr<external_bridge>>& bridges,
+    EVENT_ENGINE_DECL void app_runner::publish_manifest(const bound_endpoints& bound, const std::vector<external_bridge_ptr>& bridges,
                           std::optional<introspection_endpoint>& introspection) const
     {
         if (!manifest_) return;
@@ -254,7 +255,7 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
     }
 
     EVENT_ENGINE_DECL void app_runner::run_plugins(zmq::context_t& context, const std::vector<const subscriber_demand*>& demands,
-                     const delivery_board& marks, const std::vector<std::unique_ptr<external_bridge>>& bridges,
+                     const delivery_board& marks, const std::vector<external_bridge_ptr>& bridges,
                      introspection_endpoint* introspection, run_report& report)
     {
         runtime_settings settings;

@@ -7,10 +7,36 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace event_engine::detail {
+
+/// fmt::format_to(out, ...), written through fmt::vformat, which the compiled fmt library
+/// defines. fmt::format_to into a format_context iterator would instantiate fmt's whole
+/// formatting engine (detail::vformat_to<char>, float formatting included: fmt 9 declares
+/// no extern template for it) in every translation unit that prints a report; a report is
+/// printed once a run, so the copy through a string costs nothing that matters.
+template <class... Args>
+auto format_into(fmt::format_context::iterator out, fmt::format_string<Args...> format, Args&&... args)
+    -> fmt::format_context::iterator
+{
+    const std::string text = fmt::vformat(format, fmt::make_format_args(args...));
+    return std::copy(text.begin(), text.end(), out);
+}
+
+[[noreturn]] EVENT_ENGINE_DECL void throw_bad_report_spec()
+{
+    throw fmt::format_error("event_engine reports are formatted with {} (compact) or {:l} (long)");
+}
+
+EVENT_ENGINE_DECL auto write_formatted(std::string_view text, const fmt::formatter<std::string_view>& spec,
+                                       fmt::format_context& ctx) -> fmt::format_context::iterator
+{
+    return spec.format(text, ctx);
+}
 
 EVENT_ENGINE_DECL auto write_plugin_heading(fmt::format_context::iterator out, const plugin_report& report)
     -> fmt::format_context::iterator

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <span>
@@ -244,6 +245,26 @@ namespace event_engine::detail {
             return fmt::format("plugin '{}': cannot decode a {} event ({} payload bytes): {}; event skipped", name_,
                                event_name, payload_size, reason);
         });
+    }
+
+    // Rethrows the codec's exception to read it: one function for every event type,
+    // out of the inlined dispatch.
+    [[gnu::cold, gnu::noinline]] EVENT_ENGINE_DECL void plugin_runtime::report_current_decode_failure(
+        std::string_view event_name, std::size_t payload_size) noexcept
+    {
+        try {
+            throw;
+        } catch (const std::exception& failure) {
+            try {
+                report_decode_failure(event_name, payload_size, failure.what());
+            } catch (...) {
+            }
+        } catch (...) {
+            try {
+                report_decode_failure(event_name, payload_size, "unknown exception");
+            } catch (...) {
+            }
+        }
     }
 
     [[gnu::cold, gnu::noinline]] EVENT_ENGINE_DECL void plugin_runtime::trace_event(std::string_view what, std::string_view event,
