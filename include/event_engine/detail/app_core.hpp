@@ -29,7 +29,8 @@ public:
     /// The descriptions of the application's events, in its list's order (for the manifest).
     using events_describer = std::vector<event_description> (*)();
 
-    /// @p events and what @p describe_events returns must outlive the object (app<E>'s statics).
+    /// The arrays @p events views must outlive the object (they are app<E>'s statics);
+    /// @p describe_events is called whenever the manifest is made.
     EVENT_ENGINE_DECL app_core(const app_config& config, event_table events, events_describer describe_events);
     EVENT_ENGINE_DECL app_core(app_config&& config, event_table events, events_describer describe_events);
     EVENT_ENGINE_DECL ~app_core();

@@ -12,6 +12,7 @@
 #include "event_engine/errors.hpp"
 #include "event_engine/report.hpp"
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <mutex>
