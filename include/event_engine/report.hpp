@@ -41,6 +41,15 @@ struct plugin_report {
     std::size_t max_spilled = 0;        ///< most events buffered while blocked in publish
 };
 
+// run_report keeps a deprecated member (below). Its implicit constructors and assignments
+// copy that member too, and g++ and clang++ warn about that in every program that copies a
+// report unless the warning is off where the struct is defined; a program that names the
+// member itself is still warned, at that line.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+
 /// The whole run's account.
 struct run_report {
     std::vector<plugin_report> plugins;
@@ -48,6 +57,18 @@ struct run_report {
     std::uint64_t tcp_events_offered = 0;   ///< events forwarded to the subscribe port while a TCP peer was connected (best effort: see docs/security.md)
     std::uint64_t tcp_publishes_refused = 0; ///< frames from the publish port not forwarded (unknown topic, control topic, publisher not allowed)
     std::uint64_t connections_refused = 0;  ///< CURVE clients refused for their key by the engine's ZAP handler (clients without CURVE fail earlier, uncounted)
+
+    /// Deprecated: kept for one minor version after 0.1.0, then removed (CHANGELOG.md,
+    /// "Deprecated"; the policy is in docs/testing.md). Until 2026-11-27 the subscribe
+    /// port blocked every TCP subscriber when one was full, and this counted the events it
+    /// therefore sent to none of them. Since then the port is best effort: it never holds an
+    /// event back (ZeroMQ drops, for the full subscriber only, what does not fit, and does not
+    /// say which), so what this counted is always 0, and losses at one subscriber cannot be
+    /// counted at all. It stays 0. What the port was given is `tcp_events_offered`.
+    [[deprecated("run_report::tcp_subscriber_drops is always 0 since the subscribe port became best effort: "
+                 "events the port was given are counted in run_report::tcp_events_offered, and what one TCP "
+                 "subscriber missed cannot be counted (docs/protocol.md, CHANGELOG.md)")]]
+    std::uint64_t tcp_subscriber_drops = 0;
 
     /// The report of the plugin named @p name, or nullptr.
     [[nodiscard]] const plugin_report* find(std::string_view name) const noexcept
@@ -66,5 +87,9 @@ struct run_report {
         return total;
     }
 };
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
 } // namespace event_engine
