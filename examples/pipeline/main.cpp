@@ -176,10 +176,10 @@ int main(int argc, char** argv)
         if (const char* keys = argument(argc, argv, "--keys")) {
             const std::filesystem::path directory{keys};
             config.security.server = event_engine::curve_keypair::load(directory / "pipeline.key_secret");
-            const auto tools = event_engine::curve_key::load((directory / "tools.key").string());
+            const auto tools = event_engine::curve_key::from_file(directory / "tools.key");
             config.security.subscribers = {tools};
             config.security.publishers = {event_engine::authorized_publisher{tools}};
-            analyst_options.client_key = event_engine::curve_key::load((directory / "analyst.key").string());
+            analyst_options.client_key = event_engine::curve_key::from_file(directory / "analyst.key");
         }
         pipeline::Sensors sensors{readings, interval};
         pipeline::Aggregator aggregator{readings};

@@ -6,7 +6,7 @@
 /// TCP endpoint requires CURVE and accepts only the client keys listed for it.
 ///
 ///     config.security.server = event_engine::curve_keypair::load("keys/engine.key_secret");
-///     config.security.subscribers = {event_engine::curve_key::load("keys/monitor.key")};
+///     config.security.subscribers = {event_engine::curve_key::from_file("keys/monitor.key")};
 
 #include "event_engine/errors.hpp"
 
@@ -20,6 +20,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace event_engine {
@@ -27,41 +28,80 @@ namespace event_engine {
 /// One CURVE key (public or secret) in ZeroMQ's Z85 text form: 40 characters.
 class curve_key {
 public:
-    /// Takes a key's 40-character Z85 text, or the path of a ZeroMQ certificate
-    /// file (`NAME.key` or `NAME.key_secret`, as pyzmq's `zmq.auth.create_certificates`
-    /// writes them), whose public key it reads.
-    /// @throws configuration_error naming what is wrong.
-    static curve_key load(std::string_view text_or_path)
+    /// The key from its 40-character Z85 text (never a file).
+    /// @throws configuration_error if @p text is not one.
+    static curve_key from_z85(std::string_view text)
     {
-        if (is_z85_key(text_or_path)) return curve_key{std::string{text_or_path}};
-        return curve_key{read_certificate_field(text_or_path, "public-key")};
+        if (!is_z85_key(text)) {
+            throw configuration_error{"event_engine: a CURVE key is 40 characters of Z85 text; got " +
+                                      std::to_string(text.size()) +
+                                      " characters that are not one (for a certificate file use "
+                                      "curve_key::from_file)"};
+        }
+        return curve_key{std::string{text}};
     }
 
-    /// The key named by environment variable @p variable (Z85 text or a certificate path).
+    /// The public key of the ZeroMQ certificate file at @p path (`NAME.key` or
+    /// `NAME.key_secret`, as pyzmq's `zmq.auth.create_certificates` and
+    /// `python3 -m pyevents keygen` write them). The path is always a path, whatever
+    /// its characters.
+    /// @throws configuration_error if it cannot be read or holds no public key.
+    static curve_key from_file(const std::filesystem::path& path)
+    {
+        return curve_key{read_certificate_field(path.string(), "public-key")};
+    }
+
+    /// A key written as text in a setting (an environment variable, a command-line flag):
+    /// `z85:<40 Z85 characters>` or `file:<path of a certificate file>`. Without a prefix,
+    /// 40 Z85 characters are the key and anything else is a path, but a value that is
+    /// both a Z85 key and an existing file is refused: it could be either.
+    /// @throws configuration_error naming both ways when the value fits neither, or both.
+    static curve_key from_setting(std::string_view text)
+    {
+        if (text.starts_with("z85:")) return from_z85(text.substr(4));
+        if (text.starts_with("file:")) return from_file(std::filesystem::path{std::string{text.substr(5)}});
+        const bool z85 = is_z85_key(text);
+        std::error_code ignored;
+        const bool file = !text.empty() && std::filesystem::exists(std::filesystem::path{std::string{text}}, ignored);
+        if (z85 && file) {
+            throw configuration_error{"event_engine: '" + std::string{text} +
+                                      "' is both a 40-character Z85 CURVE key and an existing file; write "
+                                      "file:" + std::string{text} + " for the file or z85:" + std::string{text} +
+                                      " for the key"};
+        }
+        if (z85) return curve_key{std::string{text}};
+        if (!file) {
+            throw configuration_error{"event_engine: '" + std::string{text} +
+                                      "' is neither a 40-character Z85 CURVE key nor an existing certificate "
+                                      "file; write z85:<40 Z85 characters> for a key or file:<path> for a "
+                                      "certificate file"};
+        }
+        return from_file(std::filesystem::path{std::string{text}});
+    }
+
+    /// Deprecated: it guessed whether its argument was a key or a path (a 40-character
+    /// path of Z85 characters was taken as a key). It now refuses what could be both.
+    [[deprecated("curve_key::load guesses between a key and a file: use curve_key::from_z85 for the key's "
+                 "text or curve_key::from_file for a certificate file (curve_key::from_setting for a "
+                 "z85:/file: setting)")]]
+    static curve_key load(std::string_view text_or_path) { return from_setting(text_or_path); }
+
+    /// The key named by environment variable @p variable, as curve_key::from_setting reads
+    /// it: `z85:<key>` or `file:<path>` (or, without a prefix, a value that can only be one).
     /// @throws configuration_error if it is unset or does not load.
     static curve_key from_env(const char* variable)
     {
         const char* value = std::getenv(variable);
         if (value == nullptr || *value == '\0') {
             throw configuration_error{std::string{"event_engine: environment variable "} + variable +
-                                      " is not set; it should hold a CURVE key (40 Z85 characters) or the path of a "
-                                      "certificate file"};
+                                      " is not set; it should hold z85:<a CURVE key, 40 Z85 characters> or "
+                                      "file:<the path of a certificate file>"};
         }
         try {
-            return load(value);
+            return from_setting(value);
         } catch (const configuration_error& failure) {
             throw configuration_error{std::string{failure.what()} + " (from environment variable " + variable + ")"};
         }
-    }
-
-    /// The key from its 40-character Z85 text.
-    static curve_key from_z85(std::string_view text)
-    {
-        if (!is_z85_key(text)) {
-            throw configuration_error{"event_engine: a CURVE key is 40 characters of Z85 text; got " +
-                                      std::to_string(text.size()) + " characters that are not one"};
-        }
-        return curve_key{std::string{text}};
     }
 
     [[nodiscard]] const std::string& z85() const noexcept { return z85_; }
@@ -81,8 +121,8 @@ public:
     {
         std::ifstream file{std::filesystem::path{std::string{path}}};
         if (!file) {
-            throw configuration_error{"event_engine: '" + std::string{path} +
-                                      "' is neither a 40-character Z85 CURVE key nor a readable certificate file"};
+            throw configuration_error{"event_engine: cannot read the certificate file '" + std::string{path} +
+                                      "' (for a key's 40-character Z85 text use curve_key::from_z85)"};
         }
         std::string line;
         while (std::getline(file, line)) {

@@ -17,8 +17,10 @@ Subcommands:
     ``--plugin-port [HOST:]PORT`` (``plugin_command: manifest`` on an external
     plugin's port); ``--host`` (default ``$EVENT_ENGINE_HOST``, else 127.0.0.1)
     is where the publish and subscribe ports are.  With CURVE, the keys come from
-    ``--server-key``/``--client-key`` or ``EVENT_ENGINE_SERVER_KEY``/
-    ``EVENT_ENGINE_CLIENT_KEY``; every wait ends after ``--timeout`` seconds.
+    ``--server-key``/``--client-key`` (a key's Z85 text), ``--server-key-file``/
+    ``--client-key-file`` (certificate files) or ``EVENT_ENGINE_SERVER_KEY``/
+    ``EVENT_ENGINE_CLIENT_KEY`` (``z85:KEY`` or ``file:PATH``); every wait ends after
+    ``--timeout`` seconds.
 
 A subcommand is an ``_add_<name>(subparsers)`` function, listed in
 :data:`_SUBCOMMANDS`, that adds its parser and sets ``command`` to a function
@@ -32,6 +34,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import zmq
@@ -40,7 +43,17 @@ from . import graph, protocol, tools
 from .connection import tcp_endpoint
 from .contract import Contract, ContractError, EventType, fetch_manifest, parse_endpoint
 from .errors import PyEventsError
-from .security import CLIENT_KEY_ENV_VAR, SERVER_KEY_ENV_VAR, CurveConfig, curve_config, write_certificates
+from .errors import SecurityConfigError
+from .security import (
+    CLIENT_KEY_ENV_VAR,
+    FILE_PREFIX,
+    SERVER_KEY_ENV_VAR,
+    Z85_PREFIX,
+    CurveConfig,
+    curve_config,
+    is_z85_key,
+    write_certificates,
+)
 
 __all__ = ["main", "build_parser"]
 
@@ -69,7 +82,7 @@ def _add_keygen(subparsers: _SubParsers) -> None:  # type: ignore[valid-type]
         description="Write a new CURVE key pair as ZeroMQ certificate files: DIR/NAME.key (the public key; "
                     "give it to the application) and DIR/NAME.key_secret (both keys; keep it private). Make one "
                     "pair for the application and one per plugin; a plugin then runs with "
-                    "EVENT_ENGINE_SERVER_KEY=DIR/APP.key EVENT_ENGINE_CLIENT_KEY=DIR/NAME.key_secret "
+                    "EVENT_ENGINE_SERVER_KEY=file:DIR/APP.key EVENT_ENGINE_CLIENT_KEY=file:DIR/NAME.key_secret "
                     "(docs/security.md).",
     )
     parser.add_argument("dir", metavar="DIR", help="directory for the two files (created if missing)")
@@ -95,11 +108,17 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
                                       "else $EVENT_ENGINE_HOST, else 127.0.0.1)")
     group.add_argument("--publish-port", type=int, metavar="PORT", help="instead of the manifest's publish port")
     group.add_argument("--subscribe-port", type=int, metavar="PORT", help="instead of the manifest's subscribe port")
-    group.add_argument("--server-key", metavar="KEY", help=f"the application's public CURVE key (Z85 or its .key "
-                                                          f"file; default ${SERVER_KEY_ENV_VAR}, else the "
-                                                          "manifest's)")
-    group.add_argument("--client-key", metavar="KEY", help=f"this client's secret CURVE key (its .key_secret file "
-                                                          f"or Z85; default ${CLIENT_KEY_ENV_VAR})")
+    server = group.add_mutually_exclusive_group()
+    server.add_argument("--server-key", metavar="KEY", help=f"the application's public CURVE key, its 40 Z85 "
+                                                           f"characters (default ${SERVER_KEY_ENV_VAR}, else the "
+                                                           "manifest's)")
+    server.add_argument("--server-key-file", metavar="FILE", help="the application's public CURVE key from its "
+                                                                 "certificate file NAME.key")
+    client = group.add_mutually_exclusive_group()
+    client.add_argument("--client-key", metavar="KEY", help=f"this client's secret CURVE key, its 40 Z85 characters "
+                                                           f"(default ${CLIENT_KEY_ENV_VAR})")
+    client.add_argument("--client-key-file", metavar="FILE", help="this client's secret CURVE key from its "
+                                                                 "certificate file NAME.key_secret")
     group.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                        help="longest wait for the application: connecting, fetching the manifest, publishing "
                             "(default 5)")
@@ -114,8 +133,41 @@ def _default_host(args: argparse.Namespace) -> str:
     return protocol.resolve_host(None, "127.0.0.1")
 
 
+def _key_option(args: argparse.Namespace, which: str) -> Any:
+    """--WHICH-key (the key's text) or --WHICH-key-file (a file), never guessed between.
+
+    --WHICH-key once took a file too: a value that is not a Z85 key but an existing file
+    is still read, with a warning; one that is both (a 40-character path of Z85
+    characters) is refused, naming both options.
+    """
+    option, text, file = f"--{which}-key", getattr(args, f"{which}_key"), getattr(args, f"{which}_key_file")
+    if file is not None:
+        if not file:
+            raise SecurityConfigError(f"{option}-file", "is empty; give the certificate file's path")
+        return Path(file)
+    if text is None:
+        return None
+    if text.startswith((Z85_PREFIX, FILE_PREFIX)):
+        return text
+    z85, exists = is_z85_key(text.strip()), bool(text) and os.path.exists(text)
+    if z85 and exists:
+        raise SecurityConfigError(option, f"{text!r} is both a 40-character Z85 key and an existing file; give "
+                                          f"the file with {option}-file {text}, a key with {option} {Z85_PREFIX}{text}")
+    if z85:
+        return Z85_PREFIX + text.strip()
+    if exists:
+        _note(args, f"warning: {option} takes the key's text; {text!r} is read as a file, but give a file with "
+                    f"{option}-file (this use of {option} is deprecated)")
+        return Path(text)
+    shown = repr(text) if which == "server" else f"the value ({len(text)} characters, not shown)"
+    raise SecurityConfigError(option, f"{shown} is not a 40-character Z85 key (and no such file exists); give the "
+                                      f"key's text with {option} or a certificate file with {option}-file")
+
+
 def _keys(args: argparse.Namespace) -> Tuple[Any, Any]:
-    return args.server_key, args.client_key
+    if not hasattr(args, "_keys"):  # once: a warning is given once
+        args._keys = (_key_option(args, "server"), _key_option(args, "client"))
+    return args._keys  # type: ignore[no-any-return]
 
 
 def _load_contract(args: argparse.Namespace) -> Contract:
@@ -143,8 +195,9 @@ def _curve(args: argparse.Namespace, contract: Contract) -> Optional[CurveConfig
     if curve is None and contract.curve_required:
         raise PyEventsError(
             "the application requires CURVE keys (its manifest says so): give this client's secret key with "
-            f"--client-key or ${CLIENT_KEY_ENV_VAR} (the application must list its public key), and the "
-            f"application's public key with --server-key or ${SERVER_KEY_ENV_VAR} (docs/security.md)")
+            f"--client-key-file (or --client-key, ${CLIENT_KEY_ENV_VAR}; the application must list its public "
+            f"key), and the application's public key with --server-key-file (or --server-key, "
+            f"${SERVER_KEY_ENV_VAR}) (docs/security.md)")
     return curve
 
 

@@ -129,12 +129,13 @@ class PluginClient:
         resets its connection so it stays usable.
     :param event_names: the topics (event names) this plugin expects to
         receive; used by :meth:`decode`.
-    :param server_key: the application's public CURVE key (40 Z85 characters
-        or the path of its ``NAME.key`` file); overrides
-        ``$EVENT_ENGINE_SERVER_KEY``.
-    :param client_key: this plugin's secret CURVE key (the path of its
-        ``NAME.key_secret`` file, or the secret key's 40 Z85 characters);
-        overrides ``$EVENT_ENGINE_CLIENT_KEY``.  With both keys (from the
+    :param server_key: the application's public CURVE key: its ``NAME.key``
+        file as a :class:`pathlib.Path` (or ``"file:PATH"``), or its 40 Z85
+        characters (``str``/``bytes``, or ``"z85:KEY"``); never guessed between
+        (:mod:`pyevents.security`); overrides ``$EVENT_ENGINE_SERVER_KEY``.
+    :param client_key: this plugin's secret CURVE key: its ``NAME.key_secret``
+        file as a :class:`pathlib.Path` (or ``"file:PATH"``), or the secret
+        key's 40 Z85 characters; overrides ``$EVENT_ENGINE_CLIENT_KEY``.  With both keys (from the
         arguments or the environment) every socket is a CURVE client; with
         neither, a plain one; with only one, or a key that cannot be loaded,
         :class:`~pyevents.errors.SecurityConfigError` is raised here.

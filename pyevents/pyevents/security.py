@@ -7,23 +7,30 @@ in the legacy helpers (so an unmodified plugin can be secured) and in
 override them):
 
 ``EVENT_ENGINE_SERVER_KEY``
-    the application's **public** key: its 40 Z85 characters, or the path of
-    a ZeroMQ certificate file holding it (``NAME.key``).
+    the application's **public** key: ``z85:`` and its 40 Z85 characters, or
+    ``file:`` and the path of a ZeroMQ certificate file holding it (``NAME.key``).
 ``EVENT_ENGINE_CLIENT_KEY``
-    this plugin's **secret** key: the path of its ``NAME.key_secret``
-    certificate file, or the 40 Z85 characters of the secret key (the public
-    key is derived from it).
+    this plugin's **secret** key: ``file:`` and the path of its ``NAME.key_secret``
+    certificate file, or ``z85:`` and the 40 Z85 characters of the secret key
+    (the public key is derived from it).
 
 Both set: every socket speaks CURVE.  Neither set: plain sockets, as with the
 original engine.  Anything else (one of them only, an empty value, a file that
 does not exist or holds no key, text that is not a 40-character Z85 key)
 raises :class:`~pyevents.errors.SecurityConfigError` naming the variable.
 
+A key is text or a file by what the caller says, never by a guess: in a
+variable or a ``str``/``bytes`` argument, ``z85:`` and ``file:`` say which; a
+:class:`pathlib.Path` (any path-like object) is a file.  Without a prefix (the
+older spelling, still accepted) 40 Z85 characters are the key and anything
+else a path, and a value that is both a Z85 key and an existing file (Z85 has
+``/``, ``.``, ``-``, letters and digits: a 40-character path can be one) is
+refused with an error that names both ways, as is the engine's
+``curve_key::from_setting``.
+
 Certificate files are those of :func:`zmq.auth.create_certificates` (and
-czmq's ``zcert``, and ``python3 -m pyevents keygen DIR NAME``, which calls
-:func:`write_certificates`).  As in the
-engine's ``curve_key::load``, a value that is a valid 40-character Z85 key is
-taken as the key; anything else as a path.
+czmq's ``zcert``, and ``pyevents keygen DIR NAME``, which calls
+:func:`write_certificates`).
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ __all__ = [
     "SERVER_KEY_ENV_VAR",
     "CLIENT_KEY_ENV_VAR",
     "KeySource",
+    "Z85_PREFIX",
+    "FILE_PREFIX",
     "CurveConfig",
     "is_z85_key",
     "load_public_key",
@@ -53,13 +62,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The application's public key (40 Z85 characters or the path of its ``.key`` file).
+#: The application's public key (``z85:`` + 40 Z85 characters, or ``file:`` + the path of its ``.key`` file).
 SERVER_KEY_ENV_VAR = "EVENT_ENGINE_SERVER_KEY"
-#: This plugin's secret key (the path of its ``.key_secret`` file, or 40 Z85 characters).
+#: This plugin's secret key (``file:`` + the path of its ``.key_secret`` file, or ``z85:`` + 40 Z85 characters).
 CLIENT_KEY_ENV_VAR = "EVENT_ENGINE_CLIENT_KEY"
 
 #: A key as pyevents accepts it: Z85 text (``str`` or ``bytes``, e.g. from
-#: :func:`zmq.curve_keypair`) or the path of a certificate file (``str`` or path-like).
+#: :func:`zmq.curve_keypair`, optionally ``z85:``-prefixed) or a certificate file
+#: (a path-like object such as :class:`pathlib.Path`, or a ``str`` prefixed ``file:``).
 KeySource = Union[str, bytes, "os.PathLike[str]"]
 
 _Z85_CHARS = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
@@ -127,23 +137,49 @@ def _describe(value: KeySource, secret: bool) -> str:
     return repr(text)
 
 
-def _as_text(value: object, source: str) -> Tuple[Optional[bytes], Optional[str]]:
-    """Split *value* into (Z85 key bytes, None) or (None, file path), or raise."""
-    if isinstance(value, bytes):
-        if is_z85_key(value.strip()):
-            return value.strip(), None
-        return None, os.fsdecode(value)
+#: The prefixes that say what a key's text is, whatever its characters (environment
+#: variables, ``str`` arguments): ``z85:<40 Z85 characters>`` or ``file:<certificate path>``.
+Z85_PREFIX, FILE_PREFIX = "z85:", "file:"
+
+
+def _as_text(value: object, source: str, *, secret: bool = False) -> Tuple[Optional[bytes], Optional[str]]:
+    """Split *value* into (Z85 key bytes, None) or (None, file path), or raise.
+
+    Never a guess: a path object is a file; ``z85:``/``file:`` say which; a bare
+    ``str``/``bytes`` is the key if it is 40 Z85 characters and a file otherwise,
+    and one that is both a Z85 key and an existing file is refused (a path such as
+    ``/home/ann/keys/abcdefghijklm/engine.key`` is 40 Z85 characters).
+    """
     if isinstance(value, os.PathLike):
         return None, os.fsdecode(os.fspath(value))
-    if isinstance(value, str):
-        if not value:
-            raise SecurityConfigError(source, "set but empty; give a key or a certificate file's path, or unset it")
-        if is_z85_key(value.strip()):
-            return value.strip().encode("ascii"), None
-        return None, value
-    raise SecurityConfigError(
-        source, f"must be a str, bytes or path (Z85 key text or a certificate file), not {type(value).__name__}"
-    )
+    if isinstance(value, bytes):
+        value = os.fsdecode(value)
+    if not isinstance(value, str):
+        raise SecurityConfigError(
+            source, f"must be a str, bytes or path (Z85 key text or a certificate file), not {type(value).__name__}"
+        )
+    if not value:
+        raise SecurityConfigError(source, "set but empty; give a key or a certificate file's path, or unset it")
+    if value.startswith(Z85_PREFIX):
+        text = value[len(Z85_PREFIX):].strip()
+        if not is_z85_key(text):
+            shown = f"{len(text)} characters, not shown" if secret else repr(text)
+            raise SecurityConfigError(
+                source, f"{Z85_PREFIX} must be followed by a key's 40 Z85 characters ({shown}); "
+                        f"for a certificate file write {FILE_PREFIX}PATH"
+            )
+        return text.encode("ascii"), None
+    if value.startswith(FILE_PREFIX):
+        return None, value[len(FILE_PREFIX):]
+    z85 = is_z85_key(value.strip())
+    if z85 and os.path.exists(value):
+        raise SecurityConfigError(
+            source, f"{value!r} is both a 40-character Z85 key and an existing file; write "
+                    f"{FILE_PREFIX}{value} for the file or {Z85_PREFIX}{value} for the key"
+        )
+    if z85:
+        return value.strip().encode("ascii"), None
+    return None, value
 
 
 def _read_certificate(
@@ -157,7 +193,7 @@ def _read_certificate(
                 "alphabet)" if len(path.strip()) == _KEY_TEXT_LENGTH else "")
         raise SecurityConfigError(
             source, f"{_describe(value, secret)} is neither a 40-character Z85 key nor an existing file{hint}; "
-                    f"give {expected}"
+                    f"give {expected} (write {Z85_PREFIX}KEY or {FILE_PREFIX}PATH to say which)"
         )
     if os.path.isdir(path):
         raise SecurityConfigError(source, f"{path!r} is a directory; give {expected}")
@@ -215,7 +251,7 @@ def load_secret_key(value: KeySource, source: str = CLIENT_KEY_ENV_VAR) -> Tuple
     Raises :class:`~pyevents.errors.SecurityConfigError` if there is no valid
     secret key (e.g. a public ``.key`` file was given).
     """
-    key, path = _as_text(value, source)
+    key, path = _as_text(value, source, secret=True)
     if key is not None:
         return zmq.curve_public(key), key
     assert path is not None

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import Iterator, NamedTuple, Tuple
 
 import pytest
 import zmq
@@ -342,3 +342,78 @@ def test_iteration_does_not_end_quietly_on_a_refused_key(secure_engine: FakeEngi
             list(client)
     finally:
         client.close()
+
+
+# ------------------------------------------- a key is text or a file, never a guess
+
+@pytest.fixture
+def z85_paths() -> Iterator[Tuple[str, str, bytes, bytes, bytes]]:
+    """Certificate files whose paths are 40 characters, all of them Z85 ('/', '.', '-',
+    letters and digits are): (public file, secret file, server public, client public, client secret)."""
+    directory = Path(f"/tmp/eek{os.getpid()}")
+    server_name = "s" * (40 - len(f"{directory}/.key"))
+    try:
+        _, server_file, _ = security.write_certificates(directory, server_name)
+        client_public, _, written = security.write_certificates(directory, "client")
+        client_file = directory / ("c" * (40 - len(f"{directory}/.sec")) + ".sec")  # "_" is not Z85
+        written.rename(client_file)
+        public_file = str(directory / f"{server_name}.key")
+        server_public, _ = zmq.auth.load_certificate(public_file)
+        _, client_secret = zmq.auth.load_certificate(str(client_file))
+        assert client_secret is not None
+        yield public_file, str(client_file), server_public, client_public.encode(), client_secret
+    finally:
+        for leftover in directory.glob("*"):
+            leftover.unlink()
+        directory.rmdir()
+
+
+def test_a_40_character_z85_path_is_never_taken_as_the_key(z85_paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    public_file, secret_file, server_public, client_public, client_secret = z85_paths
+    assert len(public_file) == len(secret_file) == 40
+    assert security.is_z85_key(public_file) and security.is_z85_key(secret_file)
+    # Without a prefix it could be either: refused, naming both ways.
+    for variable, value in ((SERVER_VAR, public_file), (CLIENT_VAR, secret_file)):
+        monkeypatch.setenv(SERVER_VAR, f"file:{public_file}")
+        monkeypatch.setenv(CLIENT_VAR, f"file:{secret_file}")
+        monkeypatch.setenv(variable, value)
+        with pytest.raises(SecurityConfigError) as info:
+            security.curve_config()
+        assert info.value.source == variable
+        assert "both a 40-character Z85 key and an existing file" in str(info.value)
+        assert f"file:{value}" in str(info.value) and f"z85:{value}" in str(info.value)
+    # Said which: the file's keys.
+    monkeypatch.setenv(SERVER_VAR, f"file:{public_file}")
+    monkeypatch.setenv(CLIENT_VAR, f"file:{secret_file}")
+    assert security.curve_config() == security.CurveConfig(server_public, client_public, client_secret)
+    monkeypatch.delenv(SERVER_VAR)
+    monkeypatch.delenv(CLIENT_VAR)
+    assert security.curve_config(Path(public_file), Path(secret_file)) == security.CurveConfig(
+        server_public, client_public, client_secret)
+    assert security.load_public_key(f"z85:{server_public.decode()}") == server_public
+    with pytest.raises(SecurityConfigError, match="z85: must be followed by a key's 40 Z85 characters"):
+        security.load_public_key("z85:" + public_file[:-1])
+
+
+def test_key_options_of_the_cli_say_text_or_file(z85_paths) -> None:
+    """--server-key is the key's text, --server-key-file a file; the older --server-key FILE
+    still works with a warning, and a 40-character Z85 path given to --server-key is refused."""
+    from pyevents import cli
+    public_file, secret_file, server_public, client_public, client_secret = z85_paths
+
+    def keys(*argv: str) -> Tuple[object, object]:
+        args = cli.build_parser().parse_args(["list", *argv])
+        return cli._keys(args)
+
+    server, client = keys("--server-key-file", public_file, "--client-key-file", secret_file)
+    assert security.curve_config(server, client) == security.CurveConfig(server_public, client_public, client_secret)
+    server, client = keys("--server-key", server_public.decode(), "--client-key", client_secret.decode())
+    assert security.curve_config(server, client) == security.CurveConfig(server_public, client_public, client_secret)
+    for option, value in (("--server-key", public_file), ("--client-key", secret_file)):
+        with pytest.raises(SecurityConfigError) as info:
+            keys(option, value)
+        assert f"{option}-file {value}" in str(info.value) and f"{option} z85:{value}" in str(info.value)
+    with pytest.raises(SystemExit):  # both at once: a usage error
+        keys("--server-key", server_public.decode(), "--server-key-file", public_file)
+    with pytest.raises(SecurityConfigError, match="--client-key: the value .* not shown.*--client-key-file"):
+        keys("--client-key", "nothing-here")

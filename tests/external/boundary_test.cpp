@@ -129,11 +129,11 @@ std::string count_frame(std::uint64_t value)
     event_engine::app_config config;
     config.bind_address = "0.0.0.0";                        // beyond loopback: keys required
     config.security.server = event_engine::curve_keypair::load("keys/engine.key_secret");
-    config.security.subscribers = {event_engine::curve_key::load("keys/monitor.key")};
-    config.security.publishers = {{event_engine::curve_key::load("keys/sensor.key"), {"Reading"}}};
+    config.security.subscribers = {event_engine::curve_key::from_file("keys/monitor.key")};
+    config.security.publishers = {{event_engine::curve_key::from_file("keys/sensor.key"), {"Reading"}}};
 
     app.register_external_plugin(PyPlugin{"pyplugin", 6000,
-                                          {.client_key = event_engine::curve_key::load("keys/pyplugin.key")}});
+                                          {.client_key = event_engine::curve_key::from_file("keys/pyplugin.key")}});
 }
 
 } // namespace
@@ -572,15 +572,47 @@ TEST_CASE("keys: generate, save, load; Z85 text or certificate files", "[boundar
     const auto loaded = curve_keypair::load(directory / "engine.key_secret");
     CHECK(loaded.public_key == pair.public_key);
     CHECK(loaded.secret_key == pair.secret_key);
-    CHECK(curve_key::load((directory / "engine.key").string()) == pair.public_key);
-    CHECK(curve_key::load(pair.public_key.z85()) == pair.public_key);
+    CHECK(curve_key::from_file(directory / "engine.key") == pair.public_key);
+    CHECK(curve_key::from_z85(pair.public_key.z85()) == pair.public_key);
+    CHECK(curve_key::from_setting(pair.public_key.z85()) == pair.public_key);
+    CHECK(curve_key::from_setting("z85:" + pair.public_key.z85()) == pair.public_key);
+    CHECK(curve_key::from_setting("file:" + (directory / "engine.key").string()) == pair.public_key);
     CHECK_THROWS_AS(curve_keypair::load(directory / "engine.key"), configuration_error); // no secret in it
-    CHECK_THROWS_AS(curve_key::load("not a key and not a file"), configuration_error);
+    CHECK_THROWS_WITH(curve_key::from_setting("not a key and not a file"),
+                      Catch::Matchers::Contains("z85:") && Catch::Matchers::Contains("file:"));
+    CHECK_THROWS_WITH(curve_key::from_z85((directory / "engine.key").string()), Catch::Matchers::Contains("from_file"));
+    CHECK_THROWS_WITH(curve_key::from_file(pair.public_key.z85()), Catch::Matchers::Contains("from_z85"));
     CHECK_THROWS_AS(curve_key::from_z85("short"), configuration_error);
     ::setenv("EE_TEST_KEY", (directory / "engine.key").c_str(), 1);
     CHECK(curve_key::from_env("EE_TEST_KEY") == pair.public_key);
     ::unsetenv("EE_TEST_KEY");
     CHECK_THROWS_WITH(curve_key::from_env("EE_TEST_KEY"), Catch::Matchers::Contains("EE_TEST_KEY"));
+    std::filesystem::remove_all(directory);
+}
+
+TEST_CASE("keys: a certificate path of 40 Z85 characters is never taken as the key itself", "[boundary][curve]")
+{
+    // '/', '.', '-', letters and digits are all Z85: such a path decodes as a key.
+    const std::string base = "/tmp/eekey" + std::to_string(::getpid());
+    const std::filesystem::path directory{base};
+    const std::string name = std::string(40 - base.size() - std::string{"/.key"}.size(), 'k');
+    const std::string path = (directory / (name + ".key")).string();
+    REQUIRE(path.size() == 40);
+    REQUIRE(curve_key::is_z85_key(path));
+    const auto pair = curve_keypair::generate();
+    pair.save(directory, name);
+
+    CHECK(curve_key::from_file(path) == pair.public_key);
+    CHECK(curve_key::from_setting("file:" + path) == pair.public_key);
+    CHECK(curve_key::from_setting("z85:" + path).z85() == path); // asked for as text: the text
+    // Without a prefix it could be either: refused, naming both ways, never guessed.
+    ::setenv("EE_TEST_KEY40", path.c_str(), 1);
+    CHECK_THROWS_WITH(curve_key::from_env("EE_TEST_KEY40"),
+                      Catch::Matchers::Contains("both") && Catch::Matchers::Contains("file:" + path) &&
+                          Catch::Matchers::Contains("z85:" + path) && Catch::Matchers::Contains("EE_TEST_KEY40"));
+    ::setenv("EE_TEST_KEY40", ("file:" + path).c_str(), 1);
+    CHECK(curve_key::from_env("EE_TEST_KEY40") == pair.public_key);
+    ::unsetenv("EE_TEST_KEY40");
     std::filesystem::remove_all(directory);
 }
 

@@ -221,14 +221,15 @@ options parse(int argc, char** argv)
             o.external_options.when_full = policy == "drop" ? event_engine::full_policy::drop : event_engine::full_policy::wait;
         }
         else if (flag == "--server-cert") o.security.server = event_engine::curve_keypair::load(value);
-        else if (flag == "--plugin-key") o.external_options.client_key = event_engine::curve_key::load(value);
-        else if (flag == "--subscriber-key") o.security.subscribers.push_back(event_engine::curve_key::load(value));
+        else if (flag == "--plugin-key") o.external_options.client_key = event_engine::curve_key::from_setting(value);
+        else if (flag == "--subscriber-key") o.security.subscribers.push_back(event_engine::curve_key::from_setting(value));
         else if (flag == "--publisher-key") {
             // KEY or KEY=Event,...; '=' is also a Z85 character, so a whole key is taken first.
             const std::string_view text = value;
-            const bool key_only = event_engine::curve_key::is_z85_key(text) || std::filesystem::exists(std::string{text});
+            const bool key_only = event_engine::curve_key::is_z85_key(text) || std::filesystem::exists(std::string{text}) ||
+                                  (text.starts_with("z85:") && event_engine::curve_key::is_z85_key(text.substr(4)));
             const auto equals = key_only ? std::string_view::npos : text.rfind('=');
-            event_engine::authorized_publisher publisher{event_engine::curve_key::load(text.substr(0, equals)), {}};
+            event_engine::authorized_publisher publisher{event_engine::curve_key::from_setting(text.substr(0, equals)), {}};
             for (std::string_view rest = equals == std::string_view::npos ? "" : text.substr(equals + 1); !rest.empty();) {
                 const auto comma = rest.find(',');
                 publisher.events.emplace_back(rest.substr(0, comma));
