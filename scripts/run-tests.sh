@@ -9,7 +9,8 @@
 #               with the libFuzzer targets run briefly and the header self-containment check
 #               built (docs/testing.md).
 # The gcc configuration then also builds the benchmarks (EVENT_ENGINE_BUILD_BENCHMARKS, off in
-# the README's build) and runs them in smoke mode with the other tests.
+# the README's build) and runs them in smoke mode with the other tests, then a 60-second soak
+# run (scripts/soak.sh 1) on that build.
 # Fails if any build or test fails.
 # Usage: scripts/run-tests.sh [--quick]   (--quick: the gcc configuration only)
 set -euo pipefail
@@ -70,6 +71,11 @@ readme_configuration() { # name, compiler, then: with-benchmarks or nothing
 }
 
 readme_configuration gcc g++ with-benchmarks
+# A 60-second soak (docs/testing.md, "Soak runs") on the gcc build, which has its application
+# (ee_soak_app, built with the tests where libnats is found): plugin processes and NATS nodes
+# SIGKILLed under load; nothing lost, every loss counted, memory and descriptors flat.
+echo "==> [gcc] a 60-second soak run (scripts/soak.sh 1)"
+SOAK_BUILD_DIR=build build/test-gcc/scripts/soak.sh 1 # the copy's script, with the copy's build
 if [ "$quick" -eq 0 ]; then
     readme_configuration clang clang++
     build=build/test-asan

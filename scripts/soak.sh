@@ -36,7 +36,7 @@ if [ ! -x "$app" ]; then
     echo "==> [soak] $app is missing: is libnats installed (the target is built only where it is found)?" >&2
     exit 1
 fi
-if tree=$(git rev-parse --short HEAD 2>/dev/null); then
+if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$PWD" ] && tree=$(git rev-parse --short HEAD 2>/dev/null); then
     git diff --quiet HEAD 2>/dev/null || tree="$tree + uncommitted changes (git diff HEAD: $(git diff HEAD | sha256sum | cut -c1-12))"
     echo "==> [soak] source tree: $tree"
 fi
