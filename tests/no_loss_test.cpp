@@ -122,10 +122,21 @@ TEST_CASE("a plugin that subscribes and publishes does not deadlock under load",
     CHECK(sink.out_of_order == 0);
     CHECK(report.total_dropped() == 0);
     const auto& relay_report = *report.find("Relay");
-    // The relay drained its input only when the proxy was stuck on it: its buffer
-    // stayed within a couple of pipes' worth, so the producer was held back instead.
+    // What bounds the relay's spill queue is app_config::spill_limit, and nothing smaller:
+    // drain_into_spill() (plugin_runtime_impl.hpp) moves at most 2 x high_water_mark frames
+    // per demand signal, once per signal, only while the relay waits in publish; the spill
+    // shrinks only as fast as the slow sink takes the relay's answers, while the proxy refills
+    // the relay's input (at most 32 Seqs per batch, behind the relay's answers). How many
+    // signals come before the spill is empty again depends on how the four threads are
+    // scheduled, so no multiple of the high-water mark is guaranteed (docs/design.md, "Loss
+    // policy"). Measured with this test (H = 1,000): mostly 2,000 (one drain), Release and
+    // Debug alike; on a loaded 2-core host, Debug, 19 runs of 300 over 4 x H and one at
+    // 12,007. The guarantee is that a graph that does not amplify never reaches the limit, so
+    // it never drops: max_spilled == spill_limit is exactly the case where the relay had to
+    // drop (or was about to).
     CAPTURE(relay_report.max_spilled);
-    CHECK(relay_report.max_spilled <= 4 * static_cast<std::size_t>(application.config().high_water_mark));
+    CHECK(relay_report.max_spilled < application.config().spill_limit);
+    CHECK(relay_report.events_dropped == 0);
     // The slow sink held back the producer, two hops upstream.
     CHECK(report.find("FastProducer")->publish_waits > 0);
 }
