@@ -142,6 +142,7 @@ inline nlohmann::ordered_json endpoints_json(const app_description& app, bool cu
     json["bind_address"] = config.bind_address;
     json["publish"] = endpoint_json(bound != nullptr ? bound->publish_endpoint : "",
                                     bound != nullptr ? bound->publish_port : config.publish_port, curve);
+    json["publish"]["confirms"] = true; // answers "confirm/<token>" (docs/protocol.md)
     json["subscribe"] = endpoint_json(bound != nullptr ? bound->subscribe_endpoint : "",
                                       bound != nullptr ? bound->subscribe_port : config.subscribe_port, curve);
     if (config.introspection_port) {

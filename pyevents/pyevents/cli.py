@@ -410,8 +410,14 @@ def _cmd_pub(args: argparse.Namespace) -> int:
     frame = event.topic + payload
     endpoint = _port_endpoint(args, contract, "publish")
     curve = _curve(args, contract)
+    publish_endpoint = (contract.manifest.get("endpoints") or {}).get("publish") or {}
+    confirms = bool(publish_endpoint.get("confirms")) if isinstance(publish_endpoint, dict) else False
     with zmq.Context() as context:
-        tools.publish(context, endpoint, frame, curve, timeout=args.timeout)
+        tools.publish(context, endpoint, frame, curve, timeout=args.timeout, confirm=confirms)
+    if not confirms:
+        raise PyEventsError(f"sent {tools.event_text(contract, frame)} to {endpoint}, but this application cannot "
+                            "confirm a publish (its manifest has no endpoints.publish.confirms: an older engine), "
+                            "so whether it was published is not known")
     _out(f"published {tools.event_text(contract, frame)} to {endpoint}\n")
     return 0
 
@@ -476,7 +482,9 @@ def _add_pub(subparsers: _SubParsers) -> None:  # type: ignore[valid-type]
     parser = subparsers.add_parser(  # type: ignore[attr-defined]
         "pub", help="publish one event",
         description="Publish one event on the application's publish port, once the application has "
-                    "subscribed to this publisher (so it is not dropped). A reflective event takes "
+                    "subscribed to this publisher (so it is not dropped), and wait for the application to "
+                    "confirm it: exit status 1 if it refused the event (e.g. this client's key may publish "
+                    "other events only) or did not confirm it within --timeout. A reflective event takes "
                     "member=value assignments (nested: location.site=north; vectors, arrays and structs "
                     "as JSON; bytes in hex; optionals null or a value; the others keep their defaults), "
                     "or --json; another event takes its payload as one VALUE (text, UTF-8) or --hex.")

@@ -13,6 +13,8 @@ __all__ = [
     "EngineTimeout",
     "EngineGone",
     "PublishRejected",
+    "PublishRefused",
+    "PublishNotConfirmed",
     "ProtocolError",
     "UnknownTopic",
     "ClientClosed",
@@ -64,6 +66,27 @@ class PublishRejected(PyEventsError):
             "(check that the event starts with a topic this plugin is configured to publish)"
         )
         self.reason = reason
+
+
+class PublishRefused(PublishRejected):
+    """The application refused an event sent to its publish port, and said so.
+
+    Raised by :func:`pyevents.tools.publish` (``pyevents pub``): e.g. the
+    client's CURVE key is listed in ``security.publishers`` for other events
+    only.  :attr:`reason` holds the application's words.
+    """
+
+    def __init__(self, reason: str) -> None:
+        PyEventsError.__init__(self, f"the application refused the event: {reason}; it was not published "
+                                     "(docs/security.md)")
+        self.reason = reason
+
+
+class PublishNotConfirmed(PyEventsError):
+    """An event was sent to the publish port but the application did not confirm it in time.
+
+    It may or may not have been published; nothing says which.
+    """
 
 
 class ProtocolError(PyEventsError):

@@ -9,6 +9,7 @@ them directly.  Every wait here has a deadline; a refused connection raises
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Sequence
 
@@ -16,6 +17,7 @@ import zmq
 
 from .connection import MonitoredSocket
 from .contract import Contract, ContractError, EventType
+from .errors import EngineTimeout, PublishNotConfirmed, PublishRefused
 from .layout import field_name, to_plain
 from .security import CurveConfig
 
@@ -27,6 +29,7 @@ __all__ = [
     "parse_assignments",
     "subscribe",
     "publish",
+    "frame_digest",
 ]
 
 
@@ -59,7 +62,8 @@ def _codec_text(event: EventType) -> str:
 
 def describe(contract: Contract) -> str:
     """The ``list`` command's text: events (codec, topic, who publishes and subscribes, a
-    reflective event's members), plugins, endpoints and CURVE."""
+    reflective event's members), plugins (with the details a plugin gives, e.g. a NATS
+    bridge's servers and subjects), endpoints and CURVE."""
     manifest = contract.manifest
     plugins = contract.plugins
     lines = [f"events ({len(contract.names)}):"]
@@ -83,6 +87,10 @@ def describe(contract: Contract) -> str:
         lines.append(f"  {plugin.get('name'):<{width}}  {where}; subscribes "
                      f"{', '.join(plugin.get('subscribes', [])) or '-'}; publishes "
                      f"{', '.join(plugin.get('publishes', [])) or '-'}")
+        details = plugin.get("details")
+        if isinstance(details, Mapping):  # what the plugin says about itself, e.g. a NATS bridge's subjects
+            for key, value in details.items():
+                lines.append(f"  {'':<{width}}    {key}: {value}")
     lines.append("endpoints:")
     endpoints = manifest.get("endpoints") or {}
     for which in ("publish", "subscribe", "introspection"):
@@ -320,15 +328,35 @@ def subscribe(context: zmq.Context, endpoint: str, topics: Iterable[bytes], curv
                     return "gone"
 
 
+#: The engine's control prefix and the publish port's confirmation messages (docs/protocol.md,
+#: "Confirming a publish").
+_CONTROL = b"\xffevent_engine/"
+_CONFIRM, _CONFIRMED, _REFUSED = _CONTROL + b"confirm/", _CONTROL + b"confirmed/", _CONTROL + b"refused/"
+
+
+def frame_digest(frame: bytes) -> bytes:
+    """FNV-1a (64 bits) of *frame* in 16 lowercase hex digits, as the engine names a refused frame."""
+    value = 0xcbf29ce484222325
+    for byte in frame:
+        value = ((value ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return b"%016x" % value
+
+
 def publish(context: zmq.Context, endpoint: str, frame: bytes, curve: Optional[CurveConfig], *,
-            timeout: float) -> None:
-    """Publish one frame on an application's publish port, so that it is not dropped.
+            timeout: float, confirm: bool = True) -> None:
+    """Publish one frame on an application's publish port, so that it is not dropped, and
+    (*confirm*) wait for the application to confirm it.
 
     The socket is an XPUB: it sees the engine's subscription arrive (the engine's side
     subscribes to everything once connected) and sends only then, so the event is not
-    lost to ZeroMQ's slow joiner; then it waits, at most *timeout* seconds in all, for the
-    frame to leave.  :class:`HandshakeFailed` if the application refused the connection,
-    :class:`EngineTimeout` if it did not subscribe in time.
+    lost to ZeroMQ's slow joiner.  With *confirm* it then sends a confirmation request and
+    waits, at most *timeout* seconds in all, for the application's answer: the event was
+    admitted (return), or refused (:class:`PublishRefused`, e.g. this client's key may
+    publish other events only), or no answer came (:class:`PublishNotConfirmed`: it may or
+    may not have been published).  An application without confirmations (a manifest
+    without ``endpoints.publish.confirms``) needs ``confirm=False``: the frame is then only
+    given time to leave.  :class:`HandshakeFailed` if the application refused the
+    connection, :class:`EngineTimeout` if it did not subscribe in time.
     """
     deadline = time.monotonic() + timeout
     with MonitoredSocket(context, zmq.XPUB, endpoint, curve, "the publish port") as connection:
@@ -336,6 +364,21 @@ def publish(context: zmq.Context, endpoint: str, frame: bytes, curve: Optional[C
         while connection.receive(deadline, "the application's subscription")[0][:1] != b"\x01":
             pass  # anything but a subscription: wait on
         connection.socket.send(frame)
+        if confirm:
+            token = os.urandom(8).hex().encode()
+            mine = _REFUSED + frame_digest(frame) + b"/" + (curve.client_public_key if curve else b"") + b"/"
+            connection.socket.send(_CONFIRM + token)
+            while True:  # the engine handles one connection's frames in order: a refusal comes first
+                try:
+                    message = connection.receive(deadline, "the application's confirmation")[0]
+                except EngineTimeout:
+                    raise PublishNotConfirmed(
+                        f"sent the event ({len(frame)} bytes) to {endpoint}, but the application did not confirm "
+                        f"it within {timeout:g} s: it may or may not have been published") from None
+                if message.startswith(mine):
+                    raise PublishRefused(message[len(mine):].decode("utf-8", "replace"))
+                if message == _CONFIRMED + token:
+                    break
         # Closing with a linger lets the frame leave; bounded by what is left of the timeout.
         connection.socket.setsockopt(zmq.LINGER, max(100, int((deadline - time.monotonic()) * 1000)))
         connection.socket.disable_monitor()

@@ -42,6 +42,7 @@
 #include "events.hpp" // the seed example's TypeA, TypeB, TypeC
 
 #include <event_engine/event_engine.hpp>
+#include <event_engine/manifest.hpp> // --manifest: the file pyevents' tools read
 
 #include <fmt/core.h>
 
@@ -153,6 +154,7 @@ struct options {
     std::string bind_address = "127.0.0.1";
     std::int64_t max_message_size = std::int64_t{16} << 20;
     event_engine::security_config security;
+    std::string manifest_path;
 };
 
 [[noreturn]] void usage(std::string_view problem)
@@ -166,7 +168,7 @@ struct options {
                "         [--emit-jitter-ms N] [--seed N] [--collect N] [--echo] [--emit-on-go]\n"
                "         [--bind-address ADDR] [--max-message-size BYTES] [--queue-bytes N] [--when-full wait|drop]\n"
                "         [--server-cert PATH] [--plugin-key KEY] [--publisher-key KEY[=Event,...]]...\n"
-               "         [--subscriber-key KEY]... [--allow-insecure]\n",
+               "         [--subscriber-key KEY]... [--allow-insecure] [--manifest PATH]\n",
                problem);
     std::exit(64);
 }
@@ -213,6 +215,7 @@ options parse(int argc, char** argv)
         else if (flag == "--seed") o.seed = static_cast<unsigned>(number(flag, value, 0, 1'000'000'000));
         else if (flag == "--collect") o.collect = count();
         else if (flag == "--bind-address") o.bind_address = value;
+        else if (flag == "--manifest") o.manifest_path = value;
         else if (flag == "--max-message-size") o.max_message_size = number(flag, value, 1, 1L << 40);
         else if (flag == "--queue-bytes") o.external_options.queue_byte_limit = static_cast<std::size_t>(number(flag, value, 1, 1L << 40));
         else if (flag == "--when-full") {
@@ -397,6 +400,7 @@ int main(int argc, char** argv)
     config.bind_address = o.bind_address;
     config.max_message_size = o.max_message_size;
     config.security = o.security;
+    config.manifest_path = o.manifest_path;
 
     GoGate gate;
     Emitter emitter{o, gate};

@@ -149,7 +149,7 @@ TEST_CASE("manifest: the exact document of a small application", "[manifest]")
       ],
       "endpoints": {
         "bind_address": "127.0.0.1",
-        "publish": {"endpoint": null, "port": 0, "curve": false},
+        "publish": {"endpoint": null, "port": 0, "curve": false, "confirms": true},
         "subscribe": {"endpoint": null, "port": 0, "curve": false},
         "introspection": null
       },

@@ -44,6 +44,8 @@ struct proxy_settings {
     std::span<const std::string_view> app_topics;   // what a TCP publisher may send
     // CURVE user id -> topics that publisher may send (absent: any of app_topics).
     std::map<std::string, std::vector<std::string_view>> publisher_topics;
+    // CURVE user id -> that publisher's public key (Z85), which a refusal names.
+    std::map<std::string, std::string> publisher_keys;
 };
 
 class engine_proxy {
@@ -84,6 +86,14 @@ private:
     // A frame from the TCP publish port: an event of the application's list, from a
     // publisher allowed to publish it, never one of the engine's control frames.
     bool admit_from_tcp(const zmq::message_t& frame);
+
+    // A publisher's confirmation request ("<control>confirm/<token>"): answered upstream,
+    // neither forwarded nor counted as refused. False if @p frame is not one.
+    bool answer_confirm(const zmq::message_t& frame);
+
+    // Sends @p notice upstream on the publish port: to every publisher connected there
+    // (a PUB socket discards it; an XPUB reads it). Never blocks.
+    void tell_publishers(const std::string& notice);
 
     void forward(zmq::message_t& frame);
 

@@ -200,6 +200,7 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
         settings.curve_secret_key = config_.security.server->secret_key.z85();
         const auto& publishers = config_.security.publishers;
         for (std::size_t i = 0; i < publishers.size(); ++i) {
+            settings.publisher_keys["publisher/" + std::to_string(i)] = publishers[i].key.z85();
             if (publishers[i].events.empty()) continue;
             auto& topics = settings.publisher_topics["publisher/" + std::to_string(i)];
             for (const auto& event : publishers[i].events) topics.push_back(topic_named(event));

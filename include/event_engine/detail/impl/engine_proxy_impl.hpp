@@ -5,6 +5,7 @@
 
 #include "event_engine/detail/engine_proxy.hpp"
 
+#include "event_engine/detail/control.hpp"
 #include "event_engine/detail/endpoint.hpp"
 #include "event_engine/detail/log_throttle.hpp"
 #include "event_engine/detail/proxy_demand.hpp"
@@ -154,7 +155,7 @@ namespace event_engine::detail {
                 moved = true;
             }
             for (int batch = 0; with_tcp && batch < 32 && incoming_tcp_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
-                if (admit_from_tcp(frame)) forward(frame);
+                if (!answer_confirm(frame) && admit_from_tcp(frame)) forward(frame);
                 moved = true;
             }
         }
@@ -190,12 +191,37 @@ namespace event_engine::detail {
             }
         }
         if (why == nullptr) return true;
+        // Named by the frame's digest and the publisher's key: a publisher told of another's
+        // refusal can tell it is not its own (the verdict depends only on those two).
+        const char* user = zmq_msg_gets(const_cast<zmq::message_t&>(frame).handle(), "User-Id");
+        const auto key = settings_.publisher_keys.find(user != nullptr ? user : "");
+        tell_publishers(std::string{control_prefix} + std::string{refused_marker} + frame_digest(bytes) + "/" +
+                        (key != settings_.publisher_keys.end() ? key->second : std::string{}) + "/" + why);
         refused_log_.note(log_level::warn, "publish port", "frames refused", [&] {
             return fmt::format("publish port: refused a frame of {} bytes: {} (counted in "
                                "run_report::tcp_publishes_refused)",
                                bytes.size(), why);
         });
         return false;
+    }
+
+    EVENT_ENGINE_DECL bool engine_proxy::answer_confirm(const zmq::message_t& frame)
+    {
+        std::string_view bytes = frame_view(frame);
+        if (!bytes.starts_with(control_prefix) || !bytes.substr(control_prefix.size()).starts_with(confirm_marker)) {
+            return false;
+        }
+        bytes.remove_prefix(control_prefix.size() + confirm_marker.size());
+        if (bytes.size() > max_confirm_token) return false; // refused as a control frame
+        tell_publishers(std::string{control_prefix} + std::string{confirmed_marker} + std::string{bytes});
+        return true;
+    }
+
+    EVENT_ENGINE_DECL void engine_proxy::tell_publishers(const std::string& notice)
+    {
+        // XSUB: a message that is not a (un)subscription goes upstream to every publisher;
+        // one whose queue is full misses it (it then cannot confirm, and says so).
+        (void)incoming_tcp_.send(zmq::buffer(notice), zmq::send_flags::dontwait);
     }
 
     EVENT_ENGINE_DECL void engine_proxy::forward(zmq::message_t& frame)
