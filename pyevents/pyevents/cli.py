@@ -448,7 +448,8 @@ def _add_echo(subparsers: _SubParsers) -> None:  # type: ignore[valid-type]
                     "'subscribed to ...' on stderr says when it is.")
     _add_stream_options(parser, "exit after N events")
     parser.add_argument("--json", action="store_true",
-                        help='one JSON object per event: {"event", "size", "value"} ("hex" for raw payloads)')
+                        help='one JSON object per event: {"event", "size", "value"} ("hex" for raw payloads); '
+                             'strict JSON: a float that is not finite is "NaN", "Infinity" or "-Infinity"')
     _add_source_options(parser)
     parser.set_defaults(command=_cmd_echo)
 

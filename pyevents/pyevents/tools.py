@@ -9,6 +9,7 @@ them directly.  Every wait here has a deadline; a refused connection raises
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Sequence
@@ -26,6 +27,7 @@ __all__ = [
     "describe",
     "event_text",
     "event_json",
+    "finite_json",
     "parse_assignments",
     "subscribe",
     "publish",
@@ -105,6 +107,23 @@ def describe(contract: Contract) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: How a float that is not finite is written in JSON (strict JSON has no NaN or Infinity):
+#: as these strings, the form of protobuf's JSON mapping.  ``pub --json`` reads them back.
+NON_FINITE_TEXT = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+
+def finite_json(value: Any) -> Any:
+    """*value* (plain: dicts, lists, numbers...) with each NaN, Infinity and -Infinity float
+    replaced by the string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``, so that it is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, Mapping):
+        return {key: finite_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(item) for item in value]
+    return value
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).hex()
@@ -120,7 +139,7 @@ def _decoded(contract: Contract, frame: bytes) -> Dict[str, Any]:
         record["hex"] = payload.hex()
         return record
     try:
-        record["value"] = to_plain(event.decode_payload(payload))
+        record["value"] = finite_json(to_plain(event.decode_payload(payload)))
     except ContractError as e:
         record["error"] = str(e)
         record["hex"] = payload.hex()
@@ -142,17 +161,19 @@ def event_text(contract: Contract, frame: bytes) -> str:
         event = contract.event(name)
         what = "" if event.typed else f", {event.codec} codec"
         return f"{name} {record['hex'] or '(empty)'} ({len(record['hex']) // 2} bytes{what})"
-    return f"{name} {json.dumps(record['value'], ensure_ascii=False, default=_json_default)}"
+    return f"{name} {json.dumps(record['value'], ensure_ascii=False, allow_nan=False, default=_json_default)}"
 
 
 def event_json(contract: Contract, frame: bytes) -> str:
     """One JSON object for a frame (``echo --json``): ``{"event", "size", "value"}``, or
-    ``"hex"`` instead of ``"value"`` for raw payloads (and ``"error"`` if it does not decode)."""
+    ``"hex"`` instead of ``"value"`` for raw payloads (and ``"error"`` if it does not decode).
+    Strict JSON: a float that is not finite is the string ``"NaN"``, ``"Infinity"`` or
+    ``"-Infinity"`` (:func:`finite_json`)."""
     try:
         record = _decoded(contract, frame)
     except ContractError:
         record = {"event": None, "size": len(frame), "hex": frame.hex()}
-    return json.dumps(record, ensure_ascii=False, default=_json_default)
+    return json.dumps(record, ensure_ascii=False, allow_nan=False, default=_json_default)
 
 
 # -------------------------------------------------------------------- parsing
@@ -165,6 +186,8 @@ def _from_json(desc: Mapping[str, Any], value: Any, path: str) -> Any:
     """A JSON value made ready for the layout's encoder (bytes from hex strings, structs as dicts)."""
     kind = desc.get("kind")
     element = (desc.get("element") or [{}])[0]
+    if kind in ("f32", "f64") and isinstance(value, str) and value in NON_FINITE_TEXT:
+        return NON_FINITE_TEXT[value]
     if kind == "bytes" and isinstance(value, str):
         try:
             return bytes.fromhex(value)

@@ -421,6 +421,29 @@ def test_pipeline_pub_builds_reflective_events_that_cpp_decodes(start_app):
     wait_output(app, "Sensors: Report readings=3 summaries=0 alerts=0 sites=north,roof summaries_match=true")
 
 
+def test_pipeline_echo_json_is_strict_for_non_finite_floats(start_app):
+    """A Reading whose samples are NaN, Infinity and -Infinity (pub takes them as JSON tokens or
+    as the strings echo writes): echo --json writes them as "NaN", "Infinity", "-Infinity", so a
+    strict parser reads every line (docs/python.md)."""
+    app = start_app("EVENT_ENGINE_PIPELINE_APP", "--readings", "1", "--analyst-port", "0")
+    wait_output(app, "Sensors: published 1 readings")  # its only Reading has passed: the next are pub's
+    source = ["--manifest", str(app.manifest_path)]
+    echo = Background("echo", "Reading", "--json", "--count", "2", *source)
+    echo.wait_stderr("pyevents echo: subscribed")
+    for samples in ('[{"quantity": 0, "value": NaN}, {"quantity": 1, "value": -Infinity}]',
+                    '[{"quantity": 2, "value": "Infinity"}]'):
+        done = run_tool("pub", "Reading", "sensor=9", f"samples={samples}", *source)
+        assert done.returncode == 0, done.stderr
+
+    def refuse(token):
+        raise ValueError(f"not strict JSON: {token}")
+
+    assert echo.finish() == 0
+    values = [json.loads(line, parse_constant=refuse)["value"]["samples"] for line in echo.stdout]
+    assert sorted(values, key=len) == [[{"quantity": 2, "value": "Infinity"}],
+                                       [{"quantity": 0, "value": "NaN"}, {"quantity": 1, "value": "-Infinity"}]]
+
+
 def test_pipeline_pub_parses_values_per_the_layout(start_app):
     app = start_app("EVENT_ENGINE_PIPELINE_APP", "--readings", "0", "--interval-ms", "20", "--analyst-port", "0")
     source = ["--manifest", str(app.manifest_path)]
