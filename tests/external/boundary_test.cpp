@@ -8,6 +8,7 @@
 #include <event_engine/detail/endpoint.hpp>
 #include <event_engine/detail/external_protocol.hpp>
 #include <event_engine/detail/log_throttle.hpp>
+#include <event_engine/detail/zap_handler.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -16,7 +17,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -683,6 +686,55 @@ TEST_CASE("an application bound to ::1 or localhost serves its plugin there", "[
 }
 
 // ---------------------------------------------------------------- logs
+
+TEST_CASE("CURVE: refusal summaries name the endpoint they count", "[boundary][curve][log]")
+{
+    const auto server = curve_keypair::generate();
+    const auto stranger = curve_keypair::generate();
+    const curve_client keys{server.public_key.z85(), stranger.public_key.z85(), stranger.secret_key.z85()};
+    constexpr int per_port = 3;
+    std::vector<std::string> lines;
+    {
+        log_capture log{log_level::warn, "CURVE"};
+        zmq::context_t context;
+        std::optional<detail::zap_handler> zap;
+        zap.emplace(context, detail::zap_handler::key_table{{"publish", {}}, {"subscribe", {}}});
+        std::vector<zmq::socket_t> sockets;
+        for (const char* domain : {"publish", "subscribe"}) {
+            auto& listener = sockets.emplace_back(context, zmq::socket_type::router);
+            listener.set(zmq::sockopt::linger, 0);
+            detail::make_curve_server(listener, server.secret_key.z85(), domain);
+            listener.bind("tcp://127.0.0.1:*");
+            const std::string endpoint = listener.get(zmq::sockopt::last_endpoint);
+            for (int i = 0; i < per_port; ++i) {
+                auto& client = sockets.emplace_back(context, zmq::socket_type::dealer);
+                client.set(zmq::sockopt::linger, 0);
+                client.set(zmq::sockopt::reconnect_ivl, -1); // one handshake each: exact counts
+                make_curve_client(client, keys);
+                client.connect(endpoint);
+            }
+        }
+        for (int waited = 0; zap->refused() < 2 * per_port && waited < 3000; ++waited) {
+            std::this_thread::sleep_for(10ms); // bounded: 30 s
+        }
+        REQUIRE(zap->refused() == 2 * per_port);
+        sockets.clear();
+        zap.reset(); // logs what is still suppressed
+        lines = log.lines();
+    }
+    std::map<std::string, std::string> last_summary;
+    for (const auto& line : lines) {
+        if (line.find(" more ") == std::string::npos) continue;
+        CAPTURE(line);
+        const bool publish = line.find("more connections to the publish port refused") != std::string::npos;
+        const bool subscribe = line.find("more connections to the subscribe port refused") != std::string::npos;
+        CHECK((publish != subscribe)); // each summary names its endpoint
+        last_summary[publish ? "publish" : "subscribe"] = line;
+    }
+    REQUIRE(last_summary.size() == 2);
+    CHECK_THAT(last_summary["publish"], Catch::Matchers::Contains(std::to_string(per_port) + " in all so far"));
+    CHECK_THAT(last_summary["subscribe"], Catch::Matchers::Contains(std::to_string(per_port) + " in all so far"));
+}
 
 TEST_CASE("log_throttle: a flood costs a first line and a summary, the counter has the total", "[boundary][log]")
 {

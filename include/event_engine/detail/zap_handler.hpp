@@ -42,6 +42,9 @@ private:
 
     static std::string describe(const std::string& domain);
 
+    // What a refusal summary counts, naming the endpoint: "connections to the publish port refused".
+    static std::string refused_what(const std::string& domain);
+
     key_table table_;
     zmq::socket_t socket_;
     wake_pipe stop_;

@@ -38,7 +38,7 @@ namespace event_engine::detail {
     {
         stop_.signal();
         if (thread_.joinable()) thread_.join();
-        for (auto& [domain, throttle] : refusals_) throttle.flush(log_level::warn, "CURVE", "connections refused");
+        for (auto& [domain, throttle] : refusals_) throttle.flush(log_level::warn, "CURVE", refused_what(domain));
     }
 
     EVENT_ENGINE_DECL void zap_handler::serve() noexcept
@@ -79,7 +79,8 @@ namespace event_engine::detail {
         }
         if (!allowed) {
             ++refused_;
-            refusals_[domain].note(log_level::warn, "CURVE", "connections refused", [&] {
+            // The summary names the endpoint: the running totals are per endpoint.
+            refusals_[domain].note(log_level::warn, "CURVE", refused_what(domain), [&] {
                 return "CURVE: refused a connection from " + address + " to " + describe(domain) +
                        ": its key is not listed for it (docs/security.md)";
             });
@@ -99,6 +100,11 @@ namespace event_engine::detail {
     {
         if (domain.starts_with("plugin/")) return "the port of external plugin '" + domain.substr(7) + "'";
         return "the " + domain + " port";
+    }
+
+    EVENT_ENGINE_DECL std::string zap_handler::refused_what(const std::string& domain)
+    {
+        return "connections to " + describe(domain) + " refused";
     }
 
 EVENT_ENGINE_DECL void make_curve_server(zmq::socket_t& socket, const std::string& secret_key_z85, const std::string& domain)
