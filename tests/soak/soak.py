@@ -241,8 +241,14 @@ def flat(samples: list[tuple[float, int, int, int]], column: int, tolerance: Cal
         return False, "too few samples"
     first, middle, last = values[:third], values[third:2 * third], values[2 * third:]
     allowed = max(middle) + tolerance(max(middle))
+    # The trend after warm-up (least squares over the last two thirds), per minute: a figure, not a check.
+    points = [(s[0], s[column]) for s in samples[third:]]
+    mean_t = sum(t for t, _ in points) / len(points)
+    mean_v = sum(v for _, v in points) / len(points)
+    spread = sum((t - mean_t) ** 2 for t, _ in points)
+    slope = 60 * sum((t - mean_t) * (v - mean_v) for t, v in points) / spread if spread else 0.0
     return max(last) <= allowed, f"{values[0]} first, max {max(first)}/{max(middle)}/{max(last)} by thirds, " \
-                                 f"last third allowed <= {allowed:.0f}, {values[-1]} last"
+                                 f"last third allowed <= {allowed:.0f}, {values[-1]} last, trend {slope:+.2f}/min"
 
 
 def main() -> int:
@@ -392,7 +398,7 @@ def main() -> int:
         for plugin in plugins:
             plugin.read_record()
         failures += check(finals, sent, plugins, source, sink, figures, args)
-    except Failure as failure:
+    except (Failure, AssertionError) as failure:  # AssertionError: natsfix (a node that would not start)
         failures.append(str(failure))
     finally:
         for plugin in plugins:
