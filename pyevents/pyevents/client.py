@@ -241,6 +241,10 @@ class PluginClient:
         self._connected = False
         self._disconnected = False
         self._closed = False
+        # What the last request learnt of the application, for quit() to know whether a
+        # missing answer means anything: "gone" (it closed the connection: it ended first),
+        # "refused" (the handshake failed: the caller was told), or None.
+        self._peer_state: Optional[str] = None
 
     # ------------------------------------------------------------------ info
 
@@ -523,18 +527,36 @@ class PluginClient:
         ``ack`` command), then sends ``quit``; events fetched but not handed
         out stay unacknowledged.  Waits at most *timeout* seconds in all
         (``None``: forever).  Returns whether the engine acknowledged the
-        quit; a missing or unexpected answer is logged as a warning, not
-        raised, so this is safe in cleanup code.
+        quit; nothing is raised, so this is safe in cleanup code.  A missing
+        or unexpected answer is logged as a warning when it means something
+        (no answer from an application that did not close the connection, or
+        from nothing at all; a handshake refused now), at debug level when it
+        does not: the application had ended first (it closed the connection,
+        before or during the quit: a normal shutdown), or the client had
+        already raised :class:`~pyevents.errors.HandshakeFailed`.
         """
         wait = _check_seconds(timeout, "timeout", allow_zero=True)
         self._ensure_open()
         deadline = self._deadline(wait)
         acknowledged = False
+        known = self._peer_state
         try:
+            if known == "refused":  # the caller was told (HandshakeFailed): nobody to say goodbye to
+                raise HandshakeFailed("the application refused this client's handshake before")
             self._acknowledge(deadline)
             reply = self._request(protocol.QUIT, self._remaining(deadline))
-        except (EngineTimeout, EngineGone, HandshakeFailed) as e:
-            logger.warning("quit was not acknowledged: %s", e)
+        except EngineGone as e:  # the application ended first (a normal shutdown): nothing to say
+            logger.debug("quit not acknowledged: %s", e)
+        except HandshakeFailed as e:
+            if known == "refused":
+                logger.debug("quit not sent: %s", e)
+            else:  # news: the first request of this connection was refused
+                logger.warning("quit was not acknowledged: %s", e)
+        except EngineTimeout as e:
+            if known == "gone":  # it had closed the connection before: it ended first
+                logger.debug("quit not acknowledged: the application had ended (%s)", e)
+            else:  # no answer from an application that did not go away, or from nothing at all
+                logger.warning("quit was not acknowledged: %s", e)
         else:
             acknowledged = reply == [protocol.REPLY_QUIT_ACK]
             if not acknowledged:
@@ -948,7 +970,9 @@ class PluginClient:
                 wait_ms = -1 if deadline is None else max(0, _to_ms(deadline - time.monotonic()))
                 ready = dict(self._poller.poll(wait_ms))
                 if socket in ready:
-                    return socket.recv_multipart(zmq.NOBLOCK)
+                    reply = socket.recv_multipart(zmq.NOBLOCK)
+                    self._peer_state = None
+                    return reply
                 if self._monitor in ready and self._read_monitor():
                     raise EngineGone(
                         f"the engine at {self._endpoint} closed the connection while a request was pending "
@@ -963,5 +987,9 @@ class PluginClient:
                     )
         except BaseException as e:
             logger.debug("resetting the connection to %s after %s", self._endpoint, type(e).__name__)
+            if isinstance(e, EngineGone):
+                self._peer_state = "gone"
+            elif isinstance(e, HandshakeFailed):
+                self._peer_state = "refused"
             self._teardown()
             raise
