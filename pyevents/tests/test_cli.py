@@ -50,6 +50,36 @@ def test_keygen_writes_a_certificate_pair(tmp_path: Path) -> None:
     assert stat.S_IMODE(public_file.stat().st_mode) & 0o044 == 0o044  # others may read the public key
 
 
+def test_the_readme_states_the_modes_keygen_writes(tmp_path: Path) -> None:
+    """pyevents/README.md gives each file's mode; with the usual umask 022 they are those modes."""
+    import re
+    text = " ".join((DIST_ROOT / "README.md").read_text().split())
+    stated = {name: int(mode, 8) for name, mode in
+              re.findall(r"`DIR/NAME\.(key|key_secret)` \([^)]*?mode (0[0-7]{3})", text)}
+    assert set(stated) == {"key", "key_secret"}, stated
+    old = os.umask(0o022)
+    try:
+        assert run_cli("keygen", ".", "engine", cwd=tmp_path).returncode == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "engine.key").stat().st_mode) == stated["key"]
+    assert stat.S_IMODE((tmp_path / "engine.key_secret").stat().st_mode) == stated["key_secret"]
+
+
+def test_the_docs_spell_the_interpreter_one_way() -> None:
+    """`python3` everywhere; the README says once which interpreter that is (one with pyzmq)."""
+    repo = DIST_ROOT.parent
+    docs = [repo / "README.md", DIST_ROOT / "README.md", *sorted((repo / "docs").glob("*.md"))]
+    for doc in docs:
+        text = doc.read_text()
+        if doc == repo / "README.md":
+            note = text.split("**Which Python.**", 1)
+            assert len(note) == 2 and "pyzmq" in note[1].split("\n\n", 1)[0], "the README says which Python"
+            text = note[0] + note[1].split("\n\n", 1)[1]
+        lines = [n for n, line in enumerate(text.splitlines(), 1) if "/usr/bin/python" in line]
+        assert lines == [], f"{doc}: /usr/bin/python3 on lines {lines}: write python3 (README, 'Which Python')"
+
+
 def test_keygen_creates_missing_directories(tmp_path: Path) -> None:
     done = run_cli("keygen", str(tmp_path / "a" / "b"), "engine", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
