@@ -616,6 +616,12 @@ TEST_CASE("keys: a certificate path of 40 Z85 characters is never taken as the k
     ::setenv("EE_TEST_KEY40", ("file:" + path).c_str(), 1);
     CHECK(curve_key::from_env("EE_TEST_KEY40") == pair.public_key);
     ::unsetenv("EE_TEST_KEY40");
+    // The deprecated guesser still works where it cannot be wrong, and no longer guesses.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    CHECK(curve_key::load(pair.public_key.z85()) == pair.public_key);
+    CHECK_THROWS_WITH(curve_key::load(path), Catch::Matchers::Contains("both"));
+#pragma GCC diagnostic pop
     std::filesystem::remove_all(directory);
 }
 
