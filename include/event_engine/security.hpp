@@ -52,31 +52,51 @@ public:
     }
 
     /// A key written as text in a setting (an environment variable, a command-line flag):
-    /// `z85:<40 Z85 characters>` or `file:<path of a certificate file>`. Without a prefix,
-    /// 40 Z85 characters are the key and anything else is a path, but a value that is
-    /// both a Z85 key and an existing file is refused: it could be either.
-    /// @throws configuration_error naming both ways when the value fits neither, or both.
+    /// `z85:<40 Z85 characters>` or `file:<path of a certificate file>`. The prefixes always
+    /// win: a key whose own text starts with `z85:` or `file:` is written `z85:z85:...` or
+    /// `z85:file:...`. Without a prefix, nothing is guessed: a value that is not 40 Z85
+    /// characters is a file's path; one that is 40 Z85 characters is the key unless it
+    /// could be a path, and then it is refused, whether or not such a file exists (it may
+    /// be missing, mistyped or not mounted). It could be a path if it contains '/', starts
+    /// with '.' or '~', ends with ".key" or ".key_secret", or names something that exists
+    /// or whose existence cannot be checked. About a third of keys contain '/': write those
+    /// with the `z85:` prefix.
+    /// @throws configuration_error naming both spellings when the value fits neither, or could be both.
+    ///         The message shows the value only if it cannot be a key (or a mistyped one).
     static curve_key from_setting(std::string_view text)
     {
         if (text.starts_with("z85:")) return from_z85(text.substr(4));
         if (text.starts_with("file:")) return from_file(std::filesystem::path{std::string{text.substr(5)}});
-        const bool z85 = is_z85_key(text);
-        std::error_code ignored;
-        const bool file = !text.empty() && std::filesystem::exists(std::filesystem::path{std::string{text}}, ignored);
-        if (z85 && file) {
-            throw configuration_error{"event_engine: '" + std::string{text} +
-                                      "' is both a 40-character Z85 CURVE key and an existing file; write "
-                                      "file:" + std::string{text} + " for the file or z85:" + std::string{text} +
-                                      " for the key"};
+        const std::filesystem::path path{std::string{text}};
+        if (is_z85_key(text)) {
+            const bool looks_like_path = text.find('/') != std::string_view::npos || text.starts_with('.') ||
+                                         text.starts_with('~') || text.ends_with(".key") ||
+                                         text.ends_with(".key_secret");
+            std::error_code check;
+            // exists() is false on an error too (permission denied, I/O error): that could be a file.
+            const bool could_be_file = looks_like_path || std::filesystem::exists(path, check) || check;
+            if (!could_be_file) return curve_key{std::string{text}};
+            throw configuration_error{"event_engine: " + describe_setting(text) +
+                                      " is 40 Z85 characters, so it could be a CURVE key, and could be a "
+                                      "certificate file's path too (" +
+                                      (looks_like_path ? std::string{"it looks like one"}
+                                                       : check ? "its existence cannot be checked: " + check.message()
+                                                               : std::string{"such a file exists"}) +
+                                      "); nothing is guessed: write file:<path> for a certificate file or "
+                                      "z85:<key> for the key itself"};
         }
-        if (z85) return curve_key{std::string{text}};
-        if (!file) {
-            throw configuration_error{"event_engine: '" + std::string{text} +
-                                      "' is neither a 40-character Z85 CURVE key nor an existing certificate "
+        if (text.empty()) {
+            throw configuration_error{"event_engine: the setting is empty; write z85:<40 Z85 characters> for a key "
+                                      "or file:<path> for a certificate file"};
+        }
+        std::error_code check;
+        if (!std::filesystem::exists(path, check) && !check) {
+            throw configuration_error{"event_engine: " + describe_setting(text) +
+                                      " is neither a 40-character Z85 CURVE key nor an existing certificate "
                                       "file; write z85:<40 Z85 characters> for a key or file:<path> for a "
                                       "certificate file"};
         }
-        return from_file(std::filesystem::path{std::string{text}});
+        return from_file(path);
     }
 
     /// Deprecated: it guessed whether its argument was a key or a path (a 40-character
@@ -114,6 +134,18 @@ public:
         const std::string copy{text};
         unsigned char bytes[32];
         return zmq_z85_decode(bytes, copy.c_str()) != nullptr;
+    }
+
+    /// @p text quoted for an error message, or only its length if it could be a key, even a
+    /// mistyped one (30 to 50 characters, all of them Z85's): a secret key is never shown.
+    static std::string describe_setting(std::string_view text)
+    {
+        static constexpr std::string_view z85_alphabet =
+            "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+        const bool could_be_key = text.size() >= 30 && text.size() <= 50 &&
+                                  text.find_first_not_of(z85_alphabet) == std::string_view::npos;
+        if (could_be_key) return "the value (" + std::to_string(text.size()) + " characters, not shown)";
+        return "'" + std::string{text} + "'";
     }
 
     /// Reads `field = "value"` from a ZeroMQ certificate file (ZPL format).

@@ -51,6 +51,7 @@ from .security import (
     Z85_PREFIX,
     CurveConfig,
     curve_config,
+    _could_be_path,
     is_z85_key,
     write_certificates,
 )
@@ -116,7 +117,9 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
                                                                  "certificate file NAME.key")
     client = group.add_mutually_exclusive_group()
     client.add_argument("--client-key", metavar="KEY", help=f"this client's secret CURVE key, its 40 Z85 characters "
-                                                           f"(default ${CLIENT_KEY_ENV_VAR})")
+                                                           f"(z85:KEY if it has a '/'); other local users can read "
+                                                           f"a command line (ps): prefer --client-key-file or "
+                                                           f"${CLIENT_KEY_ENV_VAR} (the default)")
     client.add_argument("--client-key-file", metavar="FILE", help="this client's secret CURVE key from its "
                                                                  "certificate file NAME.key_secret")
     group.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
@@ -137,8 +140,10 @@ def _key_option(args: argparse.Namespace, which: str) -> Any:
     """--WHICH-key (the key's text) or --WHICH-key-file (a file), never guessed between.
 
     --WHICH-key once took a file too: a value that is not a Z85 key but an existing file
-    is still read, with a warning; one that is both (a 40-character path of Z85
-    characters) is refused, naming both options.
+    is still read, with a warning. A value of 40 Z85 characters that could be a path
+    (security._could_be_path: '/' in it, a leading '.' or '~', a .key/.key_secret ending,
+    or an existing or uncheckable name) is refused naming both options, whether or not
+    the file exists: a missing certificate file never becomes the key.
     """
     option, text, file = f"--{which}-key", getattr(args, f"{which}_key"), getattr(args, f"{which}_key_file")
     if file is not None:
@@ -149,17 +154,20 @@ def _key_option(args: argparse.Namespace, which: str) -> Any:
         return None
     if text.startswith((Z85_PREFIX, FILE_PREFIX)):
         return text
-    z85, exists = is_z85_key(text.strip()), bool(text) and os.path.exists(text)
-    if z85 and exists:
-        raise SecurityConfigError(option, f"{text!r} is both a 40-character Z85 key and an existing file; give "
-                                          f"the file with {option}-file {text}, a key with {option} {Z85_PREFIX}{text}")
-    if z85:
+    secret = which == "client"
+    shown = f"the value ({len(text)} characters, not shown)" if secret else repr(text)
+    if is_z85_key(text.strip()):
+        ambiguous, why = _could_be_path(text.strip())
+        if ambiguous:
+            raise SecurityConfigError(
+                option, f"{shown} is 40 Z85 characters, so it could be a key, and could be a certificate file's "
+                        f"path too ({why}); nothing is guessed: give a file with {option}-file PATH, a key with "
+                        f"{option} {Z85_PREFIX}KEY")
         return Z85_PREFIX + text.strip()
-    if exists:
+    if os.path.exists(text):
         _note(args, f"warning: {option} takes the key's text; {text!r} is read as a file, but give a file with "
                     f"{option}-file (this use of {option} is deprecated)")
         return Path(text)
-    shown = repr(text) if which == "server" else f"the value ({len(text)} characters, not shown)"
     raise SecurityConfigError(option, f"{shown} is not a 40-character Z85 key (and no such file exists); give the "
                                       f"key's text with {option} or a certificate file with {option}-file")
 

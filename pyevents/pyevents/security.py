@@ -20,13 +20,18 @@ does not exist or holds no key, text that is not a 40-character Z85 key)
 raises :class:`~pyevents.errors.SecurityConfigError` naming the variable.
 
 A key is text or a file by what the caller says, never by a guess: in a
-variable or a ``str``/``bytes`` argument, ``z85:`` and ``file:`` say which; a
-:class:`pathlib.Path` (any path-like object) is a file.  Without a prefix (the
-older spelling, still accepted) 40 Z85 characters are the key and anything
-else a path, and a value that is both a Z85 key and an existing file (Z85 has
-``/``, ``.``, ``-``, letters and digits: a 40-character path can be one) is
-refused with an error that names both ways, as is the engine's
-``curve_key::from_setting``.
+variable or a ``str`` argument, ``z85:`` and ``file:`` say which (they always
+win: a key whose own text starts with one is written ``z85:z85:...``); a
+:class:`pathlib.Path` (any path-like object) is a file; ``bytes`` of 40 Z85
+characters are a key (as :func:`zmq.curve_keypair` gives them).  Without a
+prefix (the older spelling, still accepted) a value that is not 40 Z85
+characters is a path; one that is is the key unless it could be a path too (Z85
+has ``/``, ``.``, ``-``, letters and digits: a 40-character path can be one):
+it contains ``/``, starts with ``.`` or ``~``, ends with ``.key`` or
+``.key_secret``, or names something that exists or cannot be checked.  That is
+refused, whether or not the file exists, with an error that names both ways, as
+is the engine's ``curve_key::from_setting``; a key that contains ``/`` (about a
+third do) is written ``z85:KEY``.
 
 Certificate files are those of :func:`zmq.auth.create_certificates` (and
 czmq's ``zcert``, and ``pyevents keygen DIR NAME``, which calls
@@ -142,17 +147,45 @@ def _describe(value: KeySource, secret: bool) -> str:
 Z85_PREFIX, FILE_PREFIX = "z85:", "file:"
 
 
+def _could_be_path(text: str) -> Tuple[bool, str]:
+    """Whether *text*, 40 Z85 characters, could also be a certificate file's path, and why.
+
+    It could if it looks like one ('/' in it, a leading '.' or '~', a ``.key`` or
+    ``.key_secret`` ending), whether or not the file exists (it may be missing, mistyped
+    or not mounted), or if it names something that exists or whose existence cannot be
+    checked (``os.path.exists`` says False on any error: an unreadable directory, a loop
+    of symbolic links).
+    """
+    if "/" in text or os.sep in text or text.startswith((".", "~")) or text.endswith((".key", ".key_secret")):
+        return True, "it looks like one"
+    try:
+        os.stat(text)
+    except (FileNotFoundError, NotADirectoryError):
+        return False, ""
+    except OSError as e:
+        return True, f"its existence cannot be checked: {e.strerror or e}"
+    except ValueError:  # an embedded NUL: not a path the system can name
+        return False, ""
+    return True, "such a file exists"
+
+
 def _as_text(value: object, source: str, *, secret: bool = False) -> Tuple[Optional[bytes], Optional[str]]:
     """Split *value* into (Z85 key bytes, None) or (None, file path), or raise.
 
-    Never a guess: a path object is a file; ``z85:``/``file:`` say which; a bare
-    ``str``/``bytes`` is the key if it is 40 Z85 characters and a file otherwise,
-    and one that is both a Z85 key and an existing file is refused (a path such as
-    ``/home/ann/keys/abcdefghijklm/engine.key`` is 40 Z85 characters).
+    Never a guess: a path object is a file; ``z85:``/``file:`` say which (the prefixes
+    always win: a key whose own text starts with ``z85:`` or ``file:`` is written
+    ``z85:z85:...`` or ``z85:file:...``); ``bytes`` of 40 Z85 characters are a key. A
+    bare ``str`` (or other ``bytes``) that is not 40 Z85 characters is a file's path; one that is 40 Z85 characters is the key unless it could
+    be a path (:func:`_could_be_path`: a path such as
+    ``/home/ann/keys/abcdefghijklmn/engine.key`` is 40 Z85 characters), and then it is
+    refused whether or not the file exists. Z85 has '/': a key containing one is written
+    with ``z85:``.
     """
     if isinstance(value, os.PathLike):
         return None, os.fsdecode(os.fspath(value))
     if isinstance(value, bytes):
+        if is_z85_key(value.strip()):  # bytes are key material (zmq.curve_keypair); a path is a Path
+            return value.strip(), None
         value = os.fsdecode(value)
     if not isinstance(value, str):
         raise SecurityConfigError(
@@ -171,15 +204,19 @@ def _as_text(value: object, source: str, *, secret: bool = False) -> Tuple[Optio
         return text.encode("ascii"), None
     if value.startswith(FILE_PREFIX):
         return None, value[len(FILE_PREFIX):]
-    z85 = is_z85_key(value.strip())
-    if z85 and os.path.exists(value):
+    text = value.strip()
+    if not is_z85_key(text):
+        return None, value
+    ambiguous, why = _could_be_path(text)
+    if ambiguous:
+        # Never the value itself if it may be a secret key: only a public key's text is shown.
+        shown = f"the value ({len(text)} characters, not shown)" if secret else repr(value)
         raise SecurityConfigError(
-            source, f"{value!r} is both a 40-character Z85 key and an existing file; write "
-                    f"{FILE_PREFIX}{value} for the file or {Z85_PREFIX}{value} for the key"
+            source, f"{shown} is 40 Z85 characters, so it could be a key, and could be a certificate file's "
+                    f"path too ({why}); nothing is guessed: write {FILE_PREFIX}PATH for the file or "
+                    f"{Z85_PREFIX}KEY for the key itself"
         )
-    if z85:
-        return value.strip().encode("ascii"), None
-    return None, value
+    return text.encode("ascii"), None
 
 
 def _read_certificate(

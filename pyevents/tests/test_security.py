@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Iterator, NamedTuple, Tuple
 
@@ -103,14 +105,33 @@ def test_key_files(key_env: KeyFiles) -> None:
     assert config == security.CurveConfig(key_env.server_public, key_env.client_public, key_env.client_secret)
 
 
+def _bare_pair() -> Tuple[bytes, bytes]:
+    """A key pair whose texts cannot be paths (no '/', no leading '.', no .key ending):
+    such a key may be given without the z85: prefix."""
+    while True:
+        public, secret = zmq.curve_keypair()
+        if not any(security._could_be_path(key.decode())[0] for key in (public, secret)):
+            return public, secret
+
+
 def test_key_text(keys: KeyFiles, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SERVER_VAR, keys.server_public.decode())
-    monkeypatch.setenv(CLIENT_VAR, keys.client_secret.decode() + "\n")  # e.g. from $(cat file)
+    monkeypatch.setenv(SERVER_VAR, f"z85:{keys.server_public.decode()}")
+    monkeypatch.setenv(CLIENT_VAR, f"z85:{keys.client_secret.decode()}\n")  # e.g. from $(cat file)
     config = security.curve_config()
     assert config is not None
     assert config.server_public_key == keys.server_public
     assert config.client_public_key == keys.client_public  # derived from the secret key
     assert config.client_secret_key == keys.client_secret
+    # Without the prefix, a key that cannot be a path is the key.
+    public, secret = _bare_pair()
+    monkeypatch.setenv(SERVER_VAR, public.decode())
+    monkeypatch.setenv(CLIENT_VAR, secret.decode() + "\n")
+    assert security.curve_config() == security.CurveConfig(public, zmq.curve_public(secret), secret)
+    # Bytes are key material (as zmq.curve_keypair gives it), '/' or not.
+    while b"/" not in keys.server_public + keys.client_secret:
+        keys = keys._replace(server_public=zmq.curve_keypair()[0])
+    assert security.curve_config(keys.server_public, keys.client_secret) == security.CurveConfig(
+        keys.server_public, zmq.curve_public(keys.client_secret), keys.client_secret)
 
 
 def test_the_secret_key_is_not_in_the_repr(key_env: KeyFiles) -> None:
@@ -201,11 +222,11 @@ def test_arguments_override_the_environment(keys: KeyFiles, monkeypatch: pytest.
 
 def test_an_argument_pairs_with_the_other_variable(keys: KeyFiles, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(CLIENT_VAR, keys.client_secret_file)
-    config = security.curve_config(server_key=keys.server_public.decode())
+    config = security.curve_config(server_key=f"z85:{keys.server_public.decode()}")
     assert config is not None and config.client_public_key == keys.client_public
     monkeypatch.delenv(CLIENT_VAR)
     with pytest.raises(SecurityConfigError, match=f"{CLIENT_VAR}: not set, but server_key argument is"):
-        security.curve_config(server_key=keys.server_public.decode())
+        security.curve_config(server_key=f"z85:{keys.server_public.decode()}")
     with pytest.raises(SecurityConfigError, match="client_key argument: must be a str, bytes or path"):
         security.curve_config(server_key=keys.server_public, client_key=42)  # type: ignore[arg-type]
 
@@ -350,7 +371,11 @@ def test_iteration_does_not_end_quietly_on_a_refused_key(secure_engine: FakeEngi
 def z85_paths() -> Iterator[Tuple[str, str, bytes, bytes, bytes]]:
     """Certificate files whose paths are 40 characters, all of them Z85 ('/', '.', '-',
     letters and digits are): (public file, secret file, server public, client public, client secret)."""
-    directory = Path(f"/tmp/eek{os.getpid()}")
+    directory = Path(tempfile.mkdtemp(prefix="eek", dir="/tmp"))  # its own, unpredictable name
+    while "_" in directory.name:  # tempfile's names may have "_", which is not Z85
+        retry = Path(tempfile.mkdtemp(prefix="eek", dir="/tmp"))
+        directory.rmdir()
+        directory = retry
     server_name = "s" * (40 - len(f"{directory}/.key"))
     try:
         _, server_file, _ = security.write_certificates(directory, server_name)
@@ -363,9 +388,7 @@ def z85_paths() -> Iterator[Tuple[str, str, bytes, bytes, bytes]]:
         assert client_secret is not None
         yield public_file, str(client_file), server_public, client_public.encode(), client_secret
     finally:
-        for leftover in directory.glob("*"):
-            leftover.unlink()
-        directory.rmdir()
+        shutil.rmtree(directory)
 
 
 def test_a_40_character_z85_path_is_never_taken_as_the_key(z85_paths, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -380,8 +403,10 @@ def test_a_40_character_z85_path_is_never_taken_as_the_key(z85_paths, monkeypatc
         with pytest.raises(SecurityConfigError) as info:
             security.curve_config()
         assert info.value.source == variable
-        assert "both a 40-character Z85 key and an existing file" in str(info.value)
-        assert f"file:{value}" in str(info.value) and f"z85:{value}" in str(info.value)
+        assert "could be a certificate file's path too (it looks like one)" in str(info.value)
+        assert "file:PATH" in str(info.value) and "z85:KEY" in str(info.value)
+        if variable == CLIENT_VAR:  # it could be a secret key: never shown
+            assert value not in str(info.value) and "40 characters, not shown" in str(info.value)
     # Said which: the file's keys.
     monkeypatch.setenv(SERVER_VAR, f"file:{public_file}")
     monkeypatch.setenv(CLIENT_VAR, f"file:{secret_file}")
@@ -407,13 +432,104 @@ def test_key_options_of_the_cli_say_text_or_file(z85_paths) -> None:
 
     server, client = keys("--server-key-file", public_file, "--client-key-file", secret_file)
     assert security.curve_config(server, client) == security.CurveConfig(server_public, client_public, client_secret)
-    server, client = keys("--server-key", server_public.decode(), "--client-key", client_secret.decode())
+    server, client = keys("--server-key", f"z85:{server_public.decode()}", "--client-key",
+                          f"z85:{client_secret.decode()}")
     assert security.curve_config(server, client) == security.CurveConfig(server_public, client_public, client_secret)
+    bare_public, bare_secret = _bare_pair()
+    server, client = keys("--server-key", bare_public.decode(), "--client-key", bare_secret.decode())
+    assert security.curve_config(server, client) == security.CurveConfig(bare_public, zmq.curve_public(bare_secret),
+                                                                         bare_secret)
     for option, value in (("--server-key", public_file), ("--client-key", secret_file)):
         with pytest.raises(SecurityConfigError) as info:
             keys(option, value)
-        assert f"{option}-file {value}" in str(info.value) and f"{option} z85:{value}" in str(info.value)
+        assert f"{option}-file PATH" in str(info.value) and f"{option} z85:KEY" in str(info.value)
+        assert (value not in str(info.value)) == (option == "--client-key")  # a secret is never shown
     with pytest.raises(SystemExit):  # both at once: a usage error
         keys("--server-key", server_public.decode(), "--server-key-file", public_file)
     with pytest.raises(SecurityConfigError, match="--client-key: the value .* not shown.*--client-key-file"):
         keys("--client-key", "nothing-here")
+
+
+# A 40-character Z85 value that could be a path is refused even when no such file exists
+# (missing, mistyped, not mounted): the path must never silently become the key.
+MISSING_PATHS = [
+    "/home/ann/keys/abcdefghijklmn/engine.key",  # '/' and .key
+    "keys/abcdefghijklmnopqrstuvwxyz012345678",  # '/' only
+    "./abcdefghijklmnopqrstuvwxyz0123456789AB",  # a leading '.'
+    "abcdefghijklmnopqrstuvwxyz0123456789.key",  # .key
+]
+
+
+@pytest.mark.parametrize("path", MISSING_PATHS)
+def test_a_missing_40_character_path_is_not_taken_as_the_key(path: str, keys: KeyFiles,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    assert len(path) == 40 and security.is_z85_key(path) and not os.path.exists(path)
+    with pytest.raises(SecurityConfigError, match="could be a certificate file's path too") as info:
+        security.curve_config(path, keys.client_secret_file)
+    assert info.value.source == "server_key argument" and "file:PATH" in str(info.value)
+    monkeypatch.setenv(SERVER_VAR, path)
+    monkeypatch.setenv(CLIENT_VAR, keys.client_secret_file)
+    with pytest.raises(SecurityConfigError, match=f"^{SERVER_VAR}: .*z85:KEY"):
+        security.curve_config()
+    monkeypatch.setenv(SERVER_VAR, f"z85:{path}")  # said: the text is the key
+    assert security.curve_config().server_public_key == path.encode()  # type: ignore[union-attr]
+    from pyevents import cli
+    args = cli.build_parser().parse_args(["list", "--server-key", path])
+    with pytest.raises(SecurityConfigError, match="--server-key-file PATH.*--server-key z85:KEY"):
+        cli._keys(args)
+
+
+def test_the_paths_above_are_40_z85_characters() -> None:
+    assert all(len(path) == 40 and security.is_z85_key(path) for path in MISSING_PATHS), MISSING_PATHS
+
+
+def test_a_name_that_cannot_be_checked_could_be_a_file(tmp_path: Path, keys: KeyFiles,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A symbolic link to itself: os.stat fails (ELOOP) and os.path.exists says False."""
+    name = "abcdefghijklmnopqrstuvwxyz0123456789ABCD"
+    assert security.is_z85_key(name)
+    (tmp_path / name).symlink_to(name)
+    monkeypatch.chdir(tmp_path)
+    assert not os.path.exists(name)
+    with pytest.raises(SecurityConfigError, match="existence cannot be checked"):
+        security.load_public_key(name)
+
+
+def test_a_secret_key_refused_as_ambiguous_is_not_shown(keys: KeyFiles, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = b""
+    while b"/" not in secret:
+        _, secret = zmq.curve_keypair()
+    text = secret.decode()
+    from pyevents import cli
+    attempts = [lambda: security.load_secret_key(text),
+                lambda: security.curve_config(keys.server_public_file, text),
+                lambda: cli._keys(cli.build_parser().parse_args(["list", "--client-key", text]))]
+    for attempt in attempts:
+        with pytest.raises(SecurityConfigError) as info:
+            attempt()
+        assert text not in str(info.value) and "40 characters, not shown" in str(info.value)
+    monkeypatch.setenv(SERVER_VAR, keys.server_public_file)
+    monkeypatch.setenv(CLIENT_VAR, text)
+    with pytest.raises(SecurityConfigError) as info:
+        security.curve_config()
+    assert text not in str(info.value)
+    assert security.load_secret_key(f"z85:{text}") == (zmq.curve_public(secret), secret)
+
+
+def test_the_docs_example_paths_are_40_z85_characters() -> None:
+    """docs/security.md and this module's docstring show a path that is 40 Z85 characters."""
+    import re
+    texts = [(DIST_ROOT.parent / "docs" / "security.md").read_text(), security._as_text.__doc__ or ""]
+    examples = [path for text in texts for path in re.findall(r"``?(/home/ann/[^`]+)``?", text)]
+    assert len(examples) >= 2, examples
+    for path in examples:
+        assert len(path) == 40 and security.is_z85_key(path), path
+
+
+def test_the_cli_steers_the_secret_key_off_the_command_line() -> None:
+    """A command line is visible to every local user (ps): --client-key's help says so and
+    names the two ways that are not."""
+    from pyevents import cli
+    parser = cli.build_parser()
+    help_text = " ".join(parser._subparsers._group_actions[0].choices["list"].format_help().split())  # type: ignore[union-attr]
+    assert "(ps): prefer --client-key-file or $EVENT_ENGINE_CLIENT_KEY" in help_text, help_text

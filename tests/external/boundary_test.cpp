@@ -567,9 +567,31 @@ TEST_CASE("CURVE: an application with keys needs a client key for each external 
                          }));
 }
 
+namespace {
+/// A new directory of its own under /tmp (mkdtemp: not a predictable shared name), removed
+/// when the test ends, a failed REQUIRE included.
+struct temporary_directory {
+    std::filesystem::path path;
+    temporary_directory()
+    {
+        std::string name = "/tmp/eekXXXXXX";
+        REQUIRE(::mkdtemp(name.data()) != nullptr);
+        path = name;
+    }
+    temporary_directory(const temporary_directory&) = delete;
+    temporary_directory& operator=(const temporary_directory&) = delete;
+    ~temporary_directory()
+    {
+        std::error_code ignored;
+        std::filesystem::remove_all(path, ignored);
+    }
+};
+} // namespace
+
 TEST_CASE("keys: generate, save, load; Z85 text or certificate files", "[boundary][curve]")
 {
-    const auto directory = std::filesystem::temp_directory_path() / ("ee-keys-" + std::to_string(::getpid()));
+    const temporary_directory temporary;
+    const auto& directory = temporary.path;
     const auto pair = curve_keypair::generate();
     pair.save(directory, "engine");
     const auto loaded = curve_keypair::load(directory / "engine.key_secret");
@@ -577,9 +599,15 @@ TEST_CASE("keys: generate, save, load; Z85 text or certificate files", "[boundar
     CHECK(loaded.secret_key == pair.secret_key);
     CHECK(curve_key::from_file(directory / "engine.key") == pair.public_key);
     CHECK(curve_key::from_z85(pair.public_key.z85()) == pair.public_key);
-    CHECK(curve_key::from_setting(pair.public_key.z85()) == pair.public_key);
     CHECK(curve_key::from_setting("z85:" + pair.public_key.z85()) == pair.public_key);
     CHECK(curve_key::from_setting("file:" + (directory / "engine.key").string()) == pair.public_key);
+    // A bare key is the key when it cannot be a path ('/' is Z85: about a third of keys have one).
+    auto bare = curve_keypair::generate().public_key;
+    while (bare.z85().find('/') != std::string::npos || bare.z85().starts_with('.') ||
+           bare.z85().ends_with(".key")) {
+        bare = curve_keypair::generate().public_key;
+    }
+    CHECK(curve_key::from_setting(bare.z85()) == bare);
     CHECK_THROWS_AS(curve_keypair::load(directory / "engine.key"), configuration_error); // no secret in it
     CHECK_THROWS_WITH(curve_key::from_setting("not a key and not a file"),
                       Catch::Matchers::Contains("z85:") && Catch::Matchers::Contains("file:"));
@@ -590,20 +618,19 @@ TEST_CASE("keys: generate, save, load; Z85 text or certificate files", "[boundar
     CHECK(curve_key::from_env("EE_TEST_KEY") == pair.public_key);
     ::unsetenv("EE_TEST_KEY");
     CHECK_THROWS_WITH(curve_key::from_env("EE_TEST_KEY"), Catch::Matchers::Contains("EE_TEST_KEY"));
-    std::filesystem::remove_all(directory);
 }
 
 TEST_CASE("keys: a certificate path of 40 Z85 characters is never taken as the key itself", "[boundary][curve]")
 {
     // '/', '.', '-', letters and digits are all Z85: such a path decodes as a key.
-    const std::string base = "/tmp/eekey" + std::to_string(::getpid());
-    const std::filesystem::path directory{base};
+    const temporary_directory temporary;
+    const std::string base = temporary.path.string();
     const std::string name = std::string(40 - base.size() - std::string{"/.key"}.size(), 'k');
-    const std::string path = (directory / (name + ".key")).string();
+    const std::string path = (temporary.path / (name + ".key")).string();
     REQUIRE(path.size() == 40);
     REQUIRE(curve_key::is_z85_key(path));
     const auto pair = curve_keypair::generate();
-    pair.save(directory, name);
+    pair.save(temporary.path, name);
 
     CHECK(curve_key::from_file(path) == pair.public_key);
     CHECK(curve_key::from_setting("file:" + path) == pair.public_key);
@@ -611,18 +638,67 @@ TEST_CASE("keys: a certificate path of 40 Z85 characters is never taken as the k
     // Without a prefix it could be either: refused, naming both ways, never guessed.
     ::setenv("EE_TEST_KEY40", path.c_str(), 1);
     CHECK_THROWS_WITH(curve_key::from_env("EE_TEST_KEY40"),
-                      Catch::Matchers::Contains("both") && Catch::Matchers::Contains("file:" + path) &&
-                          Catch::Matchers::Contains("z85:" + path) && Catch::Matchers::Contains("EE_TEST_KEY40"));
+                      Catch::Matchers::Contains("file:<path>") && Catch::Matchers::Contains("z85:<key>") &&
+                          Catch::Matchers::Contains("EE_TEST_KEY40"));
     ::setenv("EE_TEST_KEY40", ("file:" + path).c_str(), 1);
     CHECK(curve_key::from_env("EE_TEST_KEY40") == pair.public_key);
     ::unsetenv("EE_TEST_KEY40");
     // The deprecated guesser still works where it cannot be wrong, and no longer guesses.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    CHECK(curve_key::load(pair.public_key.z85()) == pair.public_key);
-    CHECK_THROWS_WITH(curve_key::load(path), Catch::Matchers::Contains("both"));
+    CHECK(curve_key::load("z85:" + pair.public_key.z85()) == pair.public_key);
+    CHECK_THROWS_WITH(curve_key::load(path), Catch::Matchers::Contains("z85:<key>"));
 #pragma GCC diagnostic pop
-    std::filesystem::remove_all(directory);
+}
+
+TEST_CASE("keys: without a prefix, a 40-character Z85 value that could be a path is refused even if "
+          "no such file exists",
+          "[boundary][curve]")
+{
+    // Missing, mistyped or not mounted: the path must not silently become the key.
+    for (const std::string missing : {"/home/ann/keys/abcdefghijklmn/engine.key", // '/' and ".key"
+                                      "keys/abcdefghijklmnopqrstuvwxyz012345678",  // '/' only
+                                      "./abcdefghijklmnopqrstuvwxyz0123456789AB",  // starts with '.'
+                                      "abcdefghijklmnopqrstuvwxyz0123456789.key"}) { // ".key"
+        INFO(missing);
+        REQUIRE(missing.size() == 40);
+        REQUIRE(curve_key::is_z85_key(missing)); // so it could be taken for a key
+        REQUIRE_FALSE(std::filesystem::exists(missing));
+        CHECK_THROWS_WITH(curve_key::from_setting(missing),
+                          Catch::Matchers::Contains("file:<path>") && Catch::Matchers::Contains("z85:<key>"));
+        CHECK(curve_key::from_setting("z85:" + missing).z85() == missing); // as text when asked
+    }
+
+    // A name whose existence cannot be checked could be a file too: a symbolic link to itself
+    // (stat fails with ELOOP; std::filesystem::exists is false then, with an error).
+    const temporary_directory temporary;
+    const std::string loop = "abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+    REQUIRE(curve_key::is_z85_key(loop));
+    std::filesystem::create_symlink(loop, temporary.path / loop);
+    struct back_to {
+        std::filesystem::path directory;
+        ~back_to() { std::filesystem::current_path(directory); }
+    } const restore{std::filesystem::current_path()};
+    std::filesystem::current_path(temporary.path);
+    std::error_code check;
+    CHECK_FALSE(std::filesystem::exists(loop, check));
+    CHECK(check); // the case: not "no such file", an error
+    CHECK_THROWS_WITH(curve_key::from_setting(loop), Catch::Matchers::Contains("cannot be checked"));
+    std::filesystem::current_path(restore.directory);
+
+    // A secret key refused as ambiguous is not shown in the message.
+    std::string secret = curve_keypair::generate().secret_key.z85();
+    while (secret.find('/') == std::string::npos) secret = curve_keypair::generate().secret_key.z85();
+    try {
+        (void)curve_key::from_setting(secret);
+        FAIL("a bare key containing '/' was taken");
+    } catch (const configuration_error& refused) {
+        const std::string message = refused.what();
+        CHECK(message.find(secret) == std::string::npos);
+        CHECK(message.find("40 characters, not shown") != std::string::npos);
+    }
+    std::string mistyped = secret.substr(0, 39); // neither a key nor a file: still not shown
+    CHECK_THROWS_WITH(curve_key::from_setting(mistyped), !Catch::Matchers::Contains(mistyped));
 }
 
 // ---------------------------------------------------------------- binding
