@@ -129,6 +129,11 @@ inline nlohmann::ordered_json plugins_json(const app_description& app, bool curv
             json["endpoint"] = endpoint.empty() ? nlohmann::ordered_json{} : nlohmann::ordered_json(endpoint);
             json["curve"] = curve;
         }
+        if (!plugin.details.empty()) {
+            nlohmann::ordered_json details = nlohmann::ordered_json::object();
+            for (const auto& [key, value] : plugin.details) details[key] = value;
+            json["details"] = std::move(details);
+        }
         plugins.push_back(std::move(json));
     }
     return plugins;

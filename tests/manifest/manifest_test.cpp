@@ -401,8 +401,8 @@ TEST_CASE("dangling events: published by none or subscribed by none, logged at s
 {
     const std::vector<std::string_view> events{"Note", "Count", "Reading", "Position"};
     std::vector<detail::plugin_description> plugins{
-        {"source", false, {}, {"Note", "Count"}, 0},
-        {"sink", false, {"Note", "Position"}, {}, 0},
+        {"source", false, {}, {"Note", "Count"}, 0, {}},
+        {"sink", false, {"Note", "Position"}, {}, 0, {}},
     };
     const auto holes = detail::find_graph_holes(events, plugins);
     CHECK(holes.unsubscribed == std::vector<std::string_view>{"Count"});

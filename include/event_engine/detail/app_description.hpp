@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace event_engine {
@@ -59,6 +60,9 @@ struct plugin_description {
     std::vector<std::string_view> subscribes; // event names
     std::vector<std::string_view> publishes;  // event names
     std::uint16_t port = 0;                   // external: as configured (0: any free port)
+    /// What the plugin says about itself (an internal plugin with a member `manifest_details()`
+    /// returning name/value pairs, e.g. a NATS bridge's subjects): the manifest's plugins[].details.
+    std::vector<std::pair<std::string, std::string>> details{};
 };
 
 /// The whole application; `bound` is null until run() has bound its endpoints.

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace event_engine::detail {
 
@@ -105,7 +106,14 @@ public:
     }
     [[nodiscard]] plugin_description describe() const override
     {
-        return {name(), false, event_names(typename P::subscriptions{}), event_names(typename P::publications{}), 0};
+        plugin_description described{name(), false, event_names(typename P::subscriptions{}),
+                                      event_names(typename P::publications{}), 0, {}};
+        if constexpr (requires(const P& p) {
+                          { p.manifest_details() } -> std::convertible_to<std::vector<std::pair<std::string, std::string>>>;
+                      }) {
+            described.details = plugin_->manifest_details();
+        }
+        return described;
     }
 
     void run(plugin_runtime& runtime, external_bridge*) override
@@ -153,7 +161,7 @@ public:
     [[nodiscard]] plugin_description describe() const override
     {
         return {name(), true, event_names(typename declaration::subscriptions{}),
-                event_names(typename declaration::publications{}), plugin_.port()};
+                event_names(typename declaration::publications{}), plugin_.port(), {}};
     }
 
     external_bridge_ptr prepare(zmq::context_t& context, const app_config& config, const bind_host& app_host) override
