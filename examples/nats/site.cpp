@@ -161,7 +161,7 @@ ee::nats::bridge_options options_for(const std::string& site, const std::string&
     options.servers = split(urls);
     options.subject_prefix = "plant";           // subjects plant.Reading, plant.Setpoint
     options.mode = ee::nats::delivery::jetstream;
-    options.instance = site;                    // also the durable consumer's name
+    options.instance = site;                    // also names its durable consumers
     options.stream_replicas = 3;                // every event stored on three nodes
     options.ack_wait = 2s;                      // redeliver quickly what a lost node swallowed
     return options;

@@ -239,9 +239,10 @@ class Operator:
         return [f'operator: "{self._jwt_file}"', "resolver: MEMORY", f"resolver_preload: {{ {preload} }}"]
 
 
-def start_cluster(directory: Path, nodes: int = 3, jetstream: bool = True) -> list[NatsServer]:
+def start_cluster(directory: Path, nodes: int = 3, jetstream: bool = True, monitor: bool = False) -> list[NatsServer]:
     route_ports = [free_port() for _ in range(nodes)]
-    servers = [NatsServer(directory, f"n{i + 1}", jetstream, route_ports[i], route_ports) for i in range(nodes)]
+    servers = [NatsServer(directory, f"n{i + 1}", jetstream, route_ports[i], route_ports, monitor=monitor)
+               for i in range(nodes)]
     for server in servers:
         server.start()
     return servers
@@ -337,7 +338,8 @@ def plugin(final: dict[str, Any], name: str) -> dict[str, Any]:
 def check_bridge_identities(final: dict[str, Any]) -> None:
     """The bridge's own accounts (options.hpp) and how they meet the engine's plugin reports."""
     b = final["bridge"]
-    assert b["events_out"] == b["published"] + b["echoes_skipped"] + b["publish_failed"] + b["unconfirmed_at_stop"], b
+    assert b["events_out"] == (b["published"] + b["echoes_skipped"] + b["publish_failed"] + b["unconfirmed_at_stop"]
+                               + b["unsent_at_stop"]), b
     assert b["messages_in"] == (b["events_in"] + b["own_skipped"] + b["not_imported"] + b["bad_messages"]
                                 + b["decode_failures"] + b["duplicates_skipped"] + b["abandoned_at_stop"]), b
     names = {p["name"] for p in final["plugins"]}
@@ -425,3 +427,75 @@ def failed_start(servers: list[str], **flags: Any) -> str:
     assert "plugin 'nats.out' failed" in error or "plugin 'nats.in' failed" in error, error
     assert not final[0]["bridge"]["connected"], final[0]["bridge"]
     return error
+
+
+class RawNats:
+    """A minimal NATS protocol client over a socket (no libnats): requests (JetStream's API is
+    request/reply JSON) and reading a subscription's messages, for tests that act as an
+    operator or an older program would."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=HANG_GUARD)
+        self.buffer = b""
+        self._line()  # INFO
+        self.sock.sendall(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"protocol":1,"name":"raw"}\r\n')
+        self._sid = 0
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _fill(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise AssertionError("the server closed the connection")
+        self.buffer += chunk
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self.buffer:
+            self._fill()
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def _bytes(self, count: int) -> bytes:
+        while len(self.buffer) < count + 2:
+            self._fill()
+        data, self.buffer = self.buffer[:count], self.buffer[count + 2:]
+        return data
+
+    def subscribe(self, subject: str) -> int:
+        self._sid += 1
+        self.sock.sendall(f"SUB {subject} {self._sid}\r\n".encode())
+        return self._sid
+
+    def publish(self, subject: str, payload: bytes, reply: str = "") -> None:
+        self.sock.sendall(f"PUB {subject} {reply} {len(payload)}\r\n".encode().replace(b"  ", b" ") + payload + b"\r\n")
+
+    def next_message(self) -> tuple[str, str, bytes]:
+        """The next message on any subscription: (subject, reply, payload without headers)."""
+        while True:
+            line = self._line()
+            if line == b"PING":
+                self.sock.sendall(b"PONG\r\n")
+                continue
+            parts = line.decode().split()
+            if not parts or parts[0] in ("PONG", "+OK"):
+                continue
+            if parts[0] == "-ERR":
+                raise AssertionError(f"the server said {line!r}")
+            if parts[0] == "MSG":
+                reply = parts[3] if len(parts) == 5 else ""
+                return parts[1], reply, self._bytes(int(parts[-1]))
+            if parts[0] == "HMSG":
+                reply = parts[3] if len(parts) == 6 else ""
+                body = self._bytes(int(parts[-1]))
+                return parts[1], reply, body[int(parts[-2]):]
+
+    def request(self, subject: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """A JSON request, e.g. to the JetStream API ($JS.API....); the JSON reply."""
+        inbox = f"_INBOX.raw{os.getpid()}.{self._sid + 1}"
+        self.subscribe(inbox)
+        self.publish(subject, json.dumps(payload).encode(), inbox)
+        while True:
+            got_subject, _, body = self.next_message()
+            if got_subject == inbox:
+                return json.loads(body)

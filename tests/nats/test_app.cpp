@@ -6,7 +6,8 @@
 // "STATUS <json>" with its counts and the bridge's report; at the end (SIGTERM, or "quit"
 // on stdin) "FINAL <json>" with the run report too. Exit status 0 unless run() failed.
 //
-// stdin commands: go (send what the flags say), ping N (N more pings), stop-tail, quit.
+// stdin commands: go (send what the flags say), ping N (N more pings), stop-tail, quit,
+// pause / resume (the receiver holds on to a Ping until resumed: the bridge's queue fills).
 //
 //   ee_nats_test_app --role a --servers nats://127.0.0.1:4222[,...] [--mode core|jetstream]
 //       [--prefix P] [--instance NAME] [--jetstream-domain D] [--setup-timeout-ms MS]
@@ -15,8 +16,13 @@
 //       [--user U --password P] [--token T] [--credentials-file F] [--tls 1] [--ca-file F]
 //       [--cert-file F --key-file F]        (bridge_options of the same names: test_tls.py, test_auth.py)
 //       [--handle-us US] (the receiver spends that long on each Ping: a slow subscriber)
+//       [--queue-limit N] [--max-unacknowledged N] [--publish-attempts N] [--publish-ack-timeout-ms MS]
+//       [--manifest FILE] (run() writes the application's manifest there)
+//       [--retry-initial-connect 1] [--reconnect-buffer-bytes B] [--drain-timeout-ms MS] [--marker-interval-ms MS]
+//       [--high-water-mark N] (app_config::high_water_mark: the queues between plugins)
 
 #include <event_engine/event_engine.hpp>
+#include <event_engine/manifest.hpp>
 #include <event_engine/nats/bridge.hpp>
 
 #include <fmt/format.h>
@@ -85,10 +91,12 @@ struct settings {
     bool tail = false;
     std::string record;
     std::chrono::microseconds handle_time{0};
+    int high_water_mark = 0; // app_config::high_water_mark, if set
+    std::string manifest; // where run() writes the application's manifest
 };
 
 struct tallies {
-    std::atomic<bool> go{false}, sent_done{false}, stop_tail{false}, tail_stopped{false};
+    std::atomic<bool> go{false}, sent_done{false}, stop_tail{false}, tail_stopped{false}, paused{false};
     std::atomic<std::uint64_t> ping_allowance{0};
     std::atomic<std::uint64_t> sent_ping{0}, sent_pong{0}, sent_blob{0}, sent_mark{0}, sent_alert{0};
     std::mutex mutex; // the sets
@@ -170,6 +178,7 @@ public:
     void on(const Ping& ping)
     {
         if (config.handle_time.count() > 0) std::this_thread::sleep_for(config.handle_time);
+        while (counts.paused && !this->stop_requested()) std::this_thread::sleep_for(1ms);
         const std::scoped_lock lock{counts.mutex};
         ++counts.ping_total;
         if (ping.check != ping_check(ping.index)) ++counts.ping_bad;
@@ -232,15 +241,15 @@ private:
 std::string bridge_json(const ee::nats::bridge_report& r)
 {
     return fmt::format(
-        R"({{"events_out":{},"published":{},"echoes_skipped":{},"publish_failed":{},"unconfirmed_at_stop":{},)"
+        R"({{"events_out":{},"published":{},"echoes_skipped":{},"publish_failed":{},"unconfirmed_at_stop":{},"unsent_at_stop":{},)"
         R"("publish_retries":{},"stored_duplicates":{},"messages_in":{},"events_in":{},"own_skipped":{},)"
         R"("not_imported":{},"bad_messages":{},"decode_failures":{},"duplicates_skipped":{},"abandoned_at_stop":{},)"
         R"("unacknowledged_at_stop":{},)"
-        R"("sequence_gaps":{},"slow_consumer_drops":{},"disconnects":{},"reconnects":{},"connected":{},"subscribed":{}}})",
-        r.events_out, r.published, r.echoes_skipped, r.publish_failed, r.unconfirmed_at_stop, r.publish_retries,
+        R"("sequence_gaps":{},"slow_consumer_drops":{},"markers_in":{},"disconnects":{},"reconnects":{},"connected":{},"subscribed":{}}})",
+        r.events_out, r.published, r.echoes_skipped, r.publish_failed, r.unconfirmed_at_stop, r.unsent_at_stop, r.publish_retries,
         r.stored_duplicates, r.messages_in, r.events_in, r.own_skipped, r.not_imported, r.bad_messages,
         r.decode_failures, r.duplicates_skipped, r.abandoned_at_stop, r.unacknowledged_at_stop, r.sequence_gaps, r.slow_consumer_drops,
-        r.disconnects, r.reconnects, r.connected, r.subscribed);
+        r.markers_in, r.disconnects, r.reconnects, r.connected, r.subscribed);
 }
 
 std::string counts_json()
@@ -277,6 +286,8 @@ int run_role()
     app_config.publish_port = 0;
     app_config.subscribe_port = 0;
     app_config.stop_on_signals = true;
+    if (config.high_water_mark > 0) app_config.high_water_mark = config.high_water_mark;
+    app_config.manifest_path = config.manifest;
     ee::app<events> app{app_config};
     bridge.register_with(app);
     app.register_plugin(SenderPlugin{}, "sender").register_plugin(ReceiverPlugin{}, "receiver");
@@ -311,6 +322,8 @@ int run_role()
                     counts.go = true;
                 }
                 else if (command == "stop-tail") counts.stop_tail = true;
+                else if (command == "pause") counts.paused = true;
+                else if (command == "resume") counts.paused = false;
                 else if (command == "quit") app.stop();
             }
         }
@@ -387,6 +400,16 @@ int main(int argc, char** argv)
         else if (flag == "--cert-file") config.bridge.cert_file = value;
         else if (flag == "--key-file") config.bridge.key_file = value;
         else if (flag == "--handle-us") config.handle_time = std::chrono::microseconds{std::stoll(value)};
+        else if (flag == "--high-water-mark") config.high_water_mark = std::stoi(value);
+        else if (flag == "--queue-limit") config.bridge.queue_limit = std::stoi(value);
+        else if (flag == "--manifest") config.manifest = value;
+        else if (flag == "--retry-initial-connect") config.bridge.retry_initial_connect = value == "1";
+        else if (flag == "--reconnect-buffer-bytes") config.bridge.reconnect_buffer_bytes = std::stoi(value);
+        else if (flag == "--drain-timeout-ms") config.bridge.drain_timeout = std::chrono::milliseconds{std::stoll(value)};
+        else if (flag == "--marker-interval-ms") config.bridge.marker_interval = std::chrono::milliseconds{std::stoll(value)};
+        else if (flag == "--max-unacknowledged") config.bridge.max_unacknowledged = std::stoi(value);
+        else if (flag == "--publish-attempts") config.bridge.publish_attempts = std::stoi(value);
+        else if (flag == "--publish-ack-timeout-ms") config.bridge.publish_ack_timeout = std::chrono::milliseconds{std::stoll(value)};
         else {
             std::fprintf(stderr, "unknown flag %s\n", argv[i]);
             return 2;

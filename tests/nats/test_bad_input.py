@@ -40,7 +40,9 @@ def test_bad_messages_are_counted_and_never_forwarded(tmp_path, mode):
             ("test.Ping", ping_payload(9), headers(100, origin="receiver")),  # its own origin
             ("test.Ping", ping_payload(8), headers(3)),                  # good
         ])
-        b.wait_for(lambda s: s["bridge"]["messages_in"] == 9, "all nine messages")
+        # Under JetStream the bridge's consumers deliver only the events it brings in: not test.Nope.
+        arriving = 9 if mode == "core" else 8
+        b.wait_for(lambda s: s["bridge"]["messages_in"] == arriving, f"all {arriving} messages")
         b.wait_for(lambda s: s["received"]["ping_total"] == 2, "the two good pings")
         final = b.stop()
     finally:
@@ -51,7 +53,7 @@ def test_bad_messages_are_counted_and_never_forwarded(tmp_path, mode):
     bridge = final["bridge"]
     assert bridge["events_in"] == 2
     assert bridge["decode_failures"] == 1
-    assert bridge["not_imported"] == 1
+    assert bridge["not_imported"] == (1 if mode == "core" else 0)
     assert bridge["bad_messages"] == 4
     assert bridge["own_skipped"] == 1
     assert bridge["sequence_gaps"] == 0  # the good ones and the undecodable one are 1, 2, 3

@@ -15,16 +15,21 @@
 
 #include "event_engine/codec.hpp"
 #include "event_engine/detail/byte_buffer.hpp"
+#include "event_engine/detail/dispatch.hpp"
+#include "event_engine/detail/plugin_runtime.hpp"
 #include "event_engine/detail/rules.hpp"
+#include "event_engine/detail/sockets.hpp"
 #include "event_engine/detail/type_list.hpp"
 #include "event_engine/event.hpp"
 #include "event_engine/nats/detail/bridge_core.hpp"
 #include "event_engine/nats/options.hpp"
 #include "event_engine/plugin.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -69,11 +74,17 @@ public:
     public:
         explicit outbound(detail::bridge_core& core) noexcept : core_{&core} {}
 
+        /// In the manifest (plugins[].details): the servers, the subjects it sends to, the stream.
+        [[nodiscard]] std::vector<std::pair<std::string, std::string>> manifest_details() const { return core_->plan(true); }
+
         void run()
         {
             const leave_on_exit leave{*core_};
+            drain_until_.reset();
             core_->start();
-            const std::function<bool()> stopping = [this] { return this->stop_requested(); };
+            // An event in hand when the application stops may wait (JetStream: for room among
+            // max_unacknowledged) as long as the drain does.
+            const std::function<bool()> stopping = [this] { return this->stop_requested() && drain_over(); };
             for (;;) {
                 auto event = this->receive(std::chrono::milliseconds{50});
                 if (event) {
@@ -82,11 +93,56 @@ public:
                     break;
                 }
                 core_->maintain();
+                core_->tend();
             }
+            if (this->stop_requested()) drain();
             core_->finish_outbound();
         }
 
     private:
+        // A graceful stop: sends what is still queued for this plugin in the application, for at
+        // most drain_timeout; what is left then is taken and counted as unsent_at_stop (and what
+        // reaches the plugin even later, the engine counts as its events_unread).
+        void drain()
+        {
+            auto* runtime = event_engine::detail::plugin_access::runtime_of(*this);
+            if (runtime == nullptr) return;
+            using event_engine::detail::clock;
+            const std::function<bool()> late = [this] { return drain_over(); };
+            while (!late()) {
+                auto frame = runtime->take_ready();
+                if (!frame) { // anything still on its way arrives within moments: wait a little, not for more
+                    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*drain_until_ - clock::now());
+                    zmq::pollitem_t item{runtime->subscriber().handle(), 0, ZMQ_POLLIN, 0};
+                    if (event_engine::detail::poll(&item, 1, std::min(left, std::chrono::milliseconds{10})) <= 0) break;
+                    continue;
+                }
+                event_engine::detail::dispatch<Out...>(*runtime, *frame, [&](const auto& e) { forward(e, late); });
+                core_->maintain();
+                core_->tend();
+            }
+            // Out of time: what is queued is not sent, but counted (a plugin that keeps publishing
+            // after the stop cannot hold this up for long: at most a million events).
+            for (std::size_t taken = 0; taken < 1'000'000; ++taken) {
+                auto frame = runtime->take_ready();
+                if (!frame) {
+                    zmq::pollitem_t item{runtime->subscriber().handle(), 0, ZMQ_POLLIN, 0};
+                    if (event_engine::detail::poll(&item, 1, std::chrono::milliseconds{10}) <= 0) break;
+                    continue;
+                }
+                runtime->count_delivered();
+                core_->unsent_at_stop();
+            }
+        }
+
+        // True once drain_timeout has passed since the first call (made once the application stops).
+        bool drain_over()
+        {
+            using event_engine::detail::clock;
+            if (!drain_until_) drain_until_ = event_engine::detail::deadline_after(clock::now(), core_->options().drain_timeout);
+            return clock::now() >= *drain_until_;
+        }
+
         template <class E>
         void forward(const E& event, const std::function<bool()>& stopping)
         {
@@ -102,12 +158,16 @@ public:
 
         detail::bridge_core* core_;
         event_engine::detail::byte_buffer buffer_;
+        std::optional<event_engine::detail::clock::time_point> drain_until_; // set when the application stops
     };
 
     /// The plugin that receives: publishes the imported events that arrive from NATS.
     class inbound : public plugin<inbound, subscribes<>, publishes<In...>> {
     public:
         explicit inbound(detail::bridge_core& core) noexcept : core_{&core} {}
+
+        /// In the manifest (plugins[].details): the servers, the subjects it receives, the stream and consumers.
+        [[nodiscard]] std::vector<std::pair<std::string, std::string>> manifest_details() const { return core_->plan(false); }
 
         /// JetStream: the engine tells it when its events were handled (delivery marks),
         /// so it acknowledges a message only then.
@@ -117,7 +177,12 @@ public:
         {
             const leave_on_exit leave{*core_};
             core_->start();
-            if (auto* runtime = event_engine::detail::plugin_access::runtime_of(*this)) core_->track_delivery(*runtime);
+            if (auto* runtime = event_engine::detail::plugin_access::runtime_of(*this)) {
+                core_->track_delivery(*runtime);
+                // While the application holds nats.in up (backpressure) is when the client drops:
+                // count and log that then too.
+                runtime->while_publish_waits([this] { core_->note_drops(); });
+            }
             while (!this->stop_requested()) {
                 auto message = core_->next(std::chrono::milliseconds{50});
                 if (!message) continue;

@@ -21,6 +21,7 @@ enum class delivery {
 struct bridge_options {
     /// NATS server URLs, e.g. "nats://10.0.0.5:4222" or "tls://hub.example.org:4222".
     /// The client picks one and fails over to the others (and to servers the cluster announces).
+    /// Give every node of a cluster: at start the client knows only these.
     std::vector<std::string> servers{"nats://127.0.0.1:4222"};
     /// Events travel on subjects `<subject_prefix>.<EventName>`; the bridge receives `<subject_prefix>.>`.
     std::string subject_prefix = "event_engine";
@@ -31,7 +32,8 @@ struct bridge_options {
     delivery mode = delivery::core;
 
     /// JetStream: the stream holding `<subject_prefix>.>`; empty: the prefix with '.' as '_'. Created
-    /// (file storage, no limits, `stream_replicas` copies) if it does not exist; an existing one is used as it is.
+    /// (file storage, no limits, `stream_replicas` copies) if it does not exist; an existing one is used as it is
+    /// (a warning when its replicas or subjects differ; an error when it lacks an imported event's subject).
     std::string stream;
     /// JetStream: copies of each stored event in a cluster (1, or 3 to survive a node).
     int stream_replicas = 1;
@@ -39,7 +41,8 @@ struct bridge_options {
     /// the servers that hold them), e.g. "hub" for a bridge on a leaf node whose stream is at the hub;
     /// empty: the JetStream of the servers this bridge connects to. One subject token.
     std::string jetstream_domain;
-    /// JetStream: the durable consumer's name; empty: `instance`.
+    /// JetStream: the stem of the durable consumers' names, `<durable>_<EventName>` (one per imported
+    /// event, filtered on its subject); empty: `instance`.
     std::string durable;
     /// JetStream: how long the server waits for this application's ack before delivering an event again.
     std::chrono::milliseconds ack_wait{30'000};
@@ -50,7 +53,7 @@ struct bridge_options {
     int publish_attempts = 0;
     /// JetStream, both ways, at most this many unacknowledged: events sent and not yet acknowledged by
     /// the stream (then the bridge waits: backpressure into the application), and messages received,
-    /// published into the application and not yet handled by its plugins (the consumer's MaxAckPending;
+    /// published into the application and not yet handled by its plugins (each consumer's MaxAckPending;
     /// then the bridge takes no more until they are handled).
     int max_unacknowledged = 1024;
     /// JetStream: how long creating or finding the stream and consumer may keep failing at start-up
@@ -72,12 +75,16 @@ struct bridge_options {
     /// How long connecting to one server may take.
     std::chrono::milliseconds connect_timeout{2'000};
     /// false: run() fails with an error naming the URLs when no server answers at start.
-    /// true: the bridge starts anyway and keeps trying, as after a lost connection.
+    /// true: the bridge starts anyway and keeps trying, as after a lost connection; what it is to send
+    /// meanwhile waits (core NATS: in the bridge, up to `reconnect_buffer_bytes` of payload, beyond that
+    /// counted in publish_failed; JetStream: in the application, while the bridge's set-up waits for the
+    /// stream, up to `setup_timeout`) and goes out in order once connected.
     bool retry_initial_connect = false;
     /// Reconnection attempts per server after a lost connection; -1: forever.
     int max_reconnect_attempts = -1;
     std::chrono::milliseconds reconnect_wait{250};
-    /// Bytes the client buffers while reconnecting; a publish beyond it fails and is counted.
+    /// Bytes the client buffers while reconnecting (and, with `retry_initial_connect`, the payload bytes
+    /// the bridge holds until its first connection); a publish beyond it fails and is counted.
     int reconnect_buffer_bytes = 64 << 20;
     /// true: each message is written to the server at once (lowest latency: about 0.2 ms a round trip
     /// between two applications on one machine). false: the client batches writes in the background
@@ -85,42 +92,56 @@ struct bridge_options {
     bool send_asap = true;
     /// Longest a bridge thread may block writing to a server's socket (then the connection is treated as lost).
     std::chrono::milliseconds write_deadline{2'000};
-    /// Messages and bytes the client queues for the bridge before it drops (core) or the server
-    /// holds back (JetStream: at most `max_unacknowledged` are out at once).
+    /// Messages and bytes the client queues for the bridge before it drops. Under JetStream the
+    /// server sends at most `max_unacknowledged` per imported event at once, and `queue_limit` must
+    /// hold that many (else configuration_error at start), so nothing is dropped in the client.
     int queue_limit = 65'536;
     int queue_byte_limit = 256 << 20;
     /// At a stop: how long the bridge waits for what it sent to be flushed (core) or acknowledged (JetStream).
     std::chrono::milliseconds stop_timeout{2'000};
+    /// At a stop: how long the sending plugin keeps sending what is still queued for it in the
+    /// application (then what is left is counted in unsent_at_stop); 0: it sends nothing more.
+    std::chrono::milliseconds drain_timeout{2'000};
+    /// Core NATS: how often the sending bridge publishes a sequence marker (its last sequence number, on
+    /// `<subject_prefix>._ee.marker`) so that receivers count events lost after the last one they got;
+    /// it also sends one when it stops. 0: only the one at the stop.
+    std::chrono::milliseconds marker_interval{1'000};
 };
 
 /// What a bridge did, exactly. Snapshot at any time with `bridge::report()`; final once run() returned.
 ///
 /// Leaving the application (its `<name>.out` plugin): every event it received is in exactly one of
-/// published, echoes_skipped, publish_failed and unconfirmed_at_stop.
+/// published, echoes_skipped, publish_failed, unconfirmed_at_stop and unsent_at_stop.
 /// Entering the application (its `<name>.in` plugin): every message the subscription handed over
-/// (messages_in) is in exactly one of events_in, own_skipped, not_imported, bad_messages,
-/// decode_failures, duplicates_skipped and abandoned_at_stop.
+/// (messages_in; sequence markers are counted apart, in markers_in) is in exactly one of events_in,
+/// own_skipped, not_imported, bad_messages, decode_failures, duplicates_skipped and abandoned_at_stop.
+/// Between two applications under core NATS: what the sender published is what the receiver received
+/// (messages_in) plus its sequence_gaps, once the receiver has the sender's final marker (or a periodic
+/// one sent after the sender's last event) and had received at least one message or marker of that run
+/// before the losses.
 struct bridge_report {
     // app -> NATS
     std::uint64_t events_out = 0;          ///< events taken from the application to send
     std::uint64_t published = 0;           ///< core: handed to the connection; JetStream: stored, acknowledged by the stream
     std::uint64_t echoes_skipped = 0;      ///< events this bridge had itself brought in from NATS (never sent back)
-    std::uint64_t publish_failed = 0;      ///< not sent: too large for the server, connection closed, reconnect buffer full, attempts exhausted
+    std::uint64_t publish_failed = 0;      ///< not sent: too large for the server, connection closed, reconnect buffer full (or, before the first connection, the bridge's own: retry_initial_connect), attempts exhausted
     std::uint64_t unconfirmed_at_stop = 0; ///< JetStream: sent, not acknowledged when the bridge stopped (stored or not)
-    std::uint64_t publish_retries = 0;     ///< JetStream: publishes sent again after an error or a missing ack
+    std::uint64_t unsent_at_stop = 0;      ///< taken at the stop but never handed to NATS: drain_timeout ran out, or (retry_initial_connect) never connected
+    std::uint64_t publish_retries = 0;     ///< JetStream: publishes sent again after an error or a missing ack (while the stream keeps failing, one at a time)
     std::uint64_t stored_duplicates = 0;   ///< JetStream: retries the stream recognised as already stored (its ack said duplicate)
     // NATS -> app
     std::uint64_t messages_in = 0;        ///< messages the subscription handed to the bridge
     std::uint64_t events_in = 0;          ///< published into the application (JetStream: acknowledged once its plugins handled it)
     std::uint64_t own_skipped = 0;        ///< sent by this same instance (origin header), not brought back
-    std::uint64_t not_imported = 0;       ///< subjects under the prefix for events this bridge does not bring in
+    std::uint64_t not_imported = 0;       ///< subjects under the prefix for events this bridge does not bring in (core NATS; JetStream consumers deliver only imported events)
     std::uint64_t bad_messages = 0;       ///< missing or malformed bridge headers, or a topic that differs from this application's (logged)
     std::uint64_t decode_failures = 0;    ///< payloads the event's codec rejected (logged)
     std::uint64_t duplicates_skipped = 0; ///< JetStream: deliveries of an event already published into the application
     std::uint64_t abandoned_at_stop = 0;  ///< received, not published into the application when it stopped (JetStream: delivered again later)
     std::uint64_t unacknowledged_at_stop = 0; ///< JetStream: published into the application (in events_in), not confirmed handled by its plugins when the bridge stopped; not acknowledged, so delivered again later
-    std::uint64_t sequence_gaps = 0;      ///< core: events of another instance that never arrived (gaps in its sequence numbers)
-    std::uint64_t slow_consumer_drops = 0; ///< messages the client dropped because the bridge's queue was full (also in sequence_gaps)
+    std::uint64_t sequence_gaps = 0;      ///< core: events of another instance that never arrived (gaps in its sequence numbers, up to its latest message or sequence marker)
+    std::uint64_t slow_consumer_drops = 0; ///< messages the client dropped because the bridge's queue was full (core: also in sequence_gaps; logged)
+    std::uint64_t markers_in = 0;         ///< core: sequence markers received from other instances (not in messages_in)
     // connection
     std::uint64_t disconnects = 0;
     std::uint64_t reconnects = 0;

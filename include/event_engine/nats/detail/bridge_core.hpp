@@ -63,6 +63,7 @@ struct shared_state {
     std::atomic<std::uint64_t> disconnects{0};
     std::atomic<std::uint64_t> reconnects{0};
     std::atomic<bool> connected{false};
+    std::atomic<bool> ever_connected{false}; // connected at least once (libnats takes headers only then)
     std::atomic<bool> closing{false}; // the bridge closes the connection: not a disconnect
     std::atomic<std::uint64_t> published{0};
     std::atomic<std::uint64_t> stored_duplicates{0};
@@ -76,12 +77,16 @@ struct shared_state {
         message_ptr message;
         clock::time_point deadline;
         int attempts = 1;
+        bool held = false; // held back while the stream fails (one probe at a time is resent)
     };
     std::map<std::uint64_t, pending_publish> pending;
     // Acknowledged messages, destroyed by the out thread (which may still be inside the
     // publish call that sent one when its ack comes back).
     std::vector<message_ptr> acknowledged;
     std::atomic<bool> retry_due{false};
+    // The stream failed to acknowledge (an error reply, or none in time) and no ack has come
+    // since: maintain() resends one publish at a time, backing off, until one is acknowledged.
+    bool failing = false;
 
     void note_error(std::string text)
     {
@@ -109,19 +114,31 @@ extern "C" inline void bridge_on_reconnected(natsConnection* connection, void* c
     auto& state = **static_cast<state_holder*>(closure);
     ++state.reconnects;
     state.connected = true;
+    state.ever_connected = true;
     try {
         char url[256] = {};
         natsConnection_GetConnectedUrl(connection, url, sizeof url);
         log(log_level::info, "NATS bridge '{}': reconnected to {}", state.name, url);
         const std::scoped_lock lock{state.mutex};
-        state.retry_due = true; // what waited for an ack may have been lost with the old connection
+        // What waited for an ack may have been lost with the old connection: due now.
+        const auto now = clock::now();
+        for (auto& waiting : state.pending) waiting.second.deadline = std::min(waiting.second.deadline, now);
+        state.retry_due = true;
     } catch (...) {
     }
 }
 
-extern "C" inline void bridge_on_connected(natsConnection*, void* closure) noexcept
+extern "C" inline void bridge_on_connected(natsConnection* connection, void* closure) noexcept
 {
-    (**static_cast<state_holder*>(closure)).connected = true;
+    auto& state = **static_cast<state_holder*>(closure);
+    state.connected = true;
+    state.ever_connected = true;
+    try {
+        char url[256] = {};
+        natsConnection_GetConnectedUrl(connection, url, sizeof url);
+        log(log_level::info, "NATS bridge '{}': connected to {} (retry_initial_connect)", state.name, url);
+    } catch (...) {
+    }
 }
 
 // The last callback of a connection: releases the callbacks' share of the state.
@@ -167,6 +184,16 @@ extern "C" inline void bridge_on_publish_ack(natsConnection*, natsSubscription*,
         if (body.find("\"duplicate\":true") != std::string_view::npos) ++state.stored_duplicates;
         state.acknowledged.push_back(std::move(entry->second.message));
         state.pending.erase(entry);
+        if (state.failing) { // the stream answers again: what was held back goes now
+            state.failing = false;
+            const auto now = clock::now();
+            for (auto& waiting : state.pending) {
+                if (!waiting.second.held) continue;
+                waiting.second.held = false;
+                waiting.second.deadline = now;
+            }
+            state.retry_due = true;
+        }
         state.changed.notify_all();
     } catch (...) {
     }
@@ -253,14 +280,32 @@ public:
             return;
         }
         auto message = make_message(subjects_[index], nullptr, payload);
-        stamp(message.get(), index, sequence_ + 1);
-        const natsStatus status = natsConnection_PublishMsg(connection_, message.get());
-        if (status == NATS_OK) {
-            ++sequence_;
-            ++state_->published;
+        if (!state_->ever_connected) { // retry_initial_connect: libnats takes no headers before a first connection
+            hold(index, std::move(message), payload.size());
             return;
         }
-        fail_publish(index, payload.size(), status_text(status));
+        flush_held();
+        publish_core(index, message.get(), payload.size());
+    }
+
+    /// Core NATS, called by the out thread between events: sends what waited for the first
+    /// connection once there is one, and a periodic sequence marker when one is due.
+    void tend()
+    {
+        if (options_.mode != delivery::core || connection_ == nullptr || !state_->ever_connected) return;
+        flush_held();
+        if (options_.marker_interval.count() <= 0 || sequence_ == 0) return;
+        const auto now = clock::now();
+        if (now < next_marker_) return;
+        next_marker_ = now + options_.marker_interval;
+        send_marker(false);
+    }
+
+    /// An event taken from the application at the stop after drain_timeout: not sent.
+    void unsent_at_stop()
+    {
+        ++events_out_;
+        ++unsent_at_stop_;
     }
 
     /// JetStream: sends again what the stream did not acknowledge in time or refused.
@@ -270,9 +315,13 @@ public:
         const auto now = clock::now();
         if (!state_->retry_due.exchange(false) && now < next_due_) return;
         std::vector<std::pair<std::uint64_t, shared_state::pending_publish>> due;
+        bool probing = false;
+        bool answers_again = false;
         {
             const std::scoped_lock lock{state_->mutex};
             state_->acknowledged.clear();
+            answers_again = !state_->failing && outage_start_.has_value(); // an ack came since the outage began
+            if (!state_->failing) probe_wait_ = first_probe_wait;
             next_due_ = clock::time_point::max();
             for (auto it = state_->pending.begin(); it != state_->pending.end();) {
                 if (it->second.deadline <= now) {
@@ -283,6 +332,46 @@ public:
                     ++it;
                 }
             }
+            if (!due.empty()) {
+                // The first failure resends everything due once (a lost ack, a reconnection);
+                // while the stream keeps failing, only the oldest is resent (a probe), the rest
+                // held back until an ack shows the stream answers again, or the next probe:
+                // retries stay bounded (one per probe_wait_, which doubles up to max_probe_wait)
+                // however many publishes wait, and none of them waits longer than that.
+                probing = state_->failing;
+                state_->failing = true;
+                if (probing) {
+                    // At most one probe per probe_wait_, however often replies wake this thread.
+                    const bool probe_now = now >= next_probe_;
+                    const auto hold_until = probe_now ? now + probe_wait_ : next_probe_;
+                    for (std::size_t i = probe_now ? 1 : 0; i < due.size(); ++i) {
+                        due[i].second.held = true;
+                        due[i].second.deadline = hold_until;
+                        state_->pending.emplace(due[i].first, std::move(due[i].second));
+                    }
+                    next_due_ = std::min(next_due_, hold_until);
+                    due.resize(probe_now ? 1 : 0);
+                    if (probe_now) next_probe_ = hold_until;
+                    else probing = false; // nothing sent: the wait does not grow
+                }
+            }
+        }
+        if (answers_again) {
+            log(log_level::info,
+                "NATS bridge '{}': the JetStream stream acknowledges again after {} ms ({} publishes resent in all so far)",
+                name(), std::chrono::duration_cast<std::chrono::milliseconds>(now - *outage_start_).count(),
+                publish_retries_.load());
+            outage_start_.reset();
+        }
+        if (probing) {
+            if (!outage_start_) {
+                outage_start_ = now;
+                log(log_level::warn,
+                    "NATS bridge '{}': the JetStream stream does not acknowledge ({}); resending one publish at a time, "
+                    "at most every {} ms, until it does",
+                    name(), last_error(), max_probe_wait.count());
+            }
+            probe_wait_ = std::min(probe_wait_ * 2, max_probe_wait);
         }
         for (auto& due_entry : due) {
             auto& entry = due_entry.second; // (not a structured binding: clang 14 cannot capture one)
@@ -313,7 +402,20 @@ public:
         if (connection_ == nullptr) return;
         const auto wait_ms = static_cast<std::int64_t>(std::max<std::int64_t>(1, options_.stop_timeout.count()));
         if (options_.mode == delivery::core) {
-            const natsStatus status = natsConnection_FlushTimeout(connection_, wait_ms);
+            if (state_->ever_connected) {
+                flush_held();
+                if (sequence_ > 0) send_marker(true); // receivers count what they lost after their last event
+            } else if (!held_.empty()) {
+                unsent_at_stop_ += held_.size();
+                log(log_level::warn,
+                    "NATS bridge '{}': stopped before it ever connected to NATS at {}: {} events that waited for the "
+                    "first connection were not sent (counted in unsent_at_stop)",
+                    name(), server_list(), held_.size());
+                held_.clear();
+                held_bytes_ = 0;
+            }
+            const natsStatus status =
+                state_->ever_connected ? natsConnection_FlushTimeout(connection_, wait_ms) : NATS_OK; // (nothing to flush)
             if (status != NATS_OK) {
                 log(log_level::warn, "NATS bridge '{}': could not confirm at stop that what it sent reached the server: {}",
                     name(), status_text(status));
@@ -387,6 +489,7 @@ public:
         const natsStatus status = natsSubscription_NextMsg(&raw, subscription_, static_cast<std::int64_t>(wait.count()));
         if (status == NATS_TIMEOUT || status == NATS_SLOW_CONSUMER) { // drops: GetDropped
             mark_published();
+            note_drops();
             return std::nullopt;
         }
         if (status != NATS_OK) {
@@ -400,6 +503,11 @@ public:
             return std::nullopt;
         }
         message_ptr message{raw};
+        if ((++handed_over_ & 255U) == 0) note_drops();
+        if (marker_subject_ == natsMsg_GetSubject(raw)) {
+            take_marker(raw);
+            return std::nullopt;
+        }
         ++messages_in_;
         return check(std::move(message));
     }
@@ -454,6 +562,24 @@ public:
     /// Not published because the application is stopping (JetStream: not acked, so delivered again).
     void abandoned(incoming&) { ++abandoned_at_stop_; }
 
+    /// The in thread: logs (rate-limited) what the client dropped since the last look (a slow consumer).
+    void note_drops()
+    {
+        const std::uint64_t before = slow_consumer_drops_;
+        remember_dropped();
+        const std::uint64_t after = slow_consumer_drops_;
+        if (after <= before) return;
+        drop_log_.note(log_level::warn, name(), "slow-consumer drops", [&] {
+            return fmt::format("NATS bridge '{}': the NATS client dropped {} messages for it because its queue was full "
+                               "(queue_limit {} messages, queue_byte_limit {} bytes): the application does not take them "
+                               "as fast as they arrive; counted in slow_consumer_drops{}",
+                               name(), after - before, options_.queue_limit, options_.queue_byte_limit,
+                               options_.mode == delivery::core
+                                   ? " and, once a later message or sequence marker of the sender arrives, in sequence_gaps"
+                                   : " (JetStream delivers them again after ack_wait)");
+        });
+    }
+
     /// The in thread ends: what the client still holds for it is counted abandoned_at_stop;
     /// what the application has not confirmed handling stays unacknowledged (unacknowledged_at_stop).
     void finish_inbound()
@@ -469,10 +595,17 @@ public:
         natsMsg* raw = nullptr;
         while (!subscription_broken_ && natsSubscription_NextMsg(&raw, subscription_, 1) == NATS_OK) {
             message_ptr message{raw};
+            if (marker_subject_ == natsMsg_GetSubject(raw)) {
+                take_marker(raw);
+                continue;
+            }
             ++messages_in_;
             ++abandoned_at_stop_;
         }
-        remember_dropped();
+        note_drops();
+        drop_log_.flush(log_level::warn, name(), "slow-consumer drops");
+        gap_log_.flush(log_level::warn, name(), "sequence gaps");
+        tail_log_.flush(log_level::warn, name(), "losses after a sender's last message");
         undecodable_log_.flush(log_level::error, name(), "undecodable messages from NATS");
         for (auto& throttle : rejected_log_) throttle.flush(log_level::error, name(), "messages from NATS rejected");
     }
@@ -486,6 +619,7 @@ public:
         r.echoes_skipped = echoes_skipped_;
         r.publish_failed = publish_failed_;
         r.unconfirmed_at_stop = unconfirmed_at_stop_;
+        r.unsent_at_stop = unsent_at_stop_;
         r.publish_retries = publish_retries_;
         r.stored_duplicates = state_->stored_duplicates;
         r.messages_in = messages_in_;
@@ -499,6 +633,7 @@ public:
         r.unacknowledged_at_stop = unacknowledged_at_stop_;
         r.sequence_gaps = sequence_gaps_;
         r.slow_consumer_drops = slow_consumer_drops_;
+        r.markers_in = markers_in_;
         r.disconnects = state_->disconnects;
         r.reconnects = state_->reconnects;
         r.connected = state_->connected;
@@ -509,6 +644,53 @@ public:
     }
 
     [[nodiscard]] const std::string& instance() const noexcept { return instance_; }
+
+    /// What this bridge sends to and receives from NATS, as name/value pairs: logged at start
+    /// and in the manifest (plugins[].details of `<name>.out`, @p outbound, and `<name>.in`).
+    /// Computed from the options, so it is there before the bridge starts too.
+    [[nodiscard]] std::vector<std::pair<std::string, std::string>> plan(bool outbound) const
+    {
+        const bool jetstream = options_.mode == delivery::jetstream;
+        const auto subjects = [this](const std::vector<event_info>& events) {
+            std::vector<std::string> list;
+            for (const auto& event : events) list.push_back(options_.subject_prefix + "." + std::string{event.name});
+            return joined(list);
+        };
+        std::vector<std::pair<std::string, std::string>> pairs;
+        pairs.emplace_back("servers", server_list());
+        pairs.emplace_back("mode", jetstream ? "jetstream" : "core");
+        pairs.emplace_back("instance", !instance_.empty()           ? instance_
+                                       : !options_.instance.empty() ? options_.instance
+                                                                    : default_instance());
+        std::string stream_name = options_.stream;
+        if (stream_name.empty()) {
+            stream_name = options_.subject_prefix;
+            std::replace(stream_name.begin(), stream_name.end(), '.', '_');
+        }
+        std::string stream = stream_name;
+        if (jetstream) {
+            stream += fmt::format(" ({} replicas asked", options_.stream_replicas);
+            if (!options_.jetstream_domain.empty()) stream += ", JetStream domain " + options_.jetstream_domain;
+            stream += ")";
+        }
+        if (outbound) {
+            pairs.emplace_back("sends", subjects(exported_));
+            if (jetstream) pairs.emplace_back("stream", stream);
+            return pairs;
+        }
+        if (!jetstream) {
+            pairs.emplace_back("receives", options_.subject_prefix + ".> (brings in " + subjects(imported_) +
+                                               "; other subjects counted not_imported)");
+            return pairs;
+        }
+        pairs.emplace_back("receives", subjects(imported_));
+        pairs.emplace_back("stream", stream);
+        const std::string durable = options_.durable.empty() ? pairs[2].second : options_.durable;
+        std::vector<std::string> names;
+        for (const auto& event : imported_) names.push_back(durable + "_" + std::string{event.name});
+        pairs.emplace_back("consumers", joined(names) + " (delivering to _EE.deliver." + stream_name + "." + durable + ")");
+        return pairs;
+    }
 
 private:
     // ---- start-up ----
@@ -529,10 +711,7 @@ private:
                 refuse("JetStream needs bridge_options::instance, a name for this application that stays the same "
                        "across restarts (it names its durable consumer and marks what it sends)");
             }
-            char host[256] = {};
-            if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "host");
-            instance_ = std::string{host} + "-" + std::to_string(::getpid());
-            std::replace_if(instance_.begin(), instance_.end(), [](char c) { return !is_subject_token({&c, 1}); }, '_');
+            instance_ = default_instance();
         } else {
             instance_ = options_.instance;
         }
@@ -552,6 +731,30 @@ private:
             if (options_.stream_replicas < 1 || options_.stream_replicas > 5) refuse("stream_replicas must be 1 to 5");
         }
         if (options_.queue_limit < 1 || options_.queue_byte_limit < 1) refuse("queue_limit and queue_byte_limit must be positive");
+        if (jetstream && !imported_.empty()) {
+            // Each imported event's consumer may have max_unacknowledged messages out to this
+            // client at once; a client queue smaller than all of them would drop some, and the
+            // server would send them again only after ack_wait.
+            const auto needed = static_cast<std::int64_t>(imported_.size()) * options_.max_unacknowledged;
+            if (options_.queue_limit < needed) {
+                refuse(fmt::format("under JetStream queue_limit ({}) must be at least max_unacknowledged ({}) times the "
+                                   "{} imported events (one consumer each) = {}: the server may send that many "
+                                   "unacknowledged messages at once, and the client would drop what its queue cannot "
+                                   "hold (delivered again only after ack_wait); raise queue_limit or lower "
+                                   "max_unacknowledged",
+                                   options_.queue_limit, options_.max_unacknowledged, imported_.size(), needed));
+            }
+        }
+    }
+
+    // Core NATS without bridge_options::instance: "<host>-<pid>", as a subject token.
+    static std::string default_instance()
+    {
+        char host[256] = {};
+        if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "host");
+        std::string name = std::string{host} + "-" + std::to_string(::getpid());
+        std::replace_if(name.begin(), name.end(), [](char c) { return !is_subject_token({&c, 1}); }, '_');
+        return name;
     }
 
     [[nodiscard]] std::string server_list() const
@@ -574,6 +777,7 @@ private:
         validate();
         for (const auto& event : exported_) subjects_.push_back(options_.subject_prefix + "." + std::string{event.name});
         for (const auto& event : exported_) topics_hex_.push_back(to_hex(event.topic));
+        marker_subject_ = options_.subject_prefix + "." + marker_subject;
         std::random_device entropy;
         run_ = fmt::format("{:08x}{:08x}", entropy(), entropy());
 
@@ -638,6 +842,7 @@ private:
         status = natsConnection_Connect(&connection_, o);
         if (status == NATS_OK) {
             state_->connected = true;
+            state_->ever_connected = true;
         } else if (!(status == NATS_NOT_YET_CONNECTED && connection_ != nullptr)) {
             delete holder; // no connection, so no closed callback
             connection_ = nullptr;
@@ -661,9 +866,25 @@ private:
             }
         }
         subscribed_ = subscription_ != nullptr;
-        log(log_level::info, "NATS bridge '{}' ({} as '{}', subjects {}.>) connected to {}", name(),
-            options_.mode == delivery::jetstream ? "JetStream" : "core NATS", instance_, options_.subject_prefix,
-            server_list());
+        log_plan();
+    }
+
+    // At start: where the bridge connected, what it sends and what it receives, so that a
+    // misconfiguration (another prefix, another stream) shows in the log of both applications.
+    void log_plan() const
+    {
+        std::string text;
+        for (const bool outbound : {true, false}) {
+            if ((outbound ? exported_ : imported_).empty()) continue;
+            for (const auto& [key, value] : plan(outbound)) {
+                if (key == "servers" || key == "mode" || key == "instance" || text.find(key + " ") != std::string::npos) {
+                    continue;
+                }
+                text += "; " + key + " " + value;
+            }
+        }
+        log(log_level::info, "NATS bridge '{}' ({} as '{}') connected to {}{}", name(),
+            options_.mode == delivery::jetstream ? "JetStream" : "core NATS", instance_, server_list(), text);
     }
 
     void subscribe_core()
@@ -738,6 +959,12 @@ private:
             jsErrCode code{};
             natsStatus s = js_GetStreamInfo(&info, jetstream_, stream_.c_str(), nullptr, &code);
             if (s == NATS_OK) {
+                try {
+                    warn_if_stream_differs(*info, wildcard, in_domain); // throws if it lacks an imported subject
+                } catch (...) {
+                    jsStreamInfo_Destroy(info);
+                    throw;
+                }
                 jsStreamInfo_Destroy(info);
                 return true;
             }
@@ -764,55 +991,213 @@ private:
             return false; // e.g. created meanwhile by another site: found on the next round
         });
         if (imported_.empty()) return;
-        with_setup_retries("finding or creating the durable consumer '" + durable_ + "'" + in_domain, [&](std::string& why) {
+        set_up_consumers(in_domain);
+    }
+
+    // An existing stream is used as it is: say so when it is not what the options ask, since
+    // the bridge never changes it (an operator's limits stay).
+    void warn_if_stream_differs(const jsStreamInfo& info, const std::string& wildcard, const std::string& in_domain)
+    {
+        if (info.Config == nullptr) return;
+        const jsStreamConfig& config = *info.Config;
+        if (config.Replicas != options_.stream_replicas) {
+            log(log_level::warn,
+                "NATS bridge '{}': the JetStream stream '{}'{} exists with {} replicas, not stream_replicas = {}; it is "
+                "used as it is (change it with: nats stream edit {} --replicas {})",
+                name(), stream_, in_domain, config.Replicas, options_.stream_replicas, stream_, options_.stream_replicas);
+        }
+        std::vector<std::string> patterns;
+        for (int i = 0; i < config.SubjectsLen; ++i) patterns.emplace_back(config.Subjects[i] == nullptr ? "" : config.Subjects[i]);
+        const auto held = [&](const std::string& subject) {
+            return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return subject_matches(p, subject); });
+        };
+        std::vector<std::string> not_held_in;
+        std::vector<std::string> not_held_out;
+        for (const auto& event : imported_) {
+            const std::string subject = options_.subject_prefix + "." + std::string{event.name};
+            if (!held(subject)) not_held_in.push_back(subject);
+        }
+        for (const auto& event : exported_) {
+            const std::string subject = options_.subject_prefix + "." + std::string{event.name};
+            if (!held(subject)) not_held_out.push_back(subject);
+        }
+        if (!not_held_in.empty()) {
+            throw error{"event_engine::nats: bridge '" + name() + "': the JetStream stream '" + stream_ + "'" + in_domain +
+                        " holds subjects [" + joined(patterns) + "], not " + joined(not_held_in) +
+                        ", which this bridge brings in: add them to the stream (or " + wildcard +
+                        ") or use another stream (bridge_options::stream)"};
+        }
+        if (!not_held_out.empty()) {
+            log(log_level::warn,
+                "NATS bridge '{}': the JetStream stream '{}'{} holds subjects [{}], not {}, which this bridge sends: "
+                "those events are not stored (their publishes get no ack and are retried); add them to the stream (or {})",
+                name(), stream_, in_domain, joined(patterns), joined(not_held_out), wildcard);
+        }
+    }
+
+    /// Whether NATS subject @p subject (no wildcards) matches @p pattern ('*' one token, '>' the rest).
+    static bool subject_matches(std::string_view pattern, std::string_view subject)
+    {
+        for (;;) {
+            const auto p_dot = pattern.find('.');
+            const auto s_dot = subject.find('.');
+            const auto p_token = pattern.substr(0, p_dot);
+            const auto s_token = subject.substr(0, s_dot);
+            if (p_token == ">") return !subject.empty();
+            if (p_token != "*" && p_token != s_token) return false;
+            if (p_dot == std::string_view::npos || s_dot == std::string_view::npos) {
+                return p_dot == std::string_view::npos && s_dot == std::string_view::npos;
+            }
+            pattern.remove_prefix(p_dot + 1);
+            subject.remove_prefix(s_dot + 1);
+        }
+    }
+
+    // JetStream: one durable push consumer per imported event, `<durable>_<EventName>`, each
+    // filtered on that event's subject (nats-server 2.9 allows one filter per consumer), so the
+    // server delivers only what this bridge brings in: never its own events, never other
+    // applications' events it does not import. All deliver to one subject,
+    // `_EE.deliver.<stream>.<durable>`, which one plain subscription reads: one client queue, one
+    // drop count, one wait for the in thread. (A wildcard subscription on per-consumer subjects
+    // would not do: tried with nats-server 2.9.10, consumers made before the subscription never
+    // delivered to it; it sees new interest only on a consumer's literal deliver subject.) Acks go to each message's reply subject
+    // (reply_ack()): libnats' natsMsg_Ack() needs a JetStream subscription.
+    void set_up_consumers(const std::string& in_domain)
+    {
+        const std::string deliver_prefix = "_EE.deliver." + stream_ + "." + durable_;
+        // An earlier version of the bridge had one consumer named `durable_` for all of `<prefix>.>`:
+        // the new ones start after what it had acknowledged, and it is deleted.
+        std::uint64_t start_after = 0;
+        bool replace_old = false;
+        with_setup_retries("looking for an earlier consumer '" + durable_ + "'" + in_domain, [&](std::string& why) {
             jsConsumerInfo* info = nullptr;
             jsErrCode code{};
-            natsStatus s = js_GetConsumerInfo(&info, jetstream_, stream_.c_str(), durable_.c_str(), nullptr, &code);
+            const natsStatus s = js_GetConsumerInfo(&info, jetstream_, stream_.c_str(), durable_.c_str(), nullptr, &code);
             if (s == NATS_OK) {
-                const bool push = info->Config != nullptr && info->Config->DeliverSubject != nullptr;
-                jsConsumerInfo_Destroy(info);
-                if (!push) {
-                    throw error{"event_engine::nats: bridge '" + name() + "': the consumer '" + durable_ + "' of stream '" +
-                                stream_ + "' exists but is not a push consumer; delete it or choose another durable"};
+                const bool ours = info->Config != nullptr && info->Config->DeliverSubject != nullptr &&
+                                  std::string_view{info->Config->DeliverSubject} == deliver_prefix;
+                if (ours) {
+                    replace_old = true;
+                    start_after = info->AckFloor.Stream;
+                } else {
+                    log(log_level::warn,
+                        "NATS bridge '{}': stream '{}' has a consumer '{}' that this bridge does not use (it reads "
+                        "through one consumer per imported event, named '{}_<EventName>')",
+                        name(), stream_, durable_, durable_);
                 }
+                jsConsumerInfo_Destroy(info);
                 return true;
             }
-            if (code != JSConsumerNotFoundErr) {
+            if (code == JSConsumerNotFoundErr) return true;
+            why = status_text(s);
+            return false;
+        });
+        consumers_.clear();
+        for (const auto& event : imported_) {
+            const std::string consumer = durable_ + "_" + std::string{event.name};
+            const std::string subject = options_.subject_prefix + "." + std::string{event.name};
+            const std::string& deliver = deliver_prefix; // all to the one subscription
+            consumers_.push_back(consumer);
+            with_setup_retries("finding or creating the durable consumer '" + consumer + "'" + in_domain,
+                               [&](std::string& why) {
+                jsConsumerInfo* info = nullptr;
+                jsErrCode code{};
+                natsStatus s = js_GetConsumerInfo(&info, jetstream_, stream_.c_str(), consumer.c_str(), nullptr, &code);
+                if (s == NATS_OK) {
+                    const jsConsumerConfig* config = info->Config;
+                    const auto text = [](const char* c) { return std::string{c == nullptr ? "" : c}; };
+                    const std::string filter = config == nullptr ? std::string{} : text(config->FilterSubject);
+                    const std::string delivers = config == nullptr ? std::string{} : text(config->DeliverSubject);
+                    const std::int64_t max_pending = config == nullptr ? 0 : config->MaxAckPending;
+                    if (filter == subject && delivers == deliver &&
+                        (max_pending <= 0 || max_pending > options_.max_unacknowledged)) {
+                        // Made with a larger max_unacknowledged: the server could push more than the
+                        // client's queue holds (queue_limit). Lowered to this bridge's.
+                        try {
+                            update_max_ack_pending(consumer, *info->Config);
+                        } catch (...) {
+                            jsConsumerInfo_Destroy(info);
+                            throw;
+                        }
+                    }
+                    jsConsumerInfo_Destroy(info);
+                    if (filter != subject || delivers != deliver) {
+                        throw error{"event_engine::nats: bridge '" + name() + "': the consumer '" + consumer +
+                                    "' of stream '" + stream_ + "' exists with filter '" + filter +
+                                    "' and deliver subject '" + delivers + "', but this bridge needs filter '" + subject +
+                                    "' and deliver subject '" + deliver + "': delete it (nats consumer rm " + stream_ +
+                                    " " + consumer + ") or choose another bridge_options::durable"};
+                    }
+                    return true;
+                }
+                if (code != JSConsumerNotFoundErr) {
+                    why = status_text(s);
+                    return false;
+                }
+                jsConsumerConfig config;
+                jsConsumerConfig_Init(&config);
+                config.Durable = consumer.c_str();
+                config.DeliverSubject = deliver.c_str();
+                config.DeliverPolicy = replace_old ? js_DeliverByStartSequence : js_DeliverAll;
+                if (replace_old) config.OptStartSeq = start_after + 1;
+                config.AckPolicy = js_AckExplicit;
+                config.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.ack_wait).count();
+                config.MaxAckPending = options_.max_unacknowledged;
+                config.FilterSubject = subject.c_str();
+                s = js_AddConsumer(&info, jetstream_, stream_.c_str(), &config, nullptr, &code);
+                if (s == NATS_OK) {
+                    jsConsumerInfo_Destroy(info);
+                    return true;
+                }
                 why = status_text(s);
                 return false;
-            }
-            const std::string deliver = "_EE.deliver." + stream_ + "." + durable_;
-            jsConsumerConfig config;
-            jsConsumerConfig_Init(&config);
-            config.Durable = durable_.c_str();
-            config.DeliverSubject = deliver.c_str();
-            config.DeliverPolicy = js_DeliverAll;
-            config.AckPolicy = js_AckExplicit;
-            config.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.ack_wait).count();
-            config.MaxAckPending = options_.max_unacknowledged;
-            config.FilterSubject = wildcard.c_str();
-            s = js_AddConsumer(&info, jetstream_, stream_.c_str(), &config, nullptr, &code);
-            if (s == NATS_OK) {
-                jsConsumerInfo_Destroy(info);
-                return true;
-            }
-            why = status_text(s);
-            return false;
-        });
-        with_setup_retries("subscribing to the durable consumer '" + durable_ + "'", [&](std::string& why) {
-            jsSubOptions sub_options;
-            jsSubOptions_Init(&sub_options);
-            sub_options.Stream = stream_.c_str();
-            sub_options.Consumer = durable_.c_str();
-            sub_options.ManualAck = true;
+            });
+        }
+        if (replace_old) {
             jsErrCode code{};
-            const natsStatus s = js_SubscribeSync(&subscription_, jetstream_, wildcard.c_str(), nullptr, &sub_options, &code);
-            if (s == NATS_OK) return true;
+            const natsStatus s = js_DeleteConsumer(jetstream_, stream_.c_str(), durable_.c_str(), nullptr, &code);
+            log(log_level::warn,
+                "NATS bridge '{}': replaced the consumer '{}' of stream '{}' (made by an earlier version for all of "
+                "{}.>) by one per imported event ({}), which start after stream sequence {}, the last it had "
+                "acknowledged{}",
+                name(), durable_, stream_, options_.subject_prefix, joined(consumers_), start_after,
+                s == NATS_OK ? std::string{}
+                             : "; deleting it failed (" + status_text(s) + "): delete it yourself (nats consumer rm " +
+                                   stream_ + " " + durable_ + ")");
+        }
+        const natsStatus status = natsConnection_SubscribeSync(&subscription_, connection_, deliver_prefix.c_str());
+        if (status != NATS_OK) {
             subscription_ = nullptr;
-            why = status_text(s);
-            return false;
-        });
+            throw error{"event_engine::nats: bridge '" + name() + "' cannot subscribe to its consumers' deliveries on " +
+                        deliver_prefix + ": " + status_text(status)};
+        }
         natsSubscription_SetPendingLimits(subscription_, options_.queue_limit, options_.queue_byte_limit);
+    }
+
+    void update_max_ack_pending(const std::string& consumer, jsConsumerConfig& config)
+    {
+        const std::int64_t before = config.MaxAckPending;
+        config.MaxAckPending = options_.max_unacknowledged;
+        jsConsumerInfo* info = nullptr;
+        jsErrCode code{};
+        const natsStatus s = js_UpdateConsumer(&info, jetstream_, stream_.c_str(), &config, nullptr, &code);
+        if (s == NATS_OK) {
+            jsConsumerInfo_Destroy(info);
+            log(log_level::info, "NATS bridge '{}': lowered MaxAckPending of the consumer '{}' from {} to max_unacknowledged ({})",
+                name(), consumer, before, options_.max_unacknowledged);
+            return;
+        }
+        throw error{"event_engine::nats: bridge '" + name() + "': the consumer '" + consumer + "' of stream '" + stream_ +
+                    "' lets the server send " + std::to_string(before) + " unacknowledged messages, more than "
+                    "max_unacknowledged (" + std::to_string(options_.max_unacknowledged) + "), and could not be updated (" +
+                    status_text(s) + "): delete it (nats consumer rm " + stream_ + " " + consumer + ")"};
+    }
+
+    static std::string joined(const std::vector<std::string>& items)
+    {
+        std::string text;
+        for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
+        return text;
     }
 
     // ---- sending ----
@@ -857,7 +1242,7 @@ private:
         {
             const std::scoped_lock lock{state_->mutex};
             next_due_ = std::min(next_due_, deadline);
-            state_->pending.emplace(token, shared_state::pending_publish{std::move(message), deadline, attempts});
+            state_->pending.emplace(token, shared_state::pending_publish{std::move(message), deadline, attempts, false});
         }
         // The entry (and so the message) stays alive: only this thread erases entries that are due.
         const natsStatus status = natsConnection_PublishMsg(connection_, raw);
@@ -870,12 +1255,69 @@ private:
         }
     }
 
+    // Core NATS: publishes @p message of exported event @p index (@p bytes of payload) with the next sequence number.
+    void publish_core(std::size_t index, natsMsg* message, std::size_t bytes)
+    {
+        stamp(message, index, sequence_ + 1);
+        const natsStatus status = natsConnection_PublishMsg(connection_, message);
+        if (status == NATS_OK) {
+            ++sequence_;
+            ++state_->published;
+            return;
+        }
+        fail_publish(index, bytes, status == NATS_INSUFFICIENT_BUFFER
+                                       ? status_text(status) + " (the connection is lost and reconnect_buffer_bytes, " +
+                                             std::to_string(options_.reconnect_buffer_bytes) + ", are already buffered)"
+                                       : status_text(status));
+    }
+
+    // Core NATS before the first connection (retry_initial_connect): the message waits in the
+    // bridge, up to reconnect_buffer_bytes of payload; beyond that it counts as publish_failed.
+    void hold(std::size_t index, message_ptr message, std::size_t bytes)
+    {
+        if (held_bytes_ + bytes > static_cast<std::size_t>(std::max(0, options_.reconnect_buffer_bytes))) {
+            fail_publish(index, bytes,
+                         fmt::format("not connected to NATS yet (retry_initial_connect) and {} payload bytes already wait "
+                                     "for the first connection (reconnect_buffer_bytes is {})",
+                                     held_bytes_, options_.reconnect_buffer_bytes));
+            return;
+        }
+        held_bytes_ += bytes;
+        held_.push_back({index, std::move(message), bytes});
+    }
+
+    // Sends, in order, what waited for the first connection.
+    void flush_held()
+    {
+        while (!held_.empty()) {
+            auto entry = std::move(held_.front());
+            held_.pop_front();
+            held_bytes_ -= entry.bytes;
+            publish_core(entry.index, entry.message.get(), entry.bytes);
+        }
+    }
+
+    // Core NATS: tells receivers this run's last sequence number, so that they count the
+    // events they lost after the last one they received (docs/nats.md, "On the wire").
+    void send_marker(bool final)
+    {
+        auto message = make_message(marker_subject_, nullptr, {});
+        set_header(message.get(), origin_header, instance_);
+        set_header(message.get(), run_header, run_);
+        set_header(message.get(), seq_header, std::to_string(sequence_));
+        set_header(message.get(), marker_header, final ? "final" : "periodic");
+        const natsStatus status = natsConnection_PublishMsg(connection_, message.get());
+        if (status != NATS_OK) state_->note_error("sequence marker: " + status_text(status));
+    }
+
     void fail_publish(std::size_t index, std::size_t bytes, const std::string& why)
     {
         ++publish_failed_;
         state_->note_error("publish: " + why);
         std::string detail = why;
-        if (connection_ != nullptr && static_cast<std::int64_t>(bytes) > natsConnection_GetMaxPayload(connection_)) {
+        // (Before a first connection libnats knows no max_payload: it says 0.)
+        if (connection_ != nullptr && state_->ever_connected && natsConnection_GetMaxPayload(connection_) > 0 &&
+            static_cast<std::int64_t>(bytes) > natsConnection_GetMaxPayload(connection_)) {
             detail += fmt::format(" (the server's max_payload is {} bytes)", natsConnection_GetMaxPayload(connection_));
         }
         out_failures_.note(log_level::error, name(), "publishes failed", [&] {
@@ -976,20 +1418,61 @@ private:
     }
 
     // Core NATS: a sequence number beyond the next expected one means events were lost
-    // on the way (a server died, the client dropped them as a slow consumer).
-    void count_gaps(std::string_view origin, std::string_view run, std::uint64_t sequence)
+    // on the way (a server died, the client dropped them as a slow consumer). A sequence
+    // marker carries the sender's last sequence number: what is beyond the last one seen
+    // was lost after it (a final marker also ends the run's record). The first message or
+    // marker of a run seen sets where counting starts.
+    void count_gaps(std::string_view origin, std::string_view run, std::uint64_t sequence, bool marker = false,
+                    bool final = false)
     {
         std::string key{origin};
         key += '/';
         key += run;
         auto found = last_sequence_.find(key);
         if (found == last_sequence_.end()) {
+            if (final) return;
             if (last_sequence_.size() >= 4096) last_sequence_.clear(); // bounded; a forgotten run just restarts its count
             last_sequence_.emplace(std::move(key), sequence);
             return;
         }
-        if (sequence > found->second + 1) sequence_gaps_ += sequence - found->second - 1;
-        found->second = std::max(found->second, sequence);
+        const std::uint64_t seen = found->second;
+        const std::uint64_t expected = marker ? seen : seen + 1; // a marker's number was sent already
+        if (sequence > expected) {
+            const std::uint64_t lost = sequence - expected;
+            sequence_gaps_ += lost;
+            // (Losses at the end of a sender's stream, learnt from its marker, are logged apart.)
+            (marker ? tail_log_ : gap_log_).note(log_level::warn, name(), marker ? "losses after a sender's last message" : "sequence gaps", [&] {
+                return fmt::format("NATS bridge '{}': {} events from '{}' never arrived (its sequence numbers {} to {}{}); "
+                                   "counted in sequence_gaps",
+                                   name(), lost, origin, seen + 1, seen + lost,
+                                   marker ? ", after the last one received: learnt from its sequence marker" : "");
+            });
+        }
+        found->second = std::max(seen, sequence);
+        if (final) last_sequence_.erase(found);
+    }
+
+    // A sequence marker (<prefix>._ee.marker): not an event, counted in markers_in.
+    void take_marker(natsMsg* raw)
+    {
+        settle(raw, true);
+        const auto origin = header(raw, origin_header);
+        if (origin && *origin == instance_) return; // (not delivered: no echo)
+        ++markers_in_;
+        const auto run = header(raw, run_header);
+        const auto sequence = header(raw, seq_header);
+        const auto number = sequence ? parse_number(*sequence) : std::nullopt;
+        if (!origin || !run || !number) {
+            rejected_log_[0].note(log_level::error, name(), "messages from NATS rejected", [&] {
+                return fmt::format("NATS bridge '{}': ignored a sequence marker on {} without the bridge's "
+                                   "Event-Engine-Origin, -Run or -Seq header (not sent by an event_engine bridge?)",
+                                   name(), marker_subject_);
+            });
+            return;
+        }
+        if (options_.mode != delivery::core) return;
+        const auto kind = header(raw, marker_header);
+        count_gaps(*origin, *run, *number, true, kind && *kind == "final");
     }
 
     void remember_delivered(std::uint64_t stream_sequence)
@@ -1014,9 +1497,19 @@ private:
 
     void acknowledge(natsMsg* message, std::uint64_t stream_sequence)
     {
-        const natsStatus status = natsMsg_Ack(message, nullptr);
+        const natsStatus status = reply_ack(message, "+ACK");
         if (status != NATS_OK) state_->note_error("ack: " + status_text(status)); // delivered again: a duplicate, skipped
         remember_delivered(stream_sequence);
+    }
+
+    // A JetStream ack of @p kind ("+ACK", "-NAK", "+WPI" in progress, "+TERM") on @p message's
+    // reply subject. The bridge reads its consumers through a plain subscription (see
+    // set_up_consumers()), so it answers the server itself rather than through natsMsg_Ack().
+    natsStatus reply_ack(natsMsg* message, const char* kind)
+    {
+        const char* reply = natsMsg_GetReply(message);
+        if (reply == nullptr || *reply == '\0' || connection_ == nullptr) return NATS_OK; // nothing to answer
+        return natsConnection_PublishString(connection_, reply, kind);
     }
 
     // A delivery mark after what was published since the last one.
@@ -1036,7 +1529,7 @@ private:
         while (!awaiting_.empty() && awaiting_.front().mark <= confirmed) {
             auto& entry = awaiting_.front();
             if (tracker.lossy(entry.mark)) {
-                const natsStatus status = natsMsg_Nak(entry.message.get(), nullptr);
+                const natsStatus status = reply_ack(entry.message.get(), "-NAK");
                 if (status != NATS_OK) state_->note_error("nak: " + status_text(status)); // redelivered after ack_wait
             } else {
                 acknowledge(entry.message.get(), entry.stream_sequence);
@@ -1046,7 +1539,7 @@ private:
         }
         const auto now = clock::now();
         if (awaiting_.empty() || now < next_progress_) return;
-        for (const auto& entry : awaiting_) (void)natsMsg_InProgress(entry.message.get(), nullptr);
+        for (const auto& entry : awaiting_) (void)reply_ack(entry.message.get(), "+WPI");
         next_progress_ = now + options_.ack_wait / 2;
     }
 
@@ -1055,7 +1548,7 @@ private:
     void settle(natsMsg* message, bool done)
     {
         if (options_.mode != delivery::jetstream) return;
-        const natsStatus status = done ? natsMsg_Ack(message, nullptr) : natsMsg_Term(message, nullptr);
+        const natsStatus status = reply_ack(message, done ? "+ACK" : "+TERM");
         if (status != NATS_OK) state_->note_error("ack: " + status_text(status));
     }
 
@@ -1133,6 +1626,8 @@ private:
     std::string durable_;
     std::vector<std::string> subjects_;
     std::vector<std::string> topics_hex_;
+    std::string marker_subject_; // <prefix>._ee.marker
+    std::vector<std::string> consumers_; // JetStream: the durable consumers, one per imported event
     std::string reply_prefix_;
 
     std::mutex start_mutex_;
@@ -1151,7 +1646,23 @@ private:
     std::uint64_t sequence_ = 0;
     std::uint64_t next_token_ = 0;
     clock::time_point next_due_ = clock::time_point::max();
+    // JetStream retries while the stream fails: the wait between probes, from first_probe_wait
+    // doubling up to max_probe_wait (so delivery resumes at most that long after the stream
+    // answers again); when the failing began (logged once per outage).
+    static constexpr std::chrono::milliseconds first_probe_wait{100};
+    static constexpr std::chrono::milliseconds max_probe_wait{500};
+    std::chrono::milliseconds probe_wait_{first_probe_wait};
+    clock::time_point next_probe_{};
+    std::optional<clock::time_point> outage_start_;
     log_throttle out_failures_;
+    struct held_message { // core NATS, waiting for the first connection
+        std::size_t index = 0;
+        message_ptr message;
+        std::size_t bytes = 0;
+    };
+    std::deque<held_message> held_;
+    std::size_t held_bytes_ = 0;
+    clock::time_point next_marker_{};
     // in thread
     std::unordered_map<std::string, std::uint64_t> last_sequence_;
     std::unordered_set<std::uint64_t> delivered_set_;
@@ -1164,6 +1675,10 @@ private:
     bool subscription_broken_ = false;
     log_throttle undecodable_log_;
     std::array<log_throttle, 4> rejected_log_;
+    log_throttle drop_log_;
+    log_throttle gap_log_;
+    log_throttle tail_log_;
+    std::uint64_t handed_over_ = 0;
 
     std::mutex echo_mutex_;
     std::unordered_multiset<std::uint64_t> echoes_;
@@ -1173,6 +1688,7 @@ private:
     std::atomic<std::uint64_t> echoes_skipped_{0};
     std::atomic<std::uint64_t> publish_failed_{0};
     std::atomic<std::uint64_t> unconfirmed_at_stop_{0};
+    std::atomic<std::uint64_t> unsent_at_stop_{0};
     std::atomic<std::uint64_t> publish_retries_{0};
     std::atomic<std::uint64_t> messages_in_{0};
     std::atomic<std::uint64_t> events_in_{0};
@@ -1185,6 +1701,7 @@ private:
     std::atomic<std::uint64_t> unacknowledged_at_stop_{0};
     std::atomic<std::uint64_t> sequence_gaps_{0};
     std::atomic<std::uint64_t> slow_consumer_drops_{0};
+    std::atomic<std::uint64_t> markers_in_{0};
 };
 
 } // namespace event_engine::nats::detail

@@ -36,6 +36,8 @@ inline constexpr const char* run_header = "Event-Engine-Run";       // that inst
 inline constexpr const char* seq_header = "Event-Engine-Seq";       // 1, 2, ... per run, over all its subjects
 inline constexpr const char* topic_header = "Event-Engine-Topic";   // the event's topic bytes, lowercase hex
 inline constexpr const char* msg_id_header = "Nats-Msg-Id";         // JetStream duplicate suppression
+inline constexpr const char* marker_header = "Event-Engine-Marker"; // a sequence marker: "periodic" or "final"
+inline constexpr const char* marker_subject = "_ee.marker";         // after `<prefix>.`: never an event's subject (two tokens)
 
 /// libnats' text for @p status, with the thread's last error detail when there is one.
 inline std::string status_text(natsStatus status)
@@ -81,6 +83,10 @@ inline std::string connect_failure_hint(natsStatus status, bool tls, bool client
                                  "certificates (tls { verify: true }), give bridge_options::cert_file and key_file";
         }
         break;
+    case NATS_TIMEOUT: // connected at TCP level, but no NATS greeting (INFO) came
+        return "something accepted the TCP connection but did not speak NATS (no INFO from it within "
+               "bridge_options::connect_timeout): is this a nats-server's client port, not another service's or its "
+               "cluster, leaf node or monitoring port? (or a server too loaded to answer in time)";
     default:
         break;
     }
