@@ -198,7 +198,7 @@ def _curve(args: argparse.Namespace, contract: Contract) -> Optional[CurveConfig
     server_key, client_key = _keys(args)
     has_client = client_key is not None or os.environ.get(CLIENT_KEY_ENV_VAR)
     if server_key is None and not os.environ.get(SERVER_KEY_ENV_VAR) and has_client and contract.server_public_key:
-        server_key = contract.server_public_key
+        server_key = Z85_PREFIX + contract.server_public_key  # the manifest's key is text, '/' or not
     curve = curve_config(server_key, client_key)
     if curve is None and contract.curve_required:
         raise PyEventsError(

@@ -533,3 +533,18 @@ def test_the_cli_steers_the_secret_key_off_the_command_line() -> None:
     parser = cli.build_parser()
     help_text = " ".join(parser._subparsers._group_actions[0].choices["list"].format_help().split())  # type: ignore[union-attr]
     assert "(ps): prefer --client-key-file or $EVENT_ENGINE_CLIENT_KEY" in help_text, help_text
+
+
+def test_the_cli_takes_the_manifests_server_key_as_a_key_whatever_its_characters(keys: KeyFiles,
+                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server key a manifest gives is Z85 text: one with '/' (a third of keys) is not a path."""
+    from pyevents import cli
+    public = b""
+    while b"/" not in public:
+        public, _ = zmq.curve_keypair()
+    contract = type("Manifest", (), {"server_public_key": public.decode(), "curve_required": True})()
+    monkeypatch.delenv(SERVER_VAR, raising=False)
+    monkeypatch.delenv(CLIENT_VAR, raising=False)
+    args = cli.build_parser().parse_args(["list", "--client-key-file", keys.client_secret_file])
+    curve = cli._curve(args, contract)  # type: ignore[arg-type]
+    assert curve is not None and curve.server_public_key == public
