@@ -31,7 +31,6 @@ __all__ = [
     "parse_assignments",
     "subscribe",
     "publish",
-    "frame_digest",
 ]
 
 
@@ -354,15 +353,7 @@ def subscribe(context: zmq.Context, endpoint: str, topics: Iterable[bytes], curv
 #: The engine's control prefix and the publish port's confirmation messages (docs/protocol.md,
 #: "Confirming a publish").
 _CONTROL = b"\xffevent_engine/"
-_CONFIRM, _CONFIRMED, _REFUSED = _CONTROL + b"confirm/", _CONTROL + b"confirmed/", _CONTROL + b"refused/"
-
-
-def frame_digest(frame: bytes) -> bytes:
-    """FNV-1a (64 bits) of *frame* in 16 lowercase hex digits, as the engine names a refused frame."""
-    value = 0xcbf29ce484222325
-    for byte in frame:
-        value = ((value ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return b"%016x" % value
+_CONFIRM, _CONFIRMED = _CONTROL + b"confirm/", _CONTROL + b"confirmed/"
 
 
 def publish(context: zmq.Context, endpoint: str, frame: bytes, curve: Optional[CurveConfig], *,
@@ -375,8 +366,8 @@ def publish(context: zmq.Context, endpoint: str, frame: bytes, curve: Optional[C
     lost to ZeroMQ's slow joiner.  With *confirm* it then sends a confirmation request and
     waits, at most *timeout* seconds in all, for the application's answer: the event was
     admitted (return), or refused (:class:`PublishRefused`, e.g. this client's key may
-    publish other events only), or no answer came (:class:`PublishNotConfirmed`: it may or
-    may not have been published).  An application without confirmations (a manifest
+    publish other events only), or no answer came, or the application could not count
+    (:class:`PublishNotConfirmed`: it may or may not have been published).  An application without confirmations (a manifest
     without ``endpoints.publish.confirms``) needs ``confirm=False``: the frame is then only
     given time to leave.  :class:`HandshakeFailed` if the application refused the
     connection, :class:`EngineTimeout` if it did not subscribe in time.
@@ -388,20 +379,29 @@ def publish(context: zmq.Context, endpoint: str, frame: bytes, curve: Optional[C
             pass  # anything but a subscription: wait on
         connection.socket.send(frame)
         if confirm:
-            token = os.urandom(8).hex().encode()
-            mine = _REFUSED + frame_digest(frame) + b"/" + (curve.client_public_key if curve else b"") + b"/"
+            # Every publisher gets every answer (docs/protocol.md, "Confirming a publish"):
+            # ours is the one with our random token; the others' are skipped.
+            token = os.urandom(16).hex().encode()
+            mine = _CONFIRMED + token + b"/"
             connection.socket.send(_CONFIRM + token)
-            while True:  # the engine handles one connection's frames in order: a refusal comes first
+            while True:
                 try:
                     message = connection.receive(deadline, "the application's confirmation")[0]
                 except EngineTimeout:
                     raise PublishNotConfirmed(
                         f"sent the event ({len(frame)} bytes) to {endpoint}, but the application did not confirm "
                         f"it within {timeout:g} s: it may or may not have been published") from None
-                if message.startswith(mine):
-                    raise PublishRefused(message[len(mine):].decode("utf-8", "replace"))
-                if message == _CONFIRMED + token:
+                if not message.startswith(mine):
+                    continue
+                refused, _, reason = message[len(mine):].partition(b"/")
+                if refused == b"0":
                     break
+                if refused == b"?":
+                    raise PublishNotConfirmed(
+                        f"sent the event ({len(frame)} bytes) to {endpoint}, but the application could not say "
+                        "whether it took it (it had more publishers with refused events than it keeps count of): "
+                        "it may or may not have been published")
+                raise PublishRefused(reason.decode("utf-8", "replace"))
         # Closing with a linger lets the frame leave; bounded by what is left of the timeout.
         connection.socket.setsockopt(zmq.LINGER, max(100, int((deadline - time.monotonic()) * 1000)))
         connection.socket.disable_monitor()

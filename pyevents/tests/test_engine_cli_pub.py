@@ -2,9 +2,10 @@
 
 Needs $EVENT_ENGINE_TEST_APP (see engine_fixture.py); fails without it.  The engine writes
 its manifest (``--manifest``), which the tool reads.  The publish port answers a publisher's
-confirmation request after the frames before it, and names a frame it refused (docs/protocol.md,
-"Confirming a publish"): a key listed for other events only makes ``pub`` exit 1 saying the
-event was refused, never ``published``.
+confirmation request after the frames before it, with how many of that connection's frames it
+refused and why (docs/protocol.md, "Confirming a publish"): a key listed for other events only
+makes ``pub`` exit 1 saying the event was refused, never ``published``.  Every publisher gets
+every answer: they name nobody; hostile publishers (floods, one that never reads) do not stop it.
 """
 
 from __future__ import annotations
@@ -92,3 +93,136 @@ def test_publish_names_a_refused_frame_without_keys_and_confirms_the_others(star
     assert engine.finish() == 0, engine.describe()
     assert engine.collected_texts() == ["one", "end"]
     assert field(engine, engine.run_record(), "tcp_publishes_refused") == 1, engine.describe()
+
+
+CONFIRM, CONFIRMED = b"\xffevent_engine/confirm/", b"\xffevent_engine/confirmed/"
+
+
+def xpub_publisher(context: zmq.Context, endpoint: str, curve=None) -> zmq.Socket:  # type: ignore[no-untyped-def]
+    """An XPUB publisher connected to the publish port, once the engine has subscribed to it."""
+    sock = context.socket(zmq.XPUB)
+    sock.linger = 0
+    if curve is not None:
+        curve.apply(sock)
+    sock.connect(endpoint)
+    assert sock.poll(WAIT * 1000), "the engine did not subscribe to the publisher"
+    assert sock.recv()[:1] == b"\x01"
+    return sock
+
+
+def until_own_answer(sock: zmq.Socket, token: bytes) -> "tuple[bytes, list[bytes]]":
+    """(this publisher's answer, every message it read up to it)."""
+    seen = []
+    while True:
+        assert sock.poll(WAIT * 1000), ("no answer to confirm/" + token.decode(), seen)
+        message = sock.recv()
+        seen.append(message)
+        if message.startswith(CONFIRMED + token + b"/"):
+            return message, seen
+
+
+def test_a_confirmation_tells_no_other_publisher_who_was_refused_or_what_it_sent(start_engine, keys) -> None:
+    """Every publisher receives every confirmation notice (an XSUB sends upstream to all), so
+    a notice names only the asker's random token, its own refusal count and first reason:
+    never a publisher's key, nor anything of a refused frame (docs/protocol.md)."""
+    engine = start_engine(external=False, collect=1, server_cert=keys["engine"].secret_file,
+                          publisher_key=[f"{keys['typea_publisher'].public_file}=TypeA", keys["publisher"].z85])
+    endpoint = f"tcp://127.0.0.1:{engine.publish_port}"
+    private = b"private words " + os.urandom(8).hex().encode()
+    with zmq.Context() as context:
+        bystander = xpub_publisher(context, endpoint,
+                                   curve_config(keys["engine"].public_file, keys["publisher"].secret_file))
+        limited = xpub_publisher(context, endpoint,
+                                 curve_config(keys["engine"].public_file, keys["typea_publisher"].secret_file))
+        limited.send(b"TypeC" + private)  # refused: this key may publish TypeA only
+        limited.send(b"TypeC" + private + b" again")
+        limited.send(CONFIRM + b"limited-token")
+        answer, _ = until_own_answer(limited, b"limited-token")
+        assert answer == CONFIRMED + b"limited-token/2/its publisher's key is not allowed to publish that event"
+        limited.send(CONFIRM + b"limited-again")  # counted afresh after each confirm
+        assert until_own_answer(limited, b"limited-again")[0] == CONFIRMED + b"limited-again/0/"
+        bystander.send(CONFIRM + b"bystander-token")
+        answer, seen = until_own_answer(bystander, b"bystander-token")
+        assert answer == CONFIRMED + b"bystander-token/0/"  # the other's refusals are not its own
+        # It did receive the limited publisher's notices (before its own): they name neither.
+        assert seen[:2] == [CONFIRMED + b"limited-token/2/its publisher's key is not allowed to publish that event",
+                            CONFIRMED + b"limited-again/0/"], seen
+        for message in seen:
+            assert message.startswith(CONFIRMED), message
+            assert keys["typea_publisher"].public not in message and b"private" not in message, message
+        bystander.send(b"TypeCend")  # ends the collector
+        engine.wait_collected(1, "TypeC")
+        for sock in (bystander, limited):
+            sock.close()
+    assert engine.finish() == 0, engine.describe()
+    assert engine.collected_texts() == ["end"]
+    assert field(engine, engine.run_record(), "tcp_publishes_refused") == 2, engine.describe()
+
+
+def test_confirm_floods_and_a_publisher_that_never_reads_leave_pub_its_answer(start_engine, tmp_path) -> None:
+    """Hostile publishers: one sends 20,000 confirms and never reads its notices, another
+    sends confirms as fast as it can while honest `pyevents pub`s run. The engine's upstream
+    sends never wait for a publisher (a full queue misses the notice), so each pub gets its
+    answer (exit 0, published) or exits 1 saying it was not confirmed, and the engine goes on
+    forwarding: a last event is collected and the run ends cleanly."""
+    import threading
+    manifest = tmp_path / "app.manifest.json"
+    engine = start_engine(external=False, collect=1, manifest=manifest)
+    wait_manifest(manifest, engine)
+    endpoint = f"tcp://127.0.0.1:{engine.publish_port}"
+    stop, flooded = threading.Event(), [0]
+    with zmq.Context() as context:
+        deaf = xpub_publisher(context, endpoint)
+        for i in range(20_000):
+            deaf.send(CONFIRM + b"deaf-%d" % i)  # an XPUB's send drops at its high-water mark: never blocks
+        flooder = xpub_publisher(context, endpoint)
+
+        def flood() -> None:
+            while not stop.is_set():
+                flooder.send(CONFIRM + b"flood-%d" % flooded[0])
+                flooded[0] += 1
+
+        thread = threading.Thread(target=flood)
+        thread.start()
+        try:
+            outcomes = []
+            for i in range(3):
+                done = run_pub("TypeA", f"honest {i}", "--manifest", str(manifest), "--timeout", str(WAIT))
+                outcomes.append(done.returncode)
+                if done.returncode == 0:
+                    assert done.stdout.startswith(f'published TypeA "honest {i}" to tcp://'), done
+                else:
+                    assert done.returncode == 1 and "did not confirm it" in done.stderr, (done, engine.describe())
+            assert engine.alive(), engine.describe()
+        finally:
+            stop.set()
+            thread.join()
+        assert flooded[0] > 0
+        print(f"pub exit statuses under the flood: {outcomes}; flood confirms sent: {flooded[0]}")
+        # Still forwarding: the event that ends the collector arrives.
+        tools.publish(context, endpoint, b"TypeCend", None, timeout=WAIT, confirm=False)
+        engine.wait_collected(1, "TypeC")
+        for sock in (deaf, flooder):
+            sock.close()
+    assert engine.finish() == 0, engine.describe()
+    assert engine.collected_texts() == ["end"]
+    assert field(engine, engine.run_record(), "tcp_publishes_refused") == 0, engine.describe()  # confirms are not
+
+
+def test_pub_against_an_application_that_does_not_confirm_exits_1_saying_so(start_engine, tmp_path) -> None:
+    """A manifest without endpoints.publish.confirms (an engine before confirmations): pub sends
+    the event without asking, and exits 1 saying that whether it was published is not known."""
+    import json
+    manifest = tmp_path / "app.manifest.json"
+    engine = start_engine(external=False, collect=1, manifest=manifest)
+    wait_manifest(manifest, engine)
+    older = json.loads(manifest.read_text())
+    del older["endpoints"]["publish"]["confirms"]
+    older_file = tmp_path / "older.manifest.json"
+    older_file.write_text(json.dumps(older))
+    done = run_pub("TypeC", "sent blind", "--manifest", str(older_file), "--timeout", str(WAIT))
+    assert done.returncode == 1 and done.stdout == "", (done, engine.describe())
+    assert "cannot confirm a publish" in done.stderr and "whether it was published is not known" in done.stderr, done
+    engine.wait_collected(1, "TypeC")  # it was sent all the same
+    assert engine.finish() == 0, engine.describe()
+    assert engine.collected_texts() == ["sent blind"]

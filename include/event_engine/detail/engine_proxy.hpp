@@ -30,6 +30,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace event_engine::detail {
@@ -44,7 +45,8 @@ struct proxy_settings {
     std::span<const std::string_view> app_topics;   // what a TCP publisher may send
     // CURVE user id -> topics that publisher may send (absent: any of app_topics).
     std::map<std::string, std::vector<std::string_view>> publisher_topics;
-    // CURVE user id -> that publisher's public key (Z85), which a refusal names.
+    // CURVE user id -> that publisher's public key (Z85). Not sent to anyone (a confirmation
+    // names no publisher); kept for the settings' users.
     std::map<std::string, std::string> publisher_keys;
 };
 
@@ -53,10 +55,18 @@ public:
     /// Longest subscription message (a topic, or a topic and the start of a payload) a
     /// TCP subscriber may send; a longer one drops its connection.
     static constexpr int max_subscription_size = 1024;
+    /// Most publish-port connections whose refusals are counted at once (docs/protocol.md,
+    /// "Confirming a publish"); beyond it a refusal is counted as untracked and confirmations
+    /// from connections without a count answer "?".
+    static constexpr std::size_t max_tracked_publishers = 4096;
 
     engine_proxy(zmq::context_t& context, proxy_settings settings, demand_board& demand);
 
-    ~engine_proxy() { zmq_socket_monitor(outgoing_tcp_.handle(), nullptr, 0); }
+    ~engine_proxy()
+    {
+        zmq_socket_monitor(outgoing_tcp_.handle(), nullptr, 0);
+        zmq_socket_monitor(incoming_tcp_.handle(), nullptr, 0);
+    }
     engine_proxy(const engine_proxy&) = delete;
     engine_proxy& operator=(const engine_proxy&) = delete;
 
@@ -83,16 +93,24 @@ private:
 
     void read_monitor();
 
+    // Forgets the refusal counts of publish-port connections that have closed (their file
+    // descriptor may be reused by a new connection). Read before every use of the counts.
+    void read_publish_monitor();
+
+    // Counts a refusal against the connection that sent @p frame.
+    void count_refusal(const zmq::message_t& frame, const char* why);
+
     // A frame from the TCP publish port: an event of the application's list, from a
     // publisher allowed to publish it, never one of the engine's control frames.
     bool admit_from_tcp(const zmq::message_t& frame);
 
-    // A publisher's confirmation request ("<control>confirm/<token>"): answered upstream,
-    // neither forwarded nor counted as refused. False if @p frame is not one.
+    // A publisher's confirmation request ("<control>confirm/<token>"): answered upstream with
+    // that connection's refusals since its previous one, neither forwarded nor counted as
+    // refused. False if @p frame is not one.
     bool answer_confirm(const zmq::message_t& frame);
 
     // Sends @p notice upstream on the publish port: to every publisher connected there
-    // (a PUB socket discards it; an XPUB reads it). Never blocks.
+    // (a PUB socket discards it; an XPUB reads it; one whose queue is full misses it). Never blocks.
     void tell_publishers(const std::string& notice);
 
     void forward(zmq::message_t& frame);
@@ -107,6 +125,7 @@ private:
     zmq::socket_t outgoing_;
     zmq::socket_t outgoing_tcp_;
     zmq::socket_t tcp_monitor_;
+    zmq::socket_t publish_monitor_;
     wake_pipe finish_pipe_;
     std::atomic<bool> finishing_{false};
     std::string publish_tcp_;
@@ -114,6 +133,20 @@ private:
     long tcp_peers_ = 0;
     std::uint64_t tcp_offered_ = 0;
     log_throttle refused_log_;
+    // The refusals of one publish-port connection since its last confirm.
+    struct connection_refusals {
+        std::string user_id; // its CURVE user id: a reused descriptor with another is a new connection
+        std::uint64_t count = 0;
+        const char* first_reason = "";
+        bool uncertain = false; // made while refusals went untracked: its count may be short
+    };
+    // By the connection's file descriptor (libzmq's ZMQ_SRCFD: the only per-connection
+    // identity a frame carries; "Peer-Address" is the IP address alone).
+    std::unordered_map<int, connection_refusals> refusals_;
+    // Refusals that had no room in refusals_ (or no descriptor) since the publish port last
+    // had no connection: while non-zero, a connection without an exact count is answered "?".
+    std::uint64_t untracked_refusals_ = 0;
+    long publish_connections_ = 0;
 };
 
 } // namespace event_engine::detail

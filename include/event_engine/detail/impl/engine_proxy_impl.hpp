@@ -41,7 +41,8 @@ namespace event_engine::detail {
           incoming_tcp_{context, zmq::socket_type::xsub},
           outgoing_{context, zmq::socket_type::xpub},
           outgoing_tcp_{context, zmq::socket_type::xpub},
-          tcp_monitor_{context, zmq::socket_type::pair}
+          tcp_monitor_{context, zmq::socket_type::pair},
+          publish_monitor_{context, zmq::socket_type::pair}
     {
         for (auto* socket : {&incoming_, &incoming_priority_, &incoming_tcp_, &outgoing_, &outgoing_tcp_}) {
             socket->set(zmq::sockopt::linger, 0);
@@ -74,6 +75,16 @@ namespace event_engine::detail {
         // wait of the proxy.
         tcp_monitor_.set(zmq::sockopt::rcvhwm, 0);
         tcp_monitor_.connect(monitor_endpoint);
+        // Which publish-port connections close, so that their refusal counts are forgotten
+        // (a confirmation is answered with the count of the connection that sent it).
+        const std::string publish_monitor_endpoint = "inproc://event_engine/monitor/publish-port";
+        if (zmq_socket_monitor(incoming_tcp_.handle(), publish_monitor_endpoint.c_str(),
+                               ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+            throw error{std::string{"event_engine: cannot monitor the publish port: "} + zmq_strerror(zmq_errno())};
+        }
+        publish_monitor_.set(zmq::sockopt::linger, 0);
+        publish_monitor_.set(zmq::sockopt::rcvhwm, 0); // as tcp_monitor_: never a full monitor pipe
+        publish_monitor_.connect(publish_monitor_endpoint);
 
         bind_or_throw(incoming_, incoming_inproc, "engine's incoming socket");
         bind_or_throw(incoming_priority_, incoming_priority_inproc, "engine's priority incoming socket");
@@ -116,7 +127,8 @@ namespace event_engine::detail {
                                    {outgoing_.handle(), 0, ZMQ_POLLIN, 0},
                                    {outgoing_tcp_.handle(), 0, ZMQ_POLLIN, 0},
                                    {tcp_monitor_.handle(), 0, ZMQ_POLLIN, 0},
-                                   {nullptr, finish_pipe_.read_fd(), ZMQ_POLLIN, 0}};
+                                   {nullptr, finish_pipe_.read_fd(), ZMQ_POLLIN, 0},
+                                   {publish_monitor_.handle(), 0, ZMQ_POLLIN, 0}};
         zmq::message_t frame;
         for (;;) {
             detail::poll(items, std::size(items), std::chrono::milliseconds{-1});
@@ -131,6 +143,7 @@ namespace event_engine::detail {
                 }
             }
             if (items[5].revents & ZMQ_POLLIN) read_monitor();
+            if (items[7].revents & ZMQ_POLLIN) read_publish_monitor();
             if (finishing_.load()) {
                 // Every plugin has ended: forward (and so count) what they left queued
                 // in the engine. TCP publishers are not waited for: their frames were
@@ -174,6 +187,49 @@ namespace event_engine::detail {
         }
     }
 
+    EVENT_ENGINE_DECL void engine_proxy::read_publish_monitor()
+    {
+        for (;;) {
+            std::vector<zmq::message_t> event;
+            if (!zmq::recv_multipart(publish_monitor_, std::back_inserter(event), zmq::recv_flags::dontwait)) return;
+            if (event.empty() || event[0].size() < sizeof(std::uint16_t) + sizeof(std::int32_t)) continue;
+            std::uint16_t id = 0;
+            std::int32_t fd = -1;
+            std::memcpy(&id, event[0].data(), sizeof id);
+            std::memcpy(&fd, static_cast<const char*>(event[0].data()) + sizeof id, sizeof fd);
+            // Accepted or closed: either way, what that descriptor's counts said is over.
+            refusals_.erase(fd);
+            if (id == ZMQ_EVENT_ACCEPTED) {
+                ++publish_connections_;
+            } else if (id == ZMQ_EVENT_DISCONNECTED && publish_connections_ > 0) {
+                --publish_connections_;
+                if (publish_connections_ == 0) untracked_refusals_ = 0; // nobody left who may be owed one
+            }
+        }
+    }
+
+    EVENT_ENGINE_DECL void engine_proxy::count_refusal(const zmq::message_t& frame, const char* why)
+    {
+        read_publish_monitor();
+        auto& message = const_cast<zmq::message_t&>(frame);
+        const int fd = zmq_msg_get(message.handle(), ZMQ_SRCFD);
+        const char* user = zmq_msg_gets(message.handle(), "User-Id");
+        const std::string_view user_id = user != nullptr ? user : "";
+        auto entry = refusals_.find(fd);
+        if (entry != refusals_.end() && entry->second.user_id != user_id) {
+            refusals_.erase(entry); // the descriptor is another publisher's now
+            entry = refusals_.end();
+        }
+        if (entry == refusals_.end()) {
+            if (fd < 0 || refusals_.size() >= max_tracked_publishers) {
+                ++untracked_refusals_;
+                return;
+            }
+            entry = refusals_.emplace(fd, connection_refusals{std::string{user_id}, 0, why, untracked_refusals_ > 0}).first;
+        }
+        ++entry->second.count;
+    }
+
     EVENT_ENGINE_DECL bool engine_proxy::admit_from_tcp(const zmq::message_t& frame)
     {
         const std::string_view bytes = frame_view(frame);
@@ -191,12 +247,8 @@ namespace event_engine::detail {
             }
         }
         if (why == nullptr) return true;
-        // Named by the frame's digest and the publisher's key: a publisher told of another's
-        // refusal can tell it is not its own (the verdict depends only on those two).
-        const char* user = zmq_msg_gets(const_cast<zmq::message_t&>(frame).handle(), "User-Id");
-        const auto key = settings_.publisher_keys.find(user != nullptr ? user : "");
-        tell_publishers(std::string{control_prefix} + std::string{refused_marker} + frame_digest(bytes) + "/" +
-                        (key != settings_.publisher_keys.end() ? key->second : std::string{}) + "/" + why);
+        // Told only to the connection that sent it, when it asks (answer_confirm).
+        count_refusal(frame, why);
         refused_log_.note(log_level::warn, "publish port", "frames refused", [&] {
             return fmt::format("publish port: refused a frame of {} bytes: {} (counted in "
                                "run_report::tcp_publishes_refused)",
@@ -213,14 +265,33 @@ namespace event_engine::detail {
         }
         bytes.remove_prefix(control_prefix.size() + confirm_marker.size());
         if (bytes.size() > max_confirm_token) return false; // refused as a control frame
-        tell_publishers(std::string{control_prefix} + std::string{confirmed_marker} + std::string{bytes});
+        read_publish_monitor();
+        auto& message = const_cast<zmq::message_t&>(frame);
+        const int fd = zmq_msg_get(message.handle(), ZMQ_SRCFD);
+        const char* user = zmq_msg_gets(message.handle(), "User-Id");
+        const std::string_view user_id = user != nullptr ? user : "";
+        std::string refused = untracked_refusals_ > 0 ? "?" : "0";
+        const char* first_reason = "";
+        if (const auto entry = refusals_.find(fd); entry != refusals_.end()) {
+            if (entry->second.user_id == user_id) {
+                refused = entry->second.uncertain ? "?" : std::to_string(entry->second.count);
+                first_reason = entry->second.first_reason;
+            }
+            refusals_.erase(entry); // counted from here on afresh
+        }
+        // The token is the asker's own random text: the notice, which every publisher gets,
+        // names no publisher and no frame.
+        tell_publishers(std::string{control_prefix} + std::string{confirmed_marker} + std::string{bytes} + "/" +
+                        refused + "/" + first_reason);
         return true;
     }
 
     EVENT_ENGINE_DECL void engine_proxy::tell_publishers(const std::string& notice)
     {
         // XSUB: a message that is not a (un)subscription goes upstream to every publisher;
-        // one whose queue is full misses it (it then cannot confirm, and says so).
+        // one whose queue is full misses it (it then cannot confirm, and says so). libzmq
+        // 4.3.4's xsub_t::xsend -> dist_t::send_to_all writes to each pipe without waiting and
+        // drops the message for a full one: this never blocks on a publisher that does not read.
         (void)incoming_tcp_.send(zmq::buffer(notice), zmq::send_flags::dontwait);
     }
 
