@@ -866,6 +866,8 @@ class PluginClient:
             value = int.from_bytes(frames[0][2:6], sys.byteorder)  # uint32, native order
             if event == zmq.EVENT_CONNECTED:
                 self._connected = True
+                if self._peer_state == "gone":  # something listens there again: no answer means something
+                    self._peer_state = None
             elif event == zmq.EVENT_DISCONNECTED:
                 self._connected = False
                 self._disconnected = disconnected = True

@@ -15,7 +15,7 @@ import pytest
 
 from engine_fixture import WAIT, a_event, free_port, start_engine  # noqa: F401  (fixtures are used by name)
 from hostile import make_keys
-from pyevents import EngineGone, HandshakeFailed, PluginClient
+from pyevents import EngineGone, EngineTimeout, HandshakeFailed, PluginClient
 
 
 def quit_warnings(caplog: pytest.LogCaptureFixture):  # type: ignore[no-untyped-def]
@@ -53,5 +53,33 @@ def test_a_quit_nobody_answers_is_still_warned_about(caplog: pytest.LogCaptureFi
     caplog.set_level(logging.WARNING, logger="pyevents")
     client = PluginClient(port, timeout=WAIT)
     assert client.quit(timeout=0.5) is False
+    warnings = quit_warnings(caplog)
+    assert len(warnings) == 1 and "quit was not acknowledged" in warnings[0], warnings
+
+
+def test_after_a_reconnect_a_quit_nobody_answers_is_warned_about_again(start_engine,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """The application ended (EngineGone: its silence at quit would be expected), then the
+    client connected again to something on the port that does not answer: that silence means
+    something, so quit warns. "gone" lasts until the next connection, not until a reply."""
+    import zmq
+    port = free_port()
+    engine = start_engine(emit_a=1, plugin_port=port)
+    caplog.set_level(logging.DEBUG, logger="pyevents")
+    client = PluginClient(port, timeout=1.0)
+    assert client.next_event(timeout=WAIT) == a_event(0)
+    engine.stop()  # the application ends first
+    with pytest.raises(EngineGone):
+        while True:
+            client.next_event(timeout=WAIT)
+    with zmq.Context() as context:
+        silent = context.socket(zmq.ROUTER)  # accepts the connection, never answers
+        silent.linger = 0
+        silent.bind(f"tcp://127.0.0.1:{port}")
+        with pytest.raises(EngineTimeout):
+            client.ping()  # connected again: nothing answers
+        assert silent.poll(0)  # the request did reach it
+        assert client.quit(timeout=0.5) is False
+        silent.close()
     warnings = quit_warnings(caplog)
     assert len(warnings) == 1 and "quit was not acknowledged" in warnings[0], warnings
