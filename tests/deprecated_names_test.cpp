@@ -1,13 +1,21 @@
 // Renamed or retired public names keep compiling, with a deprecation warning, for one minor
 // version (docs/testing.md, "Changing the public API"; CHANGELOG.md, "Deprecated"). Each
 // test here is code written against the old name, with the warning silenced around it only;
-// compile_fail/deprecated_tcp_subscriber_drops.cpp checks that the warning is given.
+// compile_fail/deprecated_tcp_subscriber_drops.cpp and deprecated_curve_key_load.cpp check
+// that the warnings are given.
 
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <event_engine/security.hpp>
+
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 
@@ -39,6 +47,11 @@ std::uint64_t old_all_drops(const run_report& report)
 void old_set_tcp_subscriber_drops(run_report& report, std::uint64_t value)
 {
     report.tcp_subscriber_drops = value;
+}
+// Old code: a key's text or a certificate file's path, one function for both (before 2026-12-07).
+curve_key old_load(std::string_view text_or_path)
+{
+    return curve_key::load(text_or_path);
 }
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
@@ -97,4 +110,31 @@ TEST_CASE("run_report::tcp_subscriber_drops still compiles and reads 0", "[depre
         CHECK(report.find("Finisher")->events_published == 3);
         CHECK(old_tcp_subscriber_drops(report) == 0);
     }
+}
+
+TEST_CASE("curve_key::load still compiles and loads what cannot be mistaken", "[deprecated][curve]")
+{
+    std::string directory = "/tmp/eekXXXXXX";
+    REQUIRE(::mkdtemp(directory.data()) != nullptr);
+    struct remove_at_end {
+        std::filesystem::path path;
+        ~remove_at_end()
+        {
+            std::error_code ignored;
+            std::filesystem::remove_all(path, ignored);
+        }
+    } const cleanup{directory};
+    auto pair = curve_keypair::generate();
+    while (pair.public_key.z85().find('/') != std::string::npos || pair.public_key.z85().starts_with('.') ||
+           pair.public_key.z85().ends_with(".key")) {
+        pair = curve_keypair::generate(); // a bare key with '/' could be a path: refused (below)
+    }
+    pair.save(directory, "engine");
+    const std::string file = directory + "/engine.key"; // 25 characters: only a path
+    CHECK(old_load(pair.public_key.z85()) == pair.public_key);
+    CHECK(old_load(file) == pair.public_key);
+    CHECK(old_load("z85:" + pair.public_key.z85()) == pair.public_key); // the spellings from_setting reads
+    CHECK(old_load("file:" + file) == pair.public_key);
+    // What it guessed wrong before: a 40-character Z85 path, missing or not, is refused.
+    CHECK_THROWS_AS(old_load("/home/ann/keys/abcdefghijklmn/engine.key"), configuration_error);
 }

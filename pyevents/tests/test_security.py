@@ -548,3 +548,22 @@ def test_the_cli_takes_the_manifests_server_key_as_a_key_whatever_its_characters
     args = cli.build_parser().parse_args(["list", "--client-key-file", keys.client_secret_file])
     curve = cli._curve(args, contract)  # type: ignore[arg-type]
     assert curve is not None and curve.server_public_key == public
+
+
+def test_server_key_given_a_file_still_works_with_a_deprecation_note(keys: KeyFiles, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The older --server-key FILE (a path that is not 40 Z85 characters) reads the file, and
+    says on stderr that this use is deprecated and which option to use (docs/testing.md,
+    "Changing the public API": a CLI option's deprecation is a note on stderr)."""
+    from pyevents import cli
+    args = cli.build_parser().parse_args(["list", "--server-key", keys.server_public_file,
+                                          "--client-key-file", keys.client_secret_file])
+    server, client = cli._keys(args)
+    assert server == Path(keys.server_public_file)
+    assert security.curve_config(server, client) == security.CurveConfig(keys.server_public, keys.client_public,
+                                                                         keys.client_secret)
+    note = capsys.readouterr().err
+    assert note == (f"pyevents list: warning: --server-key takes the key's text; {keys.server_public_file!r} is "
+                    "read as a file, but give a file with --server-key-file (this use of --server-key is "
+                    "deprecated)\n"), note
+    cli._keys(args)  # once per run
+    assert capsys.readouterr().err == ""
