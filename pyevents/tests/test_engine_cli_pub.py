@@ -226,3 +226,36 @@ def test_pub_against_an_application_that_does_not_confirm_exits_1_saying_so(star
     engine.wait_collected(1, "TypeC")  # it was sent all the same
     assert engine.finish() == 0, engine.describe()
     assert engine.collected_texts() == ["sent blind"]
+
+
+def test_a_closed_connections_refusals_are_not_told_to_the_next_one(start_engine, keys) -> None:
+    """Refusals count per connection: a publisher refused something that leaves without asking
+    takes its count with it; the next connection with the same key (which may get the same
+    descriptor on the engine's side) is answered 0 for its own admitted event."""
+    engine = start_engine(external=False, collect=1, server_cert=keys["engine"].secret_file,
+                          publisher_key=[f"{keys['typea_publisher'].public_file}=TypeA", keys["publisher"].z85])
+    endpoint = f"tcp://127.0.0.1:{engine.publish_port}"
+    curve = curve_config(keys["engine"].public_file, keys["typea_publisher"].secret_file)
+    with zmq.Context() as context:
+        for round_ in range(5):
+            leaving = xpub_publisher(context, endpoint, curve)
+            leaving.send(b"TypeCnot yours")
+            engine.wait_for(lambda: engine.stderr.count("publish port: refused a frame") >= 1 or round_ > 0,
+                            "the first refusal logged")
+            leaving.close()
+            staying = xpub_publisher(context, endpoint, curve)
+            staying.send(b"TypeAyours")
+            token = b"staying-%d" % round_
+            staying.send(CONFIRM + token)
+            answer, _ = until_own_answer(staying, token)
+            # The leaving connection's refusal may not be read yet when this one asks (the
+            # engine reads connections in turn), but it is never this connection's.
+            assert answer == CONFIRMED + token + b"/0/", answer
+            staying.close()
+        closer = xpub_publisher(context, endpoint,
+                                curve_config(keys["engine"].public_file, keys["publisher"].secret_file))
+        closer.send(b"TypeCend")
+        engine.wait_collected(1, "TypeC")
+        closer.close()
+    assert engine.finish() == 0, engine.describe()
+    assert field(engine, engine.run_record(), "tcp_publishes_refused") == 5, engine.describe()
