@@ -118,6 +118,13 @@ public:
     /// ended, and a plugin waiting here reads its input, so it never holds the proxy up.
     void close_input();
 
+    /// close_input() for a plugin that still handles what reaches it before its end (the NATS
+    /// bridge's drain at a graceful stop): the same end marker, but each event frame that
+    /// arrives before it comes back (the queued ones first) goes to @p take, which handles or
+    /// counts it: none is counted unread. Delivery marks read meanwhile are noted while
+    /// @p handling says so (what is only counted is not confirmed as handled).
+    void close_input(const std::function<void(const zmq::message_t&)>& take, const std::function<bool()>& handling);
+
     /// Work to do now and then while publish() waits (the bridge reads its monitor).
     void while_publish_waits(std::function<void()> work) { while_waiting_ = std::move(work); }
 

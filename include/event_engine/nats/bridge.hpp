@@ -101,39 +101,44 @@ public:
 
     private:
         // A graceful stop: sends what is still queued for this plugin in the application, for at
-        // most drain_timeout; what is left then is taken and counted as unsent_at_stop (and what
-        // reaches the plugin even later, the engine counts as its events_unread).
+        // most drain_timeout; what is left then is taken and counted as unsent_at_stop. First
+        // while events come (the application's plugins stop publishing: until none came for
+        // quiet_after_stop), then the plugin's input is ended as the engine ends it
+        // (plugin_runtime::close_input(): an end marker through the engine's proxy), taking every
+        // event that arrives before the marker comes back: so none is left unread however busy
+        // the machine, and what is published for the plugin after that the engine counts as its
+        // events_after_end. Once out of time each event only costs a count.
         void drain()
         {
             auto* runtime = event_engine::detail::plugin_access::runtime_of(*this);
             if (runtime == nullptr) return;
             using event_engine::detail::clock;
             const std::function<bool()> late = [this] { return drain_over(); };
-            while (!late()) {
-                auto frame = runtime->take_ready();
-                if (!frame) { // anything still on its way arrives within moments: wait a little, not for more
-                    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*drain_until_ - clock::now());
-                    zmq::pollitem_t item{runtime->subscriber().handle(), 0, ZMQ_POLLIN, 0};
-                    if (event_engine::detail::poll(&item, 1, std::min(left, std::chrono::milliseconds{10})) <= 0) break;
-                    continue;
-                }
-                event_engine::detail::dispatch<Out...>(*runtime, *frame, [&](const auto& e) { forward(e, late); });
-                core_->maintain();
-                core_->tend();
-            }
-            // Out of time: what is queued is not sent, but counted (a plugin that keeps publishing
-            // after the stop cannot hold this up for long: at most a million events).
-            for (std::size_t taken = 0; taken < 1'000'000; ++taken) {
-                auto frame = runtime->take_ready();
-                if (!frame) {
-                    zmq::pollitem_t item{runtime->subscriber().handle(), 0, ZMQ_POLLIN, 0};
-                    if (event_engine::detail::poll(&item, 1, std::chrono::milliseconds{10}) <= 0) break;
-                    continue;
+            const std::function<bool()> handling = [this] { return !drain_over(); };
+            const auto take = [&](const zmq::message_t& frame) {
+                if (!late()) {
+                    event_engine::detail::dispatch<Out...>(*runtime, frame, [&](const auto& e) { forward(e, late); });
+                    core_->maintain();
+                    core_->tend();
+                    return;
                 }
                 runtime->count_delivered();
                 core_->unsent_at_stop();
+            };
+            while (!late()) {
+                auto frame = runtime->take_ready();
+                if (!frame) {
+                    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*drain_until_ - clock::now());
+                    zmq::pollitem_t item{runtime->subscriber().handle(), 0, ZMQ_POLLIN, 0};
+                    if (event_engine::detail::poll(&item, 1, std::min(left, quiet_after_stop)) <= 0) break;
+                    continue;
+                }
+                take(*frame);
             }
+            runtime->close_input(take, handling);
         }
+
+        static constexpr std::chrono::milliseconds quiet_after_stop{50};
 
         // True once drain_timeout has passed since the first call (made once the application stops).
         bool drain_over()

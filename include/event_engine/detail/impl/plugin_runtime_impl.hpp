@@ -232,6 +232,46 @@ namespace event_engine::detail {
         }
     }
 
+    EVENT_ENGINE_DECL void plugin_runtime::close_input(const std::function<void(const zmq::message_t&)>& take,
+                                                       const std::function<bool()>& handling)
+    {
+        if (!probed_ || input_closed_) return;
+        input_closed_ = true;
+        while (!spill_.empty()) {
+            zmq::message_t queued = std::move(spill_.front());
+            spill_.pop_front();
+            spill_bytes_ -= queued.size();
+            if (is_control_frame(queued)) {
+                --spilled_marks_;
+                if (handling()) note_mark(queued);
+                continue;
+            }
+            take(queued);
+        }
+        bool sent = false;
+        zmq::message_t frame;
+        for (auto warned = clock::now();;) {
+            if (!sent) {
+                zmq::message_t marker{end_topic_.data(), end_topic_.size()};
+                sent = publisher_.send(marker, zmq::send_flags::dontwait).has_value();
+            }
+            zmq::pollitem_t items[] = {{subscriber_.handle(), 0, ZMQ_POLLIN, 0}};
+            detail::poll(items, 1, std::chrono::milliseconds{sent ? 100 : 1});
+            while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
+                if (frame_view(frame) == end_topic_) return;
+                if (!is_control_frame(frame)) take(frame);
+                else if (handling()) note_mark(frame);
+            }
+            if (clock::now() - warned > std::chrono::seconds{10}) {
+                warned = clock::now();
+                detail::log(log_level::warn,
+                            "plugin '{}' has ended and waits for the engine to confirm it (another plugin that "
+                            "subscribes is not reading its events, so the engine is held up)",
+                            name_);
+            }
+        }
+    }
+
     EVENT_ENGINE_DECL void plugin_runtime::set_outcome(plugin_outcome outcome, std::string why)
     {
         outcome_ = outcome;
