@@ -420,6 +420,10 @@ int main(int argc, char** argv)
         using bridge = ee::nats::bridge<ee::subscribes<Ping, Blob, Mark, Alert>, ee::publishes<Pong, Alert>>;
         return run_role<bridge, Sender<Ping, Blob, Mark, Alert>, Receiver<Pong, Alert>>();
     }
+    if (config.role == "c") { // imports only a part of what "a" sends (Ping; not Blob, Mark, Alert)
+        using bridge = ee::nats::bridge<ee::subscribes<Pong>, ee::publishes<Ping>>;
+        return run_role<bridge, Sender<Pong>, Receiver<Ping>>();
+    }
     using bridge = ee::nats::bridge<ee::subscribes<Pong, Alert>, ee::publishes<Ping, Blob, Mark, Alert>>;
     return run_role<bridge, Sender<Pong, Alert>, Receiver<Ping, Blob, Mark, Alert>>();
 }

@@ -167,3 +167,32 @@ def test_what_a_bridge_sends_and_receives_is_logged_and_in_the_manifest(tmp_path
     assert listed.returncode == 0, listed
     assert "    sends: plant.Pong, plant.Alert\n" in listed.stdout, listed.stdout
     assert "    receives: plant.Ping, plant.Blob, plant.Mark, plant.Alert\n" in listed.stdout, listed.stdout
+
+
+def test_consumers_of_events_no_longer_imported_are_warned_about(tmp_path):
+    """An application imported Ping, Blob, Mark and Alert (role b as 'x'), then only Ping (role c
+    as 'x'): its consumers x_Blob, x_Mark, x_Alert still deliver to its subject. The bridge
+    warns at start, naming them, and deletes none (d48bf51 said nothing)."""
+    server = NatsServer(tmp_path, jetstream=True, monitor=True).start()
+    try:
+        before = App(tmp_path, "b", [server.url], "jetstream", instance="x")
+        try:
+            before.wait_subscribed()
+            before.stop()
+        finally:
+            before.close()
+        after = App(tmp_path, "c", [server.url], "jetstream", instance="x")
+        try:
+            after.wait_subscribed()
+            after.stop()
+        finally:
+            after.close()
+        left = consumers(server)
+    finally:
+        server.stop()
+    assert set(left) == {"x_Ping", "x_Blob", "x_Mark", "x_Alert"}, set(left)
+    warnings = [line for line in after.log().splitlines()
+                if "deliver to this bridge (_EE.deliver.test.x) but are not among the events it brings in" in line]
+    assert len(warnings) == 1, after.log()[-3000:]
+    named = warnings[0].split("the consumers ")[1].split(" of stream")[0].split(", ")
+    assert sorted(named) == ["x_Alert", "x_Blob", "x_Mark"], warnings[0]

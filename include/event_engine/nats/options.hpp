@@ -94,17 +94,22 @@ struct bridge_options {
     std::chrono::milliseconds write_deadline{2'000};
     /// Messages and bytes the client queues for the bridge before it drops. Under JetStream the
     /// server sends at most `max_unacknowledged` per imported event at once, and `queue_limit` must
-    /// hold that many (else configuration_error at start), so nothing is dropped in the client.
+    /// hold that many (else configuration_error at start), so the client drops nothing for lack of
+    /// message slots; `queue_byte_limit` is not checked against it (large messages can still reach it).
     int queue_limit = 65'536;
     int queue_byte_limit = 256 << 20;
-    /// At a stop: how long the bridge waits for what it sent to be flushed (core) or acknowledged (JetStream).
+    /// At a stop: how long the bridge waits for what it sent to be flushed (core) or acknowledged (JetStream),
+    /// and the longest the receiving plugin reads what the client still holds for it (abandoned_at_stop).
     std::chrono::milliseconds stop_timeout{2'000};
     /// At a stop: how long the sending plugin keeps sending what is still queued for it in the
-    /// application (then what is left is counted in unsent_at_stop); 0: it sends nothing more.
+    /// application (then what is left is counted in unsent_at_stop); 0: it sends nothing more. It ends
+    /// once the engine has handed it everything queued for it (its end marker came back); what it takes
+    /// after drain_timeout is counted, not sent.
     std::chrono::milliseconds drain_timeout{2'000};
     /// Core NATS: how often the sending bridge publishes a sequence marker (its last sequence number, on
-    /// `<subject_prefix>._ee.marker`) so that receivers count events lost after the last one they got;
-    /// it also sends one when it stops. 0: only the one at the stop.
+    /// `<subject_prefix>._ee.marker`: it needs permission to publish there) so that receivers count events
+    /// lost after the last one they got: after its sequence moved and twice more, then none while it is
+    /// idle; it also sends one when it stops. 0: only the one at the stop.
     std::chrono::milliseconds marker_interval{1'000};
 };
 
@@ -141,7 +146,7 @@ struct bridge_report {
     std::uint64_t unacknowledged_at_stop = 0; ///< JetStream: published into the application (in events_in), not confirmed handled by its plugins when the bridge stopped; not acknowledged, so delivered again later
     std::uint64_t sequence_gaps = 0;      ///< core: events of another instance that never arrived (gaps in its sequence numbers, up to its latest message or sequence marker)
     std::uint64_t slow_consumer_drops = 0; ///< messages the client dropped because the bridge's queue was full (core: also in sequence_gaps; logged)
-    std::uint64_t markers_in = 0;         ///< core: sequence markers received from other instances (not in messages_in)
+    std::uint64_t markers_in = 0;         ///< core: sequence markers received from other instances (not in messages_in; a malformed one is in messages_in and bad_messages)
     // connection
     std::uint64_t disconnects = 0;
     std::uint64_t reconnects = 0;

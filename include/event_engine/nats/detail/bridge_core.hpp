@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -78,8 +79,18 @@ struct shared_state {
         clock::time_point deadline;
         int attempts = 1;
         bool held = false; // held back while the stream fails (one probe at a time is resent)
+        std::vector<std::uint64_t> earlier; // the reply tokens of its earlier attempts
     };
     std::map<std::uint64_t, pending_publish> pending;
+    // An earlier attempt's token -> the token it is pending under now: a late ack of any
+    // attempt completes the publish (the stream stored it; a resend is a duplicate).
+    std::unordered_map<std::uint64_t, std::uint64_t> aliases;
+    std::string stream; // the stream that must answer ("stream" in the ack)
+
+    void forget(const pending_publish& entry)
+    {
+        for (const auto token : entry.earlier) aliases.erase(token);
+    }
     // Acknowledged messages, destroyed by the out thread (which may still be inside the
     // publish call that sent one when its ack comes back).
     std::vector<message_ptr> acknowledged;
@@ -171,8 +182,24 @@ extern "C" inline void bridge_on_publish_ack(natsConnection*, natsSubscription*,
         const bool failed = natsMsg_IsNoResponders(raw) || body.find("\"error\"") != std::string_view::npos ||
                             body.find("\"seq\"") == std::string_view::npos;
         const std::scoped_lock lock{state.mutex};
-        const auto entry = state.pending.find(*token);
-        if (entry == state.pending.end()) return; // answered late, after a retry or the stop
+        auto entry = state.pending.find(*token);
+        bool late = false; // the ack of an earlier attempt, resent since
+        if (entry == state.pending.end()) {
+            const auto alias = state.aliases.find(*token);
+            if (alias == state.aliases.end()) return; // answered after the stop, or after the publish was given up
+            entry = state.pending.find(alias->second);
+            if (entry == state.pending.end()) return;
+            late = true;
+        }
+        if (failed && late) return; // the latest attempt is still awaited
+        const bool other_stream = !failed && body.find("\"stream\":\"" + state.stream + "\"") == std::string_view::npos;
+        if (other_stream) {
+            state.last_error = "JetStream publish: acknowledged by another stream than '" + state.stream +
+                               "': " + std::string{body.substr(0, 300)};
+            entry->second.deadline = clock::now() + std::chrono::milliseconds{250}; // sent again by maintain()
+            state.retry_due = true;
+            return;
+        }
         if (failed) {
             state.last_error = natsMsg_IsNoResponders(raw) ? std::string{"JetStream publish: no stream answered"}
                                                            : "JetStream publish: " + std::string{body.substr(0, 300)};
@@ -183,6 +210,7 @@ extern "C" inline void bridge_on_publish_ack(natsConnection*, natsSubscription*,
         ++state.published;
         if (body.find("\"duplicate\":true") != std::string_view::npos) ++state.stored_duplicates;
         state.acknowledged.push_back(std::move(entry->second.message));
+        state.forget(entry->second);
         state.pending.erase(entry);
         if (state.failing) { // the stream answers again: what was held back goes now
             state.failing = false;
@@ -298,6 +326,16 @@ public:
         const auto now = clock::now();
         if (now < next_marker_) return;
         next_marker_ = now + options_.marker_interval;
+        // Only while there is news: after the sequence moved, and marker_repeats times more
+        // (in case one is lost); an idle bridge sends nothing.
+        if (sequence_ != marked_sequence_) {
+            marked_sequence_ = sequence_;
+            marker_repeats_left_ = marker_repeats;
+        } else if (marker_repeats_left_ == 0) {
+            return;
+        } else {
+            --marker_repeats_left_;
+        }
         send_marker(false);
     }
 
@@ -376,6 +414,10 @@ public:
         for (auto& due_entry : due) {
             auto& entry = due_entry.second; // (not a structured binding: clang 14 cannot capture one)
             if (options_.publish_attempts > 0 && entry.attempts >= options_.publish_attempts) {
+                {
+                    const std::scoped_lock lock{state_->mutex};
+                    state_->forget(entry);
+                }
                 ++publish_failed_;
                 const std::string error_text = last_error();
                 out_failures_.note(log_level::error, name(), "publishes failed", [&] {
@@ -391,7 +433,9 @@ public:
                                                      static_cast<std::size_t>(natsMsg_GetDataLength(entry.message.get()))};
             auto message = make_message(natsMsg_GetSubject(entry.message.get()), reply.c_str(), payload);
             copy_headers(entry.message.get(), message.get());
-            register_and_publish(fresh, std::move(message), entry.attempts + 1);
+            auto earlier = std::move(entry.earlier);
+            earlier.push_back(due_entry.first);
+            register_and_publish(fresh, std::move(message), entry.attempts + 1, std::move(earlier));
         }
     }
 
@@ -436,6 +480,7 @@ public:
                         name(), state_->pending.size(), options_.stop_timeout.count());
                 }
                 state_->pending.clear();
+                state_->aliases.clear();
                 lock.unlock();
                 out_failures_.flush(log_level::error, name(), "publishes failed");
                 return;
@@ -504,6 +549,20 @@ public:
         }
         message_ptr message{raw};
         if ((++handed_over_ & 255U) == 0) note_drops();
+        if (options_.mode == delivery::jetstream && !from_own_consumer(raw)) {
+            // Anyone allowed to publish on the deliver subject could otherwise make this bridge
+            // answer (ack, nak, term) on a reply subject of their choosing.
+            ++messages_in_;
+            ++bad_messages_;
+            rejected_log_[0].note(log_level::error, name(), "messages from NATS rejected", [&] {
+                const char* reply = natsMsg_GetReply(raw);
+                return fmt::format("NATS bridge '{}': rejected a message on {} ({} bytes) with reply subject '{}': not a "
+                                   "delivery of one of its JetStream consumers ({}); not answered",
+                                   name(), natsMsg_GetSubject(raw), natsMsg_GetDataLength(raw),
+                                   event_engine::detail::printable(reply == nullptr ? "" : reply), joined(consumers_));
+            });
+            return std::nullopt;
+        }
         if (marker_subject_ == natsMsg_GetSubject(raw)) {
             take_marker(raw);
             return std::nullopt;
@@ -592,8 +651,16 @@ public:
             marks_ = nullptr;
         }
         if (subscription_ == nullptr) return;
+        // Only what the client holds now, and for at most stop_timeout: others may go on sending
+        // as fast as this reads (what arrives later is not read: under JetStream delivered again,
+        // under core NATS never taken from the server's point of view of this run).
+        int queued = 0;
+        int queued_bytes = 0;
+        if (subscription_broken_ || natsSubscription_GetPending(subscription_, &queued, &queued_bytes) != NATS_OK) queued = 0;
+        const auto deadline = clock::now() + options_.stop_timeout;
         natsMsg* raw = nullptr;
-        while (!subscription_broken_ && natsSubscription_NextMsg(&raw, subscription_, 1) == NATS_OK) {
+        for (int taken = 0; taken < queued && clock::now() < deadline; ++taken) {
+            if (natsSubscription_NextMsg(&raw, subscription_, 1) != NATS_OK) break;
             message_ptr message{raw};
             if (marker_subject_ == natsMsg_GetSubject(raw)) {
                 take_marker(raw);
@@ -601,6 +668,7 @@ public:
             }
             ++messages_in_;
             ++abandoned_at_stop_;
+            note_sequence(raw); // not lost on the way: not a gap
         }
         note_drops();
         drop_log_.flush(log_level::warn, name(), "slow-consumer drops");
@@ -721,6 +789,10 @@ private:
         if (jetstream) {
             stream_ = options_.stream.empty() ? options_.subject_prefix : options_.stream;
             if (options_.stream.empty()) std::replace(stream_.begin(), stream_.end(), '.', '_');
+            {
+                const std::scoped_lock lock{state_->mutex};
+                state_->stream = stream_;
+            }
             durable_ = options_.durable.empty() ? instance_ : options_.durable;
             if (!is_subject_token(stream_)) refuse("stream name '" + stream_ + "' must be one subject token");
             if (!is_subject_token(durable_)) refuse("durable name '" + durable_ + "' must be one subject token");
@@ -883,8 +955,9 @@ private:
                 text += "; " + key + " " + value;
             }
         }
-        log(log_level::info, "NATS bridge '{}' ({} as '{}') connected to {}{}", name(),
-            options_.mode == delivery::jetstream ? "JetStream" : "core NATS", instance_, server_list(), text);
+        log(log_level::info, "NATS bridge '{}' ({} as '{}') {} {}{}", name(),
+            options_.mode == delivery::jetstream ? "JetStream" : "core NATS", instance_,
+            state_->connected ? "connected to" : "not connected yet (retry_initial_connect); will use", server_list(), text);
     }
 
     void subscribe_core()
@@ -925,16 +998,18 @@ private:
     }
 
     // Retries a JetStream management call that fails while the cluster is not ready yet.
+    // All of them share one deadline, setup_timeout after the set-up began (set_up_jetstream()).
     template <class Call>
     void with_setup_retries(std::string_view what, Call&& call)
     {
-        const auto deadline = clock::now() + options_.setup_timeout;
+        const auto deadline = setup_deadline_;
         for (;;) {
             std::string why;
             if (call(why)) return;
             if (clock::now() >= deadline) {
-                throw error{"event_engine::nats: bridge '" + name() + "': " + std::string{what} + " failed for " +
-                            std::to_string(options_.setup_timeout.count()) + " ms at " + server_list() + ": " + why};
+                throw error{"event_engine::nats: bridge '" + name() + "': " + std::string{what} + " failed: the JetStream set-up " +
+                            "has taken setup_timeout (" + std::to_string(options_.setup_timeout.count()) + " ms) at " +
+                            server_list() + ": " + why};
             }
             std::this_thread::sleep_for(std::chrono::milliseconds{250});
         }
@@ -942,6 +1017,7 @@ private:
 
     void set_up_jetstream()
     {
+        setup_deadline_ = clock::now() + options_.setup_timeout;
         jsOptions js_options;
         jsOptions_Init(&js_options);
         js_options.Wait = 5000;
@@ -1109,7 +1185,8 @@ private:
                     const std::string filter = config == nullptr ? std::string{} : text(config->FilterSubject);
                     const std::string delivers = config == nullptr ? std::string{} : text(config->DeliverSubject);
                     const std::int64_t max_pending = config == nullptr ? 0 : config->MaxAckPending;
-                    if (filter == subject && delivers == deliver &&
+                    const bool explicit_acks = config != nullptr && config->AckPolicy == js_AckExplicit;
+                    if (filter == subject && delivers == deliver && explicit_acks &&
                         (max_pending <= 0 || max_pending > options_.max_unacknowledged)) {
                         // Made with a larger max_unacknowledged: the server could push more than the
                         // client's queue holds (queue_limit). Lowered to this bridge's.
@@ -1121,12 +1198,14 @@ private:
                         }
                     }
                     jsConsumerInfo_Destroy(info);
-                    if (filter != subject || delivers != deliver) {
+                    if (filter != subject || delivers != deliver || !explicit_acks) {
                         throw error{"event_engine::nats: bridge '" + name() + "': the consumer '" + consumer +
                                     "' of stream '" + stream_ + "' exists with filter '" + filter +
-                                    "' and deliver subject '" + delivers + "', but this bridge needs filter '" + subject +
-                                    "' and deliver subject '" + deliver + "': delete it (nats consumer rm " + stream_ +
-                                    " " + consumer + ") or choose another bridge_options::durable"};
+                                    "', deliver subject '" + delivers + "'" +
+                                    (explicit_acks ? std::string{} : " and an ack policy other than explicit") +
+                                    ", but this bridge needs filter '" + subject + "', deliver subject '" + deliver +
+                                    "' and explicit acks: delete it (nats consumer rm " + stream_ + " " + consumer +
+                                    ") or choose another bridge_options::durable"};
                     }
                     return true;
                 }
@@ -1165,6 +1244,7 @@ private:
                              : "; deleting it failed (" + status_text(s) + "): delete it yourself (nats consumer rm " +
                                    stream_ + " " + durable_ + ")");
         }
+        warn_of_unused_consumers(deliver_prefix, in_domain);
         const natsStatus status = natsConnection_SubscribeSync(&subscription_, connection_, deliver_prefix.c_str());
         if (status != NATS_OK) {
             subscription_ = nullptr;
@@ -1172,6 +1252,34 @@ private:
                         deliver_prefix + ": " + status_text(status)};
         }
         natsSubscription_SetPendingLimits(subscription_, options_.queue_limit, options_.queue_byte_limit);
+    }
+
+    // A consumer that delivers to this bridge's subject but is not one of its consumers (the
+    // application no longer imports that event) keeps delivering into the bridge's subscription
+    // (counted not_imported, acknowledged) and holds the stream's messages for nobody: warned
+    // about at start, not deleted (the operator decides: nats consumer rm).
+    void warn_of_unused_consumers(const std::string& deliver, const std::string& in_domain)
+    {
+        jsConsumerInfoList* list = nullptr;
+        jsErrCode code{};
+        if (js_Consumers(&list, jetstream_, stream_.c_str(), nullptr, &code) != NATS_OK || list == nullptr) return;
+        std::vector<std::string> unused;
+        for (int i = 0; i < list->Count; ++i) {
+            const jsConsumerInfo* info = list->List[i];
+            if (info == nullptr || info->Name == nullptr || info->Config == nullptr || info->Config->DeliverSubject == nullptr) {
+                continue;
+            }
+            if (deliver != info->Config->DeliverSubject) continue;
+            if (std::find(consumers_.begin(), consumers_.end(), std::string_view{info->Name}) != consumers_.end()) continue;
+            unused.emplace_back(info->Name);
+        }
+        jsConsumerInfoList_Destroy(list);
+        if (unused.empty()) return;
+        log(log_level::warn,
+            "NATS bridge '{}': the consumers {} of stream '{}'{} deliver to this bridge ({}) but are not among the "
+            "events it brings in (an earlier version of the application imported them): what they deliver is "
+            "counted not_imported and acknowledged; delete them if they are not needed (nats consumer rm {} <name>)",
+            name(), joined(unused), stream_, in_domain, deliver, stream_);
     }
 
     void update_max_ack_pending(const std::string& consumer, jsConsumerConfig& config)
@@ -1235,14 +1343,16 @@ private:
         register_and_publish(token, std::move(message), 1);
     }
 
-    void register_and_publish(std::uint64_t token, message_ptr message, int attempts)
+    void register_and_publish(std::uint64_t token, message_ptr message, int attempts, std::vector<std::uint64_t> earlier = {})
     {
         natsMsg* raw = message.get();
         const auto deadline = clock::now() + options_.publish_ack_timeout;
         {
             const std::scoped_lock lock{state_->mutex};
             next_due_ = std::min(next_due_, deadline);
-            state_->pending.emplace(token, shared_state::pending_publish{std::move(message), deadline, attempts, false});
+            for (const auto alias : earlier) state_->aliases[alias] = token;
+            state_->pending.emplace(token, shared_state::pending_publish{std::move(message), deadline, attempts, false,
+                                                                         std::move(earlier)});
         }
         // The entry (and so the message) stays alive: only this thread erases entries that are due.
         const natsStatus status = natsConnection_PublishMsg(connection_, raw);
@@ -1338,6 +1448,10 @@ private:
     std::optional<incoming> check(message_ptr message)
     {
         natsMsg* raw = message.get();
+        // Core NATS: every message of another instance with a valid sequence counts for the
+        // gaps, whatever follows (not imported, bad topic): the sender numbers all its subjects
+        // in one sequence, so skipping one would count it as lost.
+        note_sequence(raw);
         const std::string_view subject = natsMsg_GetSubject(raw);
         const std::string_view prefix = options_.subject_prefix;
         std::optional<std::size_t> index;
@@ -1360,13 +1474,11 @@ private:
         }
         const auto topic_text = header(raw, topic_header);
         const auto topic = topic_text ? from_hex(*topic_text) : std::nullopt;
-        const auto run = header(raw, run_header);
-        const auto sequence = header(raw, seq_header);
-        const auto number = sequence ? parse_number(*sequence) : std::nullopt;
         std::string problem;
         std::size_t kind = 0; // one log throttle per kind of problem, so each kind is logged once in full
-        if (!origin || !run || !number) {
-            problem = "it lacks the bridge's Event-Engine-Origin, -Run or -Seq header (not sent by an event_engine bridge?)";
+        if (!sequence_of(raw)) {
+            problem = "it lacks the bridge's Event-Engine-Origin, -Run or -Seq header, or one is malformed (not sent by "
+                      "an event_engine bridge?)";
         } else if (!topic_text) {
             kind = 1;
             problem = "it has no Event-Engine-Topic header";
@@ -1389,10 +1501,7 @@ private:
             return std::nullopt;
         }
         incoming result{*index, std::move(message), 0};
-        if (options_.mode == delivery::core) {
-            count_gaps(*origin, *run, *number);
-            return result;
-        }
+        if (options_.mode == delivery::core) return result; // (its sequence was noted above)
         jsMsgMetaData* meta = nullptr;
         if (natsMsg_GetMetaData(&meta, raw) == NATS_OK) {
             result.stream_sequence = meta->Sequence.Stream;
@@ -1422,6 +1531,10 @@ private:
     // marker carries the sender's last sequence number: what is beyond the last one seen
     // was lost after it (a final marker also ends the run's record). The first message or
     // marker of a run seen sets where counting starts.
+    //
+    // At most max_runs runs are remembered; the least recently heard of is forgotten first (a
+    // forgotten run just restarts its count). Only a message starts a run's record, never a
+    // marker, so markers with made-up runs cannot push real runs out.
     void count_gaps(std::string_view origin, std::string_view run, std::uint64_t sequence, bool marker = false,
                     bool final = false)
     {
@@ -1430,12 +1543,17 @@ private:
         key += run;
         auto found = last_sequence_.find(key);
         if (found == last_sequence_.end()) {
-            if (final) return;
-            if (last_sequence_.size() >= 4096) last_sequence_.clear(); // bounded; a forgotten run just restarts its count
-            last_sequence_.emplace(std::move(key), sequence);
+            if (marker) return;
+            if (last_sequence_.size() >= max_runs) {
+                last_sequence_.erase(runs_by_use_.back());
+                runs_by_use_.pop_back();
+            }
+            runs_by_use_.push_front(key);
+            last_sequence_.emplace(std::move(key), run_record{sequence, runs_by_use_.begin()});
             return;
         }
-        const std::uint64_t seen = found->second;
+        runs_by_use_.splice(runs_by_use_.begin(), runs_by_use_, found->second.use);
+        const std::uint64_t seen = found->second.last;
         const std::uint64_t expected = marker ? seen : seen + 1; // a marker's number was sent already
         if (sequence > expected) {
             const std::uint64_t lost = sequence - expected;
@@ -1448,8 +1566,44 @@ private:
                                    marker ? ", after the last one received: learnt from its sequence marker" : "");
             });
         }
-        found->second = std::max(seen, sequence);
-        if (final) last_sequence_.erase(found);
+        found->second.last = std::max(seen, sequence);
+        if (final) {
+            runs_by_use_.erase(found->second.use);
+            last_sequence_.erase(found);
+        }
+    }
+
+    /// The sender's instance, run and sequence number from @p raw's headers, if all are there
+    /// and exactly in the form a bridge writes them: the instance one subject token of at most
+    /// 128 bytes, the run 16 lower-case hex digits, the number 1 to 2^53 - 1.
+    struct sequence_headers {
+        std::string_view origin;
+        std::string_view run;
+        std::uint64_t number = 0;
+    };
+    static std::optional<sequence_headers> sequence_of(natsMsg* raw)
+    {
+        const auto origin = header(raw, origin_header);
+        const auto run = header(raw, run_header);
+        const auto text = header(raw, seq_header);
+        const auto number = text ? parse_number(*text) : std::nullopt;
+        if (!origin || !run || !number) return std::nullopt;
+        if (origin->empty() || origin->size() > 128 || !is_subject_token(*origin)) return std::nullopt;
+        if (run->size() != 16 || !std::all_of(run->begin(), run->end(), [](char c) {
+                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            })) {
+            return std::nullopt;
+        }
+        if (*number == 0 || *number >= (std::uint64_t{1} << 53)) return std::nullopt;
+        return sequence_headers{*origin, *run, *number};
+    }
+
+    // Core NATS: a message of another instance with valid sequence headers counts for its gaps.
+    void note_sequence(natsMsg* raw)
+    {
+        if (options_.mode != delivery::core) return;
+        const auto sequence = sequence_of(raw);
+        if (sequence && sequence->origin != instance_) count_gaps(sequence->origin, sequence->run, sequence->number);
     }
 
     // A sequence marker (<prefix>._ee.marker): not an event, counted in markers_in.
@@ -1458,21 +1612,22 @@ private:
         settle(raw, true);
         const auto origin = header(raw, origin_header);
         if (origin && *origin == instance_) return; // (not delivered: no echo)
-        ++markers_in_;
-        const auto run = header(raw, run_header);
-        const auto sequence = header(raw, seq_header);
-        const auto number = sequence ? parse_number(*sequence) : std::nullopt;
-        if (!origin || !run || !number) {
+        const auto sequence = sequence_of(raw);
+        const auto kind = header(raw, marker_header);
+        if (!sequence || !kind || (*kind != "final" && *kind != "periodic")) {
+            // Not a marker a bridge sends: a bad message (in messages_in and bad_messages, not markers_in).
+            ++messages_in_;
+            ++bad_messages_;
             rejected_log_[0].note(log_level::error, name(), "messages from NATS rejected", [&] {
-                return fmt::format("NATS bridge '{}': ignored a sequence marker on {} without the bridge's "
-                                   "Event-Engine-Origin, -Run or -Seq header (not sent by an event_engine bridge?)",
+                return fmt::format("NATS bridge '{}': rejected a sequence marker on {}: its Event-Engine-Origin, -Run, "
+                                   "-Seq or -Marker header is missing or malformed (not sent by an event_engine bridge?)",
                                    name(), marker_subject_);
             });
             return;
         }
+        ++markers_in_;
         if (options_.mode != delivery::core) return;
-        const auto kind = header(raw, marker_header);
-        count_gaps(*origin, *run, *number, true, kind && *kind == "final");
+        count_gaps(sequence->origin, sequence->run, sequence->number, true, *kind == "final");
     }
 
     void remember_delivered(std::uint64_t stream_sequence)
@@ -1500,6 +1655,21 @@ private:
         const natsStatus status = reply_ack(message, "+ACK");
         if (status != NATS_OK) state_->note_error("ack: " + status_text(status)); // delivered again: a duplicate, skipped
         remember_delivered(stream_sequence);
+    }
+
+    // JetStream: whether @p raw is a delivery of one of this bridge's consumers: its reply
+    // subject is the server's ack subject ($JS.ACK.<stream>.<consumer>.... or, with a domain,
+    // $JS.ACK.<domain>.<account hash>.<stream>.<consumer>....), naming this stream and consumer.
+    [[nodiscard]] bool from_own_consumer(natsMsg* raw) const
+    {
+        const char* reply = natsMsg_GetReply(raw);
+        if (reply == nullptr || std::string_view{reply}.rfind("$JS.ACK.", 0) != 0) return false;
+        jsMsgMetaData* meta = nullptr;
+        if (natsMsg_GetMetaData(&meta, raw) != NATS_OK || meta == nullptr) return false;
+        const bool ours = meta->Stream != nullptr && meta->Consumer != nullptr && stream_ == meta->Stream &&
+                          std::find(consumers_.begin(), consumers_.end(), std::string_view{meta->Consumer}) != consumers_.end();
+        jsMsgMetaData_Destroy(meta);
+        return ours;
     }
 
     // A JetStream ack of @p kind ("+ACK", "-NAK", "+WPI" in progress, "+TERM") on @p message's
@@ -1605,6 +1775,7 @@ private:
             const std::scoped_lock lock{state_->mutex};
             unconfirmed_at_stop_ += state_->pending.size(); // zero unless the out thread never finished
             state_->pending.clear();
+            state_->aliases.clear();
             state_->acknowledged.clear();
         }
         subscribed_ = false;
@@ -1629,6 +1800,7 @@ private:
     std::string marker_subject_; // <prefix>._ee.marker
     std::vector<std::string> consumers_; // JetStream: the durable consumers, one per imported event
     std::string reply_prefix_;
+    clock::time_point setup_deadline_{}; // JetStream set-up: setup_timeout from its start, for all its steps
 
     std::mutex start_mutex_;
     bool started_ = false;
@@ -1663,8 +1835,17 @@ private:
     std::deque<held_message> held_;
     std::size_t held_bytes_ = 0;
     clock::time_point next_marker_{};
+    static constexpr int marker_repeats = 2; // periodic markers sent again after the sequence last moved
+    std::uint64_t marked_sequence_ = 0; // the sequence number the last periodic marker carried
+    int marker_repeats_left_ = 0;
     // in thread
-    std::unordered_map<std::string, std::uint64_t> last_sequence_;
+    static constexpr std::size_t max_runs = 4096;
+    struct run_record {
+        std::uint64_t last = 0; // the highest sequence number seen
+        std::list<std::string>::iterator use; // in runs_by_use_
+    };
+    std::unordered_map<std::string, run_record> last_sequence_;
+    std::list<std::string> runs_by_use_; // most recently heard of first
     std::unordered_set<std::uint64_t> delivered_set_;
     std::deque<std::uint64_t> delivered_order_;
     event_engine::detail::plugin_runtime* marks_ = nullptr; // JetStream with delivery tracking
