@@ -14,6 +14,7 @@ from natsfix import App, NatsServer, check_bridge_identities, free_port
 
 PINGS = 500
 PING_BYTES = 16  # Ping's payload: two 64-bit integers (trivial_codec)
+HELD_OVERHEAD = 128  # what the bridge counts for each held message besides its payload
 
 
 class Relay:
@@ -63,10 +64,10 @@ class Relay:
 def test_events_sent_before_the_first_connection_wait_for_it(tmp_path):
     relay_port = free_port()
     url = [f"nats://127.0.0.1:{relay_port}"]  # nothing listens there yet
-    # a: room for every ping; a2: room for 2,000 payload bytes (125 pings), the rest is refused.
+    # a: room for every ping; a2: room for 125 pings (payload plus the bridge's 128 bytes a message), the rest is refused.
     a = App(tmp_path, "a", url, pings=PINGS, retry_initial_connect=1, instance="early-a")
     a2 = App(tmp_path, "a", url, pings=PINGS, retry_initial_connect=1, instance="early-a2",
-             reconnect_buffer_bytes=125 * PING_BYTES)
+             reconnect_buffer_bytes=125 * (PING_BYTES + HELD_OVERHEAD))
     server = relay = b = None
     try:
         for app in (a, a2):
@@ -75,7 +76,8 @@ def test_events_sent_before_the_first_connection_wait_for_it(tmp_path):
         assert not a.status["bridge"]["connected"] and not a2.status["bridge"]["connected"]
         assert a.status["bridge"]["publish_failed"] == 0 and a.status["bridge"]["published"] == 0, a.status
         assert a2.status["bridge"]["publish_failed"] == PINGS - 125 and a2.status["bridge"]["published"] == 0, a2.status
-        assert "not connected to NATS yet (retry_initial_connect) and 2000 payload bytes already wait" in a2.log()
+        assert ("not connected to NATS yet (retry_initial_connect) and 18000 bytes (payloads plus 128 a message) "
+                "already wait" in a2.log())
         assert "max_payload" not in a2.log()
 
         server = NatsServer(tmp_path).start()  # after the applications

@@ -76,15 +76,16 @@ struct bridge_options {
     std::chrono::milliseconds connect_timeout{2'000};
     /// false: run() fails with an error naming the URLs when no server answers at start.
     /// true: the bridge starts anyway and keeps trying, as after a lost connection; what it is to send
-    /// meanwhile waits (core NATS: in the bridge, up to `reconnect_buffer_bytes` of payload, beyond that
+    /// meanwhile waits (core NATS: in the bridge, up to `reconnect_buffer_bytes` counting each event's
+    /// payload plus 128 bytes, beyond that
     /// counted in publish_failed; JetStream: in the application, while the bridge's set-up waits for the
     /// stream, up to `setup_timeout`) and goes out in order once connected.
     bool retry_initial_connect = false;
     /// Reconnection attempts per server after a lost connection; -1: forever.
     int max_reconnect_attempts = -1;
     std::chrono::milliseconds reconnect_wait{250};
-    /// Bytes the client buffers while reconnecting (and, with `retry_initial_connect`, the payload bytes
-    /// the bridge holds until its first connection); a publish beyond it fails and is counted.
+    /// Bytes the client buffers while reconnecting (and, with `retry_initial_connect`, the bytes the bridge
+    /// holds until its first connection: payloads plus 128 a message); a publish beyond it fails and is counted.
     int reconnect_buffer_bytes = 64 << 20;
     /// true: each message is written to the server at once (lowest latency: about 0.2 ms a round trip
     /// between two applications on one machine). false: the client batches writes in the background

@@ -1382,17 +1382,19 @@ private:
     }
 
     // Core NATS before the first connection (retry_initial_connect): the message waits in the
-    // bridge, up to reconnect_buffer_bytes of payload; beyond that it counts as publish_failed.
+    // bridge, up to reconnect_buffer_bytes (its payload plus held_overhead bytes a message, so
+    // that empty events are bounded too); beyond that it counts as publish_failed.
+    static constexpr std::size_t held_overhead = 128;
     void hold(std::size_t index, message_ptr message, std::size_t bytes)
     {
-        if (held_bytes_ + bytes > static_cast<std::size_t>(std::max(0, options_.reconnect_buffer_bytes))) {
+        if (held_bytes_ + bytes + held_overhead > static_cast<std::size_t>(std::max(0, options_.reconnect_buffer_bytes))) {
             fail_publish(index, bytes,
-                         fmt::format("not connected to NATS yet (retry_initial_connect) and {} payload bytes already wait "
-                                     "for the first connection (reconnect_buffer_bytes is {})",
-                                     held_bytes_, options_.reconnect_buffer_bytes));
+                         fmt::format("not connected to NATS yet (retry_initial_connect) and {} bytes (payloads plus {} a "
+                                     "message) already wait for the first connection (reconnect_buffer_bytes is {})",
+                                     held_bytes_, held_overhead, options_.reconnect_buffer_bytes));
             return;
         }
-        held_bytes_ += bytes;
+        held_bytes_ += bytes + held_overhead;
         held_.push_back({index, std::move(message), bytes});
     }
 
@@ -1402,7 +1404,7 @@ private:
         while (!held_.empty()) {
             auto entry = std::move(held_.front());
             held_.pop_front();
-            held_bytes_ -= entry.bytes;
+            held_bytes_ -= entry.bytes + held_overhead;
             publish_core(entry.index, entry.message.get(), entry.bytes);
         }
     }
