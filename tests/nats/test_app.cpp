@@ -1,7 +1,7 @@
 // The application the NATS tests run as separate processes (tests/nats/test_nats.py).
 //
 // Role a sends Ping, Blob, Mark and Alert to NATS and brings in Pong and Alert; role b the
-// other way round. Each has a Sender plugin (starts when "go" arrives on stdin), a Receiver
+// other way round; role c brings in only Ping (and sends Pong): a receiver of part of a's events. Each has a Sender plugin (starts when "go" arrives on stdin), a Receiver
 // plugin that checks and counts what arrives, and the bridge. Every 100 ms it prints
 // "STATUS <json>" with its counts and the bridge's report; at the end (SIGTERM, or "quit"
 // on stdin) "FINAL <json>" with the run report too. Exit status 0 unless run() failed.
