@@ -12,7 +12,8 @@
 // Only the public API is used. Every second it prints "STATUS <json>" (its tallies and the
 // bridge's report); at the end (SIGTERM, or "quit" on stdin) "FINAL <json>" with the run
 // report (event_engine/report_json.hpp) too. stdin: "stop-sending" (the Producer stops
-// publishing), "quit". Exit status 0 unless run() failed.
+// publishing), "quit"; the end of stdin (the runner gone) stops it as "quit" does.
+// Exit status 0 unless run() failed.
 //
 //   ee_soak_app --role source|sink --servers URL[,URL...] --ext-port PORT
 //       [--rate EVENTS_PER_S] [--prefix P] [--disconnect-grace-ms MS]
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -120,12 +122,13 @@ public:
     {
         const auto start = std::chrono::steady_clock::now();
         for (std::uint64_t n = 1; !stop_requested() && !counts.stop_sending; ++n) {
-            if (publish(Reading{n, reading_check(n)})) ++counts.sent;
-            else ++counts.not_sent;
+            if (publish(Reading{n, reading_check(n)})) counts.sent.fetch_add(1, std::memory_order_relaxed);
+            else counts.not_sent.fetch_add(1, std::memory_order_relaxed);
             std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                                       std::chrono::duration<double>(static_cast<double>(n) / config.rate)));
         }
-        counts.sending_stopped = true;
+        // release: whoever sees sending_stopped (acquire, tallies_json) sees the final sent count
+        counts.sending_stopped.store(true, std::memory_order_release);
     }
 };
 
@@ -168,9 +171,14 @@ std::string bridge_json(const ee::nats::bridge_report& r)
 
 std::string tallies_json()
 {
+    // sending_stopped first (acquire), then the counts: a line saying sending stopped carries the
+    // final sent and not_sent (the Producer stores them before sending_stopped, with release).
+    // Function arguments are evaluated in an unspecified order, so the loads are sequenced here.
+    const bool sending_stopped = counts.sending_stopped.load(std::memory_order_acquire);
+    const auto sent = counts.sent.load(std::memory_order_relaxed);
+    const auto not_sent = counts.not_sent.load(std::memory_order_relaxed);
     return fmt::format(R"("pid":{},"sent":{},"not_sent":{},"sending_stopped":{},"readings":{},"progress":{})",
-                       ::getpid(), counts.sent.load(), counts.not_sent.load(), counts.sending_stopped.load(),
-                       counts.readings.json(), counts.progress.load());
+                       ::getpid(), sent, not_sent, sending_stopped, counts.readings.json(), counts.progress.load());
 }
 
 template <class Bridge>
@@ -209,7 +217,12 @@ int run_role()
             if (::poll(&in, 1, 50) <= 0) continue;
             char chunk[256];
             const auto got = ::read(STDIN_FILENO, chunk, sizeof chunk);
-            if (got <= 0) break;
+            if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
+                // end of stdin: the runner is gone (or closed the pipe), so the application stops
+                app.stop();
+                break;
+            }
+            if (got < 0) continue;
             buffer.append(chunk, static_cast<std::size_t>(got));
             for (auto newline = buffer.find('\n'); newline != std::string::npos; newline = buffer.find('\n')) {
                 const std::string command = buffer.substr(0, newline);
