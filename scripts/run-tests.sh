@@ -74,8 +74,10 @@ readme_configuration gcc g++ with-benchmarks
 # A 60-second soak (docs/testing.md, "Soak runs") on the gcc build, which has its application
 # (ee_soak_app, built with the tests where libnats is found): plugin processes and NATS nodes
 # SIGKILLed under load; nothing lost, every loss counted, memory and descriptors flat.
-echo "==> [gcc] a 60-second soak run (scripts/soak.sh 1)"
-SOAK_BUILD_DIR=build build/test-gcc/scripts/soak.sh 1 # the copy's script, with the copy's build
+# Bounded: a hang fails after 15 minutes (SIGTERM: the runner stops its children and reports;
+# SIGKILL a minute later if it has not exited) instead of eating the whole run's time.
+echo "==> [gcc] a 60-second soak run (scripts/soak.sh 1, at most 15 minutes)"
+SOAK_BUILD_DIR=build timeout -k 60 900 build/test-gcc/scripts/soak.sh 1 # the copy's script, with the copy's build
 if [ "$quick" -eq 0 ]; then
     readme_configuration clang clang++
     build=build/test-asan

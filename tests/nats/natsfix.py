@@ -27,6 +27,34 @@ SERVER = os.environ.get("EE_NATS_SERVER", "nats-server")
 HANG_GUARD = 90.0  # seconds before a wait gives up: a hang, not a slow run
 
 
+def _prctl() -> Callable[..., int] | None:
+    try:
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: no parent-death signal
+        return None
+
+
+_PRCTL = _prctl()  # resolved here, not in the forked child
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn for subprocess.Popen: the child gets SIGKILL when the thread that started it
+    ends (prctl PR_SET_PDEATHSIG), so a runner killed or stopped by a signal leaves no process
+    behind; if that parent is already gone when the child starts, the child exits at once.
+    Start such children from the main thread (the signal follows the forking thread's end)."""
+    if _PRCTL is None:
+        return None
+    parent = os.getpid()
+    prctl = _PRCTL
+
+    def preexec() -> None:
+        prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        if os.getppid() != parent:
+            os._exit(1)
+    return preexec
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -46,10 +74,13 @@ class NatsServer:
 
     def __init__(self, directory: Path, name: str = "n1", jetstream: bool = False,
                  cluster_port: int | None = None, routes: list[int] | None = None,
-                 config: list[str] | None = None, scheme: str = "nats", monitor: bool = False) -> None:
+                 config: list[str] | None = None, scheme: str = "nats", monitor: bool = False,
+                 die_with_parent: bool = False) -> None:
         """`config`: more lines for the server's configuration file (tls {...}, authorization {...},
         accounts {...}, leafnodes {...}); `scheme`: of `url` ("tls" for a TLS server); `monitor`:
-        an HTTP monitoring port on loopback (`monitoring()`)."""
+        an HTTP monitoring port on loopback (`monitoring()`); `die_with_parent`: the server is
+        SIGKILLed when the thread that started it ends (die_with_parent(); the soak runner's)."""
+        self.die_with_parent = die_with_parent
         self.directory = directory / name
         self.directory.mkdir(parents=True, exist_ok=True)
         self.name = name
@@ -72,7 +103,8 @@ class NatsServer:
 
     def start(self) -> "NatsServer":
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([SERVER, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen([SERVER, "-c", str(self.config)], stdout=log, stderr=subprocess.STDOUT,
+                                            preexec_fn=die_with_parent() if self.die_with_parent else None)
         wait_until(self._accepts, f"nats-server {self.name} listening on {self.port}")
         return self
 

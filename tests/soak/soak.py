@@ -25,7 +25,10 @@ arrived (bounded: a hang fails), stops the plugins and the applications, and che
 * RSS, descriptors and threads flat after warm-up: the run's samples in thirds, the first
   third is warm-up, and the maximum of the last third may exceed the maximum of the second
   third by at most --rss-tolerance-pct percent or --rss-tolerance-mib MiB, whichever is more
-  (RSS), --fd-tolerance descriptors, --thread-tolerance threads.
+  (RSS), --fd-tolerance descriptors, --thread-tolerance threads; and, in runs of at least 10
+  minutes (shorter ones are too noisy), the trend over the last two thirds (least squares, per
+  minute) may be at most --rss-trend-kib KiB (RSS, default 256) and --fd-trend descriptors
+  (default 0.5): a slow steady leak fails even when each third stays within the tolerance.
 
 Prints a summary table; exits 1 with the reasons on any failure (the work directory, with
 every log, is kept then), 2 on bad usage.
@@ -51,7 +54,7 @@ from typing import Any, Callable
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "nats"))
-from natsfix import NatsServer, free_port  # noqa: E402  (the NATS tests' fixtures: same servers, same ports)
+from natsfix import NatsServer, die_with_parent, free_port  # noqa: E402  (the NATS tests' fixtures: same servers, same ports)
 
 PYTHON = "/usr/bin/python3"  # has pyzmq (Debian's python3-zmq)
 GUARD = 180.0  # seconds a final wait may take before it counts as a hang
@@ -63,6 +66,23 @@ def log(message: str) -> None:
 
 class Failure(Exception):
     pass
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The runner's environment for a child, without any EVENT_ENGINE_* variable (a host, keys, a
+    log level set for something else must not reach the applications or plugins), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENT_ENGINE_")}
+    env.update(extra)
+    return env
+
+
+def on_signal(signum: int, _frame: Any) -> None:
+    """SIGTERM/SIGHUP: as Ctrl-C (KeyboardInterrupt), so that main's cleanup (finally) stops every
+    child; a second signal during the cleanup is ignored (the children die with the runner anyway:
+    die_with_parent)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 def wait_for(condition: Callable[[], bool], what: str, guard: float = GUARD) -> None:
@@ -85,7 +105,8 @@ class App:
         args = [str(binary), "--role", role, "--servers", ",".join(servers), "--ext-port", str(ext_port),
                 "--rate", str(rate), "--disconnect-grace-ms", str(disconnect_grace_ms)]
         self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
-                                        text=True, env=dict(os.environ, EVENT_ENGINE_LOG="info"))
+                                        text=True, env=child_env(EVENT_ENGINE_LOG="info"),
+                                        preexec_fn=die_with_parent())
         self.status: dict[str, Any] = {}
         self.final: dict[str, Any] | None = None
         self.samples: list[tuple[float, int, int, int]] = []  # (t, rss KiB, fds, threads)
@@ -169,14 +190,14 @@ class Plugin:
 
     def start(self) -> None:
         self.incarnation += 1
-        env = dict(os.environ, PYTHONPATH=str(ROOT / "pyevents"), PYTHONDONTWRITEBYTECODE="1")
+        env = child_env(PYTHONPATH=str(ROOT / "pyevents"), PYTHONDONTWRITEBYTECODE="1")
         with open(self.stderr_path, "ab") as stderr:
             self.process = subprocess.Popen(
                 [PYTHON, str(HERE / "soak_plugin.py"), "--port", str(self.app.ext_port), "--record", str(self.record),
                  "--incarnation", f"{self.name}#{self.incarnation}", "--work-ms", str(self.work_ms)]
                 + (["--at-most-once"] if self.at_most_once else []),
                 stdin=subprocess.DEVNULL, stdout=stderr,
-                stderr=stderr, env=env)
+                stderr=stderr, env=env, preexec_fn=die_with_parent())
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -234,21 +255,36 @@ def accounted(entry: dict[str, Any]) -> int:
             + entry["events_after_end"])
 
 
-def flat(samples: list[tuple[float, int, int, int]], column: int, tolerance: Callable[[int], float]) -> tuple[bool, str]:
+TREND_MIN_SECONDS = 600.0  # runs shorter than this are too noisy for the trend check
+
+
+def flat(samples: list[tuple[float, int, int, int]], column: int, tolerance: Callable[[int], float],
+         trend_limit: float | None, run_seconds: float) -> tuple[bool, str]:
+    """Two checks after warm-up (the first third): the last third's maximum is at most the middle
+    third's plus `tolerance` (a jump), and, for runs of at least TREND_MIN_SECONDS, the trend (least
+    squares over the last two thirds, per minute) is at most `trend_limit` (a slow steady leak,
+    which the first check lets through a tolerance per third); `trend_limit` None: no trend check."""
     values = [s[column] for s in samples]
     third = len(values) // 3
     if third < 2:
         return False, "too few samples"
     first, middle, last = values[:third], values[third:2 * third], values[2 * third:]
     allowed = max(middle) + tolerance(max(middle))
-    # The trend after warm-up (least squares over the last two thirds), per minute: a figure, not a check.
     points = [(s[0], s[column]) for s in samples[third:]]
     mean_t = sum(t for t, _ in points) / len(points)
     mean_v = sum(v for _, v in points) / len(points)
     spread = sum((t - mean_t) ** 2 for t, _ in points)
     slope = 60 * sum((t - mean_t) * (v - mean_v) for t, v in points) / spread if spread else 0.0
-    return max(last) <= allowed, f"{values[0]} first, max {max(first)}/{max(middle)}/{max(last)} by thirds, " \
-                                 f"last third allowed <= {allowed:.0f}, {values[-1]} last, trend {slope:+.2f}/min"
+    ok = max(last) <= allowed
+    if trend_limit is None:
+        trend = f"trend {slope:+.2f}/min"
+    elif run_seconds < TREND_MIN_SECONDS:
+        trend = f"trend {slope:+.2f}/min (not checked: runs under {TREND_MIN_SECONDS / 60:.0f} min are too noisy)"
+    else:
+        trend = f"trend {slope:+.2f}/min (allowed <= {trend_limit:g})"
+        ok = ok and slope <= trend_limit
+    return ok, f"{values[0]} first, max {max(first)}/{max(middle)}/{max(last)} by thirds, " \
+               f"last third allowed <= {allowed:.0f}, {values[-1]} last, {trend}"
 
 
 def main() -> int:
@@ -267,6 +303,11 @@ def main() -> int:
     parser.add_argument("--rss-tolerance-mib", type=float, default=4.0)
     parser.add_argument("--fd-tolerance", type=int, default=8)
     parser.add_argument("--thread-tolerance", type=int, default=2)
+    parser.add_argument("--rss-trend-kib", type=float, default=256.0,
+                        help="largest RSS trend after warm-up, KiB a minute (default 256; checked in runs of 10 minutes or more)")
+    parser.add_argument("--fd-trend", type=float, default=0.5,
+                        help="largest open-descriptor trend after warm-up, a minute (default 0.5; checked in runs of 10 "
+                             "minutes or more)")
     parser.add_argument("--drain-guard", type=float, default=GUARD,
                         help=f"seconds the end may wait for everything to arrive before that fails (default {GUARD:.0f})")
     parser.add_argument("--samples", help="also write the /proc samples here (CSV)")
@@ -292,9 +333,12 @@ def main() -> int:
     plugins: list[Plugin] = []
     failures: list[str] = []
     figures: dict[str, Any] = {"seed": seed, "node_kills": 0, "plugin_kills": {}, "longest_sink_stall_s": 0.0}
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
     try:
         route_ports = [free_port() for _ in range(3)]
-        nodes = [NatsServer(work, f"n{i + 1}", True, route_ports[i], route_ports, monitor=True) for i in range(3)]
+        nodes = [NatsServer(work, f"n{i + 1}", True, route_ports[i], route_ports, monitor=True, die_with_parent=True)
+                 for i in range(3)]
         for node in nodes:
             node.start()
         servers = [node.url for node in nodes]
@@ -400,6 +444,8 @@ def main() -> int:
         failures += check(finals, sent, plugins, source, sink, figures, args)
     except (Failure, AssertionError) as failure:  # AssertionError: natsfix (a node that would not start)
         failures.append(str(failure))
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, SIGTERM, SIGHUP (on_signal)
+        failures.append(f"interrupted ({interrupt or 'SIGINT'}): every child stopped")
     finally:
         for plugin in plugins:
             plugin.kill()
@@ -506,11 +552,12 @@ def check(finals: dict[str, Any], sent: int, plugins: list[Plugin], source: App,
     # Flat after warm-up.
     rows = []
     for app in (source, sink):
-        for column, what, tolerance in (
-                (1, "RSS KiB", lambda peak: max(peak * args.rss_tolerance_pct / 100, args.rss_tolerance_mib * 1024)),
-                (2, "open fds", lambda _: args.fd_tolerance),
-                (3, "threads", lambda _: args.thread_tolerance)):
-            ok, text = flat(app.samples, column, tolerance)
+        for column, what, tolerance, trend_limit in (
+                (1, "RSS KiB", lambda peak: max(peak * args.rss_tolerance_pct / 100, args.rss_tolerance_mib * 1024),
+                 args.rss_trend_kib),
+                (2, "open fds", lambda _: args.fd_tolerance, args.fd_trend),
+                (3, "threads", lambda _: args.thread_tolerance, None)):
+            ok, text = flat(app.samples, column, tolerance, trend_limit, args.seconds)
             rows.append((f"{app.role} {what}", text + ("" if ok else "  NOT FLAT")))
             expect(ok, f"{app.role}: {what} not flat after warm-up: {text}")
 

@@ -44,7 +44,9 @@ def main() -> int:
     record = os.open(args.record, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     seen = 0
     last_progress = time.monotonic()
-    with PluginClient(args.port, timeout=60, at_least_once=not args.at_most_once) as client:
+    # The application is on this machine's loopback, whatever $EVENT_ENGINE_HOST says (soak.py
+    # also starts this process without any EVENT_ENGINE_* variable: no keys, no host).
+    with PluginClient(args.port, "127.0.0.1", timeout=60, at_least_once=not args.at_most_once) as client:
         while not stopping:
             batch = client.next_events(2000, timeout=0.5)
             numbers = []
