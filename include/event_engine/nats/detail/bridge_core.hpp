@@ -1588,16 +1588,17 @@ private:
         const auto origin = header(raw, origin_header);
         const auto run = header(raw, run_header);
         const auto text = header(raw, seq_header);
-        const auto number = text ? parse_number(*text) : std::nullopt;
-        if (!origin || !run || !number) return std::nullopt;
+        // 0 is no sequence number (they start at 1): a missing or malformed one reads as 0.
+        const std::uint64_t number = text ? parse_number(*text).value_or(0) : 0;
+        if (!origin || !run) return std::nullopt;
         if (origin->empty() || origin->size() > 128 || !is_subject_token(*origin)) return std::nullopt;
         if (run->size() != 16 || !std::all_of(run->begin(), run->end(), [](char c) {
                 return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
             })) {
             return std::nullopt;
         }
-        if (*number == 0 || *number >= (std::uint64_t{1} << 53)) return std::nullopt;
-        return sequence_headers{*origin, *run, *number};
+        if (number == 0 || number >= (std::uint64_t{1} << 53)) return std::nullopt;
+        return sequence_headers{*origin, *run, number};
     }
 
     // Core NATS: a message of another instance with valid sequence headers counts for its gaps.
