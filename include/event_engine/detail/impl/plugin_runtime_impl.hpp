@@ -207,29 +207,9 @@ namespace event_engine::detail {
 
     EVENT_ENGINE_DECL void plugin_runtime::close_input()
     {
-        if (!probed_ || input_closed_) return;
-        input_closed_ = true;
-        bool sent = false;
-        zmq::message_t frame;
-        for (auto warned = clock::now();;) {
-            if (!sent) {
-                zmq::message_t marker{end_topic_.data(), end_topic_.size()};
-                sent = publisher_.send(marker, zmq::send_flags::dontwait).has_value();
-            }
-            zmq::pollitem_t items[] = {{subscriber_.handle(), 0, ZMQ_POLLIN, 0}};
-            detail::poll(items, 1, std::chrono::milliseconds{sent ? 100 : 1});
-            while (subscriber_.recv(frame, zmq::recv_flags::dontwait)) {
-                if (frame_view(frame) == end_topic_) return;
-                if (!is_control_frame(frame)) ++closed_unread_;
-            }
-            if (clock::now() - warned > std::chrono::seconds{10}) {
-                warned = clock::now();
-                detail::log(log_level::warn,
-                            "plugin '{}' has ended and waits for the engine to confirm it (another plugin that "
-                            "subscribes is not reading its events, so the engine is held up)",
-                            name_);
-            }
-        }
+        // What is still queued, spilled or on its way is unread (final_report() adds the spill and
+        // closed_unread_ alike); delivery marks are not noted: nothing after them was handled.
+        close_input([this](const zmq::message_t&) { ++closed_unread_; }, [] { return false; });
     }
 
     EVENT_ENGINE_DECL void plugin_runtime::close_input(const std::function<void(const zmq::message_t&)>& take,
