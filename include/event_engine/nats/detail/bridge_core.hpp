@@ -727,9 +727,9 @@ public:
         std::vector<std::pair<std::string, std::string>> pairs;
         pairs.emplace_back("servers", server_list());
         pairs.emplace_back("mode", jetstream ? "jetstream" : "core");
-        pairs.emplace_back("instance", !instance_.empty()           ? instance_
-                                       : !options_.instance.empty() ? options_.instance
-                                                                    : default_instance());
+        // From the options only (what validate() makes instance_ of): the manifest may be asked
+        // for from another thread while the bridge's own threads start.
+        pairs.emplace_back("instance", !options_.instance.empty() ? options_.instance : default_instance());
         std::string stream_name = options_.stream;
         if (stream_name.empty()) {
             stream_name = options_.subject_prefix;
