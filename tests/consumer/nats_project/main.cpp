@@ -81,6 +81,9 @@ ee::nats::bridge_options options_for(const std::string& url, const std::string& 
     options.servers = {url};
     options.subject_prefix = "consumer"; // subjects consumer.Reading, consumer.Setpoint
     options.instance = instance;
+    // Only the final sequence marker (docs/nats.md, "On the wire"), so that what each bridge
+    // sends the server is exactly its events and one marker (tests/nats/test_consumer.py).
+    options.marker_interval = std::chrono::milliseconds{0};
     return options;
 }
 
