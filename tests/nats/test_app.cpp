@@ -25,6 +25,8 @@
 #include <event_engine/manifest.hpp>
 #include <event_engine/nats/bridge.hpp>
 
+#include "app_harness.hpp"
+
 #include <fmt/format.h>
 
 #include <poll.h>
@@ -238,20 +240,6 @@ private:
     std::FILE* record_ = nullptr;
 };
 
-std::string bridge_json(const ee::nats::bridge_report& r)
-{
-    return fmt::format(
-        R"({{"events_out":{},"published":{},"echoes_skipped":{},"publish_failed":{},"unconfirmed_at_stop":{},"unsent_at_stop":{},)"
-        R"("publish_retries":{},"stored_duplicates":{},"messages_in":{},"events_in":{},"own_skipped":{},)"
-        R"("not_imported":{},"bad_messages":{},"decode_failures":{},"duplicates_skipped":{},"abandoned_at_stop":{},)"
-        R"("unacknowledged_at_stop":{},)"
-        R"("sequence_gaps":{},"slow_consumer_drops":{},"markers_in":{},"disconnects":{},"reconnects":{},"connected":{},"subscribed":{}}})",
-        r.events_out, r.published, r.echoes_skipped, r.publish_failed, r.unconfirmed_at_stop, r.unsent_at_stop, r.publish_retries,
-        r.stored_duplicates, r.messages_in, r.events_in, r.own_skipped, r.not_imported, r.bad_messages,
-        r.decode_failures, r.duplicates_skipped, r.abandoned_at_stop, r.unacknowledged_at_stop, r.sequence_gaps, r.slow_consumer_drops,
-        r.markers_in, r.disconnects, r.reconnects, r.connected, r.subscribed);
-}
-
 std::string counts_json()
 {
     const std::scoped_lock lock{counts.mutex};
@@ -292,42 +280,26 @@ int run_role()
     bridge.register_with(app);
     app.register_plugin(SenderPlugin{}, "sender").register_plugin(ReceiverPlugin{}, "receiver");
 
-    std::atomic<bool> done{false};
-    std::thread status{[&] {
-        while (!done) {
-            const auto line = fmt::format("STATUS {{\"instance\":\"{}\",{},\"bridge\":{}}}\n", bridge.instance(),
-                                          counts_json(), bridge_json(bridge.report()));
-            std::fputs(line.c_str(), stdout);
-            std::fflush(stdout);
-            for (int i = 0; i < 10 && !done; ++i) std::this_thread::sleep_for(10ms);
-        }
-    }};
-    std::thread commands{[&] { // stdin: go, stop-tail, quit
-        std::string buffer;
-        while (!done) {
-            pollfd in{STDIN_FILENO, POLLIN, 0};
-            if (::poll(&in, 1, 50) <= 0) continue;
-            char chunk[256];
-            const auto got = ::read(STDIN_FILENO, chunk, sizeof chunk);
-            if (got <= 0) break;
-            buffer.append(chunk, static_cast<std::size_t>(got));
-            for (auto newline = buffer.find('\n'); newline != std::string::npos; newline = buffer.find('\n')) {
-                const std::string command = buffer.substr(0, newline);
-                buffer.erase(0, newline + 1);
-                if (command == "go") {
-                    if (!counts.go) counts.ping_allowance += config.pings;
-                    counts.go = true;
-                } else if (command.rfind("ping ", 0) == 0) {
-                    counts.ping_allowance += std::stoull(command.substr(5));
-                    counts.go = true;
-                }
-                else if (command == "stop-tail") counts.stop_tail = true;
-                else if (command == "pause") counts.paused = true;
-                else if (command == "resume") counts.paused = false;
-                else if (command == "quit") app.stop();
+    ee_test::runner_link link{
+        100ms,
+        [&] {
+            return fmt::format("STATUS {{\"instance\":\"{}\",{},\"bridge\":{}}}\n", bridge.instance(), counts_json(),
+                               ee_test::bridge_json(bridge.report()));
+        },
+        [&](const std::string& command) { // go, ping N, stop-tail, pause, resume, quit
+            if (command == "go") {
+                if (!counts.go) counts.ping_allowance += config.pings;
+                counts.go = true;
+            } else if (command.rfind("ping ", 0) == 0) {
+                counts.ping_allowance += std::stoull(command.substr(5));
+                counts.go = true;
             }
-        }
-    }};
+            else if (command == "stop-tail") counts.stop_tail = true;
+            else if (command == "pause") counts.paused = true;
+            else if (command == "resume") counts.paused = false;
+            else if (command == "quit") app.stop();
+        },
+        [] {}};
     int status_code = 0;
     std::string plugins = "[]";
     std::string failure;
@@ -342,27 +314,14 @@ int run_role()
         failure = error.what();
         status_code = 1;
     }
-    done = true;
-    status.join();
-    commands.join();
+    link.stop();
     std::string escaped;
     for (const char c : failure) escaped += (c == '"' || c == '\\') ? std::string{'\\', c} : std::string{c};
     const auto line = fmt::format("FINAL {{\"instance\":\"{}\",{},\"bridge\":{},\"plugins\":{},\"error\":\"{}\"}}\n",
-                                  bridge.instance(), counts_json(), bridge_json(bridge.report()), plugins, escaped);
+                                  bridge.instance(), counts_json(), ee_test::bridge_json(bridge.report()), plugins, escaped);
     std::fputs(line.c_str(), stdout);
     std::fflush(stdout);
     return status_code;
-}
-
-std::vector<std::string> split(const std::string& text)
-{
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    for (auto comma = text.find(','); ; comma = text.find(',', start)) {
-        parts.push_back(text.substr(start, comma == std::string::npos ? comma : comma - start));
-        if (comma == std::string::npos) return parts;
-        start = comma + 1;
-    }
 }
 
 } // namespace
@@ -375,7 +334,7 @@ int main(int argc, char** argv)
         const std::string_view flag = argv[i];
         const std::string value = argv[i + 1];
         if (flag == "--role") config.role = value;
-        else if (flag == "--servers") config.bridge.servers = split(value);
+        else if (flag == "--servers") config.bridge.servers = ee_test::split_commas(value);
         else if (flag == "--mode") config.bridge.mode = value == "jetstream" ? ee::nats::delivery::jetstream : ee::nats::delivery::core;
         else if (flag == "--prefix") config.bridge.subject_prefix = value;
         else if (flag == "--instance") config.bridge.instance = value;

@@ -25,6 +25,8 @@
 #include <event_engine/nats/bridge.hpp>
 #include <event_engine/report_json.hpp>
 
+#include "../nats/app_harness.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -145,30 +147,6 @@ public:
 
 using Ext = ee::external_plugin<ee::subscribes<Reading>, ee::publishes<Progress>>;
 
-// A counter of bridge_report that a version may not have yet (then absent from the JSON).
-template <class Report>
-std::string optional_counters(const Report& r)
-{
-    std::string text;
-    if constexpr (requires { r.unsent_at_stop; }) text += fmt::format(R"("unsent_at_stop":{},)", r.unsent_at_stop);
-    if constexpr (requires { r.markers_in; }) text += fmt::format(R"("markers_in":{},)", r.markers_in);
-    return text;
-}
-
-std::string bridge_json(const ee::nats::bridge_report& r)
-{
-    return "{" + optional_counters(r) + fmt::format(
-        R"("events_out":{},"published":{},"echoes_skipped":{},"publish_failed":{},"unconfirmed_at_stop":{},)"
-        R"("publish_retries":{},"stored_duplicates":{},"messages_in":{},"events_in":{},"own_skipped":{},)"
-        R"("not_imported":{},"bad_messages":{},"decode_failures":{},"duplicates_skipped":{},"abandoned_at_stop":{},)"
-        R"("unacknowledged_at_stop":{},"sequence_gaps":{},"slow_consumer_drops":{},"disconnects":{},"reconnects":{},)"
-        R"("connected":{},"subscribed":{}}})",
-        r.events_out, r.published, r.echoes_skipped, r.publish_failed, r.unconfirmed_at_stop, r.publish_retries,
-        r.stored_duplicates, r.messages_in, r.events_in, r.own_skipped, r.not_imported, r.bad_messages,
-        r.decode_failures, r.duplicates_skipped, r.abandoned_at_stop, r.unacknowledged_at_stop, r.sequence_gaps,
-        r.slow_consumer_drops, r.disconnects, r.reconnects, r.connected, r.subscribed);
-}
-
 std::string tallies_json()
 {
     // sending_stopped first (acquire), then the counts: a line saying sending stopped carries the
@@ -200,38 +178,18 @@ int run_role()
     ext_options.connect_warning_interval = 0ms;
     app.register_external_plugin(Ext{"ext", config.ext_port, ext_options});
 
-    std::atomic<bool> done{false};
-    std::thread status{[&] {
-        while (!done) {
-            const auto line = fmt::format("STATUS {{\"role\":\"{}\",{},\"bridge\":{}}}\n", config.role, tallies_json(),
-                                          bridge_json(bridge.report()));
-            std::fputs(line.c_str(), stdout);
-            std::fflush(stdout);
-            for (int i = 0; i < 20 && !done; ++i) std::this_thread::sleep_for(50ms);
-        }
-    }};
-    std::thread commands{[&] {
-        std::string buffer;
-        while (!done) {
-            pollfd in{STDIN_FILENO, POLLIN, 0};
-            if (::poll(&in, 1, 50) <= 0) continue;
-            char chunk[256];
-            const auto got = ::read(STDIN_FILENO, chunk, sizeof chunk);
-            if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
-                // end of stdin: the runner is gone (or closed the pipe), so the application stops
-                app.stop();
-                break;
-            }
-            if (got < 0) continue;
-            buffer.append(chunk, static_cast<std::size_t>(got));
-            for (auto newline = buffer.find('\n'); newline != std::string::npos; newline = buffer.find('\n')) {
-                const std::string command = buffer.substr(0, newline);
-                buffer.erase(0, newline + 1);
-                if (command == "stop-sending") counts.stop_sending = true;
-                else if (command == "quit") app.stop();
-            }
-        }
-    }};
+    ee_test::runner_link link{
+        1000ms,
+        [&] {
+            return fmt::format("STATUS {{\"role\":\"{}\",{},\"bridge\":{}}}\n", config.role, tallies_json(),
+                               ee_test::bridge_json(bridge.report()));
+        },
+        [&](const std::string& command) {
+            if (command == "stop-sending") counts.stop_sending = true;
+            else if (command == "quit") app.stop();
+        },
+        // end of stdin: the runner is gone (or closed the pipe), so the application stops
+        [&] { app.stop(); }};
     int status_code = 0;
     nlohmann::ordered_json report = nullptr;
     std::string failure;
@@ -245,26 +203,13 @@ int run_role()
         failure = error.what();
         status_code = 1;
     }
-    done = true;
-    status.join();
-    commands.join();
+    link.stop();
     const auto line = fmt::format("FINAL {{\"role\":\"{}\",{},\"bridge\":{},\"report\":{},\"error\":{}}}\n", config.role,
-                                  tallies_json(), bridge_json(bridge.report()), report.dump(),
+                                  tallies_json(), ee_test::bridge_json(bridge.report()), report.dump(),
                                   nlohmann::json(failure).dump());
     std::fputs(line.c_str(), stdout);
     std::fflush(stdout);
     return status_code;
-}
-
-std::vector<std::string> split(const std::string& text)
-{
-    std::vector<std::string> parts;
-    for (std::size_t start = 0;;) {
-        const auto comma = text.find(',', start);
-        parts.push_back(text.substr(start, comma == std::string::npos ? comma : comma - start));
-        if (comma == std::string::npos) return parts;
-        start = comma + 1;
-    }
 }
 
 } // namespace
@@ -280,7 +225,7 @@ int main(int argc, char** argv)
         const std::string_view flag = argv[i];
         const std::string value = argv[i + 1];
         if (flag == "--role") config.role = value;
-        else if (flag == "--servers") config.bridge.servers = split(value);
+        else if (flag == "--servers") config.bridge.servers = ee_test::split_commas(value);
         else if (flag == "--ext-port") config.ext_port = static_cast<std::uint16_t>(std::stoul(value));
         else if (flag == "--rate") config.rate = std::stod(value);
         else if (flag == "--prefix") config.bridge.subject_prefix = value;
