@@ -327,7 +327,8 @@ public:
         if (now < next_marker_) return;
         next_marker_ = now + options_.marker_interval;
         // Only while there is news: after the sequence moved, and marker_repeats times more
-        // (in case one is lost); an idle bridge sends nothing.
+        // at twice the spacing each time (in case one is lost: a receiver that was a slow
+        // consumer just then loses the first repeats too); then an idle bridge sends nothing.
         if (sequence_ != marked_sequence_) {
             marked_sequence_ = sequence_;
             marker_repeats_left_ = marker_repeats;
@@ -335,6 +336,7 @@ public:
             return;
         } else {
             --marker_repeats_left_;
+            next_marker_ = now + options_.marker_interval * (1 << (marker_repeats - marker_repeats_left_));
         }
         send_marker(false);
     }
@@ -1838,7 +1840,7 @@ private:
     std::deque<held_message> held_;
     std::size_t held_bytes_ = 0;
     clock::time_point next_marker_{};
-    static constexpr int marker_repeats = 2; // periodic markers sent again after the sequence last moved
+    static constexpr int marker_repeats = 6; // periodic markers sent again after the sequence last moved
     std::uint64_t marked_sequence_ = 0; // the sequence number the last periodic marker carried
     int marker_repeats_left_ = 0;
     // in thread
