@@ -307,8 +307,10 @@ TEST_CASE("frames that come over TCP can start at any address", "[codec][alignme
 namespace {
 
 // Records where each payload starts, modulo 8, to pin what docs/events.md says
-// about frames built in the process.
+// about frames built in the process. A codec that views its frame: since typed delivery,
+// the only kind whose events are encoded and decoded between two plugins of the process.
 struct alignment_probe_codec {
+    static constexpr bool borrows_frame = true;
     static inline std::mutex mutex;
     static inline std::vector<std::uintptr_t> offsets;
 

@@ -133,6 +133,7 @@ TEST_CASE("a run_report prints a heading and a line per plugin, or everything wi
         report.tcp_events_offered = 5;
         CHECK(fmt::format("{:l}", report) == "run finished: 1 plugin, dropped 0\n"
                                              "  tcp_events_offered     5\n"
+                                             "  tcp_events_dropped     0\n"
                                              "  tcp_publishes_refused  0\n"
                                              "  connections_refused    0\n"
                                              "  Watchdog: finished\n"

@@ -48,8 +48,8 @@ public:
 
     // The configuration is copied or moved by app_core, so in the compiled mode the
     // program does not compile app_config's copy and move.
-    explicit app(const app_config& config) : core_{config, {app_topics_, app_names_}, &describe_events} {}
-    explicit app(app_config&& config = {}) : core_{std::move(config), {app_topics_, app_names_}, &describe_events} {}
+    explicit app(const app_config& config) : core_{config, {app_topics_, app_names_, app_decoders_}, &describe_events} {}
+    explicit app(app_config&& config = {}) : core_{std::move(config), {app_topics_, app_names_, app_decoders_}, &describe_events} {}
     app(const app&) = delete;
     app& operator=(const app&) = delete;
 
@@ -158,6 +158,8 @@ public:
 private:
     static constexpr std::array<std::string_view, sizeof...(Es)> app_topics_{topic_of<Es>...};
     static constexpr std::array<std::string_view, sizeof...(Es)> app_names_{name_of<Es>...};
+    // How each event is decoded where it enters the process (once, for every subscriber).
+    static constexpr std::array<detail::boundary_decoder, sizeof...(Es)> app_decoders_{&detail::decode_at_boundary<Es>...};
 
     static std::vector<detail::event_description> describe_events() { return {detail::describe_event<Es>()...}; }
 

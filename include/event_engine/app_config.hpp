@@ -31,7 +31,9 @@ struct app_config {
     std::int64_t max_message_size = std::int64_t{16} << 20;
     /// Who may connect to the TCP endpoints (CURVE keys); empty: every local process (loopback only).
     security_config security{};
-    /// ZeroMQ high-water mark (messages) of every socket: the bound on queued events per link.
+    /// The bound on queued events per link: each plugin's inbox holds this many (rounded up
+    /// to a power of two, at most 65,536; 0 means 65,536), and it is the high-water mark
+    /// (messages) of every ZeroMQ socket.
     int high_water_mark = 1000;
     /// Events a plugin may buffer while it waits to publish (see docs/design.md, loss policy).
     std::size_t spill_limit = 100'000;

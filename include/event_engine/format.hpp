@@ -88,10 +88,11 @@ struct report_counter {
 }
 
 /// The run's own counters (the TCP endpoints'), in the order of its members.
-[[nodiscard]] inline std::array<report_counter, 3> counters_of(const run_report& report) noexcept
+[[nodiscard]] inline std::array<report_counter, 4> counters_of(const run_report& report) noexcept
 {
     return {{
         {"tcp_events_offered", "tcp events offered", report.tcp_events_offered},
+        {"tcp_events_dropped", "tcp events dropped", report.tcp_events_dropped},
         {"tcp_publishes_refused", "tcp publishes refused", report.tcp_publishes_refused},
         {"connections_refused", "connections refused", report.connections_refused},
     }};

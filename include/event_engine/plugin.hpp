@@ -102,26 +102,23 @@ public:
                                      std::monostate>;
 
 protected:
-    /// Publishes @p event (topic + encoded payload, one frame). Waits while a
-    /// subscriber is full (backpressure). Returns false only if the application is
-    /// stopping and the event was not sent (it is then counted as dropped).
+    /// Publishes @p event to every plugin that subscribes to it: the object itself, shared
+    /// (or, small and trivially copyable, copied), encoded only for subscribers outside the
+    /// process. Waits while a subscriber is full (backpressure). Returns false only if the
+    /// application is stopping and the event was not sent (it is then counted as abandoned).
     template <class E>
     bool publish(const E& event)
     {
-        if constexpr (std::is_pointer_v<E>) {
-            static_cast<void>(event);
-            static_cast<void>(sizeof(rule::publish_takes_the_event_not_a_pointer<Self, E>));
-            return false;
-        } else if constexpr (!detail::contains_v<E, Published...>) {
-            static_cast<void>(event);
-            static_cast<void>(sizeof(rule::plugin_must_declare_what_it_publishes<Self, E>));
-            return false;
-        } else if constexpr (!detail::valid_declaration_v<subscriptions, publications>) {
-            static_cast<void>(event); // reported where the plugin is declared
-            return false;
-        } else {
-            return detail::publish_event(runtime(), event);
-        }
+        return publish_checked<E>(event);
+    }
+
+    /// publish() of an rvalue: the event is moved into the envelope its subscribers share,
+    /// so a large payload is never copied.
+    template <class E>
+        requires(!std::is_lvalue_reference_v<E> && !std::is_const_v<E>)
+    bool publish(E&& event)
+    {
+        return publish_checked<E>(std::move(event));
     }
 
     /// Waits for the next subscribed event. Empty when the plugin is finishing or the
@@ -162,6 +159,25 @@ protected:
 private:
     friend struct detail::plugin_access;
 
+    template <class E, class Event>
+    bool publish_checked(Event&& event)
+    {
+        if constexpr (std::is_pointer_v<E>) {
+            static_cast<void>(event);
+            static_cast<void>(sizeof(rule::publish_takes_the_event_not_a_pointer<Self, E>));
+            return false;
+        } else if constexpr (!detail::contains_v<E, Published...>) {
+            static_cast<void>(event);
+            static_cast<void>(sizeof(rule::plugin_must_declare_what_it_publishes<Self, E>));
+            return false;
+        } else if constexpr (!detail::valid_declaration_v<subscriptions, publications>) {
+            static_cast<void>(event); // reported where the plugin is declared
+            return false;
+        } else {
+            return detail::publish_event<E>(runtime(), detail::position_v<E, Published...>, std::forward<Event>(event));
+        }
+    }
+
     detail::plugin_runtime& runtime() const
     {
         if (runtime_ == nullptr) [[unlikely]]
@@ -188,10 +204,10 @@ private:
             auto& rt = runtime();
             std::optional<event> result;
             while (!result) {
-                auto frame = rt.receive(deadline);
-                if (!frame) return receive_result<event>{rt.why_none()};
-                detail::dispatch<Subscribed...>(rt, *frame, [&](auto&& decoded) { result.emplace(std::move(decoded)); });
-                // Undecodable frames do not make a timeout wait longer.
+                auto item = rt.receive(deadline);
+                if (!item) return receive_result<event>{rt.why_none()};
+                detail::deliver_envelope<Subscribed...>(rt, *item, [&](const auto& held) { result.emplace(held); });
+                // Undecodable events do not make a timeout wait longer.
                 if (!result && deadline && detail::clock::now() >= *deadline) [[unlikely]]
                     return receive_result<event>{receive_status::timed_out};
             }
@@ -228,13 +244,13 @@ struct plugin_access {
     }
 };
 
-// Runs a handler-style plugin: receive, dispatch by topic, call on(const E&).
+// Runs a handler-style plugin: receive, hand the event over, call on(const E&).
 template <class P, class... Subscribed>
 void run_handler_loop(P& plugin, plugin_runtime& runtime, type_list<Subscribed...>)
 {
     if constexpr (requires { plugin.on_start(); }) plugin.on_start();
-    while (auto frame = runtime.receive(std::nullopt)) {
-        dispatch<Subscribed...>(runtime, *frame, [&plugin](const auto& event) { plugin.on(event); });
+    while (auto item = runtime.receive(std::nullopt)) {
+        deliver_envelope<Subscribed...>(runtime, *item, [&plugin](const auto& event) { plugin.on(event); });
     }
     if constexpr (requires { plugin.on_stop(); }) plugin.on_stop();
 }

@@ -54,7 +54,8 @@ struct plugin_report {
 struct run_report {
     std::vector<plugin_report> plugins;
     bool stopped = false;                   ///< ended by stop(), a signal or a failure
-    std::uint64_t tcp_events_offered = 0;   ///< events forwarded to the subscribe port while a TCP peer was connected (best effort: see docs/security.md)
+    std::uint64_t tcp_events_offered = 0;   ///< events sent to the subscribe port, each matched by a subscription of a TCP peer there (best effort: see docs/security.md)
+    std::uint64_t tcp_events_dropped = 0;   ///< events a subscription of the subscribe port matched that were not sent: the engine's queue to the port was full
     std::uint64_t tcp_publishes_refused = 0; ///< frames from the publish port not forwarded (unknown topic, control topic, publisher not allowed)
     std::uint64_t connections_refused = 0;  ///< CURVE clients refused for their key by the engine's ZAP handler (clients without CURVE fail earlier, uncounted)
 

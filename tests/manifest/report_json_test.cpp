@@ -52,6 +52,7 @@ TEST_CASE("a run's report as JSON: every counter by its member's name, in order"
     const nlohmann::ordered_json expected{{"report_version", 1},
                                           {"stopped", false},
                                           {"tcp_events_offered", 0},
+                                          {"tcp_events_dropped", 0},
                                           {"tcp_publishes_refused", 0},
                                           {"connections_refused", 0},
                                           {"plugins", {plugin("Talker", 0, 1), plugin("Hearer", 1, 0)}}};

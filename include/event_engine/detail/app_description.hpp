@@ -47,10 +47,18 @@ struct event_description {
     std::any layout;
 };
 
+struct envelope; // envelope.hpp
+
+/// Decodes the payload of one event type of the application's list into @p into (the
+/// object, built once: event_bus.hpp); false, with the codec's reason in @p why, if it
+/// does not decode. Where events from outside the process enter it (envelope.hpp).
+using boundary_decoder = bool (*)(std::span<const std::byte> payload, envelope& into, std::string& why);
+
 /// The application's events, as the untyped back end needs them.
 struct event_table {
     std::span<const std::string_view> topics;
     std::span<const std::string_view> names;
+    std::span<const boundary_decoder> decoders{}; // by index; empty: events from outside are not decoded
 };
 
 /// One registered plugin.

@@ -35,6 +35,7 @@ namespace event_engine::detail {
 struct bind_host;
 struct proxy_settings;
 class introspection_endpoint;
+class event_bus;
 class start_gate;
 
 /// The port of a bound TCP endpoint ("tcp://127.0.0.1:5559" gives 5559).
@@ -87,13 +88,15 @@ private:
     // Who reads whose delivery marks: decided once, before any plugin subscribes.
     delivery_board plan_delivery_marks() const;
 
-    void run_plugins(zmq::context_t& context, const std::vector<const subscriber_demand*>& demands,
-                     const delivery_board& marks, const std::vector<external_bridge_ptr>& bridges,
-                     introspection_endpoint* introspection, run_report& report);
+    // Each plugin's settings (its own adjustments made: an external plugin's inbox is small).
+    std::vector<runtime_settings> plugin_settings() const;
 
-    void run_one(zmq::context_t& context, plugin_slot& slot, std::size_t index, runtime_settings settings,
-                 const subscriber_demand& demand, const delivery_links& links, external_bridge* bridge, start_gate& gate,
-                 plugin_state& state) noexcept;
+    void run_plugins(event_bus& bus, const std::vector<runtime_settings>& settings, const delivery_board& marks,
+                     const std::vector<external_bridge_ptr>& bridges, introspection_endpoint* introspection,
+                     run_report& report);
+
+    void run_one(event_bus& bus, plugin_slot& slot, std::size_t index, const runtime_settings& settings,
+                 const delivery_links& links, external_bridge* bridge, start_gate& gate, plugin_state& state) noexcept;
 
     void record_failure(plugin_slot& slot, plugin_state& state, plugin_runtime* runtime, std::string_view what,
                         start_gate& gate) noexcept;

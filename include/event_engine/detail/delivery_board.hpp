@@ -6,6 +6,7 @@
 #include "event_engine/detail/delivery_marks.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -24,7 +25,7 @@ struct delivery_party {
 /// Every tracker of an application and who reads its marks, by plugin index.
 class delivery_board {
 public:
-    explicit delivery_board(std::span<const delivery_party> plugins) : links_(plugins.size())
+    explicit delivery_board(std::span<const delivery_party> plugins) : links_(plugins.size()), readers_(plugins.size())
     {
         for (std::size_t t = 0; t < plugins.size(); ++t) {
             if (!plugins[t].tracks) continue;
@@ -34,7 +35,8 @@ public:
             for (std::size_t s = 0; s < plugins.size(); ++s) {
                 // A plugin does not wait for itself: it cannot read its marks while it waits.
                 if (s == t || !receives_from(plugins[s].subscribed, plugins[t].published)) continue;
-                links_[s].watches.push_back({tracker.topic(), &tracker.add_subscriber()});
+                links_[s].watches.push_back({tracker.topic(), &tracker.add_subscriber(), false, t});
+                readers_[t].push_back(static_cast<std::uint32_t>(s));
             }
         }
     }
@@ -43,17 +45,13 @@ public:
 
     [[nodiscard]] const delivery_links& links(std::size_t index) const { return links_.at(index); }
 
-    /// The mark topics plugin @p index reads (for the proxy's demand board).
-    [[nodiscard]] std::vector<std::string> mark_topics(std::size_t index) const
-    {
-        std::vector<std::string> topics;
-        for (const auto& watch : links_.at(index).watches) topics.emplace_back(watch.topic);
-        return topics;
-    }
+    /// The plugins that read the marks of tracker @p index (where it pushes them).
+    [[nodiscard]] std::span<const std::uint32_t> readers(std::size_t index) const { return readers_.at(index); }
 
 private:
     std::vector<std::unique_ptr<delivery_tracker>> trackers_;
     std::vector<delivery_links> links_;
+    std::vector<std::vector<std::uint32_t>> readers_;
 };
 
 } // namespace event_engine::detail

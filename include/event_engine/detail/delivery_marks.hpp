@@ -114,6 +114,7 @@ struct mark_watch {
     std::string_view topic;
     mark_slot* slot = nullptr;
     bool dropped = false; // subscriber thread: an event was dropped since its last mark
+    std::size_t tracker = 0; // the tracker's plugin index (a mark envelope's index)
 };
 
 /// What a plugin's runtime needs of delivery marks.

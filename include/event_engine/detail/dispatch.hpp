@@ -9,6 +9,7 @@
 // Topics are prefix-free, so at most one matches.
 
 #include "event_engine/codec.hpp"
+#include "event_engine/detail/envelope.hpp"
 #include "event_engine/detail/plugin_runtime.hpp"
 #include "event_engine/detail/topic_match.hpp"
 #include "event_engine/event.hpp"
@@ -17,6 +18,8 @@
 
 #include <array>
 #include <concepts>
+#include <exception>
+#include <string>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -189,15 +192,94 @@ template <event_type... Subscribed, class Deliver>
     dispatch_planned<default_plan_limits, Subscribed...>(runtime, frame, deliver);
 }
 
-/// Encodes @p event as topic + payload in the runtime's scratch buffer and publishes it.
-/// One function per event type, not inlined into each plugin's publish() calls: what is
-/// per type is the encode alone, between two untyped calls.
-template <event_type E>
-[[gnu::noinline]] bool publish_event(plugin_runtime& runtime, const E& event)
+// Typed delivery (docs/design.md, "In-process delivery"): what the receive loop runs per
+// event. The envelope says which of the plugin's subscriptions it holds (item.local, set by
+// the publisher for this subscriber): a switch on it hands the publisher's object over.
+// No topic, no decode, per (plugin, event) a compare and a call.
+
+// Hands the event held by @p item to @p deliver, counts and traces it. An event that did
+// not decode where it entered the process (a `bad` envelope) is reported and skipped; one
+// whose codec views its frame (borrows_frame) is decoded from the frame here (a view).
+template <event_type E, class Deliver>
+[[gnu::always_inline]] inline void deliver_held(plugin_runtime& runtime, const envelope& item, Deliver& deliver)
 {
-    payload_writer writer{runtime.start_event(topic_of<E>)};
-    codec<E>::encode(event, writer);
-    return runtime.send_event(name_of<E>, writer.size());
+    if (item.what == envelope::kind::bad) [[unlikely]] {
+        runtime.report_bad_event(name_of<E>, item);
+        return;
+    }
+    if constexpr (borrows_frame_v<E>) {
+        std::optional<E> event;
+        if (decode_received<E>(runtime, item.frame_bytes(), event)) deliver(std::move(*event));
+    } else {
+        runtime.count_delivered();
+        if (runtime.tracing()) [[unlikely]]
+            runtime.trace_event("receives", name_of<E>, item.bytes() > 0 ? item.bytes() - topic_of<E>.size() : 0);
+        deliver(item.template get<E>());
+    }
+}
+
+template <event_type... Subscribed, std::size_t... I, class Deliver>
+[[gnu::always_inline]] inline void deliver_by_position(std::index_sequence<I...>, plugin_runtime& runtime,
+                                                       const envelope& item, Deliver& deliver)
+{
+    static_cast<void>(((item.local == I ? (deliver_held<Subscribed>(runtime, item, deliver), true) : false) || ...));
+}
+
+/// Hands the event of @p item, one of Subscribed, to @p deliver (as `const E&`).
+template <event_type... Subscribed, class Deliver>
+[[gnu::always_inline]] inline void deliver_envelope(plugin_runtime& runtime, const envelope& item, Deliver&& deliver)
+{
+    deliver_by_position<Subscribed...>(std::index_sequence_for<Subscribed...>{}, runtime, item, deliver);
+}
+
+/// Publishes @p event, the plugin's @p k-th publication: built once into an envelope (moved
+/// in when it is an rvalue) and handed to every subscriber; encoded, once, only when a
+/// subscriber outside the process receives it (or its codec views its frame). One function
+/// per event type, not inlined into each plugin's publish() calls.
+template <event_type E, class Event>
+[[gnu::noinline]] bool publish_event(plugin_runtime& runtime, std::size_t k, Event&& event)
+{
+    const event_route& route = runtime.publication(k);
+    envelope item;
+    item.index = route.event;
+    std::size_t payload = 0;
+    // (A plugin that traces is told the payload's size: encoded for that alone.)
+    if (borrows_frame_v<E> || runtime.needs_frame(route) || runtime.tracing()) [[unlikely]] {
+        payload_writer writer{runtime.start_event(topic_of<E>)};
+        codec<E>::encode(event, writer);
+        payload = writer.size();
+        item.frame = runtime.finish_frame();
+    }
+    if constexpr (!borrows_frame_v<E>) {
+        if (has_subscribers(route)) item.hold(std::forward<Event>(event));
+    }
+    return runtime.send_event(route, item, name_of<E>, payload);
+}
+
+/// How a boundary (an external plugin's bridge, the TCP publish port) decodes event E:
+/// once, into the envelope every subscriber shares (app.hpp lists one per event type).
+template <event_type E>
+bool decode_at_boundary(std::span<const std::byte> payload, envelope& into, std::string& why) noexcept
+{
+    try {
+        if constexpr (borrows_frame_v<E>) {
+            static_cast<void>(codec<E>::decode(payload)); // checked here; each subscriber views the frame
+        } else {
+            into.hold(codec<E>::decode(payload));
+        }
+        return true;
+    } catch (const std::exception& failure) {
+        try {
+            why = failure.what();
+        } catch (...) {
+        }
+    } catch (...) {
+        try {
+            why = "unknown exception";
+        } catch (...) {
+        }
+    }
+    return false;
 }
 
 } // namespace event_engine::detail

@@ -1,25 +1,18 @@
 #pragma once
-// The engine's proxy. Publishers connect to XSUB sockets: plugins in-process, and
-// unregistered processes on the TCP publish port (a socket of its own, so what a
-// stranger sends can be checked: size, topic, who may publish what). Frames go
-// out through an XPUB for in-process subscribers and another for the TCP
-// subscribe port.
-//
-// The in-process XPUB never drops (it waits: backpressure). The TCP XPUB is best
-// effort: ZeroMQ drops what it cannot queue for one slow subscriber, so a stuck
-// remote subscriber delays neither the application nor the other subscribers
-// (docs/security.md says what this port promises).
-//
-// Plugins that also subscribe publish to a priority XSUB, drained before each
-// small batch from the others: work in progress (answers to events) moves on
-// before new work is admitted. Without it, a fast source and a relay's answers
-// would be forwarded at equal rates, and the relay's backlog would drift upward
-// for as long as the source runs (docs/design.md, loss policy).
+// The engine's TCP ports. Events between the application's own plugins do not pass
+// here (event_bus.hpp); this thread serves the two ports of processes outside:
+//   - the publish port (an XSUB): what a stranger sends is checked (size, topic, who may
+//     publish what), decoded once and handed to the subscribers like any event, waiting
+//     while one is full (backpressure onto the port);
+//   - the subscribe port (an XPUB): the frames of the events its peers' subscriptions
+//     match, from the bus's TCP outbox (each encoded once by its publisher). Best effort:
+//     ZeroMQ drops what it cannot queue for one slow subscriber, so a stuck remote
+//     subscriber delays neither the application nor the other subscribers
+//     (docs/security.md says what this port promises).
 
 #include "event_engine/detail/config.hpp"
 #include "event_engine/detail/endpoint.hpp"
 #include "event_engine/detail/log_throttle.hpp"
-#include "event_engine/detail/proxy_demand.hpp"
 #include "event_engine/detail/wake_pipe.hpp"
 
 #include <zmq.hpp>
@@ -27,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <optional>
 #include <span>
 #include <string>
@@ -34,6 +28,8 @@
 #include <vector>
 
 namespace event_engine::detail {
+
+class event_bus; // event_bus.hpp
 
 struct proxy_settings {
     bind_host host;
@@ -60,7 +56,7 @@ public:
     /// from connections without a count answer "?".
     static constexpr std::size_t max_tracked_publishers = 4096;
 
-    engine_proxy(zmq::context_t& context, proxy_settings settings, demand_board& demand);
+    engine_proxy(zmq::context_t& context, proxy_settings settings, event_bus& bus);
 
     ~engine_proxy()
     {
@@ -70,11 +66,11 @@ public:
     engine_proxy(const engine_proxy&) = delete;
     engine_proxy& operator=(const engine_proxy&) = delete;
 
-    /// Forwards until finish() (then forwards what is left, counting it) or until
-    /// the context shuts down.
+    /// Serves the ports until finish() (then sends what the outbox holds) or until the
+    /// context shuts down.
     void run() noexcept;
 
-    /// Every plugin has ended: forward what is still queued (so it is counted) and return.
+    /// Every plugin has ended: send what is still in the TCP outbox and return.
     void finish() noexcept;
 
     [[nodiscard]] const std::string& publish_endpoint() const noexcept { return publish_tcp_; }
@@ -87,9 +83,14 @@ public:
 private:
     void forward_until_finished();
 
-    // Forwards until every input is empty (poll is the expensive part), the
-    // priority input first, new work in small batches in between.
-    void forward_all(zmq::message_t& frame, bool with_tcp);
+    // Sends what the TCP outbox holds to the subscribe port.
+    void send_outbox();
+
+    // Reads the subscribe port's (un)subscriptions: which events its peers want (event_bus::want_tcp).
+    void read_subscriptions();
+
+    // Hands an admitted frame from the publish port to its subscribers, decoded once.
+    void deliver(zmq::message_t& frame);
 
     void read_monitor();
 
@@ -113,16 +114,9 @@ private:
     // (a PUB socket discards it; an XPUB reads it; one whose queue is full misses it). Never blocks.
     void tell_publishers(const std::string& notice);
 
-    void forward(zmq::message_t& frame);
-
-    void note_control(std::string_view control);
-
     proxy_settings settings_;
-    demand_board* demand_;
-    zmq::socket_t incoming_;
-    zmq::socket_t incoming_priority_;
+    event_bus* bus_;
     zmq::socket_t incoming_tcp_;
-    zmq::socket_t outgoing_;
     zmq::socket_t outgoing_tcp_;
     zmq::socket_t tcp_monitor_;
     zmq::socket_t publish_monitor_;
@@ -131,6 +125,7 @@ private:
     std::string publish_tcp_;
     std::string subscribe_tcp_;
     long tcp_peers_ = 0;
+    std::map<std::string, int> tcp_subscriptions_; // prefix -> how often subscribed
     std::uint64_t tcp_offered_ = 0;
     log_throttle refused_log_;
     // The refusals of one publish-port connection since its last confirm.

@@ -65,6 +65,8 @@ public:
     [[nodiscard]] virtual std::span<const std::string_view> topics() const noexcept = 0;
     /// The topics of the events it may publish.
     [[nodiscard]] virtual std::span<const std::string_view> published_topics() const noexcept = 0;
+    /// Whether it is an external plugin (its process receives frames: its events are encoded).
+    [[nodiscard]] virtual bool external() const noexcept { return false; }
     /// Whether it asks to learn when its events were handled (delivery_marks.hpp): an
     /// internal plugin with a member `bool tracks_delivery() const` that says so.
     [[nodiscard]] virtual bool tracks_delivery() const { return false; }
@@ -158,6 +160,7 @@ public:
     {
         return declaration::publication_topics;
     }
+    [[nodiscard]] bool external() const noexcept override { return true; }
     [[nodiscard]] plugin_description describe() const override
     {
         return {name(), true, event_names(typename declaration::subscriptions{}),
@@ -177,9 +180,8 @@ public:
 
     void adjust(runtime_settings& settings) const override
     {
-        // The bridge holds the plugin's queue itself (bounded exactly); its input only
-        // needs to carry events across.
-        settings.receive_high_water_mark = 1;
+        // The bridge holds the plugin's queue itself (bounded exactly); its inbox carries
+        // events across, high_water_mark of them, as ZeroMQ's pipes to it did.
         // While its process publishes into a blocked engine, what is drained for the
         // plugin (the deadlock breaker) is bounded in bytes like its queue.
         settings.spill_byte_limit = plugin_.options().queue_byte_limit;

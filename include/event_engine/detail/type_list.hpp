@@ -24,6 +24,14 @@ struct list_contains<T, L<Ts...>> : std::bool_constant<contains_v<T, Ts...>> {};
 template <std::size_t I, class... Ts>
 using nth_t = std::tuple_element_t<I, std::tuple<Ts...>>;
 
+/// The position of T among Ts (sizeof...(Ts) if absent).
+template <class T, class... Ts>
+inline constexpr std::size_t position_v = [] {
+    std::size_t position = 0;
+    static_cast<void>(((std::is_same_v<T, Ts> ? false : (++position, true)) && ...));
+    return position;
+}();
+
 template <class T, class... Ts>
 inline constexpr std::size_t count_v = (std::size_t{std::is_same_v<T, Ts>} + ... + 0);
 

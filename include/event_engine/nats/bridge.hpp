@@ -104,9 +104,8 @@ public:
         // most drain_timeout; what is left then is taken and counted as unsent_at_stop. First
         // while events come (the application's plugins stop publishing: until none came for
         // quiet_after_stop), then the plugin's input is ended as the engine ends it
-        // (plugin_runtime::close_input(): an end marker through the engine's proxy), taking every
-        // event that arrives before the marker comes back: so none is left unread however busy
-        // the machine, and what is published for the plugin after that the engine counts as its
+        // (plugin_runtime::close_input(): its inbox closes), taking every event queued for it: so
+        // none is left unread however busy the machine, and what is published for the plugin after that the engine counts as its
         // events_after_end. Once out of time each event only costs a count.
         void drain()
         {
@@ -115,9 +114,9 @@ public:
             using event_engine::detail::clock;
             const std::function<bool()> late = [this] { return drain_over(); };
             const std::function<bool()> handling = [this] { return !drain_over(); };
-            const auto take = [&](const zmq::message_t& frame) {
+            const auto take = [&](const event_engine::detail::envelope& item) {
                 if (!late()) {
-                    event_engine::detail::dispatch<Out...>(*runtime, frame, [&](const auto& e) { forward(e, late); });
+                    event_engine::detail::deliver_envelope<Out...>(*runtime, item, [&](const auto& e) { forward(e, late); });
                     core_->maintain();
                     core_->tend();
                     return;
@@ -126,14 +125,17 @@ public:
                 core_->unsent_at_stop();
             };
             while (!late()) {
-                auto frame = runtime->take_ready();
-                if (!frame) {
+                auto item = runtime->take_ready();
+                if (!item) {
                     const auto left = std::chrono::ceil<std::chrono::milliseconds>(*drain_until_ - clock::now());
-                    zmq::pollitem_t item{runtime->subscriber().handle(), 0, ZMQ_POLLIN, 0};
-                    if (event_engine::detail::poll(&item, 1, std::min(left, quiet_after_stop)) <= 0) break;
+                    if (!runtime->input_sleep()) continue;
+                    zmq::pollitem_t input{nullptr, runtime->input_fd(), ZMQ_POLLIN, 0};
+                    const int ready = event_engine::detail::poll(&input, 1, std::min(left, quiet_after_stop));
+                    runtime->input_woken();
+                    if (ready <= 0) break;
                     continue;
                 }
-                take(*frame);
+                take(*item);
             }
             runtime->close_input(take, handling);
         }

@@ -11,11 +11,13 @@
 #include "event_engine/detail/delivery_marks.hpp"
 #include "event_engine/detail/endpoint.hpp"
 #include "event_engine/detail/engine_proxy.hpp"
+#include "event_engine/detail/event_bus.hpp"
 #include "event_engine/detail/external_bridge.hpp"
 #include "event_engine/detail/introspection_endpoint.hpp"
 #include "event_engine/detail/plugin_runtime.hpp"
 #include "event_engine/detail/plugin_slot.hpp"
 #include "event_engine/detail/signal_scope.hpp"
+#include "event_engine/detail/sockets.hpp"
 #include "event_engine/detail/start_gate.hpp"
 #include "event_engine/detail/thread_joiner.hpp"
 #include "event_engine/detail/wake_pipe.hpp"
@@ -26,6 +28,7 @@
 
 #include <zmq.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cstddef>
@@ -72,12 +75,14 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
             std::optional<zap_handler> zap;
             if (config_.security.server) zap.emplace(context, key_table());
             const delivery_board marks = plan_delivery_marks();
-            demand_board demand;
-            std::vector<const subscriber_demand*> demands;
+            const std::vector<runtime_settings> settings = plugin_settings();
+            std::vector<station_plan> stations;
             for (std::size_t i = 0; i < slots_.size(); ++i) {
-                demands.push_back(&demand.add(slots_[i]->topics(), marks.mark_topics(i)));
+                stations.push_back({slots_[i]->topics(), slots_[i]->published_topics(), slots_[i]->external(),
+                                    settings[i].inbox_capacity()});
             }
-            engine_proxy proxy{context, make_proxy_settings(host), demand};
+            event_bus bus{events_, stations, marks, runtime_settings{.high_water_mark = config_.high_water_mark}.inbox_capacity()};
+            engine_proxy proxy{context, make_proxy_settings(host), bus};
             log(log_level::info, "engine listening: publish port {}, subscribe port {}", proxy.publish_endpoint(),
                 proxy.subscribe_endpoint());
             // External plugins' ports, bound before any thread starts (a port in use fails here).
@@ -115,12 +120,24 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
                 // However run_plugins() ends (every plugin thread joined), the proxy then
                 // forwards what is still queued, counting it, and is joined.
                 const thread_joiner join_proxy{proxy_thread, [&proxy] { proxy.finish(); }};
-                run_plugins(context, demands, marks, bridges, introspection ? &*introspection : nullptr, report);
+                run_plugins(bus, settings, marks, bridges, introspection ? &*introspection : nullptr, report);
             }
+            // Every thread has ended. What is left in an inbox was pushed as its plugin ended
+            // (after its runtime had taken the rest): after its end; in one that never closed
+            // (its plugin failed before it ran), unread.
             for (std::size_t i = 0; i < report.plugins.size(); ++i) {
-                report.plugins[i].events_after_end = demand.at(i).after_end;
+                inbox& input = bus.input(i);
+                std::uint64_t left = 0;
+                envelope item;
+                while (input.try_pop(item)) {
+                    if (item.is_event()) ++left;
+                }
+                auto& plugin = report.plugins[i];
+                plugin.events_after_end = input.after_end() + (input.closed() ? left : 0);
+                if (!input.closed()) plugin.events_unread += left;
             }
             report.tcp_events_offered = proxy.tcp_events_offered();
+            report.tcp_events_dropped = bus.tcp_dropped();
             report.tcp_publishes_refused = proxy.tcp_publishes_refused();
             if (zap) report.connections_refused = zap->refused();
         }
@@ -255,14 +272,22 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
         return delivery_board{plugins};
     }
 
-    EVENT_ENGINE_DECL void app_runner::run_plugins(zmq::context_t& context, const std::vector<const subscriber_demand*>& demands,
-                     const delivery_board& marks, const std::vector<external_bridge_ptr>& bridges,
-                     introspection_endpoint* introspection, run_report& report)
+    EVENT_ENGINE_DECL std::vector<runtime_settings> app_runner::plugin_settings() const
     {
-        runtime_settings settings;
-        settings.high_water_mark = config_.high_water_mark;
-        settings.spill_limit = config_.spill_limit;
-        settings.startup_timeout = config_.startup_timeout;
+        runtime_settings common;
+        common.high_water_mark = config_.high_water_mark;
+        common.spill_limit = config_.spill_limit;
+        common.startup_timeout = config_.startup_timeout;
+        std::vector<runtime_settings> settings(slots_.size(), common);
+        for (std::size_t i = 0; i < slots_.size(); ++i) slots_[i]->adjust(settings[i]);
+        return settings;
+    }
+
+    EVENT_ENGINE_DECL void app_runner::run_plugins(event_bus& bus, const std::vector<runtime_settings>& settings,
+                                                   const delivery_board& marks,
+                                                   const std::vector<external_bridge_ptr>& bridges,
+                                                   introspection_endpoint* introspection, run_report& report)
+    {
         start_gate gate{slots_.size()};
         wake_pipe ended;
         std::vector<plugin_state> states(slots_.size());
@@ -271,8 +296,7 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
         try {
             for (std::size_t i = 0; i < slots_.size(); ++i) {
                 states[i].thread = std::thread{[&, i] {
-                    run_one(context, *slots_[i], i, settings, *demands[i], marks.links(i), bridges[i].get(), gate,
-                            states[i]);
+                    run_one(bus, *slots_[i], i, settings[i], marks.links(i), bridges[i].get(), gate, states[i]);
                     running.fetch_sub(1);
                     ended.signal();
                 }};
@@ -280,6 +304,10 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
         } catch (...) { // could not start a thread: stop and join the ones that did start
             stop_.request();
             gate.abort();
+            for (std::size_t i = 0; i < slots_.size(); ++i) {
+                if (!states[i].thread.joinable()) bus.input(i).close(); // nobody will take its events
+            }
+            bus.wake_publishers();
             for (auto& state : states) {
                 if (state.thread.joinable()) state.thread.join();
             }
@@ -296,7 +324,10 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
             poll(items.data(), items.size(), std::chrono::milliseconds{-1});
             if (introspection != nullptr && (items[1].revents & ZMQ_POLLIN)) introspection->serve();
             ended.drain();
-            if (stop_.requested()) gate.abort();
+            if (stop_.requested()) {
+                gate.abort();
+                bus.wake_publishers(); // they look at the stop flag now, not at their next timeout
+            }
         }
         for (auto& state : states) state.thread.join();
 
@@ -306,16 +337,14 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
         }
     }
 
-    EVENT_ENGINE_DECL void app_runner::run_one(zmq::context_t& context, plugin_slot& slot, std::size_t index, runtime_settings settings,
-                 const subscriber_demand& demand, const delivery_links& links, external_bridge* bridge, start_gate& gate,
-                 plugin_state& state) noexcept
+    EVENT_ENGINE_DECL void app_runner::run_one(event_bus& bus, plugin_slot& slot, std::size_t index,
+                                               const runtime_settings& settings, const delivery_links& links,
+                                               external_bridge* bridge, start_gate& gate, plugin_state& state) noexcept
     {
         set_thread_name(slot.name());
         std::unique_ptr<plugin_runtime> runtime;
         try {
-            slot.adjust(settings);
-            runtime = std::make_unique<plugin_runtime>(context, slot.name(), index, slot.topics(), settings, stop_,
-                                                       &demand, links);
+            runtime = std::make_unique<plugin_runtime>(bus, slot.name(), index, settings, stop_, links);
             if (runtime->probe() && gate.arrive_and_wait()) {
                 log(log_level::debug, "plugin '{}' started", slot.name());
                 slot.run(*runtime, bridge);
@@ -332,6 +361,9 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
         } catch (...) {
             record_failure(slot, state, runtime.get(), "a non-standard exception", gate);
         }
+        // Closed however the plugin ended (its runtime closed it, unless it was never built):
+        // no publisher waits for it any more.
+        bus.input(index).close();
         log(log_level::debug, "plugin '{}' ended", slot.name());
     }
 

@@ -8,7 +8,7 @@
 #include "event_engine/detail/control.hpp"
 #include "event_engine/detail/endpoint.hpp"
 #include "event_engine/detail/log_throttle.hpp"
-#include "event_engine/detail/proxy_demand.hpp"
+#include "event_engine/detail/event_bus.hpp"
 #include "event_engine/detail/sockets.hpp"
 #include "event_engine/detail/wake_pipe.hpp"
 #include "event_engine/detail/zap_handler.hpp"
@@ -33,25 +33,16 @@
 
 namespace event_engine::detail {
 
-    EVENT_ENGINE_DECL engine_proxy::engine_proxy(zmq::context_t& context, proxy_settings settings, demand_board& demand)
+    EVENT_ENGINE_DECL engine_proxy::engine_proxy(zmq::context_t& context, proxy_settings settings, event_bus& bus)
         : settings_{std::move(settings)},
-          demand_{&demand},
-          incoming_{context, zmq::socket_type::xsub},
-          incoming_priority_{context, zmq::socket_type::xsub},
+          bus_{&bus},
           incoming_tcp_{context, zmq::socket_type::xsub},
-          outgoing_{context, zmq::socket_type::xpub},
           outgoing_tcp_{context, zmq::socket_type::xpub},
           tcp_monitor_{context, zmq::socket_type::pair},
           publish_monitor_{context, zmq::socket_type::pair}
     {
-        for (auto* socket : {&incoming_, &incoming_priority_, &incoming_tcp_, &outgoing_, &outgoing_tcp_}) {
-            socket->set(zmq::sockopt::linger, 0);
-        }
-        incoming_.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
-        incoming_priority_.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
+        for (auto* socket : {&incoming_tcp_, &outgoing_tcp_}) socket->set(zmq::sockopt::linger, 0);
         incoming_tcp_.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
-        outgoing_.set(zmq::sockopt::sndhwm, settings_.high_water_mark);
-        outgoing_.set(zmq::sockopt::xpub_nodrop, 1);
         outgoing_tcp_.set(zmq::sockopt::sndhwm, settings_.high_water_mark);
         for (auto* socket : {&incoming_tcp_, &outgoing_tcp_}) socket->set(zmq::sockopt::ipv6, settings_.host.ipv6 ? 1 : 0);
         incoming_tcp_.set(zmq::sockopt::maxmsgsize, settings_.max_message_size);
@@ -86,9 +77,6 @@ namespace event_engine::detail {
         publish_monitor_.set(zmq::sockopt::rcvhwm, 0); // as tcp_monitor_: never a full monitor pipe
         publish_monitor_.connect(publish_monitor_endpoint);
 
-        bind_or_throw(incoming_, incoming_inproc, "engine's incoming socket");
-        bind_or_throw(incoming_priority_, incoming_priority_inproc, "engine's priority incoming socket");
-        bind_or_throw(outgoing_, outgoing_inproc, "engine's outgoing socket");
         bind_or_throw(incoming_tcp_, tcp_endpoint(settings_.host, settings_.publish_port),
                       "publish port (app_config::publish_port)");
         bind_or_throw(outgoing_tcp_, tcp_endpoint(settings_.host, settings_.subscribe_port),
@@ -96,11 +84,9 @@ namespace event_engine::detail {
         publish_tcp_ = incoming_tcp_.get(zmq::sockopt::last_endpoint);
         subscribe_tcp_ = outgoing_tcp_.get(zmq::sockopt::last_endpoint);
 
-        // Every publisher sends everything to the engine; subscribers filter at the XPUB.
+        // Every TCP publisher sends everything to the engine, which checks it.
         const char subscribe_all = 1;
-        for (auto* socket : {&incoming_, &incoming_priority_, &incoming_tcp_}) {
-            socket->send(zmq::buffer(&subscribe_all, 1));
-        }
+        incoming_tcp_.send(zmq::buffer(&subscribe_all, 1));
     }
 
     EVENT_ENGINE_DECL void engine_proxy::run() noexcept
@@ -121,56 +107,98 @@ namespace event_engine::detail {
 
     EVENT_ENGINE_DECL void engine_proxy::forward_until_finished()
     {
-        zmq::pollitem_t items[] = {{incoming_priority_.handle(), 0, ZMQ_POLLIN, 0},
-                                   {incoming_.handle(), 0, ZMQ_POLLIN, 0},
-                                   {incoming_tcp_.handle(), 0, ZMQ_POLLIN, 0},
-                                   {outgoing_.handle(), 0, ZMQ_POLLIN, 0},
+        inbox& outbox = bus_->tcp_outbox();
+        zmq::pollitem_t items[] = {{incoming_tcp_.handle(), 0, ZMQ_POLLIN, 0},
                                    {outgoing_tcp_.handle(), 0, ZMQ_POLLIN, 0},
                                    {tcp_monitor_.handle(), 0, ZMQ_POLLIN, 0},
                                    {nullptr, finish_pipe_.read_fd(), ZMQ_POLLIN, 0},
-                                   {publish_monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+                                   {publish_monitor_.handle(), 0, ZMQ_POLLIN, 0},
+                                   {nullptr, outbox.wake_fd(), ZMQ_POLLIN, 0}};
         zmq::message_t frame;
         for (;;) {
-            detail::poll(items, std::size(items), std::chrono::milliseconds{-1});
-            // Subscription messages are only read to keep each XPUB processing them;
+            const bool asleep = outbox.sleep();
+            detail::poll(items, std::size(items), std::chrono::milliseconds{asleep ? -1 : 0});
+            if (asleep) outbox.woken();
+            // Subscription messages say which events the subscribe port's peers want;
             // anything else a peer sends there is ignored.
-            if (items[3].revents & ZMQ_POLLIN) {
-                while (outgoing_.recv(frame, zmq::recv_flags::dontwait)) {
-                }
+            if (items[1].revents & ZMQ_POLLIN) read_subscriptions();
+            if (items[2].revents & ZMQ_POLLIN) read_monitor();
+            if (items[4].revents & ZMQ_POLLIN) read_publish_monitor();
+            send_outbox();
+            // Every plugin has ended: TCP publishers are not waited for (their frames were
+            // never counted as published).
+            if (finishing_.load()) return;
+            for (int batch = 0; batch < 32 && incoming_tcp_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
+                if (!answer_confirm(frame) && admit_from_tcp(frame)) deliver(frame);
+                send_outbox();
             }
-            if (items[4].revents & ZMQ_POLLIN) {
-                while (outgoing_tcp_.recv(frame, zmq::recv_flags::dontwait)) {
-                }
-            }
-            if (items[5].revents & ZMQ_POLLIN) read_monitor();
-            if (items[7].revents & ZMQ_POLLIN) read_publish_monitor();
-            if (finishing_.load()) {
-                // Every plugin has ended: forward (and so count) what they left queued
-                // in the engine. TCP publishers are not waited for: their frames were
-                // never counted as published.
-                forward_all(frame, false);
-                return;
-            }
-            forward_all(frame, true);
         }
     }
 
-    EVENT_ENGINE_DECL void engine_proxy::forward_all(zmq::message_t& frame, bool with_tcp)
+    EVENT_ENGINE_DECL void engine_proxy::send_outbox()
     {
-        for (bool moved = true; moved;) {
-            moved = false;
-            for (int batch = 0; batch < 1024 && incoming_priority_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
-                forward(frame);
-                moved = true;
+        inbox& outbox = bus_->tcp_outbox();
+        envelope item;
+        while (outbox.try_pop(item)) {
+            zmq::message_t message = message_of(item.frame);
+            item = envelope{};
+            (void)outgoing_tcp_.send(message, zmq::send_flags::dontwait); // never blocks: no XPUB_NODROP
+            if (tcp_peers_ > 0) ++tcp_offered_;
+        }
+    }
+
+    EVENT_ENGINE_DECL void engine_proxy::read_subscriptions()
+    {
+        zmq::message_t message;
+        bool changed = false;
+        while (outgoing_tcp_.recv(message, zmq::recv_flags::dontwait)) {
+            const std::string_view bytes = frame_view(message);
+            if (bytes.empty() || (bytes[0] != 0 && bytes[0] != 1)) continue;
+            std::string prefix{bytes.substr(1)};
+            if (bytes[0] == 1) {
+                ++tcp_subscriptions_[std::move(prefix)];
+            } else if (const auto it = tcp_subscriptions_.find(prefix); it != tcp_subscriptions_.end()) {
+                if (--it->second <= 0) tcp_subscriptions_.erase(it);
             }
-            for (int batch = 0; batch < 32 && incoming_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
-                forward(frame);
-                moved = true;
+            changed = true;
+        }
+        if (!changed) return;
+        // A subscription matches an event if either is a prefix of the other (ZeroMQ's
+        // match is on the frame: topic and payload).
+        const auto topics = bus_->events().topics;
+        for (std::size_t e = 0; e < topics.size(); ++e) {
+            bool wanted = false;
+            for (const auto& [prefix, count] : tcp_subscriptions_) {
+                if (topics[e].starts_with(prefix) || std::string_view{prefix}.starts_with(topics[e])) {
+                    wanted = true;
+                    break;
+                }
             }
-            for (int batch = 0; with_tcp && batch < 32 && incoming_tcp_.recv(frame, zmq::recv_flags::dontwait); ++batch) {
-                if (!answer_confirm(frame) && admit_from_tcp(frame)) forward(frame);
-                moved = true;
-            }
+            bus_->want_tcp(e, wanted);
+        }
+    }
+
+    EVENT_ENGINE_DECL void engine_proxy::deliver(zmq::message_t& frame)
+    {
+        const auto event = bus_->event_of(frame_view(frame)); // admitted: it starts with an event's topic
+        if (!event) return;
+        envelope item = bus_->admit(*event, share_frame(std::move(frame)));
+        const event_route& route = bus_->route(*event);
+        if (bus_->tcp_wanted(*event)) bus_->offer_tcp(*event, item.frame);
+        const std::size_t count = route.targets.size();
+        for (std::size_t t = 0; t < count; ++t) {
+            envelope copy;
+            if (t + 1 < count) copy = item;
+            envelope& sent = t + 1 < count ? copy : item;
+            sent.local = route.targets[t].local;
+            inbox& to = bus_->input(route.targets[t].station);
+            // Waits while the subscriber is full, as a plugin's publish does; it ends either
+            // by reading or, when it ends, by closing (every plugin ends at a stop).
+            const auto result = push_waiting(to, sent, [&](unsigned round) {
+                if (round % 64 == 63) read_monitor();
+                return true;
+            });
+            if (result == inbox::push_result::closed) to.count_after_end();
         }
     }
 
@@ -293,44 +321,6 @@ namespace event_engine::detail {
         // 4.3.4's xsub_t::xsend -> dist_t::send_to_all writes to each pipe without waiting and
         // drops the message for a full one: this never blocks on a publisher that does not read.
         (void)incoming_tcp_.send(zmq::buffer(notice), zmq::send_flags::dontwait);
-    }
-
-    EVENT_ENGINE_DECL void engine_proxy::forward(zmq::message_t& frame)
-    {
-        const std::string_view bytes = frame_view(frame);
-        if (bytes.starts_with(control_prefix)) {
-            note_control(bytes.substr(control_prefix.size()));
-        } else {
-            demand_->count_after_end(bytes);
-            if (tcp_peers_ > 0) {
-                zmq::message_t copy;
-                copy.copy(frame); // reference-counted for large frames
-                (void)outgoing_tcp_.send(copy, zmq::send_flags::dontwait); // never blocks: no XPUB_NODROP
-                ++tcp_offered_;
-            }
-        }
-        if (outgoing_.send(frame, zmq::send_flags::dontwait)) return;
-        // An in-process subscriber is full: tell the subscribers of this frame that we
-        // wait for them (they may be blocked publishing to us), then wait too.
-        demand_->mark(bytes);
-        for (int attempt = 0;; ++attempt) {
-            if (attempt < 64) std::this_thread::yield();
-            else std::this_thread::sleep_for(std::chrono::microseconds{50});
-            (void)outgoing_.get(zmq::sockopt::events); // process ZeroMQ's pending "room again" commands now
-            if (outgoing_.send(frame, zmq::send_flags::dontwait)) return;
-            if (attempt % 64 == 63) read_monitor();
-        }
-    }
-
-    EVENT_ENGINE_DECL void engine_proxy::note_control(std::string_view control)
-    {
-        if (!control.starts_with(end_marker)) return;
-        control.remove_prefix(end_marker.size());
-        std::size_t index = 0;
-        const auto [end, error] = std::from_chars(control.data(), control.data() + control.size(), index);
-        if (error == std::errc{} && std::string_view{end, static_cast<std::size_t>(control.data() + control.size() - end)} == "/") {
-            demand_->mark_ended(index);
-        }
     }
 
 } // namespace event_engine::detail

@@ -119,11 +119,17 @@ namespace event_engine::detail {
             // publishers back. After a stop the stop pipe stays readable, so it is left out then.
             std::vector<zmq::pollitem_t> items{{router_.handle(), 0, ZMQ_POLLIN, 0},
                                                {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+            bool input_asleep = false;
+            bool input_ready = false;
             if (has_room() || settings_.when_full == full_policy::drop) {
-                items.push_back({runtime.subscriber().handle(), 0, ZMQ_POLLIN, 0});
+                input_asleep = runtime.input_sleep();
+                input_ready = !input_asleep; // an event is there already: only look at the port, then take it
+                if (input_asleep) items.push_back({nullptr, runtime.input_fd(), ZMQ_POLLIN, 0});
             }
             if (!runtime.stop_requested()) items.push_back({nullptr, runtime.stop_fd(), ZMQ_POLLIN, 0});
-            detail::poll(items.data(), items.size(), poll_timeout(started, clock::now()));
+            detail::poll(items.data(), items.size(),
+                         input_ready ? std::chrono::milliseconds{0} : poll_timeout(started, clock::now()));
+            if (input_asleep) runtime.input_woken();
 
             if (items[1].revents & ZMQ_POLLIN) read_monitor();
             if (items[0].revents & ZMQ_POLLIN) {
@@ -178,7 +184,7 @@ namespace event_engine::detail {
     EVENT_ENGINE_DECL void external_bridge::fill(plugin_runtime& runtime)
     {
         while (has_room() || settings_.when_full == full_policy::drop) {
-            auto event = runtime.take_ready();
+            auto event = runtime.take_ready_frame();
             if (!event) return;
             if (!has_room()) {
                 runtime.count_dropped();
