@@ -17,6 +17,7 @@ Standard library only. Exits non-zero if a build or a run failed or a run's coun
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -64,7 +65,13 @@ def before_tree(build_dir, commit):
 def build(source_tree, build_dir, compiler):
     config = ["cmake", "-S", HERE, "-B", build_dir, "-DCMAKE_BUILD_TYPE=Release",
               "-DEE_SOURCE_DIR=" + os.path.abspath(source_tree), "-DCMAKE_CXX_COMPILER=" + compiler]
-    if not os.path.exists(os.path.join(build_dir, "CMakeCache.txt")):
+    cache = os.path.join(build_dir, "CMakeCache.txt")
+    if os.path.exists(cache):
+        with open(cache) as f:
+            configured = [line.split("=", 1)[1].strip() for line in f if line.startswith("EE_SOURCE_DIR:")]
+        if configured != [os.path.abspath(source_tree)]:
+            shutil.rmtree(build_dir)  # configured for another tree: start again
+    if not os.path.exists(cache):
         if subprocess.run(["sh", "-c", "command -v ninja"], capture_output=True).returncode == 0:
             config += ["-G", "Ninja"]
     run(config, stdout=subprocess.DEVNULL)
@@ -112,8 +119,15 @@ def table(results, header, cases, compilers):
         return statistics.median(values) if values else None
 
     medians = {}
-    out = [header, "", "| case | compiler | before | after | after/before | after/floor | target |",
-           "|---|---|---:|---:|---:|---:|---|"]
+    def spread(compiler, case, metric):
+        """The lowest and highest after/before of the rounds (run i of each is round i)."""
+        pairs = zip(results.get(("before", compiler, case), []), results.get(("after", compiler, case), []))
+        ratios = sorted(a[metric] / b[metric] for b, a in pairs if b.get(metric))
+        return f"{ratios[0]:.2f}-{ratios[-1]:.2f}" if ratios else ""
+
+    out = [header, "",
+           "| case | compiler | before | after | after/before | (rounds) | after/floor | target |",
+           "|---|---|---:|---:|---:|---:|---:|---|"]
     for case, metric, title, vs_floor, target in ROWS:
         if case not in cases:
             continue
@@ -121,7 +135,7 @@ def table(results, header, cases, compilers):
             if case in FLOOR_CASES:
                 floor = med("floor", compiler, case, metric)
                 medians[f"{compiler}/{case}/{metric}/floor"] = floor
-                out.append(f"| {title} | {compiler} | | {fmt(floor, metric)} | | | |")
+                out.append(f"| {title} | {compiler} | | {fmt(floor, metric)} | | | | |")
                 continue
             before = med("before", compiler, case, metric)
             after = med("after", compiler, case, metric)
@@ -129,16 +143,18 @@ def table(results, header, cases, compilers):
             medians[f"{compiler}/{case}/{metric}/before"] = before
             medians[f"{compiler}/{case}/{metric}/after"] = after
             out.append(f"| {title} | {compiler} | {fmt(before, metric)} | {fmt(after, metric)} | "
-                       f"{ratio(after, before)} | {ratio(after, floor) if vs_floor else ''} | {target or ''} |")
+                       f"{ratio(after, before)} | {spread(compiler, case, metric)} | "
+                       f"{ratio(after, floor) if vs_floor else ''} | {target or ''} |")
     if "image1m" in cases and "spsc16" in cases:
         for compiler in compilers:
             parts = [ratio(med(label, compiler, "image1m", "rate"), med(label, compiler, "spsc16", "rate"))
                      for label in ("before", "after")]
             out.append(f"| (c)/(a): 1 MiB 1->2 per consumer / 16 B 1->1 | {compiler} | {parts[0]} | {parts[1]} "
-                       f"| | | after >= 0.5 |")
+                       f"| | | | after >= 0.5 |")
     out.append("")
-    out.append("Medians of the rounds; rates are per consumer, from the first to the last event received; "
-               "after/floor divides by the SPSC ring of 16-byte values (ring16) of the same compiler.")
+    out.append("Medians of the rounds; (rounds): the lowest and highest after/before of single rounds; rates are "
+               "per consumer, from the first to the last event received; after/floor divides by the SPSC ring of "
+               "16-byte values (ring16) of the same compiler.")
     return "\n".join(out), medians
 
 
