@@ -134,14 +134,21 @@ public:
     }
 };
 
-// Loop style, every type: what the test thread waits on to stop the application.
+// Loop style, every type: what the test thread waits on to stop the application. Checks
+// that each publisher's Ticks come in the order it published them.
 class Looper : public plugin<Looper, subscribes<Tick, Label, Blob, Echo>, publishes<>> {
 public:
     std::atomic<std::uint64_t> handed{0};
+    std::uint64_t out_of_order = 0;
     void run()
     {
+        std::array<std::uint64_t, 3> last{}; // per origin: the last Tick's n + 1
         while (auto received = receive()) {
-            std::visit([](const auto&) {}, *received);
+            if (const auto* tick = std::get_if<Tick>(&*received)) {
+                auto& before = last.at(tick->origin);
+                if (before != 0 && tick->n < before) ++out_of_order;
+                before = tick->n + 1;
+            }
             ++handed;
         }
     }
@@ -264,6 +271,7 @@ TEST_CASE("random stops under load: run() returns and every event is accounted f
         CHECK(report.find("handler")->events_received == handler.handed);
         CHECK(report.find("looper")->events_received == looper.handed);
         CHECK(report.find("finisher")->events_received == finisher.handed);
+        CHECK(looper.out_of_order == 0);
         // Only a plugin that publishes spills, so only it can drop.
         CHECK(report.find("handler")->events_dropped == 0);
         CHECK(report.find("looper")->events_dropped == 0);
