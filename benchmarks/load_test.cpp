@@ -38,6 +38,9 @@
 // operator's handler (one hop) and the accumulator's (two hops, through the
 // operator) record now - timestamp. Events arrive in order (one publisher, FIFO
 // pipes, no drops), so the i-th event received is sequence number i.
+// Under saturation those latencies are mostly queueing; --pace R makes the producer
+// keep to R events/s (event i is published at start + i/R, or at once when late),
+// which gives the latency of a steady stream (issue 22: --pace 10000, one hop).
 
 #include "bench_common.hpp"
 
@@ -95,8 +98,9 @@ constexpr std::uint64_t expected_total(std::uint64_t n)
 
 class run_state {
 public:
-    run_state(std::uint64_t n, std::uint64_t stride)
-        : n_{n}, stride_{stride}, samples_{n / stride + 1}, published_ns_{new std::atomic<std::int64_t>[samples_]}
+    run_state(std::uint64_t n, std::uint64_t stride, double pace = 0)
+        : n_{n}, stride_{stride}, samples_{n / stride + 1}, published_ns_{new std::atomic<std::int64_t>[samples_]},
+          period_ns_{pace > 0 ? static_cast<std::int64_t>(1e9 / pace) : 0}
     {
         for (std::size_t i = 0; i < samples_; ++i) published_ns_[i].store(0, std::memory_order_relaxed);
         hop1_us_.reserve(samples_);
@@ -107,9 +111,14 @@ public:
 
     void started() noexcept { start_ns_.store(now_ns()); }
 
-    // Producer, just before publishing event @p sequence.
+    // Producer, just before publishing event @p sequence. Paced (--pace): first waits
+    // until the event's time, start + sequence / pace.
     void before_publish(std::uint64_t sequence) noexcept
     {
+        if (period_ns_ != 0) {
+            const auto due = start_ns_.load(std::memory_order_relaxed) + static_cast<std::int64_t>(sequence) * period_ns_;
+            std::this_thread::sleep_for(std::chrono::nanoseconds{due - now_ns()});
+        }
         if (sequence % stride_ == 0) published_ns_[sequence / stride_].store(now_ns(), std::memory_order_release);
     }
     // Operator, on receiving event @p sequence.
@@ -146,6 +155,7 @@ private:
     std::unique_ptr<std::atomic<std::int64_t>[]> published_ns_;
     std::vector<double> hop1_us_; // operator thread only
     std::vector<double> e2e_us_;  // accumulator thread only
+    std::int64_t period_ns_;      // 0: as fast as possible
     std::atomic<std::int64_t> start_ns_{0};
     std::int64_t end_ns_ = 0;
     std::uint64_t received_ = 0;
@@ -573,9 +583,9 @@ run_outcome run(run_state& state, bool simple)
 // ---------------------------------------------------------------------------
 // Child: one run, one JSON line on stdout.
 
-int run_child(std::string_view variant, std::uint64_t n, std::uint64_t stride, std::chrono::seconds limit)
+int run_child(std::string_view variant, std::uint64_t n, std::uint64_t stride, double pace, std::chrono::seconds limit)
 {
-    run_state state{n, stride};
+    run_state state{n, stride, pace};
     run_outcome outcome;
     if (variant == "engine") {
         outcome = run_engine<InitialMsgString>(state, limit);
@@ -593,6 +603,7 @@ int run_child(std::string_view variant, std::uint64_t n, std::uint64_t stride, s
     const std::string line = json_object{}
                                  .add("variant", variant)
                                  .add("n", n)
+                                 .add("pace", pace)
                                  .add("ok", exact)
                                  .add("received", state.received())
                                  .add("total", state.total())
@@ -629,7 +640,7 @@ double json_number(const std::string& json, std::string_view key)
     return std::strtod(json.c_str() + at + quoted.size(), nullptr);
 }
 
-child_result spawn_child(std::string_view variant, std::uint64_t n, std::uint64_t stride, int timeout_s)
+child_result spawn_child(std::string_view variant, std::uint64_t n, std::uint64_t stride, double pace, int timeout_s)
 {
     child_result result;
     int out[2];
@@ -643,7 +654,8 @@ child_result spawn_child(std::string_view variant, std::uint64_t n, std::uint64_
                                   std::string{variant}, "--n",
                                   std::to_string(n),   "--stride",
                                   std::to_string(stride), "--timeout",
-                                  std::to_string(timeout_s)};
+                                  std::to_string(timeout_s), "--pace",
+                                  std::to_string(pace)};
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -695,6 +707,7 @@ struct options {
     int trials = 5;
     std::uint64_t stride = 16;
     int timeout_s = 300;
+    double pace = 0; // events/s the producer keeps to (a paced run, for latency); 0: as fast as it can
     std::vector<std::string> variants{"engine", "raw", "raw_simple", "engine_view"};
     std::string json_path;
     // child mode
@@ -735,6 +748,8 @@ options parse(int argc, char** argv)
             opt.stride = std::stoull(next());
         } else if (arg == "--timeout") {
             opt.timeout_s = std::stoi(next());
+        } else if (arg == "--pace") {
+            opt.pace = std::stod(next());
         } else if (arg == "--json") {
             opt.json_path = next();
         } else if (arg == "--child") {
@@ -743,9 +758,9 @@ options parse(int argc, char** argv)
             opt.child_n = std::stoull(next());
         } else {
             std::cerr << "usage: ee_bench_load [--smoke] [--sizes N,N] [--trials T] [--variants V,V] [--stride S]\n"
-                         "                     [--timeout SEC] [--json FILE]\n"
+                         "                     [--timeout SEC] [--pace EVENTS_PER_S] [--json FILE]\n"
                          "       ee_bench_load --child engine|engine_view|raw|raw_simple --n N [--stride S] "
-                         "[--timeout SEC]\n";
+                         "[--timeout SEC] [--pace EVENTS_PER_S]\n";
             std::exit(2);
         }
     }
@@ -761,7 +776,7 @@ int main(int argc, char** argv)
     using bench::json_object;
     const options opt = parse(argc, argv);
     if (!opt.child_variant.empty()) {
-        return run_child(opt.child_variant, opt.child_n, opt.stride, std::chrono::seconds{opt.timeout_s});
+        return run_child(opt.child_variant, opt.child_n, opt.stride, opt.pace, std::chrono::seconds{opt.timeout_s});
     }
 
     bool ok = true;
@@ -776,7 +791,7 @@ int main(int argc, char** argv)
             // Rotate which variant goes first, so drift does not favour one.
             for (std::size_t j = 0; j < variants; ++j) {
                 const std::size_t v = (j + static_cast<std::size_t>(trial)) % variants;
-                child_result run = spawn_child(opt.variants[v], n, opt.stride, opt.timeout_s);
+                child_result run = spawn_child(opt.variants[v], n, opt.stride, opt.pace, opt.timeout_s);
                 runs.push_back(run.json);
                 if (!run.ok) {
                     // raw_simple and engine_view are informative: a loss there is a finding, not a failure.

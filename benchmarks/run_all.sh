@@ -10,6 +10,8 @@
 #   (b) end-to-end load test       ee_bench_load             -> load_test.json
 #   (c) external Python consumer   external_bench.py         -> external.json
 #   (d) compile time               compile_time.py           -> compile_time.json
+#   in-process delivery (issue 22) ee_bench_inprocess        -> inprocess.json (this tree only;
+#                                  benchmarks/inprocess/compare.py compares it with e54445f)
 # and merges them with report.py. --smoke: tiny sizes, few iterations, the
 # smallest compile-time point only (well under a minute; no time is asserted).
 # Exits non-zero if a benchmark failed to run or a count was not exact; missed
@@ -52,10 +54,12 @@ field() { "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.
 dispatch="$(field dispatch)"
 load="$(field load)"
 external_engine="$(field external_engine)"
+inprocess="$(field inprocess)"
 
 out="$build_dir/benchmark-results"
 mkdir -p "$out"
-rm -f "$out"/dispatch.json "$out"/instructions.json "$out"/load_test.json "$out"/external.json "$out"/compile_time.json
+rm -f "$out"/dispatch.json "$out"/instructions.json "$out"/load_test.json "$out"/external.json "$out"/compile_time.json \
+    "$out"/inprocess.json
 mode=()
 if [[ $smoke -eq 1 ]]; then mode=(--smoke); fi
 
@@ -83,6 +87,7 @@ step "external plugin (c)" "$python" "$here/external_bench.py" "${mode[@]}" --en
     --pyevents "$source_dir/pyevents" --json "$out/external.json"
 step "compile time (d)" "$python" "$here/compile_time.py" "${mode[@]}" --config "$config" \
     --work-dir "$out/compile_time" --json "$out/compile_time.json"
+step "in-process delivery (issue 22)" "$inprocess" "${mode[@]}" --json "$out/inprocess.json"
 step "report" "$python" "$here/report.py" --results-dir "$out" --source-dir "$source_dir"
 
 echo

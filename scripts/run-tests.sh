@@ -7,12 +7,17 @@
 #               never turns warnings into errors: that is for this script, not for users);
 #   asan        clang++ Debug under AddressSanitizer + UndefinedBehaviorSanitizer, -Werror,
 #               with the libFuzzer targets run briefly and the header self-containment check
-#               built (docs/testing.md).
+#               built (docs/testing.md);
+#   tsan        clang++ Debug under ThreadSanitizer, -Werror: every test that runs event_engine's
+#               C++ code (unit, integration, the external plugins' and the NATS bridge's tests,
+#               whose Python drives the instrumented engine processes); a race report in any
+#               of those processes fails the run (docs/testing.md, "ThreadSanitizer").
 # The gcc configuration then also builds the benchmarks (EVENT_ENGINE_BUILD_BENCHMARKS, off in
 # the README's build) and runs them in smoke mode with the other tests, then a 60-second soak
 # run (scripts/soak.sh 1) on that build.
 # Fails if any build or test fails.
-# Usage: scripts/run-tests.sh [--quick]   (--quick: the gcc configuration only)
+# Usage: scripts/run-tests.sh [--quick | --tsan]   (--quick: the gcc configuration only;
+#                                                   --tsan: the tsan configuration only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -21,6 +26,8 @@ ensure_packages "${EVENT_ENGINE_NATS_PACKAGES[@]}" # the NATS bridge's tests (la
 
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
+tsan_only=0
+[ "${1:-}" = "--tsan" ] && tsan_only=1
 
 run_ctest() { # build directory, extra ctest arguments...
     local build=$1
@@ -70,6 +77,42 @@ readme_configuration() { # name, compiler, then: with-benchmarks or nothing
     run_ctest "$copy/build"
 }
 
+# ThreadSanitizer: clang++ Debug, -Werror. TSan excludes ASan, so a build of its own.
+tsan_configuration() {
+    local build=build/test-tsan reports
+    echo "==> [tsan] configure and build (clang++ Debug, ThreadSanitizer, -Werror)"
+    cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DEVENT_ENGINE_WERROR=ON \
+        -DEVENT_ENGINE_SANITIZE_THREAD=ON >/dev/null
+    cmake --build "$build" -j "$EVENT_ENGINE_JOBS"
+    echo "==> [tsan] test"
+    # Every process's reports go to files (log_path: <prefix>.<pid>), so that a race in an engine
+    # process that a Python test starts (whose stderr the test may not show) still fails the run.
+    # halt_on_error: the process stops at its first race, so its test fails too.
+    reports=$PWD/$build/tsan-reports
+    rm -rf "$reports"
+    mkdir -p "$reports"
+    # Left out: compile_fail (compiler diagnostics, no code runs), consumer (installed-package
+    # builds: CMake and the compiler, not event_engine's threads), fuzz (libFuzzer targets are
+    # ASan builds, off here) and benchmark (not built here; timing under TSan means nothing).
+    # The generated dispatch code's 256-topic sets are not built (tests/CMakeLists.txt).
+    local status=0
+    local -x TSAN_OPTIONS
+    TSAN_OPTIONS="suppressions=$PWD/tests/tsan/tsan.supp halt_on_error=1 second_deadlock_stack=1"
+    TSAN_OPTIONS+=" log_path=$reports/tsan"
+    run_ctest "$build" --label-exclude "compile_fail|consumer|fuzz|benchmark" || status=$?
+    if compgen -G "$reports/tsan.*" >/dev/null; then
+        cat "$reports"/tsan.* >&2
+        echo "==> [tsan] ThreadSanitizer reports (above; files in $reports)" >&2
+        exit 1
+    fi
+    [ "$status" -eq 0 ] || exit "$status"
+}
+if [ "$tsan_only" -eq 1 ]; then
+    tsan_configuration
+    echo "==> the tsan configuration passed"
+    exit 0
+fi
+
 readme_configuration gcc g++ with-benchmarks
 # A 60-second soak (docs/testing.md, "Soak runs") on the gcc build, which has its application
 # (ee_soak_app, built with the tests where libnats is found): plugin processes and NATS nodes
@@ -90,5 +133,6 @@ if [ "$quick" -eq 0 ]; then
     echo "==> [asan] test"
     # Compile-fail cases and the installed-package build prove nothing more under sanitizers.
     run_ctest "$build" --label-exclude "compile_fail|consumer"
+    tsan_configuration
 fi
 echo "==> all test configurations passed"

@@ -283,7 +283,9 @@ int run_role()
     ee_test::runner_link link{
         100ms,
         [&] {
-            return fmt::format("STATUS {{\"instance\":\"{}\",{},\"bridge\":{}}}\n", bridge.instance(), counts_json(),
+            // The option, not bridge.instance(): the bridge's thread sets that at start, unsynchronised
+            // with this (main) thread (a ThreadSanitizer report); FINAL prints it once run() returned.
+            return fmt::format("STATUS {{\"instance\":\"{}\",{},\"bridge\":{}}}\n", config.bridge.instance, counts_json(),
                                ee_test::bridge_json(bridge.report()));
         },
         [&](const std::string& command) { // go, ping N, stop-tail, pause, resume, quit
