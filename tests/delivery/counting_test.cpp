@@ -1,8 +1,7 @@
 // How often the engine encodes and decodes an event, counted by a codec that counts
 // (issue 22, "Encoding only at the boundary, and once"). These state what typed delivery
-// promises, and fail on the engine before it, which encodes every publish and decodes once
-// per internal subscriber (tests/delivery/CMakeLists.txt: EVENT_ENGINE_TYPED_DELIVERY_TESTS,
-// off until typed delivery lands):
+// promises; they fail on the engine before it (e54445f), which encodes every publish and
+// decodes once per internal subscriber:
 //   - only internal plugins subscribe: zero encodes, zero decodes;
 //   - 1, 2 or 5 registered external plugins (real Python processes using pyevents) and an
 //     internal subscriber: exactly one encode per event, zero decodes;

@@ -15,6 +15,7 @@
 
 #include <zmq.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -27,9 +28,84 @@
 
 namespace event_engine::detail {
 
-/// An encoded event (topic + payload) as one immutable ZeroMQ frame, shared by every
-/// subscriber outside the process. Only ever read (zmq_msg_copy would write to it).
-using shared_frame = std::shared_ptr<const zmq::message_t>;
+/// An immutable value shared between threads, counted in its own allocation. Not
+/// std::shared_ptr: its release reads both of its counts as one 64-bit word, which
+/// ThreadSanitizer cannot pair with the 32-bit decrements of other threads (false reports
+/// of every shared event), and it carries a weak count nobody here needs.
+class shared_value {
+public:
+    shared_value() noexcept = default;
+
+    /// A new value of type T made from @p args (braces: events are aggregates).
+    template <class T, class... Args>
+    [[nodiscard]] static shared_value make(Args&&... args)
+    {
+        return shared_value{new holder<T>{std::forward<Args>(args)...}};
+    }
+
+    shared_value(const shared_value& other) noexcept : node_{other.node_}
+    {
+        if (node_ != nullptr) node_->references.fetch_add(1, std::memory_order_relaxed);
+    }
+    shared_value(shared_value&& other) noexcept : node_{std::exchange(other.node_, nullptr)} {}
+    shared_value& operator=(shared_value other) noexcept
+    {
+        std::swap(node_, other.node_);
+        return *this;
+    }
+    ~shared_value() { release(node_); }
+
+    explicit operator bool() const noexcept { return node_ != nullptr; }
+
+    /// The value, made by make<T>() for this T.
+    template <class T>
+    [[nodiscard]] const T& as() const noexcept
+    {
+        return static_cast<const holder<T>*>(node_)->value;
+    }
+
+    /// One more reference, as a pointer for a C callback, which gives it back with release().
+    [[nodiscard]] void* retain() const noexcept
+    {
+        node_->references.fetch_add(1, std::memory_order_relaxed);
+        return node_;
+    }
+    static void release(void* reference) noexcept
+    {
+        auto* n = static_cast<node*>(reference);
+        if (n != nullptr && n->references.fetch_sub(1, std::memory_order_acq_rel) == 1) n->destroy(n);
+    }
+
+private:
+    struct node {
+        std::atomic<std::uint32_t> references{1};
+        void (*destroy)(node*) noexcept = nullptr;
+    };
+    template <class T>
+    struct holder final : node {
+        template <class... Args>
+        explicit holder(Args&&... args) : value{std::forward<Args>(args)...}
+        {
+            destroy = [](node* n) noexcept { delete static_cast<holder*>(n); };
+        }
+        T value;
+    };
+
+    explicit shared_value(node* n) noexcept : node_{n} {}
+
+    node* node_ = nullptr;
+};
+
+/// An encoded event (topic + payload) as one immutable ZeroMQ frame (a shared_value of a
+/// zmq::message_t), shared by every receiver outside the process. Only ever read
+/// (zmq_msg_copy would write to it).
+using shared_frame = shared_value;
+
+/// The frame a shared_frame holds.
+[[nodiscard]] inline const zmq::message_t& message_in(const shared_frame& frame) noexcept
+{
+    return frame.as<zmq::message_t>();
+}
 
 /// Events at most this big (and trivially copyable) travel inside the envelope.
 inline constexpr std::size_t inline_event_size = 32;
@@ -50,7 +126,7 @@ struct envelope {
     std::uint32_t index = 0;  // the event's position in the application's list (mark: the tracker's index)
     std::uint64_t mark = 0;
     alignas(std::uint64_t) std::byte small[inline_event_size]{};
-    std::shared_ptr<const void> object; // a shared event, or (bad) its decode failure as a std::string
+    shared_value object; // a shared event, or (bad) its decode failure as a std::string
     shared_frame frame;
 
     /// Takes the event in: copied inline when small and trivially copyable, else built once and shared.
@@ -61,7 +137,7 @@ struct envelope {
         if constexpr (stored_inline_v<T>) {
             std::memcpy(small, static_cast<const void*>(&event), sizeof(T));
         } else {
-            object = std::make_shared<const T>(std::forward<E>(event));
+            object = shared_value::make<T>(std::forward<E>(event));
         }
     }
 
@@ -72,17 +148,18 @@ struct envelope {
         if constexpr (stored_inline_v<E>) {
             return *std::launder(reinterpret_cast<const E*>(small));
         } else {
-            return *static_cast<const E*>(object.get());
+            return object.template as<E>();
         }
     }
 
     [[nodiscard]] std::string_view frame_bytes() const noexcept
     {
-        return frame ? std::string_view{static_cast<const char*>(frame->data()), frame->size()} : std::string_view{};
+        return frame ? std::string_view{static_cast<const char*>(message_in(frame).data()), message_in(frame).size()}
+                     : std::string_view{};
     }
 
     /// What it weighs against a byte bound: its frame (external plugins' queues hold frames).
-    [[nodiscard]] std::size_t bytes() const noexcept { return frame ? frame->size() : 0; }
+    [[nodiscard]] std::size_t bytes() const noexcept { return frame ? message_in(frame).size() : 0; }
 
     [[nodiscard]] bool is_event() const noexcept { return what != kind::mark; }
 };
@@ -105,17 +182,18 @@ extern "C" void __tsan_release(void* address);
 /// into the shared frame (which it keeps alive), so an image is never copied.
 inline zmq::message_t message_of(const shared_frame& frame)
 {
-    if (frame->size() <= 4096) return zmq::message_t{frame->data(), frame->size()};
-    auto* keep = new shared_frame{frame};
+    const zmq::message_t& message = message_in(frame);
+    if (message.size() <= 4096) return zmq::message_t{message.data(), message.size()};
+    void* keep = frame.retain();
 #ifdef EVENT_ENGINE_TSAN
     __tsan_release(keep);
 #endif
-    return zmq::message_t{const_cast<void*>(frame->data()), frame->size(),
+    return zmq::message_t{const_cast<void*>(message.data()), message.size(),
                           [](void*, void* hint) {
 #ifdef EVENT_ENGINE_TSAN
                               __tsan_acquire(hint);
 #endif
-                              delete static_cast<shared_frame*>(hint);
+                              shared_value::release(hint);
                           },
                           keep};
 }
@@ -123,7 +201,7 @@ inline zmq::message_t message_of(const shared_frame& frame)
 /// @p message as a shared frame, without copying it.
 inline shared_frame share_frame(zmq::message_t&& message)
 {
-    return std::make_shared<const zmq::message_t>(std::move(message));
+    return shared_value::make<zmq::message_t>(std::move(message));
 }
 
 } // namespace event_engine::detail

@@ -104,12 +104,13 @@ public:
         envelope item;
         item.index = static_cast<std::uint32_t>(event);
         const std::size_t topic = events_.topics[event].size();
-        const std::span<const std::byte> payload{static_cast<const std::byte*>(frame->data()) + topic,
-                                                 frame->size() - topic};
+        const zmq::message_t& message = message_in(frame);
+        const std::span<const std::byte> payload{static_cast<const std::byte*>(message.data()) + topic,
+                                                 message.size() - topic};
         std::string why = "the application has no decoder for it";
         if (event >= events_.decoders.size() || !events_.decoders[event](payload, item, why)) {
             item.what = envelope::kind::bad;
-            item.object = std::make_shared<const std::string>(std::move(why));
+            item.object = shared_value::make<std::string>(std::move(why));
         }
         item.frame = std::move(frame);
         return item;
@@ -189,23 +190,32 @@ private:
     std::atomic<std::uint64_t> tcp_dropped_{0};
 };
 
+/// What a publisher waiting for room does next (push_waiting).
+enum class wait_verdict {
+    give_up,     // stop waiting (the push ends as `full`)
+    wait,        // wait on, each time longer (up to 64 ms)
+    wait_briefly // wait on, a millisecond at most: it is part of a cycle it keeps moving
+};
+
 /// Pushes @p item into @p to, waiting while it is full: first by yielding, then on the
 /// inbox's condition variable for a growing while (a millisecond up to 64), so a blocked
-/// publisher costs nothing. @p waiting(round) runs each round: false gives up (the result
-/// is then `full`).
+/// publisher costs nothing. @p waiting(round) runs each round and says what next.
 template <class Waiting>
 inbox::push_result push_waiting(inbox& to, envelope& item, Waiting&& waiting)
 {
+    unsigned sleeps = 0; // waits on the condition variable since the last brief one
     for (unsigned round = 0;; ++round) {
         const auto result = to.try_push(item);
         if (result != inbox::push_result::full) return result;
-        if (!waiting(round)) return result;
+        const wait_verdict next = waiting(round);
+        if (next == wait_verdict::give_up) return result;
         if (round < 16) {
             std::this_thread::yield();
-        } else {
-            const unsigned doublings = std::min((round - 16) / 4, 6u);
-            to.wait_for_room(std::chrono::microseconds{1000u << doublings});
+            continue;
         }
+        if (next == wait_verdict::wait_briefly) sleeps = 0;
+        const unsigned doublings = std::min(sleeps++ / 4, 6u);
+        to.wait_for_room(std::chrono::microseconds{1000u << doublings});
     }
 }
 

@@ -278,7 +278,8 @@ public:
     [[nodiscard]] bridge_report report() const { return core_.report(); }
 
     /// The instance name this bridge sends as (bridge_options::instance, or the one it made up).
-    [[nodiscard]] const std::string& instance() const noexcept { return core_.instance(); }
+    /// Any thread, any time (it returned a reference that the bridge's thread wrote at start).
+    [[nodiscard]] std::string instance() const { return core_.instance(); }
 
     [[nodiscard]] const bridge_options& options() const noexcept { return core_.options(); }
 

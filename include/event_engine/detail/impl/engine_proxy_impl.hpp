@@ -196,7 +196,7 @@ namespace event_engine::detail {
             // by reading or, when it ends, by closing (every plugin ends at a stop).
             const auto result = push_waiting(to, sent, [&](unsigned round) {
                 if (round % 64 == 63) read_monitor();
-                return true;
+                return wait_verdict::wait;
             });
             if (result == inbox::push_result::closed) to.count_after_end();
         }

@@ -108,16 +108,20 @@ EVENT_ENGINE_DECL plugin_runtime::pushed plugin_runtime::push_to(std::uint32_t s
         }
         // Before anything of it was delivered, a stop abandons the event (or mark); after,
         // the rest of its subscribers are waited for: each either reads or closes at a stop.
-        if (stop_->requested() && (first || !event)) return false;
+        if (stop_->requested() && (first || !event)) return wait_verdict::give_up;
         // Waiting for itself (it subscribes to what it publishes), or the chain of waits from
         // the subscriber leads back here: take in our own input (into the spill queue), or
         // nobody on the cycle ever moves again.
+        // Looked at again within a millisecond: what it takes in moves the cycle on, which
+        // soon fills its input again.
+        bool cycle = false;
         if (station == index_ ||
             (bus_->input(index_).has_waiting_publishers() && bus_->breaks_cycle(station, index_))) {
             drain_into_spill();
+            cycle = true;
         }
         if (while_waiting_ && round % 64 == 63) while_waiting_();
-        return true;
+        return cycle ? wait_verdict::wait_briefly : wait_verdict::wait;
     });
     if (waited) bus_->set_waiting(index_, event_bus::not_waiting);
     switch (result) {
@@ -140,7 +144,7 @@ EVENT_ENGINE_DECL bool plugin_runtime::send_event(const event_route& route, enve
         return false;
     }
     // Offered to the TCP subscribe port once delivered here (item itself goes to the last subscriber).
-    shared_frame to_tcp = item.frame && bus_->tcp_wanted(route.event) ? item.frame : nullptr;
+    shared_frame to_tcp = item.frame && bus_->tcp_wanted(route.event) ? item.frame : shared_frame{};
     event_waited_ = false;
     bool first = true;
     const std::size_t count = route.targets.size();
@@ -353,7 +357,7 @@ EVENT_ENGINE_DECL void plugin_runtime::set_outcome(plugin_outcome outcome, std::
 [[gnu::cold, gnu::noinline]] EVENT_ENGINE_DECL void plugin_runtime::report_bad_event(std::string_view event_name,
                                                                                      const envelope& item)
 {
-    const auto* why = static_cast<const std::string*>(item.object.get());
+    const auto* why = item.object ? &item.object.as<std::string>() : nullptr;
     const std::size_t topic = bus_ != nullptr ? bus_->events().topics[item.index].size() : 0;
     report_decode_failure(event_name, item.bytes() - topic, why != nullptr ? std::string_view{*why} : "");
 }

@@ -713,7 +713,9 @@ public:
         return r;
     }
 
-    [[nodiscard]] const std::string& instance() const noexcept { return instance_; }
+    /// From the options only (what validate() makes instance_ of), so that any thread may ask
+    /// while the bridge's own threads start (instance_ is theirs).
+    [[nodiscard]] std::string instance() const { return !options_.instance.empty() ? options_.instance : default_instance(); }
 
     /// What this bridge sends to and receives from NATS, as name/value pairs: logged at start
     /// and in the manifest (plugins[].details of `<name>.out`, @p outbound, and `<name>.in`).
@@ -729,9 +731,8 @@ public:
         std::vector<std::pair<std::string, std::string>> pairs;
         pairs.emplace_back("servers", server_list());
         pairs.emplace_back("mode", jetstream ? "jetstream" : "core");
-        // From the options only (what validate() makes instance_ of): the manifest may be asked
-        // for from another thread while the bridge's own threads start.
-        pairs.emplace_back("instance", !options_.instance.empty() ? options_.instance : default_instance());
+        // The manifest may be asked for from another thread while the bridge's own threads start.
+        pairs.emplace_back("instance", instance());
         std::string stream_name = options_.stream;
         if (stream_name.empty()) {
             stream_name = options_.subject_prefix;
