@@ -128,7 +128,8 @@ public:
     /// closed again.
     [[nodiscard]] std::optional<bound_endpoints> endpoints() const { return core_.endpoints(); }
 
-    /// Binds the engine's sockets, starts the proxy and one thread per plugin,
+    /// Builds the event bus (every plugin's inbox), binds the engine's sockets, starts the
+    /// TCP ports' thread and one thread per plugin,
     /// waits until every plugin has finished, then shuts everything down.
     /// @throws bind_error if a port or endpoint cannot be bound;
     /// @throws plugin_error if a plugin threw (after the others were stopped and joined).

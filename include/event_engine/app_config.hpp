@@ -37,7 +37,8 @@ struct app_config {
     int high_water_mark = 1000;
     /// Events a plugin may buffer while it waits to publish (see docs/design.md, loss policy).
     std::size_t spill_limit = 100'000;
-    /// How long a plugin may take to connect and subscribe before run() fails.
+    /// Not used since typed in-process delivery (there is no start-up handshake left: every
+    /// plugin's inbox exists before any plugin starts); kept so that programs setting it compile.
     std::chrono::milliseconds startup_timeout{10'000};
     /// Stop on SIGINT and SIGTERM while run() is running (previous handlers are restored after).
     bool stop_on_signals = false;

@@ -3,19 +3,17 @@
 // handled by every plugin that receives them (the NATS bridge acknowledges a
 // JetStream message only then, so a process killed meanwhile loses nothing).
 //
-// ZeroMQ keeps order from one publisher socket through the proxy to each
-// subscriber socket, and a plugin handles its events one at a time. So a
-// tracker (a plugin that asks for it, plugin_slot::tracks_delivery()) publishes,
-// after a batch of events, a mark "<control prefix>mark/<index>/" + sequence
-// number. Before run() starts any thread, every plugin that subscribes to an
-// event the tracker publishes is also subscribed to its marks; its runtime, on
-// reading mark N (in receive order, spill queue included), stores N in a slot of
-// its own. A mark is read when the plugin asks for its next event, so once every
+// A plugin's inbox keeps the order of each publisher's pushes (event_bus.hpp), and a
+// plugin handles its events one at a time. So a tracker (a plugin that asks for it,
+// plugin_slot::tracks_delivery()) pushes, after a batch of events, a mark (an envelope
+// with its index and a sequence number) into the inbox of every plugin that can receive
+// an event it publishes (delivery_board.hpp, decided before any thread starts); that
+// plugin's runtime, on reading mark N (in receive order, spill queue included), stores N
+// in a slot of its own. A mark is read when the plugin asks for its next event, so once every
 // live subscriber's slot holds N, everything published before mark N was handled
 // (an external plugin's: handed over to its queue in the engine).
 //
-// Nothing here runs per event: a mark is a control frame, read where control
-// frames are already filtered out, and an application without a tracker has no
+// Nothing here runs per event: a mark is read where the runtime takes its next event, and an application without a tracker has no
 // marks and no slots. Marks are never dropped; an event that a subscriber drops
 // (a full spill queue, when_full = drop) taints the next mark it reads from each
 // tracker, and the tracker must not count that batch as handled.

@@ -1,7 +1,8 @@
 #pragma once
 // The engine side of one registered external plugin: a ROUTER socket on the
 // plugin's TCP port speaking the REQ/REP command protocol (external_protocol.hpp),
-// in front of the plugin's ordinary runtime (filtered SUB, priority PUB).
+// in front of the plugin's ordinary runtime (its inbox on the event bus, which holds
+// the plugin's events as frames, encoded once by their publishers).
 //
 // What it promises against any peer (docs/security.md):
 // - it never blocks on the port: replies are sent without waiting. A peer whose
