@@ -49,6 +49,7 @@ private:
     zmq::socket_t socket_;
     wake_pipe stop_;
     std::atomic<std::uint64_t> refused_{0};
+    std::uint64_t publish_connections_ = 0; // the handler's thread only
     std::map<std::string, log_throttle> refusals_;
     std::thread thread_;
 };

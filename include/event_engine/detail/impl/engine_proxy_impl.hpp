@@ -269,7 +269,9 @@ namespace event_engine::detail {
             why = "it does not start with the topic of an event of the application";
         } else if (!settings_.publisher_topics.empty()) {
             const char* user = zmq_msg_gets(const_cast<zmq::message_t&>(frame).handle(), "User-Id");
-            const auto allowed = settings_.publisher_topics.find(user != nullptr ? user : "");
+            std::string_view publisher = user != nullptr ? user : "";
+            publisher = publisher.substr(0, publisher.find('#')); // "publisher/<i>#<connection>"
+            const auto allowed = settings_.publisher_topics.find(std::string{publisher});
             if (allowed != settings_.publisher_topics.end() && !starts(allowed->second)) {
                 why = "its publisher's key is not allowed to publish that event";
             }

@@ -74,6 +74,11 @@ namespace event_engine::detail {
                 if (const auto key = endpoint->second.find(z85.data()); key != endpoint->second.end()) {
                     allowed = true;
                     user = key->second;
+                    // On the publish port each connection gets a User-Id of its own
+                    // ("publisher/<i>#<n>"): the proxy counts refusals per connection, and a
+                    // new connection with the same key may get a closed one's descriptor
+                    // while that one's last frames are still being read.
+                    if (domain == "publish") user += "#" + std::to_string(++publish_connections_);
                 }
             }
         }
