@@ -55,6 +55,9 @@ public:
     /// "Confirming a publish"); beyond it a refusal is counted as untracked and confirmations
     /// from connections without a count answer "?".
     static constexpr std::size_t max_tracked_publishers = 4096;
+    /// How long the subscribe port may go on sending, when the application ends, what it was
+    /// given before (milliseconds): bounded, so a peer that never reads cannot hold run() up.
+    static constexpr int subscribe_port_linger_ms = 200;
 
     engine_proxy(zmq::context_t& context, proxy_settings settings, event_bus& bus);
 

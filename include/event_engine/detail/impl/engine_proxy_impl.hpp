@@ -41,7 +41,12 @@ namespace event_engine::detail {
           tcp_monitor_{context, zmq::socket_type::pair},
           publish_monitor_{context, zmq::socket_type::pair}
     {
-        for (auto* socket : {&incoming_tcp_, &outgoing_tcp_}) socket->set(zmq::sockopt::linger, 0);
+        incoming_tcp_.set(zmq::sockopt::linger, 0);
+        // What the subscribe port was given just before run() ends still goes out to its
+        // subscribers, for at most this long (a subscriber that does not read holds the
+        // shutdown no longer than that): with typed delivery the last events of a fast
+        // application reach the port microseconds before it closes.
+        outgoing_tcp_.set(zmq::sockopt::linger, subscribe_port_linger_ms);
         incoming_tcp_.set(zmq::sockopt::rcvhwm, settings_.high_water_mark);
         outgoing_tcp_.set(zmq::sockopt::sndhwm, settings_.high_water_mark);
         for (auto* socket : {&incoming_tcp_, &outgoing_tcp_}) socket->set(zmq::sockopt::ipv6, settings_.host.ipv6 ? 1 : 0);
