@@ -1,5 +1,5 @@
 #pragma once
-// Topics the engine uses for itself (start-up probes, end markers). No application
+// Topics the engine uses for itself (delivery marks, the publish port's confirmations). No application
 // topic may start with this prefix or be a prefix of it; event_list checks that,
 // and the proxy refuses such frames from TCP peers.
 
@@ -11,8 +11,6 @@
 namespace event_engine::detail {
 
 inline constexpr std::string_view control_prefix = "\xff" "event_engine/";
-inline constexpr std::string_view probe_marker = "probe/";
-inline constexpr std::string_view end_marker = "end/";
 // The publish port's confirmations (docs/protocol.md, "Confirming a publish"): a
 // publisher sends "<prefix>confirm/<token>" after its events; once the engine has handled
 // what that connection sent before, it answers upstream (to every publisher: an XSUB

@@ -71,7 +71,6 @@ public:
     event_bus(const event_bus&) = delete;
     event_bus& operator=(const event_bus&) = delete;
 
-    [[nodiscard]] std::size_t stations() const noexcept { return stations_.size(); }
     [[nodiscard]] inbox& input(std::size_t station) noexcept { return stations_[station]->input; }
 
     /// The route of the application's event @p event.

@@ -17,11 +17,6 @@
 
 namespace event_engine::detail {
 
-inline constexpr const char* incoming_inproc = "inproc://event_engine/incoming";
-// Publishers that also subscribe connect here; the proxy forwards from it first.
-inline constexpr const char* incoming_priority_inproc = "inproc://event_engine/incoming-priority";
-inline constexpr const char* outgoing_inproc = "inproc://event_engine/outgoing";
-
 /// Binds @p socket, turning ZeroMQ's errno into an error that names the endpoint and its role.
 inline void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, std::string_view role)
 {
