@@ -160,7 +160,7 @@ private:
     static constexpr std::array<std::string_view, sizeof...(Es)> app_topics_{topic_of<Es>...};
     static constexpr std::array<std::string_view, sizeof...(Es)> app_names_{name_of<Es>...};
     // How each event is decoded where it enters the process (once, for every subscriber).
-    static constexpr std::array<detail::boundary_decoder, sizeof...(Es)> app_decoders_{&detail::decode_at_boundary<Es>...};
+    static constexpr std::array<detail::boundary_decoder, sizeof...(Es)> app_decoders_{detail::boundary_decoder_of<Es>()...};
 
     static std::vector<detail::event_description> describe_events() { return {detail::describe_event<Es>()...}; }
 
