@@ -8,7 +8,8 @@
 #   (a) dispatch overhead          ee_bench_dispatch         -> dispatch.json
 #   (a, b) instruction counts      callgrind_counts.py       -> instructions.json (not in smoke mode)
 #   (b) end-to-end load test       ee_bench_load             -> load_test.json
-#   (c) external Python consumer   external_bench.py         -> external.json
+#   (c) external Python plugins    external_bench.py         -> external.json (fetch, publish, typed,
+#                                  camera-traps rows beside raw ZeroMQ floors, ee_bench_external_floor)
 #   (d) compile time               compile_time.py           -> compile_time.json
 #   in-process delivery (issue 22) ee_bench_inprocess        -> inprocess.json (this tree only;
 #                                  benchmarks/inprocess/compare.py compares it with e54445f)
@@ -54,6 +55,7 @@ field() { "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.
 dispatch="$(field dispatch)"
 load="$(field load)"
 external_engine="$(field external_engine)"
+external_floor="$(field external_floor)"
 inprocess="$(field inprocess)"
 
 out="$build_dir/benchmark-results"
@@ -84,7 +86,7 @@ if [[ $smoke -eq 0 ]]; then
 fi
 step "load test (b)" "$load" "${mode[@]}" --json "$out/load_test.json"
 step "external plugin (c)" "$python" "$here/external_bench.py" "${mode[@]}" --engine "$external_engine" \
-    --pyevents "$source_dir/pyevents" --json "$out/external.json"
+    --floor "$external_floor" --pyevents "$source_dir/pyevents" --json "$out/external.json"
 step "compile time (d)" "$python" "$here/compile_time.py" "${mode[@]}" --config "$config" \
     --work-dir "$out/compile_time" --json "$out/compile_time.json"
 step "in-process delivery (issue 22)" "$inprocess" "${mode[@]}" --json "$out/inprocess.json"
