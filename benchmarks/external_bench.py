@@ -22,7 +22,8 @@ typed     a C++ plugin publishes Readings (reflective, like docs/python.md's) to
           plugin that answers each with a Verdict (for e in client.events(): publish);
           a C++ plugin collects the Verdicts and checks every one. Round trips/s timed by
           the collector, with publish_typed, with the buffered publisher's publish_typed,
-          and with publish_typed of the pyevents in --baseline-pyevents (if given).
+          and with publish_typed of the pyevents in --baseline-pyevents (if given; against
+          --baseline-engine if given, e.g. both built from an older commit).
 camera    camera-traps-shaped: a C++ plugin publishes 1 MiB Images, a Python plugin sums
           every byte (numpy.frombuffer(...).sum(), or a plain sum without numpy) and
           publishes a Score, a C++ plugin stores and checks each score. Images/s and MB/s,
@@ -32,7 +33,8 @@ Every run must account for every event exactly (the engine exits non-zero otherw
 the script fails. Rows whose pyevents API is missing (publish_many, publisher) are
 reported as "not available" and skipped.
 
-Usage: external_bench.py --engine PATH --floor PATH --pyevents DIR [--baseline-pyevents DIR]
+Usage: external_bench.py --engine PATH [--floor PATH] --pyevents DIR
+                         [--baseline-pyevents DIR [--baseline-engine PATH]]
                          [--rounds N] [--smoke] [--only SECTION,...] [--json OUT]
 """
 
@@ -220,8 +222,9 @@ def counts(smoke):
 
 
 class Row:
-    def __init__(self, section, name, size, server, client, count, timed_by, pyevents, needs=None, batch=FETCH_BATCH):
-        self.section, self.name, self.size = section, name, size
+    def __init__(self, section, name, size, server, client, count, timed_by, pyevents, needs=None, batch=FETCH_BATCH,
+                 engine=None):
+        self.section, self.name, self.size, self.engine = section, name, size, engine
         self.server, self.client, self.count = server, client, count
         self.timed_by, self.pyevents, self.needs, self.batch = timed_by, pyevents, needs, batch
         self.rates = []
@@ -260,7 +263,7 @@ def build_rows(args, api):
         rows.append(Row("typed", "publish_typed", 0, ("engine", "typed"), "typed-plain", typed_count, "server", pe))
         if base:
             rows.append(Row("typed", "publish_typed_baseline", 0, ("engine", "typed"), "typed-plain", typed_count,
-                            "server", base))
+                            "server", base, engine=args.baseline_engine))
         rows.append(Row("typed", "buffered_publish_typed", 0, ("engine", "typed"), "typed-buffered", typed_count,
                         "server", pe, needs="publisher"))
     if "camera" in args.only:
@@ -283,9 +286,9 @@ def run_row(args, row):
     if kind == "floor":
         command = [args.floor, mode, str(port), str(row.count), str(row.size)]
     elif mode == "typed":
-        command = [args.engine, mode, str(port), str(row.count)]
+        command = [row.engine or args.engine, mode, str(port), str(row.count)]
     else:
-        command = [args.engine, mode, str(port), str(row.count), str(row.size)]
+        command = [row.engine or args.engine, mode, str(port), str(row.count), str(row.size)]
     timeout = 30 if args.smoke else 300
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     client_out = client_err = ""
@@ -338,7 +341,7 @@ def summarize(rows, args, api, started_load):
         if row.skipped:
             return {"skipped": row.skipped}
         rate = median(row.rates)
-        out = {"events_per_s": rate, "rates": row.rates, "count": row.count}
+        out = {"events_per_s": rate, "rates": row.rates, "count": row.count, "timed_by": row.timed_by}
         if row.size:
             out["mb_per_s"] = rate * row.size / 1e6
         extra = {k: v for run in row.runs for k, v in run.items() if k in ("chunk", "scored_with")}
@@ -354,7 +357,8 @@ def summarize(rows, args, api, started_load):
 
     result = {"benchmark": "external", "smoke": args.smoke, "rounds": args.rounds, "fetch": [], "publish": [],
               "typed": None, "camera": None, "api": api, "pyevents": args.pyevents,
-              "baseline_pyevents": args.baseline_pyevents, "fetch_batch": FETCH_BATCH,
+              "baseline_pyevents": args.baseline_pyevents, "baseline_engine": args.baseline_engine,
+              "engine": args.engine, "fetch_batch": FETCH_BATCH,
               "loadavg_start": started_load, "loadavg_end": loadavg()}
     for size in sorted({r.size for r in rows if r.section == "fetch"}):
         rs = {r.name: entry(r) for r in rows if r.section == "fetch" and r.size == size}
@@ -467,6 +471,8 @@ def main():
     parser.add_argument("--floor", help="ee_bench_external_floor (default: beside --engine)")
     parser.add_argument("--pyevents", required=True, help="directory containing the pyevents package")
     parser.add_argument("--baseline-pyevents", help="another pyevents directory: the typed row again with it")
+    parser.add_argument("--baseline-engine", help="with --baseline-pyevents: the engine that row runs against "
+                                                  "(default: --engine)")
     parser.add_argument("--rounds", type=int, help="rounds (default 3; 1 with --smoke)")
     parser.add_argument("--only", default=",".join(SECTIONS), help="sections to run: " + ",".join(SECTIONS))
     parser.add_argument("--smoke", action="store_true")
@@ -495,6 +501,8 @@ def main():
     args.pyevents = os.path.abspath(args.pyevents)
     if args.baseline_pyevents:
         args.baseline_pyevents = os.path.abspath(args.baseline_pyevents)
+    if args.baseline_engine and not args.baseline_pyevents:
+        parser.error("--baseline-engine needs --baseline-pyevents")
 
     sys.path.insert(0, args.pyevents)
     from pyevents import PluginClient
