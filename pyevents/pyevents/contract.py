@@ -102,7 +102,7 @@ class EventType:
     """One event of the application: name, topic, codec and, for reflective events,
     its layout and dataclass."""
 
-    def __init__(self, description: Mapping[str, Any]) -> None:
+    def __init__(self, description: Mapping[str, Any], *, byte_views: bool = False) -> None:
         try:
             self.name: str = description["name"]
             self.topic: bytes = bytes.fromhex(description["topic"]["hex"])
@@ -118,7 +118,7 @@ class EventType:
         self.layout: Optional[Layout] = None
         if self.codec == "reflective":
             try:
-                self.layout = Layout(description["layout"])
+                self.layout = Layout(description["layout"], byte_views=byte_views)
             except (KeyError, LayoutError) as e:
                 raise ContractError(f"event {self.name!r}: its layout cannot be read: {e}") from None
         kind = self.codec if self.codec in ("reflective", "trivial") + _TEXT_CODECS + _BYTES_CODECS else "custom"
@@ -156,6 +156,16 @@ class EventType:
             return bytes(payload).decode("utf-8", "surrogateescape")
         return bytes(payload)
 
+    def encode_frame(self, value: Any) -> bytes:
+        """The frame of a value: the topic, then :meth:`encode_payload`'s bytes (for a
+        reflective event, encoded after the topic in one buffer)."""
+        if self.layout is not None:
+            try:
+                return self.layout.encode_after(self.topic, value)
+            except LayoutError as e:
+                raise ContractError(str(e)) from None
+        return self.topic + self.encode_payload(value)
+
     def encode_payload(self, value: Any) -> bytes:
         """The payload of a value (a dataclass or dict for reflective events, str or bytes otherwise)."""
         if self.layout is not None:
@@ -184,10 +194,14 @@ class Contract:
 
     Use :meth:`load` to read one from a file or fetch it from a running application.
 
+    :param byte_views: reflective events decode their ``bytes`` members (``std::vector<std::uint8_t>``)
+        to read-only ``memoryview`` slices of the frame, not ``bytes`` copies: an image of
+        megabytes is not copied, and ``numpy.frombuffer(event.pixels, numpy.uint8)`` reads it in
+        place.  Each view keeps the frame alive.
     :raises ContractError: it is not a manifest, or describes an event it cannot read.
     """
 
-    def __init__(self, manifest: Mapping[str, Any]) -> None:
+    def __init__(self, manifest: Mapping[str, Any], *, byte_views: bool = False) -> None:
         if not isinstance(manifest, Mapping) or not isinstance(manifest.get("events"), list):
             raise ContractError("not an event_engine manifest: it has no 'events' list (docs/protocol.md)")
         version = manifest.get("manifest_version")
@@ -195,28 +209,38 @@ class Contract:
             raise ContractError(f"manifest_version {version!r}: this pyevents reads version 1 (upgrade pyevents)")
         self.manifest = manifest
         self._events: Dict[str, EventType] = {}
+        self.byte_views = byte_views
         for description in manifest["events"]:
-            event = EventType(description)
+            event = EventType(description, byte_views=byte_views)
             self._events[event.name] = event
         # Longest topic first: the first that starts a frame is its event (topics are prefix-free anyway).
         self._by_topic = sorted(self._events.values(), key=lambda e: len(e.topic), reverse=True)
+        # The same, quicker: by the first bytes of the frame (as many as the shortest topic has),
+        # the events whose topics start so (usually one), longest first, with their lengths.
+        self._prefix = min((len(event.topic) for event in self._by_topic), default=0)
+        self._by_prefix: Dict[bytes, List[Tuple[EventType, int]]] = {}
+        for event in self._by_topic:
+            self._by_prefix.setdefault(event.topic[:self._prefix], []).append((event, len(event.topic)))
         self._by_class = {event.type: event for event in self._events.values() if event.type is not None}
 
     # ------------------------------------------------------------------ loading
 
     @classmethod
     def load(cls, source: Union[str, "os.PathLike[str]", Mapping[str, Any]], *, timeout: float = 5.0,
-             server_key: Optional[KeySource] = None, client_key: Optional[KeySource] = None) -> "Contract":
+             server_key: Optional[KeySource] = None, client_key: Optional[KeySource] = None,
+             byte_views: bool = False) -> "Contract":
         """A contract from *source*: a manifest ``dict``, the path of a manifest file
         (``app_config::manifest_path``), or a running application's endpoint that answers
         ``plugin_command: manifest``: its introspection endpoint or a plugin port, as
         ``"tcp://HOST:PORT"`` (see :func:`fetch_manifest`, which takes the keys and *timeout*).
+        *byte_views* as for :class:`Contract`.
         """
         if isinstance(source, Mapping):
-            return cls(source)
+            return cls(source, byte_views=byte_views)
         text = os.fspath(source)
         if isinstance(text, str) and text.startswith("tcp://"):
-            return cls(fetch_manifest(text, timeout=timeout, server_key=server_key, client_key=client_key))
+            return cls(fetch_manifest(text, timeout=timeout, server_key=server_key, client_key=client_key),
+                       byte_views=byte_views)
         try:
             with open(text, encoding="utf-8") as file:
                 manifest = json.load(file)
@@ -224,7 +248,7 @@ class Contract:
             raise ContractError(f"cannot read the manifest {text!r}: {e.strerror or e}") from None
         except json.JSONDecodeError as e:
             raise ContractError(f"{text!r} is not JSON: {e}") from None
-        return cls(manifest)
+        return cls(manifest, byte_views=byte_views)
 
     # ------------------------------------------------------------------ events
 
@@ -280,11 +304,11 @@ class Contract:
         return self._event_of(value).name
 
     def _event_of(self, value: Any) -> EventType:
-        if isinstance(value, UntypedEvent):
-            return self.event(value.name)
         event = self._by_class.get(type(value))
         if event is not None:
             return event
+        if isinstance(value, UntypedEvent):
+            return self.event(value.name)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             # A dataclass of another load of the same manifest: by its struct's name, if only one event has it.
             same = [e for e in self._events.values()
@@ -299,30 +323,45 @@ class Contract:
     def decode(self, frame: Union[bytes, bytearray, memoryview]) -> Decoded:
         """``(event name, value)`` of a frame (topic then payload) as the engine delivers it.
 
+        The frame may be any buffer of bytes (``bytes``, a ``memoryview``, a zmq frame
+        received with ``copy=False``): it is read in place, not copied.
+
         :raises ContractError: the frame starts with no topic of the application, or its
             payload does not decode (the message names the member).
         """
-        data = bytes(frame)
-        event = self.event_of_frame(data)
-        return Decoded(event.name, event.decode_payload(memoryview(data)[len(event.topic):]))
+        data = _buffer(frame)
+        event = self._event_at(data)
+        if event.layout is not None:
+            try:
+                return Decoded(event.name, event.layout.decode_at(data, len(event.topic)))
+            except LayoutError as e:
+                raise ContractError(str(e)) from None
+        return Decoded(event.name, event.decode_payload(data[len(event.topic):]))
 
     def event_of_frame(self, frame: Union[bytes, bytearray, memoryview]) -> EventType:
         """The event a frame belongs to, by its topic."""
-        data = bytes(frame)
-        for event in self._by_topic:
-            if data.startswith(event.topic):
+        return self._event_at(_buffer(frame))
+
+    def _event_at(self, data: Union[bytes, memoryview]) -> EventType:
+        prefix = self._prefix
+        for event, length in self._by_prefix.get(data[:prefix] if type(data) is bytes else bytes(data[:prefix]), ()):
+            if length == prefix or data[:length] == event.topic:
                 return event
-        raise ContractError(f"the frame {data[:40]!r}{'...' if len(data) > 40 else ''} starts with the topic of "
-                            "no event of this application")
+        raise ContractError(f"the frame {bytes(data[:40])!r}{'...' if len(data) > 40 else ''} starts with the "
+                            "topic of no event of this application")
 
     def typed(self, frame: Union[bytes, bytearray, memoryview]) -> Any:
         """The event in a frame as one object: the dataclass instance of a reflective event,
-        else an :class:`UntypedEvent` (what :meth:`PluginClient.events` yields)."""
-        name, value = self.decode(frame)
-        event = self._events[name]
+        else an :class:`UntypedEvent` (what :meth:`PluginClient.events` yields).  The frame
+        may be any buffer of bytes, as for :meth:`decode`."""
+        data = _buffer(frame)
+        event = self._event_at(data)
         if event.layout is not None:
-            return value
-        return UntypedEvent(name, value, event.codec, event.note)
+            try:
+                return event.layout.decode_at(data, len(event.topic))
+            except LayoutError as e:
+                raise ContractError(str(e)) from None
+        return UntypedEvent(event.name, event.decode_payload(data[len(event.topic):]), event.codec, event.note)
 
     _MISSING: Any = object()
 
@@ -341,15 +380,14 @@ class Contract:
                 raise TypeError("encode(obj) takes the event object alone; encode(name, value) or "
                                 "encode(name, **fields) take a name")
             kind = self._event_of(event)
-            payload = kind.encode_payload(event.value if isinstance(event, UntypedEvent) else event)
-            return kind.topic + payload
+            return kind.encode_frame(event.value if isinstance(event, UntypedEvent) else event)
         kind = self.event(event)
         if value is not self._MISSING:
             if fields:
                 raise TypeError(f"encode({event!r}, value) takes no fields besides the value")
-            return kind.topic + kind.encode_payload(value)
+            return kind.encode_frame(value)
         if kind.layout is not None:
-            return kind.topic + kind.encode_payload(kind.new(**fields))
+            return kind.encode_frame(kind.new(**fields))
         if fields:
             raise ContractError(f"{event} has codec {kind.codec!r}: it has no fields; give its value, "
                                 f"encode({event!r}, value)")
@@ -380,6 +418,17 @@ class Contract:
 
     def __repr__(self) -> str:
         return f"<Contract {', '.join(self._events)}>"
+
+
+def _buffer(frame: Any) -> Union[bytes, memoryview]:
+    """@frame as bytes (itself) or a one-dimensional memoryview of its bytes, not a copy
+    (a frame that is no contiguous buffer: as ``bytes(frame)`` gives it)."""
+    if type(frame) is bytes:
+        return frame
+    try:
+        return memoryview(frame).cast("B")
+    except TypeError:
+        return bytes(frame)
 
 
 def parse_endpoint(text: str, default_host: str = "127.0.0.1") -> Tuple[str, int]:

@@ -35,6 +35,13 @@ Decoding checks what the C++ codec checks (lengths against the bytes left, bool 
 optional bytes 0 or 1, no trailing bytes) and raises :class:`LayoutError` with the
 same message, naming the member, e.g. ``"Reading.samples[3]: needs 4 bytes, only
 2 bytes left"``.  Encoding raises it for a value that does not fit its member's kind.
+
+Speed: :class:`Layout` writes, once per description, a decoder and an encoder specialised
+to it (one precompiled ``struct.Struct`` per run of fixed-size members, structs built
+without their ``__init__``, vectors of numbers in one call, byte strings as one slice);
+they handle the good payloads and values, and anything else goes to the reference codec,
+which gives the error.  :meth:`Layout.decode` reads any buffer in place (a ``memoryview``,
+a zmq frame); with ``byte_views=True``, ``bytes`` members are views of it, not copies.
 """
 
 from __future__ import annotations
@@ -96,17 +103,25 @@ def field_name(member: str) -> str:
 
 
 class _Compiled:
-    """One type of the description: its decoder, encoder, default and minimum size."""
+    """One type of the description: its decoder, encoder, default and minimum size (the
+    reference codec, which names the member on failure), and its shape, from which
+    :func:`_generate` writes the fast codec."""
 
-    __slots__ = ("decode", "encode", "default", "min_size", "scalar")
+    __slots__ = ("decode", "encode", "default", "min_size", "scalar", "kind", "element", "extent", "members", "cls")
 
     def __init__(self, decode: Decoder, encode: Encoder, default: Callable[[], Any], min_size: int,
-                 scalar: str | None = None) -> None:
+                 scalar: str | None = None, kind: str = "", element: "_Compiled | None" = None,
+                 extent: int = 0) -> None:
         self.decode = decode
         self.encode = encode
         self.default = default
         self.min_size = min_size
         self.scalar = scalar  # the struct format letter of a scalar kind
+        self.kind = kind  # the description's kind ("enum" compiles to its underlying integer's)
+        self.element = element  # of a vector, optional or array
+        self.extent = extent  # of an array
+        self.members: list[tuple[str, str, _Compiled]] = []  # of a struct: (member name, field name, type)
+        self.cls: type | None = None  # of a struct: its dataclass
 
 
 class Layout:
@@ -114,14 +129,25 @@ class Layout:
 
     :param description: the layout of one type, usually an event's (kind
         ``"struct"``), as a dict parsed from the manifest's JSON.
+    :param byte_views: decode ``bytes`` members (``std::vector<std::uint8_t>``,
+        ``std::vector<std::byte>``) to read-only ``memoryview`` slices of the payload
+        instead of ``bytes`` copies: no copy, whatever their size (``numpy.frombuffer``
+        takes them as they are); each keeps the payload's buffer alive.
     :raises LayoutError: the description is malformed.
     """
 
-    def __init__(self, description: Mapping[str, Any]) -> None:
+    def __init__(self, description: Mapping[str, Any], *, byte_views: bool = False) -> None:
         self.description = description
+        self.byte_views = byte_views
         self._classes: dict[str, type] = {}
         self._root = self._compile(description, "(layout)")
         self.name: str = str(description.get("name", description.get("kind", "")))
+        self._fast_decode: Callable[[Any, int, int], Any] | None = None
+        self._fast_encode: Callable[[Any, bytes], bytes] | None = None
+        try:
+            self._fast_decode, self._fast_encode = _generate(self._root, byte_views)
+        except (SyntaxError, RecursionError, MemoryError, struct.error):  # Python's limits: nesting, sizes
+            pass  # the reference codec serves alone
 
     @property
     def type(self) -> type | None:
@@ -138,10 +164,28 @@ class Layout:
         return cls(**fields)
 
     def decode(self, payload: bytes | bytearray | memoryview) -> Any:
-        """The value in @payload (a whole payload: bytes left over are an error)."""
-        view = memoryview(payload).cast("B") if not isinstance(payload, memoryview) else payload.cast("B")
+        """The value in @payload (a whole payload: bytes left over are an error).  Any
+        buffer of bytes will do (a ``memoryview``, a zmq frame): it is read in place, and
+        only the strings and byte strings of the value are copied out of it."""
+        return self.decode_at(payload if type(payload) is bytes else memoryview(payload).cast("B"), 0)
+
+    def decode_at(self, buffer: bytes | memoryview, start: int) -> Any:
+        """The value in @buffer from byte @start to its end (what :meth:`decode` does with
+        ``buffer[start:]``, without the slice): for a frame whose topic comes first.
+
+        :param buffer: ``bytes``, or a one-dimensional ``memoryview`` of bytes (format ``B``).
+        """
+        if self.byte_views and type(buffer) is bytes:
+            buffer = memoryview(buffer)
+        fast = self._fast_decode
+        if fast is not None:
+            try:
+                return fast(buffer, start, len(buffer))
+            except Exception:  # noqa: BLE001 - the reference codec decides, and says why
+                pass
+        view = memoryview(buffer)
         try:
-            value, end = self._root.decode(view, 0)
+            value, end = self._root.decode(view, start)
             if end != len(view):
                 raise _Fault(f"{_count(len(view) - end)} left after the last member")
         except _Fault as fault:
@@ -151,7 +195,18 @@ class Layout:
     def encode(self, value: Any) -> bytes:
         """The payload of @value: a dataclass from :attr:`type`, a dict by member
         name, or any object with the members as attributes."""
-        out = bytearray()
+        return self.encode_after(b"", value)
+
+    def encode_after(self, head: bytes, value: Any) -> bytes:
+        """@head then the payload of @value, in one ``bytes`` (``head + encode(value)``
+        without the second copy): for a frame, the topic then the payload."""
+        fast = self._fast_encode
+        if fast is not None:
+            try:
+                return fast(value, head)
+            except Exception:  # noqa: BLE001 - the reference codec decides, and says why
+                pass
+        out = bytearray(head)
         try:
             self._root.encode(value, out)
         except _Fault as fault:
@@ -167,16 +222,17 @@ class Layout:
         if kind in _SCALARS:
             return self._scalar(kind)
         if kind == "bool":
-            return _Compiled(_decode_bool, _encode_bool, lambda: False, 1)
+            return _Compiled(_decode_bool, _encode_bool, lambda: False, 1, kind="bool")
         if kind == "enum":
             underlying = self._compile(self._element(desc, where), where)
             if underlying.scalar is None or desc["element"][0]["kind"] not in _INTEGERS:
                 raise LayoutError(f"{where}: an enum's element must be an integer kind")
             return underlying
         if kind == "string":
-            return _Compiled(_decode_string, _encode_string, str, 4)
+            return _Compiled(_decode_string, _encode_string, str, 4, kind="string")
         if kind == "bytes":
-            return _Compiled(_decode_bytes, _encode_bytes, bytes, 4)
+            return _Compiled(_decode_byte_view if self.byte_views else _decode_bytes, _encode_bytes, bytes, 4,
+                             kind="bytes")
         if kind == "vector":
             return self._vector(self._compile(self._element(desc, where), where + "[]"), where)
         if kind == "optional":
@@ -218,7 +274,7 @@ class Layout:
             except (struct.error, OverflowError):
                 raise _Fault(f"{value!r} does not fit {kind}") from None
 
-        return _Compiled(decode_scalar, encode_scalar, float if is_float else int, size, _SCALARS[kind])
+        return _Compiled(decode_scalar, encode_scalar, float if is_float else int, size, _SCALARS[kind], kind)
 
     @staticmethod
     def _vector(element: _Compiled, where: str) -> _Compiled:
@@ -243,7 +299,7 @@ class Layout:
             out += _U32.pack(len(value))
             _encode_items(value, out, encode_element)
 
-        return _Compiled(decode_vector, encode_vector, list, 4)
+        return _Compiled(decode_vector, encode_vector, list, 4, kind="vector", element=element)
 
     @staticmethod
     def _optional(element: _Compiled) -> _Compiled:
@@ -264,7 +320,7 @@ class Layout:
                 out.append(1)
                 encode_element(value, out)
 
-        return _Compiled(decode_optional, encode_optional, lambda: None, 1)
+        return _Compiled(decode_optional, encode_optional, lambda: None, 1, kind="optional", element=element)
 
     @staticmethod
     def _array(element: _Compiled, extent: int) -> _Compiled:
@@ -286,7 +342,8 @@ class Layout:
                 raise _Fault(f"an array of {extent} elements, got {len(value)}")
             _encode_items(value, out, encode_element)
 
-        return _Compiled(decode_array, encode_array, lambda: [default() for _ in range(extent)], size)
+        return _Compiled(decode_array, encode_array, lambda: [default() for _ in range(extent)], size,
+                         kind="array", element=element, extent=extent)
 
     @staticmethod
     def _class_key(desc: Mapping[str, Any]) -> str:
@@ -344,7 +401,10 @@ class Layout:
                     fault.path = f".{member_name}{fault.path}"
                     raise
 
-        return _Compiled(decode_struct, encode_struct, cls, min_size)
+        result = _Compiled(decode_struct, encode_struct, cls, min_size, kind="struct")
+        result.members = compiled
+        result.cls = cls
+        return result
 
 
 def _decode_items(buf: memoryview, pos: int, count: int, decode_element: Decoder) -> tuple[list[Any], int]:
@@ -401,6 +461,11 @@ def _decode_bytes(buf: memoryview, pos: int) -> tuple[bytes, int]:
     return bytes(buf[pos:pos + size]), pos + size
 
 
+def _decode_byte_view(buf: memoryview, pos: int) -> tuple[memoryview, int]:
+    size, pos = _length(buf, pos, 1)
+    return buf[pos:pos + size].toreadonly(), pos + size
+
+
 def _decode_string(buf: memoryview, pos: int) -> tuple[str, int]:
     size, pos = _length(buf, pos, 1)
     return str(buf[pos:pos + size], "utf-8", "surrogateescape"), pos + size
@@ -420,6 +485,352 @@ def _encode_string(value: Any, out: bytearray) -> None:
     if not isinstance(value, str):
         raise _Fault(f"a string needs a str, not {type(value).__name__}")
     _encode_bytes(value.encode("utf-8", "surrogateescape"), out)
+
+
+# -- the fast codec ------------------------------------------------------------------------
+#
+# _generate writes, once per layout, a Python decoder and encoder specialised to it: each
+# run of consecutive fixed-size reads or writes (numbers, bools, enums, length prefixes,
+# optional tags, small arrays, nested structs of those) is one precompiled struct.Struct
+# call, structs are built without their __init__, vectors of numbers are one unpack, byte
+# strings one slice. The generated code only tells whether a payload or value is good: on
+# anything else it raises (_Miss, struct.error, ...) and Layout runs the reference codec
+# above, which accepts exactly the same payloads and values and names the member in its
+# error. tests/test_layout.py checks the two against each other on random layouts, values
+# and damaged payloads.
+
+class _Miss(Exception):
+    """The fast codec cannot take this payload or value: the reference codec decides."""
+
+
+_INLINE_READS = 32  # a fixed-size array or struct of at most this many numbers joins its run (unrolled)
+_NUMBER_TYPES = {"f": frozenset({int, float}), "d": frozenset({int, float})}
+_INT_TYPES = frozenset({int})
+_BOOL_TYPES = frozenset({bool})
+
+
+def _reads(node: _Compiled) -> int | None:
+    """How many numbers a fixed-size type takes (None: its size depends on the value)."""
+    if node.scalar is not None or node.kind == "bool":
+        return 1
+    if node.kind == "array":
+        each = _reads(node.element)  # type: ignore[arg-type]
+        return None if each is None else each * node.extent
+    if node.kind == "struct":
+        total = 0
+        for _, _, member in node.members:
+            each = _reads(member)
+            if each is None:
+                return None
+            total += each
+        return total
+    return None
+
+
+class _Writer:
+    """Python source being written: lines, fresh names and the constants it uses."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {"_Miss": _Miss, "_new": object.__new__, "_str": str, "_bytes": bytes,
+                                      "_list": list, "_set": set, "_map": map, "_type": type, "_len": len,
+                                      "_unpack_from": struct.unpack_from, "_pack": struct.pack}
+        self.depth = 1
+        self.count = 0
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def constant(self, value: Any, prefix: str) -> str:
+        name = self.fresh(prefix)
+        self.names[name] = value
+        return name
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " * self.depth + text)
+
+    def function(self, header: str, name: str) -> Callable[..., Any]:
+        source = f"def {name}{header}:\n" + "\n".join(self.lines) + "\n"
+        exec(compile(source, f"<pyevents.layout {name}>", "exec"), self.names)  # noqa: S102 - our own source
+        function = self.names[name]
+        function.source = source  # for reading and debugging
+        return function
+
+
+class _DecoderWriter(_Writer):
+    """Writes ``decode(buf, pos, end) -> value`` (raises on a payload it does not take)."""
+
+    def __init__(self, byte_views: bool) -> None:
+        super().__init__()
+        self.byte_views = byte_views
+        self.format = ""  # the run of fixed-size reads not yet written
+        self.targets: list[str] = []
+        self.after: list[str] = []  # lines that need the run's values (checks, structs built)
+
+    def read(self, letter: str) -> str:
+        name = self.fresh("r")
+        self.format += letter
+        self.targets.append(name)
+        return name
+
+    def later(self, text: str) -> None:
+        self.after.append(text)
+
+    def flush(self) -> None:
+        if self.format == "B":  # one byte (an optional's tag, say): indexing is quicker than unpacking
+            self.line(f"{self.targets[0]} = buf[pos]")
+            self.line("pos += 1")
+        elif self.format:
+            packer = struct.Struct("<" + self.format)
+            unpack = self.constant(packer.unpack_from, "U")
+            self.line(f"{', '.join(self.targets)}, = {unpack}(buf, pos)")
+            self.line(f"pos += {packer.size}")
+        for text in self.after:
+            self.line(text)
+        self.format, self.targets, self.after = "", [], []
+
+    def value(self, node: _Compiled) -> str:
+        """Reads one value of @node; gives the expression that holds it once the run is flushed."""
+        kind = node.kind
+        if node.scalar is not None:
+            return self.read(node.scalar)
+        if kind == "bool":
+            byte = self.read("B")
+            self.later(f"if {byte} > 1: raise _Miss")
+            return f"({byte} == 1)"
+        if kind in ("string", "bytes"):
+            size = self.read("I")
+            self.flush()
+            name = self.fresh("s")
+            self.line(f"if {size} > end - pos: raise _Miss")
+            if kind == "string":
+                self.line(f"{name} = _str(buf[pos:pos + {size}], 'utf-8', 'surrogateescape')")
+            elif self.byte_views:
+                self.line(f"{name} = buf[pos:pos + {size}].toreadonly()")
+            else:
+                self.line(f"{name} = _bytes(buf[pos:pos + {size}])")
+            self.line(f"pos += {size}")
+            return name
+        if kind == "optional":
+            tag = self.read("B")
+            self.flush()
+            name = self.fresh("o")
+            self.line(f"if {tag}:")
+            self.depth += 1
+            self.line(f"if {tag} > 1: raise _Miss")
+            item = self.value(node.element)  # type: ignore[arg-type]
+            self.later(f"{name} = {item}")
+            self.flush()
+            self.depth -= 1
+            self.line("else:")
+            self.line(f"    {name} = None")
+            return name
+        if kind == "array":
+            return self.array(node)
+        if kind == "vector":
+            return self.vector(node)
+        assert kind == "struct"
+        values = [(field, self.value(member)) for _, field, member in node.members]
+        cls = self.constant(node.cls, "C")
+        name = self.fresh("v")
+        self.later(f"{name} = _new({cls})")
+        for field, item in values:
+            self.later(f"{name}.{field} = {item}")
+        return name
+
+    def array(self, node: _Compiled) -> str:
+        element: _Compiled = node.element  # type: ignore[assignment]
+        reads = _reads(node)
+        if reads is not None and reads <= _INLINE_READS:
+            return "[" + ", ".join(self.value(element) for _ in range(node.extent)) + "]"
+        self.flush()
+        name = self.fresh("a")
+        if element.scalar is not None:
+            packer = struct.Struct(f"<{node.extent}{element.scalar}")
+            self.line(f"{name} = _list({self.constant(packer.unpack_from, 'U')}(buf, pos))")
+            self.line(f"pos += {packer.size}")
+            return name
+        self.line(f"{name} = []")
+        return self.loop(name, str(node.extent), element)
+
+    def loop(self, name: str, count: str, element: _Compiled) -> str:
+        """Appends @count elements to the list @name, one by one."""
+        self.line(f"for _ in range({count}):")
+        self.depth += 1
+        self.later(f"{name}.append({self.value(element)})")
+        self.flush()
+        self.depth -= 1
+        return name
+
+    def vector(self, node: _Compiled) -> str:
+        element: _Compiled = node.element  # type: ignore[assignment]
+        count = self.read("I")
+        self.flush()
+        name = self.fresh("l")
+        each = element.min_size
+        self.line(f"if {count} > end - pos: raise _Miss" if each == 1
+                  else f"if {count} > (end - pos) // {each}: raise _Miss")
+        if element.scalar is not None:
+            self.line(f"{name} = _list(_unpack_from('<%d{element.scalar}' % {count}, buf, pos))")
+            self.line(f"pos += {count}" if each == 1 else f"pos += {count} * {each}")
+            return name
+        if element.kind == "bool":
+            data = self.fresh("b")
+            self.line(f"{data} = _bytes(buf[pos:pos + {count}])")
+            self.line(f"if {data}.translate(None, b'\\x00\\x01'): raise _Miss")
+            self.line(f"{name} = [byte == 1 for byte in {data}]")
+            self.line(f"pos += {count}")
+            return name
+        self.line(f"{name} = []")
+        reads = _reads(element)
+        if reads is not None and reads <= _INLINE_READS:
+            # Fixed-size elements: one iter_unpack over all of them.
+            saved = self.format, self.targets, self.after
+            self.format, self.targets, self.after = "", [], []
+            item = self.value(element)
+            packer = struct.Struct("<" + self.format)
+            targets, after = self.targets, self.after
+            self.format, self.targets, self.after = saved
+            iterate = self.constant(packer.iter_unpack, "I")
+            self.line(f"for {', '.join(targets)}, in {iterate}(buf[pos:pos + {count} * {packer.size}]):")
+            self.depth += 1
+            for text in after:
+                self.line(text)
+            self.line(f"{name}.append({item})")
+            self.depth -= 1
+            self.line(f"pos += {count} * {packer.size}")
+            return name
+        return self.loop(name, count, element)
+
+
+class _EncoderWriter(_Writer):
+    """Writes ``encode(value, head) -> bytes``: head then the value's payload (raises on a
+    value it does not take)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.format = ""  # the run of fixed-size writes not yet written
+        self.arguments: list[str] = []
+        self.line("parts = [head]")
+        self.line("ap = parts.append")
+
+    def put(self, letters: str, argument: str) -> None:
+        self.format += letters
+        self.arguments.append(argument)
+
+    def flush(self) -> None:
+        if self.format:
+            pack = self.constant(struct.Struct("<" + self.format).pack, "P")
+            self.line(f"ap({pack}({', '.join(self.arguments)}))")
+        self.format, self.arguments = "", []
+
+    def types(self, node: _Compiled) -> str:
+        """The constant set of the Python types the fast path takes for a scalar or bool."""
+        if node.kind == "bool":
+            return self.constant(_BOOL_TYPES, "T")
+        return self.constant(_NUMBER_TYPES.get(node.scalar or "", _INT_TYPES), "T")
+
+    def value(self, node: _Compiled, value: str) -> None:
+        """Writes @value (an expression naming it) as @node."""
+        kind = node.kind
+        if node.scalar is not None:
+            if node.scalar in _NUMBER_TYPES:
+                self.line(f"if _type({value}) is not float and _type({value}) is not int: raise _Miss")
+            else:
+                self.line(f"if _type({value}) is not int: raise _Miss")
+            self.put(node.scalar, value)
+        elif kind == "bool":
+            self.line(f"if {value} is not True and {value} is not False: raise _Miss")
+            self.put("?", value)
+        elif kind in ("string", "bytes"):
+            data = value
+            if kind == "string":
+                data = self.fresh("s")
+                self.line(f"if _type({value}) is not str: raise _Miss")
+                self.line(f"{data} = {value}.encode('utf-8', 'surrogateescape')")
+            else:
+                self.line(f"if _type({value}) is memoryview: {value} = {value}.cast('B')")
+                self.line(f"elif _type({value}) is not bytes and _type({value}) is not bytearray: raise _Miss")
+            self.put("I", f"_len({data})")
+            self.flush()
+            self.line(f"ap({data})")
+        elif kind == "optional":
+            self.flush()
+            self.line(f"if {value} is None:")
+            self.line("    ap(b'\\x00')")
+            self.line("else:")
+            self.depth += 1
+            self.put("B", "1")
+            self.value(node.element, value)  # type: ignore[arg-type]
+            self.flush()
+            self.depth -= 1
+        elif kind in ("array", "vector"):
+            self.sequence(node, value)
+        else:
+            assert kind == "struct"
+            self.struct(node, value)
+
+    def sequence(self, node: _Compiled, value: str) -> None:
+        element: _Compiled = node.element  # type: ignore[assignment]
+        self.line(f"if _type({value}) is not list: raise _Miss")
+        if node.kind == "array":
+            self.line(f"if _len({value}) != {node.extent}: raise _Miss")
+        else:
+            self.put("I", f"_len({value})")
+        if element.scalar is not None or element.kind == "bool":
+            self.line(f"if not _set(_map(_type, {value})) <= {self.types(element)}: raise _Miss")
+            letter = "?" if element.kind == "bool" else element.scalar
+            if node.kind == "array":
+                self.put(f"{node.extent}{letter}", f"*{value}")
+            else:
+                self.flush()
+                self.line(f"ap(_pack('<%d{letter}' % _len({value}), *{value}))")
+            return
+        reads = _reads(node)
+        if node.kind == "array" and reads is not None and reads <= _INLINE_READS:
+            items = [self.fresh("e") for _ in range(node.extent)]
+            if items:
+                self.line(f"{', '.join(items)}, = {value}")
+            for item in items:
+                self.value(element, item)
+            return
+        self.flush()
+        item = self.fresh("e")
+        self.line(f"for {item} in {value}:")
+        self.depth += 1
+        self.value(element, item)
+        self.flush()
+        self.depth -= 1
+
+    def struct(self, node: _Compiled, value: str) -> None:
+        cls = self.constant(node.cls, "C")
+        items = [self.fresh("m") for _ in node.members]
+        self.line(f"if _type({value}) is {cls}:")
+        self.line(f"    {', '.join(items)}, = " + ", ".join(f"{value}.{field}" for _, field, _ in node.members) + ","
+                  if items else "    pass")
+        self.line(f"elif _type({value}) is dict:")
+        self.line(f"    {', '.join(items)}, = " + ", ".join(f"{value}[{name!r}]" for name, _, _ in node.members) + ","
+                  if items else "    pass")
+        self.line("else:")
+        self.line("    raise _Miss")
+        for item, (_, _, member) in zip(items, node.members):
+            self.value(member, item)
+
+
+def _generate(root: _Compiled, byte_views: bool) -> tuple[Callable[[Any, int, int], Any],
+                                                         Callable[[Any, bytes], bytes]]:
+    """The fast decoder and encoder of a compiled layout."""
+    decoder = _DecoderWriter(byte_views)
+    result = decoder.value(root)
+    decoder.flush()
+    decoder.line("if pos != end: raise _Miss")
+    decoder.line(f"return {result}")
+    encoder = _EncoderWriter()
+    encoder.value(root, "value")
+    encoder.flush()
+    encoder.line("return b''.join(parts)")
+    return decoder.function("(buf, pos, end)", "decode"), encoder.function("(value, head)", "encode")
 
 
 @functools.lru_cache(maxsize=256)
