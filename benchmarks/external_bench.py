@@ -341,7 +341,8 @@ def summarize(rows, args, api, started_load):
         if row.skipped:
             return {"skipped": row.skipped}
         rate = median(row.rates)
-        out = {"events_per_s": rate, "rates": row.rates, "count": row.count, "timed_by": row.timed_by}
+        out = {"events_per_s": rate, "rates": row.rates, "count": row.count, "timed_by": row.timed_by,
+               "spread": max(row.rates) / min(row.rates) if min(row.rates) > 0 else None}  # max/min over rounds
         if row.size:
             out["mb_per_s"] = rate * row.size / 1e6
         extra = {k: v for run in row.runs for k, v in run.items() if k in ("chunk", "scored_with")}
@@ -403,6 +404,8 @@ def summarize(rows, args, api, started_load):
                             "ratio_to_better_fetch_floor": {r.name: ratio(rate_of("camera", r.name, CAMERA_SIZE), best)
                                                             for r in camera_rows}}
     result["missing"] = sorted({r.skipped for r in rows if r.skipped})
+    spreads = [(max(r.rates) / min(r.rates), r.key) for r in rows if r.rates and min(r.rates) > 0]
+    result["widest_spread"] = max(spreads) if spreads and args.rounds > 1 else None
     return result
 
 
@@ -463,6 +466,8 @@ def print_tables(result):
                   f"{fmt_ratio(c['ratio_to_better_fetch_floor'].get(name))} of the better fetch floor")
     for m in result["missing"]:
         print(f"  {m}")
+    if result["widest_spread"]:
+        print(f"widest spread between rounds (max/min): {result['widest_spread'][0]:.2f} ({result['widest_spread'][1]})")
 
 
 def main():

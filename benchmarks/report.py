@@ -283,6 +283,9 @@ def external_section(data, targets):
         out.append("")
     for m in data.get("missing", []):
         out.append(f"- {m}")
+    if data.get("widest_spread"):
+        spread, key = data["widest_spread"]
+        out.append(f"- Widest spread between rounds (fastest / slowest run of one row): {spread:.2f} ({key}).")
     return out + [""]
 
 
