@@ -39,7 +39,7 @@ import dataclasses
 import json
 import os
 import time
-from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 import zmq
 
@@ -124,6 +124,14 @@ class EventType:
         kind = self.codec if self.codec in ("reflective", "trivial") + _TEXT_CODECS + _BYTES_CODECS else "custom"
         #: Why the value is raw bytes (``trivial`` and ``custom`` codecs), else None.
         self.note: Optional[str] = _RAW_NOTES[kind].format(size=self.size) if kind in _RAW_NOTES else None
+        # A reflective event's frame codec, each one function for the hot paths (typed(), encode(obj)).
+        self._decode_frame: Optional[Callable[[Any], Any]] = None
+        self._encode_frame: Optional[Callable[[Any], bytes]] = None
+        if self.layout is not None:
+            # decode_at makes a view of a bytes frame first for byte_views: no generated codec before it
+            fast = None if self.layout.byte_views else self.layout._fast_decode
+            self._decode_frame = _frame_codec(fast, self.layout.decode_at, len(self.topic))
+            self._encode_frame = _frame_codec(self.layout._fast_encode, self.layout.encode_with, self.topic)
 
     @property
     def type(self) -> Optional[type]:
@@ -159,11 +167,8 @@ class EventType:
     def encode_frame(self, value: Any) -> bytes:
         """The frame of a value: the topic, then :meth:`encode_payload`'s bytes (for a
         reflective event, encoded after the topic in one buffer)."""
-        if self.layout is not None:
-            try:
-                return self.layout.encode_after(self.topic, value)
-            except LayoutError as e:
-                raise ContractError(str(e)) from None
+        if self._encode_frame is not None:
+            return self._encode_frame(value)
         return self.topic + self.encode_payload(value)
 
     def encode_payload(self, value: Any) -> bytes:
@@ -331,11 +336,8 @@ class Contract:
         """
         data = _buffer(frame)
         event = self._event_at(data)
-        if event.layout is not None:
-            try:
-                return Decoded(event.name, event.layout.decode_at(data, len(event.topic)))
-            except LayoutError as e:
-                raise ContractError(str(e)) from None
+        if event._decode_frame is not None:
+            return Decoded(event.name, event._decode_frame(data))
         return Decoded(event.name, event.decode_payload(data[len(event.topic):]))
 
     def event_of_frame(self, frame: Union[bytes, bytearray, memoryview]) -> EventType:
@@ -354,13 +356,10 @@ class Contract:
         """The event in a frame as one object: the dataclass instance of a reflective event,
         else an :class:`UntypedEvent` (what :meth:`PluginClient.events` yields).  The frame
         may be any buffer of bytes, as for :meth:`decode`."""
-        data = _buffer(frame)
+        data = frame if type(frame) is bytes else _buffer(frame)
         event = self._event_at(data)
-        if event.layout is not None:
-            try:
-                return event.layout.decode_at(data, len(event.topic))
-            except LayoutError as e:
-                raise ContractError(str(e)) from None
+        if event._decode_frame is not None:
+            return event._decode_frame(data)
         return UntypedEvent(event.name, event.decode_payload(data[len(event.topic):]), event.codec, event.note)
 
     _MISSING: Any = object()
@@ -379,6 +378,9 @@ class Contract:
             if value is not self._MISSING or fields:
                 raise TypeError("encode(obj) takes the event object alone; encode(name, value) or "
                                 "encode(name, **fields) take a name")
+            kind = self._by_class.get(type(event))
+            if kind is not None:  # a dataclass instance of one of the reflective events: the hot path
+                return kind._encode_frame(event)  # type: ignore[misc]
             kind = self._event_of(event)
             return kind.encode_frame(event.value if isinstance(event, UntypedEvent) else event)
         kind = self.event(event)
@@ -420,14 +422,40 @@ class Contract:
         return f"<Contract {', '.join(self._events)}>"
 
 
+def _frame_codec(fast: Optional[Callable[[Any, Any], Any]], reference: Callable[[Any, Any], Any],
+                 fixed: Any) -> Callable[[Any], Any]:
+    """``reference(x, fixed)``, raising ContractError, in one function: the layout's generated
+    codec first (``fast``, None: none), its reference codec where that refuses (to say why)."""
+
+    def frame_codec(x: Any) -> Any:
+        if fast is not None:
+            try:
+                return fast(x, fixed)
+            except Exception:  # noqa: BLE001 - the reference codec decides, and says why
+                pass
+        try:
+            return reference(x, fixed)
+        except LayoutError as e:
+            raise ContractError(str(e)) from None
+
+    return frame_codec
+
+
+#: Frames up to this size are copied to bytes before they are decoded: quicker than reading
+#: their members through a memoryview (each slice of which is an object more).
+_COPY_UP_TO = 4096
+
+
 def _buffer(frame: Any) -> Union[bytes, memoryview]:
     """@frame as bytes (itself) or a one-dimensional memoryview of its bytes, not a copy
-    (a frame that is no contiguous buffer: as ``bytes(frame)`` gives it)."""
+    (but a small frame's, which is quicker to read as bytes; a frame that is no contiguous
+    buffer: as ``bytes(frame)`` gives it)."""
     if type(frame) is bytes:
         return frame
     try:
-        return memoryview(frame).cast("B")
-    except TypeError:
+        view = memoryview(frame)
+        return view.tobytes() if view.nbytes <= _COPY_UP_TO else view.cast("B")
+    except TypeError:  # not a buffer, or not a contiguous one
         return bytes(frame)
 
 

@@ -142,7 +142,7 @@ class Layout:
         self._classes: dict[str, type] = {}
         self._root = self._compile(description, "(layout)")
         self.name: str = str(description.get("name", description.get("kind", "")))
-        self._fast_decode: Callable[[Any, int, int], Any] | None = None
+        self._fast_decode: Callable[[Any, int], Any] | None = None
         self._fast_encode: Callable[[Any, bytes], bytes] | None = None
         try:
             self._fast_decode, self._fast_encode = _generate(self._root, byte_views)
@@ -180,7 +180,7 @@ class Layout:
         fast = self._fast_decode
         if fast is not None:
             try:
-                return fast(buffer, start, len(buffer))
+                return fast(buffer, start)
             except Exception:  # noqa: BLE001 - the reference codec decides, and says why
                 pass
         view = memoryview(buffer)
@@ -195,9 +195,9 @@ class Layout:
     def encode(self, value: Any) -> bytes:
         """The payload of @value: a dataclass from :attr:`type`, a dict by member
         name, or any object with the members as attributes."""
-        return self.encode_after(b"", value)
+        return self.encode_with(value, b"")
 
-    def encode_after(self, head: bytes, value: Any) -> bytes:
+    def encode_with(self, value: Any, head: bytes) -> bytes:
         """@head then the payload of @value, in one ``bytes`` (``head + encode(value)``
         without the second copy): for a frame, the topic then the payload."""
         fast = self._fast_encode
@@ -527,6 +527,14 @@ def _reads(node: _Compiled) -> int | None:
     return None
 
 
+def _attribute(field: str) -> str:
+    """@field, checked to be written as an attribute name in generated source (the dataclass
+    made from the description has checked it already; this keeps the source safe anyway)."""
+    if not field.isidentifier() or keyword.iskeyword(field):
+        raise SyntaxError(f"not a field name: {field!r}")
+    return field
+
+
 class _Writer:
     """Python source being written: lines, fresh names and the constants it uses."""
 
@@ -559,7 +567,7 @@ class _Writer:
 
 
 class _DecoderWriter(_Writer):
-    """Writes ``decode(buf, pos, end) -> value`` (raises on a payload it does not take)."""
+    """Writes ``decode(buf, pos) -> value`` (raises on a payload it does not take)."""
 
     def __init__(self, byte_views: bool) -> None:
         super().__init__()
@@ -631,7 +639,7 @@ class _DecoderWriter(_Writer):
         if kind == "vector":
             return self.vector(node)
         assert kind == "struct"
-        values = [(field, self.value(member)) for _, field, member in node.members]
+        values = [(_attribute(field), self.value(member)) for _, field, member in node.members]
         cls = self.constant(node.cls, "C")
         name = self.fresh("v")
         self.later(f"{name} = _new({cls})")
@@ -806,22 +814,24 @@ class _EncoderWriter(_Writer):
     def struct(self, node: _Compiled, value: str) -> None:
         cls = self.constant(node.cls, "C")
         items = [self.fresh("m") for _ in node.members]
+        targets = ", ".join(items)
+        attributes = ", ".join(f"{value}.{_attribute(field)}" for _, field, _ in node.members)
+        keys = ", ".join(f"{value}[{name!r}]" for name, _, _ in node.members)  # a dict by member name
         self.line(f"if _type({value}) is {cls}:")
-        self.line(f"    {', '.join(items)}, = " + ", ".join(f"{value}.{field}" for _, field, _ in node.members) + ","
-                  if items else "    pass")
+        self.line(f"    {targets}, = {attributes}," if items else "    pass")
         self.line(f"elif _type({value}) is dict:")
-        self.line(f"    {', '.join(items)}, = " + ", ".join(f"{value}[{name!r}]" for name, _, _ in node.members) + ","
-                  if items else "    pass")
+        self.line(f"    {targets}, = {keys}," if items else "    pass")
         self.line("else:")
         self.line("    raise _Miss")
         for item, (_, _, member) in zip(items, node.members):
             self.value(member, item)
 
 
-def _generate(root: _Compiled, byte_views: bool) -> tuple[Callable[[Any, int, int], Any],
+def _generate(root: _Compiled, byte_views: bool) -> tuple[Callable[[Any, int], Any],
                                                          Callable[[Any, bytes], bytes]]:
     """The fast decoder and encoder of a compiled layout."""
     decoder = _DecoderWriter(byte_views)
+    decoder.line("end = len(buf)")
     result = decoder.value(root)
     decoder.flush()
     decoder.line("if pos != end: raise _Miss")
@@ -830,7 +840,7 @@ def _generate(root: _Compiled, byte_views: bool) -> tuple[Callable[[Any, int, in
     encoder.value(root, "value")
     encoder.flush()
     encoder.line("return b''.join(parts)")
-    return decoder.function("(buf, pos, end)", "decode"), encoder.function("(value, head)", "encode")
+    return decoder.function("(buf, pos)", "decode"), encoder.function("(value, head)", "encode")
 
 
 @functools.lru_cache(maxsize=256)
