@@ -27,7 +27,7 @@ plugin_report quiet_plugin(std::string name)
     return report;
 }
 
-// A failed external plugin with every counter set: 1, 2, ... 12 in member order.
+// A failed external plugin with every counter set: 1, 2, ... 14 in member order.
 plugin_report busy_plugin()
 {
     return {.name = "pyplugin",
@@ -44,7 +44,9 @@ plugin_report busy_plugin()
             .requests_rejected = 9,
             .requests_ignored = 10,
             .peers_cut_off = 11,
-            .max_spilled = 12};
+            .events_refused = 12,
+            .batches_repeated = 13,
+            .max_spilled = 14};
 }
 
 } // namespace
@@ -78,7 +80,7 @@ TEST_CASE("a plugin_report prints on one line, or every counter with {:l}", "[fo
         CHECK(fmt::format("{}", busy_plugin()) ==
               "pyplugin: failed (connection lost); received 1, published 2, decode failures 3, dropped 4, unread 5, "
               "after end 6, publishes abandoned 7, publish waits 8, requests rejected 9, requests ignored 10, "
-              "peers cut off 11, max spilled 12");
+              "peers cut off 11, events refused 12, batches repeated 13, max spilled 14");
     }
     SECTION("long: the heading, then every member")
     {
@@ -94,7 +96,9 @@ TEST_CASE("a plugin_report prints on one line, or every counter with {:l}", "[fo
                                                     "  requests_rejected      9\n"
                                                     "  requests_ignored       10\n"
                                                     "  peers_cut_off          11\n"
-                                                    "  max_spilled            12");
+                                                    "  events_refused         12\n"
+                                                    "  batches_repeated       13\n"
+                                                    "  max_spilled            14");
     }
 }
 
@@ -121,7 +125,7 @@ TEST_CASE("a run_report prints a heading and a line per plugin, or everything wi
               "  Watchdog: finished; received 0, published 0\n"
               "  pyplugin: failed (connection lost); received 1, published 2, decode failures 3, dropped 4, "
               "unread 5, after end 6, publishes abandoned 7, publish waits 8, requests rejected 9, requests ignored "
-              "10, peers cut off 11, max spilled 12");
+              "10, peers cut off 11, events refused 12, batches repeated 13, max spilled 14");
         report.tcp_events_offered = 5;
         report.connections_refused = 1;
         CHECK(fmt::format("{}", report).starts_with(
@@ -148,6 +152,8 @@ TEST_CASE("a run_report prints a heading and a line per plugin, or everything wi
                                              "    requests_rejected      0\n"
                                              "    requests_ignored       0\n"
                                              "    peers_cut_off          0\n"
+                                             "    events_refused         0\n"
+                                             "    batches_repeated       0\n"
                                              "    max_spilled            0");
     }
 }

@@ -69,7 +69,7 @@ struct report_counter {
 };
 
 /// Every counter of @p report, in the order of its members.
-[[nodiscard]] inline std::array<report_counter, 12> counters_of(const plugin_report& report) noexcept
+[[nodiscard]] inline std::array<report_counter, 14> counters_of(const plugin_report& report) noexcept
 {
     return {{
         {"events_received", "received", report.events_received},
@@ -83,6 +83,8 @@ struct report_counter {
         {"requests_rejected", "requests rejected", report.requests_rejected},
         {"requests_ignored", "requests ignored", report.requests_ignored},
         {"peers_cut_off", "peers cut off", report.peers_cut_off},
+        {"events_refused", "events refused", report.events_refused},
+        {"batches_repeated", "batches repeated", report.batches_repeated},
         {"max_spilled", "max spilled", report.max_spilled},
     }};
 }

@@ -38,6 +38,8 @@ struct plugin_report {
     std::uint64_t requests_rejected = 0; ///< external plugins: malformed or refused requests (answered with an error)
     std::uint64_t requests_ignored = 0;  ///< external plugins: requests from cut-off peers (not answered)
     std::uint64_t peers_cut_off = 0;     ///< external plugins: connections cut off for not reading their replies
+    std::uint64_t events_refused = 0;    ///< external plugins: events of publish batches refused one by one (undeclared topic, empty, stopping), each said in its batch's reply
+    std::uint64_t batches_repeated = 0;  ///< external plugins: publish batches sent again after a lost reply: answered as before, not published again
     std::size_t max_spilled = 0;        ///< most events buffered while blocked in publish
 };
 

@@ -379,10 +379,11 @@ void print_report(const event_engine::run_report& report)
     for (const auto& p : report.plugins) {
         say("REPORT {{\"name\":{},\"outcome\":\"{}\",\"received\":{},\"published\":{},\"rejected\":{},"
             "\"unread\":{},\"dropped\":{},\"decode_failures\":{},\"publish_waits\":{},\"requests_ignored\":{},"
-            "\"peers_cut_off\":{},\"after_end\":{},\"publishes_abandoned\":{},\"error\":{}}}",
+            "\"peers_cut_off\":{},\"after_end\":{},\"publishes_abandoned\":{},\"events_refused\":{},"
+            "\"batches_repeated\":{},\"error\":{}}}",
             json_string(p.name), outcome_name(p.outcome), p.events_received, p.events_published, p.requests_rejected,
             p.events_unread, p.events_dropped, p.decode_failures, p.publish_waits, p.requests_ignored, p.peers_cut_off,
-            p.events_after_end, p.publishes_abandoned, json_string(p.error));
+            p.events_after_end, p.publishes_abandoned, p.events_refused, p.batches_repeated, json_string(p.error));
     }
     say("RUN {{\"stopped\":{},\"tcp_events_offered\":{},\"tcp_publishes_refused\":{},\"connections_refused\":{}}}",
         report.stopped, report.tcp_events_offered, report.tcp_publishes_refused, report.connections_refused);

@@ -47,6 +47,8 @@ TEST_CASE("a run's report as JSON: every counter by its member's name, in order"
                                       {"requests_rejected", 0},
                                       {"requests_ignored", 0},
                                       {"peers_cut_off", 0},
+                                      {"events_refused", 0},
+                                      {"batches_repeated", 0},
                                       {"max_spilled", 0}};
     };
     const nlohmann::ordered_json expected{{"report_version", 1},
@@ -75,5 +77,5 @@ TEST_CASE("a failed plugin's report as JSON carries its outcome and error; plain
     CHECK(json["plugins"][0]["outcome"] == "failed");
     CHECK(json["plugins"][0]["error"] == "unplugged");
     CHECK(json["plugins"][0]["events_dropped"] == 3);
-    CHECK(json["plugins"][0].size() == 15);
+    CHECK(json["plugins"][0].size() == 17);
 }

@@ -71,6 +71,14 @@ public:
     static constexpr int queued_requests = 8;
     /// Fetches that may wait at once (one per connection is all a REQ client needs).
     static constexpr std::size_t most_waiting = 1024;
+    /// Publish-batch sessions whose last batch is remembered (the least recently used is
+    /// forgotten): a client retrying after a lost reply gets its answer, not a second publish.
+    static constexpr std::size_t remembered_sessions = 1024;
+    /// Bytes of remembered replies, all sessions together (least recently used forgotten
+    /// first), and of one reply: a batch whose refusals alternate can have a reply of a
+    /// frame per event, and a peer must not make the engine hold that for 1,024 sessions.
+    static constexpr std::size_t remembered_bytes = std::size_t{16} << 20;
+    static constexpr std::size_t remembered_reply_bytes = std::size_t{1} << 20;
     /// Kernel socket buffer per connection, each way (Linux doubles it). Left to the
     /// system, a connection's send buffer grows to tcp_wmem's maximum (4 MiB by
     /// default): a peer that never reads would hold that much of the engine host's
@@ -151,6 +159,14 @@ private:
     void publish(plugin_runtime& runtime, const std::string& peer, std::vector<zmq::message_t>& envelope,
                  zmq::message_t& event, int fd);
 
+    // `publish_batch <session> <sequence>` and its events (docs/protocol.md): each event checked
+    // and published in order; the reply says how many were accepted and why any was refused.
+    void publish_batch(plugin_runtime& runtime, const std::string& peer, std::vector<zmq::message_t>& envelope,
+                       std::span<zmq::message_t> frames);
+
+    [[nodiscard]] bool may_publish(std::string_view event) const noexcept;
+    [[nodiscard]] std::string undeclared_topic_reason() const;
+
     // Forgets (counts as received) the fetched events numbered up to @p last.
     void acknowledge(plugin_runtime& runtime, std::uint64_t last);
 
@@ -207,6 +223,20 @@ private:
     std::optional<clock::time_point> stop_deadline_;
     std::map<std::string, log_throttle> logs_;
     std::shared_ptr<const std::string> manifest_;
+
+    // The last batch of each publish-batch session and its reply, for a retry.
+    struct remembered_batch {
+        std::uint64_t sequence = 0;
+        std::vector<std::string> reply;
+        bool accepted_any = false;
+        std::uint64_t last_used = 0;
+    };
+    std::map<std::string, remembered_batch, std::less<>> batches_;
+    std::uint64_t batch_clock_ = 0;
+    std::size_t batches_bytes_ = 0; // of the remembered replies
+
+    void remember_batch(std::string_view session, std::uint64_t sequence, const std::vector<std::string>& reply,
+                        bool accepted_any);
 };
 
 } // namespace event_engine::detail

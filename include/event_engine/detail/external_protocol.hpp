@@ -19,6 +19,8 @@ inline constexpr std::string_view next_msgs = "plugin_command: next_msgs";
 inline constexpr std::string_view ping = "plugin_command: ping";
 inline constexpr std::string_view fetch = "plugin_command: fetch";
 inline constexpr std::string_view ack = "plugin_command: ack";
+/// The first frame of a batch of events: "<command> <session> <sequence>", the events follow.
+inline constexpr std::string_view publish_batch = "plugin_command: publish_batch";
 /// Asks for the application's manifest (JSON), on a plugin's port or the introspection port.
 inline constexpr std::string_view manifest = "plugin_command: manifest";
 
@@ -31,19 +33,39 @@ inline constexpr std::string_view events_header = "event-engine: events "; // + 
 inline constexpr std::string_view manifest_unavailable =
     "this application does not publish a manifest (it was built without event_engine/manifest.hpp)";
 inline constexpr std::string_view acknowledged_reply = "event-engine: acknowledged "; // + "<ack>"
+/// The first frame of a batch's reply: + "<sequence> <accepted> <refused>"; then one frame per
+/// run of refused events: "<first> <last> <reason>" (indices in the batch, from 0).
+inline constexpr std::string_view batch_published_reply = "event-engine: published ";
 
 /// Longest wait a client may ask for in one request.
 inline constexpr std::chrono::milliseconds longest_wait{3'600'000};
-/// Most events one batch request may ask for.
+/// Most events one batch request may ask for, or carry.
 inline constexpr std::size_t largest_batch = 100'000;
+/// Longest session name of a publish batch.
+inline constexpr std::size_t longest_session = 64;
 
-enum class kind { next, next_wait, next_batch, fetch, ack, quit, ping, manifest, unknown_command, malformed, publish };
+enum class kind {
+    next,
+    next_wait,
+    next_batch,
+    fetch,
+    ack,
+    publish_batch,
+    quit,
+    ping,
+    manifest,
+    unknown_command,
+    malformed,
+    publish
+};
 
 struct request {
     kind what = kind::publish;
     std::chrono::milliseconds wait{0}; // next_wait, next_batch, fetch
     std::size_t most = 1;              // next_batch, fetch
     std::uint64_t ack = 0;             // fetch, ack: the last event number the client has processed
+                                       // publish_batch: the batch's sequence number
+    std::string_view session;          // publish_batch: the client's session
     std::string_view problem;          // malformed, unknown_command
 };
 
@@ -82,6 +104,26 @@ std::optional<Number> take_number(std::string_view& text) noexcept
     return value;
 }
 
+// Reads one word of letters, digits, '-', '_' and '.' (a session name), after at least one
+// space, from the front of @p text.
+inline std::optional<std::string_view> take_word(std::string_view& text) noexcept
+{
+    if (text.empty() || text.front() != ' ') return std::nullopt;
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    std::size_t length = 0;
+    while (length < text.size() && text[length] != ' ') {
+        const char c = text[length];
+        const bool allowed = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+                             c == '_' || c == '.';
+        if (!allowed) return std::nullopt;
+        ++length;
+    }
+    if (length == 0 || length > longest_session) return std::nullopt;
+    const std::string_view word = text.substr(0, length);
+    text.remove_prefix(length);
+    return word;
+}
+
 // True if @p command is @p name alone or followed by a space (its arguments).
 inline bool names(std::string_view command, std::string_view name) noexcept
 {
@@ -109,6 +151,20 @@ inline request parse(std::string_view message) noexcept
                                 "'plugin_command: fetch 100 500 0'");
         }
         return make_request(kind::fetch, std::chrono::milliseconds{*ms}, *most, {}, *acked);
+    }
+    if (names(command, publish_batch)) {
+        std::string_view rest = command.substr(publish_batch.size());
+        const auto session = take_word(rest);
+        const auto sequence = take_number<std::uint64_t>(rest);
+        if (!session || !sequence || *sequence == 0 || !rest.empty()) {
+            return make_request(kind::malformed, {}, 0,
+                                "publish_batch takes a session (1 to 64 letters, digits, '-', '_' or '.') and the "
+                                "batch's sequence number (from 1), e.g. 'plugin_command: publish_batch 5f3a 1', "
+                                "then the events, one per frame");
+        }
+        auto made = make_request(kind::publish_batch, {}, 0, {}, *sequence);
+        made.session = *session;
+        return made;
     }
     if (names(command, ack)) {
         std::string_view rest = command.substr(ack.size());
@@ -141,7 +197,8 @@ inline request parse(std::string_view message) noexcept
     }
     return make_request(kind::unknown_command, {}, 0,
                         "unknown command; the commands are next_msg, next_msg_wait <ms>, next_msgs <max> [<ms>], "
-                        "fetch <max> <ms> <ack>, ack <ack>, ping, manifest and quit");
+                        "fetch <max> <ms> <ack>, ack <ack>, publish_batch <session> <sequence>, ping, manifest "
+                        "and quit");
 }
 
 } // namespace event_engine::detail::protocol

@@ -163,6 +163,8 @@ public:
     void count_rejected() noexcept { ++report_.requests_rejected; }
     void count_ignored() noexcept { ++report_.requests_ignored; }
     void count_cut_off() noexcept { ++report_.peers_cut_off; }
+    void count_refused() noexcept { ++report_.events_refused; }
+    void count_repeated() noexcept { ++report_.batches_repeated; }
     void count_dropped() noexcept
     {
         ++report_.events_dropped;

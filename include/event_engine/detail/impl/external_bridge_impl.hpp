@@ -280,9 +280,15 @@ namespace event_engine::detail {
         std::vector<zmq::message_t> envelope;
         for (auto it = parts.begin(); it != body_begin; ++it) envelope.push_back(std::move(*it));
 
+        if (parts.end() - body_begin > 1 && frame_view(*body_begin).starts_with(protocol::publish_batch)) {
+            publish_batch(runtime, peer, envelope, std::span{body_begin, parts.end()});
+            serve_waiters(runtime);
+            return verdict::carry_on;
+        }
         if (parts.end() - body_begin != 1) {
             reject(runtime, envelope, "not one frame",
-                   "send one frame per request (a command, or an event: topic bytes then payload)");
+                   "send one frame per request (a command, or an event: topic bytes then payload), or "
+                   "'plugin_command: publish_batch <session> <sequence>' followed by the events");
             return verdict::carry_on;
         }
         zmq::message_t& body = *body_begin;
@@ -339,6 +345,11 @@ namespace event_engine::detail {
         case protocol::kind::malformed:
             reject(runtime, envelope, "malformed command", std::string{request.problem});
             break;
+        case protocol::kind::publish_batch:
+            reject(runtime, envelope, "empty batch",
+                   "a batch carries its events in the frames after 'plugin_command: publish_batch <session> "
+                   "<sequence>': 1 to " + std::to_string(protocol::largest_batch) + " of them; this one has none");
+            break;
         case protocol::kind::publish:
             publish(runtime, peer, envelope, body, fd);
             break;
@@ -369,15 +380,9 @@ namespace event_engine::detail {
     EVENT_ENGINE_DECL void external_bridge::publish(plugin_runtime& runtime, const std::string& peer, std::vector<zmq::message_t>& envelope,
                  zmq::message_t& event, int fd)
     {
-        const std::string_view bytes = frame_view(event);
-        const bool declared = std::any_of(settings_.publish_topics.begin(), settings_.publish_topics.end(),
-                                          [&](std::string_view topic) { return bytes.starts_with(topic); });
-        if (!declared) {
-            std::string names;
-            for (const auto name : settings_.publish_names) names += (names.empty() ? "" : ", ") + std::string{name};
+        if (!may_publish(frame_view(event))) {
             reject(runtime, envelope, "undeclared topic",
-                   "the message does not start with the topic of an event this plugin may publish (" +
-                       (names.empty() ? std::string{"none declared"} : names) + "); nothing was published");
+                   "the message does not start with " + undeclared_topic_reason() + "; nothing was published");
             return;
         }
         count_as_plugin(fd);
@@ -388,6 +393,149 @@ namespace event_engine::detail {
             return;
         }
         reply(peer, envelope, protocol::published_reply);
+    }
+
+    [[nodiscard]] EVENT_ENGINE_DECL bool external_bridge::may_publish(std::string_view event) const noexcept
+    {
+        return std::any_of(settings_.publish_topics.begin(), settings_.publish_topics.end(),
+                           [&](std::string_view topic) { return event.starts_with(topic); });
+    }
+
+    [[nodiscard]] EVENT_ENGINE_DECL std::string external_bridge::undeclared_topic_reason() const
+    {
+        std::string names;
+        for (const auto name : settings_.publish_names) names += (names.empty() ? "" : ", ") + std::string{name};
+        return "the topic of an event this plugin may publish (" + (names.empty() ? std::string{"none declared"} : names) +
+               ")";
+    }
+
+    EVENT_ENGINE_DECL void external_bridge::publish_batch(plugin_runtime& runtime, const std::string& peer,
+                                                          std::vector<zmq::message_t>& envelope,
+                                                          std::span<zmq::message_t> frames)
+    {
+        const auto request = protocol::parse(frame_view(frames.front()));
+        if (request.what != protocol::kind::publish_batch) {
+            reject(runtime, envelope, "malformed command", std::string{request.problem});
+            return;
+        }
+        const auto events = frames.subspan(1);
+        // Whole batches are refused before anything is published: too many events, or too
+        // many bytes (each frame is bounded by max_message_size in ZeroMQ; the batch as a
+        // whole by the same bound here).
+        if (events.size() > protocol::largest_batch) {
+            reject(runtime, envelope, "batch too large",
+                   fmt::format("a batch carries at most {} events; this one has {}: nothing was published; send "
+                               "smaller batches", protocol::largest_batch, events.size()));
+            return;
+        }
+        std::size_t bytes = 0;
+        for (const auto& event : events) bytes += event.size();
+        if (settings_.max_message_size >= 0 && bytes > static_cast<std::size_t>(settings_.max_message_size)) {
+            reject(runtime, envelope, "batch too large",
+                   fmt::format("the batch's events hold {} bytes, more than the application's max_message_size ({}): "
+                               "nothing was published; send smaller batches", bytes, settings_.max_message_size));
+            return;
+        }
+        const int fd = zmq_msg_get(frames.front().handle(), ZMQ_SRCFD);
+        const auto send_reply = [&](const std::vector<std::string>& reply) {
+            std::vector<zmq::message_t> parts;
+            parts.reserve(reply.size());
+            for (const auto& part : reply) parts.emplace_back(part.data(), part.size());
+            (void)send(peer, envelope, parts);
+        };
+        // A batch sent again (its reply was lost) is answered as the first time, and not
+        // published again; an older one is a client's mistake.
+        const auto known = batches_.find(request.session);
+        if (known != batches_.end() && request.ack <= known->second.sequence) {
+            if (request.ack < known->second.sequence) {
+                reject(runtime, envelope, "stale batch",
+                       fmt::format("batch {} of session '{}' comes after batch {} of that session; sequence numbers "
+                                   "must grow: nothing was published",
+                                   request.ack, request.session, known->second.sequence));
+                return;
+            }
+            if (known->second.accepted_any) count_as_plugin(fd);
+            known->second.last_used = ++batch_clock_;
+            runtime.count_repeated();
+            send_reply(known->second.reply);
+            return;
+        }
+
+        // Each event in order: refused ones are said in runs of one reason; a stop refuses
+        // the event it hits and every later one (nobody would receive them).
+        struct refused_run {
+            std::size_t first;
+            std::size_t last;
+            std::string reason;
+        };
+        std::vector<refused_run> refused;
+        std::size_t accepted = 0;
+        bool stopping = false;
+        static constexpr std::string_view stopping_reason = "the application is stopping; not published";
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            std::string reason;
+            zmq::message_t& event = events[i];
+            if (stopping) {
+                reason = stopping_reason;
+            } else if (event.size() == 0) {
+                reason = "an empty frame is not an event";
+            } else if (!may_publish(frame_view(event))) {
+                reason = "it does not start with " + undeclared_topic_reason();
+            } else {
+                count_as_plugin(fd);
+                if (!runtime.stop_requested() && runtime.publish(event)) {
+                    ++accepted;
+                    continue;
+                }
+                stopping = true;
+                reason = stopping_reason;
+            }
+            runtime.count_refused();
+            if (!refused.empty() && refused.back().last + 1 == i && refused.back().reason == reason) {
+                refused.back().last = i;
+            } else {
+                refused.push_back({i, i, std::move(reason)});
+            }
+        }
+        std::vector<std::string> reply;
+        reply.reserve(1 + refused.size());
+        reply.push_back(fmt::format("{}{} {} {}", protocol::batch_published_reply, request.ack, accepted,
+                                    events.size() - accepted));
+        for (const auto& run : refused) {
+            reply.push_back(fmt::format("{} {} {}", run.first, run.last, run.reason));
+            note("events refused in batches (" + run.reason + ")", [&] {
+                return fmt::format("external plugin '{}': batch {} of session '{}': events {} to {} refused: {}", name_,
+                                   request.ack, request.session, run.first, run.last, run.reason);
+            });
+        }
+        remember_batch(request.session, request.ack, reply, accepted > 0);
+        send_reply(reply);
+    }
+
+    EVENT_ENGINE_DECL void external_bridge::remember_batch(std::string_view session, std::uint64_t sequence,
+                                                           const std::vector<std::string>& reply, bool accepted_any)
+    {
+        const auto size_of = [](const std::vector<std::string>& frames) {
+            std::size_t bytes = 0;
+            for (const auto& frame : frames) bytes += frame.size();
+            return bytes;
+        };
+        const auto forget = [&](auto where) {
+            batches_bytes_ -= size_of(where->second.reply);
+            batches_.erase(where);
+        };
+        if (const auto old = batches_.find(session); old != batches_.end()) forget(old);
+        const std::size_t bytes = size_of(reply);
+        // Too large to keep (a reply of thousands of refusal runs): a retry of this batch is
+        // published again (docs/protocol.md).
+        if (bytes > remembered_reply_bytes) return;
+        while (!batches_.empty() && (batches_.size() >= remembered_sessions || batches_bytes_ + bytes > remembered_bytes)) {
+            forget(std::min_element(batches_.begin(), batches_.end(), [](const auto& a, const auto& b) {
+                return a.second.last_used < b.second.last_used;
+            }));
+        }
+        batches_.emplace(std::string{session}, remembered_batch{sequence, reply, accepted_any, ++batch_clock_});
+        batches_bytes_ += bytes;
     }
 
     EVENT_ENGINE_DECL void external_bridge::acknowledge(plugin_runtime& runtime, std::uint64_t last)
