@@ -26,8 +26,10 @@ application (:mod:`pyevents.cli`).
 from __future__ import annotations
 
 from .client import DEFAULT_HOST, PluginClient
+from .publisher import BufferedPublisher
 from .contract import Contract, ContractError, Decoded, EventType, UntypedEvent, fetch_manifest
 from .errors import (
+    BatchRefused,
     ClientClosed,
     EngineGone,
     EngineTimeout,
@@ -47,6 +49,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "PluginClient",
+    "BufferedPublisher",
     "DEFAULT_HOST",
     "Contract",
     "ContractError",
@@ -63,6 +66,7 @@ __all__ = [
     "EngineTimeout",
     "EngineGone",
     "PublishRejected",
+    "BatchRefused",
     "PublishRefused",
     "PublishNotConfirmed",
     "ProtocolError",

@@ -34,13 +34,27 @@ import logging
 import math
 import numbers
 import operator
+import secrets
 import sys
 import time
 from collections import deque
 from types import TracebackType
 import json
 import os
-from typing import Any, Callable, Deque, Iterable, Iterator, List, Mapping, Optional, Tuple, Type, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Deque,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Tuple,
+    Type,
+    Union,
+)
 
 import zmq
 
@@ -54,9 +68,20 @@ from .connection import (  # the monitor's handshake events, shared with the too
     _SECURITY_PROTOCOL_ERRORS,
 )
 from .contract import MANIFEST_COMMAND, Contract
-from .errors import ClientClosed, EngineGone, EngineTimeout, HandshakeFailed, ProtocolError, PublishRejected
+from .errors import (
+    BatchRefused,
+    ClientClosed,
+    EngineGone,
+    EngineTimeout,
+    HandshakeFailed,
+    ProtocolError,
+    PublishRejected,
+)
 from .security import CLIENT_KEY_ENV_VAR, SERVER_KEY_ENV_VAR, CurveConfig, KeySource, curve_config
 from .topics import Event, Topic, decode, encode_topic
+
+if TYPE_CHECKING:
+    from .publisher import BufferedPublisher
 
 __all__ = ["PluginClient", "DEFAULT_HOST"]
 
@@ -105,6 +130,20 @@ def _check_port(port: int) -> int:
 
 def _to_ms(seconds: float) -> int:
     return math.ceil(seconds * 1000)
+
+
+def _checked_event(data: Any) -> _BytesLike:
+    """*data* if it can be published as an event: bytes-like, not empty, not a command."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"an event must be bytes, not {type(data).__name__}")
+    view = memoryview(data)
+    if view.nbytes == 0:
+        raise ValueError("cannot publish an empty event")
+    if not view.c_contiguous:  # a socket takes contiguous bytes only
+        data = view = memoryview(view.tobytes())
+    if view.cast("B")[: len(protocol.COMMAND_PREFIX)] == protocol.COMMAND_PREFIX:
+        raise ValueError(f"an event must not start with {protocol.COMMAND_PREFIX!r} (reserved for commands)")
+    return data
 
 
 def _error_reason(frame: bytes) -> Optional[str]:
@@ -179,6 +218,20 @@ class PluginClient:
     #: event per request.  May be changed per instance.
     fetch_batch: int = 100
 
+    #: Most events one ``publish_batch`` request carries; :meth:`publish_many` splits
+    #: longer runs (1 to 100,000).  May be changed per instance.
+    publish_batch_events: int = 10_000
+
+    #: Most bytes of events one ``publish_batch`` request carries (an event larger than
+    #: this goes alone).  The engine refuses a batch over the application's
+    #: ``max_message_size`` (16 MiB by default).  May be changed per instance.
+    publish_batch_bytes: int = 8 << 20
+
+    #: How many times a batch whose reply was lost (a timeout, a dropped connection) is
+    #: sent again before the error is raised.  The engine publishes a batch sent again at
+    #: most once (docs/protocol.md).  May be changed per instance.
+    publish_retries: int = 3
+
     def __init__(
         self,
         port: int,
@@ -241,6 +294,11 @@ class PluginClient:
         self._connected = False
         self._disconnected = False
         self._closed = False
+        # Publish batches: this client's session name and the number of its last batch; the
+        # buffered publishers flushed before the client waits for events.
+        self._session = secrets.token_hex(8)
+        self._batch_sequence = 0
+        self._publishers: List[Any] = []
         # What the last request learnt of the application, for quit() to know whether a
         # missing answer means anything: "gone" (it closed the connection: it ended first),
         # "refused" (the handshake failed: the caller was told), or None.
@@ -327,6 +385,8 @@ class PluginClient:
         goes away.
         """
         deadline = self._deadline(_check_seconds(timeout, "timeout", allow_zero=True))
+        if not self._buffer:
+            self._flush_publishers()  # what was buffered goes out before the client waits
         if not self._at_least_once:
             return self._next_event_at_most_once(deadline)
         self._ensure_open()
@@ -358,6 +418,8 @@ class PluginClient:
         if max_events < 1:
             raise ValueError(f"max_events must be at least 1, got {max_events}")
         deadline = self._deadline(_check_seconds(timeout, "timeout", allow_zero=True))
+        if not self._buffer:
+            self._flush_publishers()  # what was buffered goes out before the client waits
         if not self._at_least_once:
             return self._next_events_at_most_once(max_events, deadline)
         self._ensure_open()
@@ -460,9 +522,7 @@ class PluginClient:
     def publish_typed(self, event: Any, value: Any = _MISSING, /, **fields: Any) -> None:
         """Publish a typed event: as :meth:`Contract.encode <pyevents.Contract.encode>` takes it
         (a dataclass instance; or an event name with its value or fields).  See :meth:`publish`."""
-        contract = self._need_contract("publish_typed()")
-        frame = contract.encode(event, **fields) if value is _MISSING else contract.encode(event, value, **fields)
-        self.publish(frame)
+        self.publish(self._encode_typed(event, value, **fields))
 
     # ------------------------------------------------------------ publishing
 
@@ -472,13 +532,7 @@ class PluginClient:
         Raises :class:`~pyevents.errors.PublishRejected` if the engine refuses
         it, e.g. because the plugin is not configured to publish its topic.
         """
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"an event must be bytes, not {type(data).__name__}")
-        data = bytes(data)
-        if not data:
-            raise ValueError("cannot publish an empty event")
-        if data.startswith(protocol.COMMAND_PREFIX):
-            raise ValueError(f"an event must not start with {protocol.COMMAND_PREFIX!r} (reserved for commands)")
+        data = bytes(_checked_event(data))
         reply = self._request(data, self._timeout)
         if reply == [protocol.REPLY_PUBLISHED]:
             return
@@ -501,6 +555,120 @@ class PluginClient:
         else:
             raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
         self.publish(topic + body)
+
+    def publish_many(self, events: Iterable[_BytesLike]) -> int:
+        """Publish *events* (each topic followed by payload) with as few requests as the
+        limits allow: ``publish_batch`` requests of at most :attr:`publish_batch_events`
+        events and :attr:`publish_batch_bytes` bytes (docs/protocol.md).  Returns how many
+        were published, in order.
+
+        Payloads are sent without copies (``bytes``, ``bytearray`` or ``memoryview``, e.g.
+        a NumPy array's ``memoryview``); do not change a buffer until the call returns.
+        A batch whose reply is lost is sent again, up to :attr:`publish_retries` times,
+        and the engine publishes it at most once.
+
+        Raises :class:`~pyevents.errors.BatchRefused` if the engine refused some events
+        (it published the others: the exception lists which and why); once the
+        application is stopping, the events not yet sent are listed as refused too.
+        Raises what :meth:`publish` raises for a connection that fails for good.
+        """
+        frames = [_checked_event(event) for event in events]
+        published = 0
+        refused: List[Tuple[int, str]] = []
+        start = 0
+        while start < len(frames):
+            end = self._batch_end(frames, start)
+            accepted, batch_refused, stopping = self._publish_batch(frames[start:end], start)
+            published += accepted
+            refused.extend(batch_refused)
+            start = end
+            if stopping:
+                refused.extend((index, "not sent: the application is stopping") for index in range(start, len(frames)))
+                break
+        if refused:
+            raise BatchRefused(published, refused)
+        return published
+
+    def publisher(self, *, max_events: int = 1000, max_bytes: int = 1 << 20,
+                  max_delay: float = 0.05) -> "BufferedPublisher":
+        """A :class:`~pyevents.BufferedPublisher` for this client: it buffers events and
+        publishes them with :meth:`publish_many` once *max_events* or *max_bytes* are
+        buffered, once the oldest is *max_delay* seconds old (checked as events are added),
+        before this client waits for events, and on :meth:`~pyevents.BufferedPublisher.flush`
+        or close."""
+        from .publisher import BufferedPublisher
+
+        return BufferedPublisher(self, max_events=max_events, max_bytes=max_bytes, max_delay=max_delay)
+
+    def _batch_end(self, frames: List[_BytesLike], start: int) -> int:
+        """Where the batch starting at *start* ends, by :attr:`publish_batch_events` and
+        :attr:`publish_batch_bytes` (one event always goes)."""
+        most = self.publish_batch_events
+        if isinstance(most, bool) or not isinstance(most, int) or not 1 <= most <= protocol.MAX_BATCH:
+            raise ValueError(f"publish_batch_events must be an int from 1 to {protocol.MAX_BATCH}, got {most!r}")
+        end = start + 1
+        size = memoryview(frames[start]).nbytes
+        while end < len(frames) and end - start < most:
+            size += memoryview(frames[end]).nbytes
+            if size > self.publish_batch_bytes:
+                break
+            end += 1
+        return end
+
+    def _publish_batch(self, frames: List[_BytesLike], offset: int) -> Tuple[int, List[Tuple[int, str]], bool]:
+        """Send one ``publish_batch``; return (accepted, refused as (index + offset, reason),
+        whether the application is stopping)."""
+        self._ensure_open()
+        self._batch_sequence += 1
+        sequence = self._batch_sequence
+        request: List[Any] = [protocol.publish_batch(self._session, sequence), *frames]
+        attempt = 0
+        while True:
+            try:
+                reply = self._request(request, self._timeout)
+                break
+            except (EngineGone, EngineTimeout) as e:
+                attempt += 1
+                if attempt > self.publish_retries:
+                    raise
+                logger.info("sending batch %d of session %s again (%s); the engine publishes it at most once",
+                            sequence, self._session, e)
+        parsed = protocol.parse_batch_reply(reply)
+        if parsed is None:
+            reason = _error_reason(reply[0]) if len(reply) == 1 else None
+            if reason is None:
+                raise ProtocolError(f"unexpected reply to a publish batch: {reply[:2]!r}")
+            if reason.startswith(("send one frame per request", "unknown command")):
+                raise ProtocolError(f"the engine at {self._endpoint} does not know publish_batch (an older "
+                                    f"engine): publish one event per request with publish() ({reason})")
+            return 0, [(offset + index, reason) for index in range(len(frames))], False
+        answered, accepted, runs = parsed
+        if answered != sequence or accepted + sum(last - first + 1 for first, last, _ in runs) != len(frames):
+            raise ProtocolError(f"the engine answered batch {sequence} of {len(frames)} events with {reply[0]!r}")
+        refused = [(offset + index, reason) for first, last, reason in runs for index in range(first, last + 1)]
+        stopping = any(reason.startswith("the application is stopping") for _, _, reason in runs)
+        return accepted, refused, stopping
+
+    def _encode_typed(self, event: Any, value: Any = _MISSING, /, **fields: Any) -> bytes:
+        """The frame of a typed event, as :meth:`publish_typed` publishes it."""
+        contract = self._need_contract("publish_typed()")
+        return contract.encode(event, **fields) if value is _MISSING else contract.encode(event, value, **fields)
+
+    def _flush_publishers(self) -> None:
+        """Publish what this client's buffered publishers hold (before waiting for events)."""
+        for publisher in list(self._publishers):
+            publisher.flush()
+
+    def _flush_publishers_quietly(self) -> None:
+        """_flush_publishers() while quitting or closing: failures are logged, not raised."""
+        for publisher in list(self._publishers):
+            pending = publisher.pending
+            try:
+                publisher.flush()
+            except BatchRefused as e:
+                logger.warning("while closing, %s", e)
+            except Exception as e:  # closing must not raise; say what was lost
+                logger.warning("while closing, %d buffered events could not be published: %s", pending, e)
 
     # --------------------------------------------------------------- control
 
@@ -543,6 +711,7 @@ class PluginClient:
         try:
             if known == "refused":  # the caller was told (HandshakeFailed): nobody to say goodbye to
                 raise HandshakeFailed("the application refused this client's handshake before")
+            self._flush_publishers_quietly()
             self._acknowledge(deadline)
             reply = self._request(protocol.QUIT, self._remaining(deadline))
         except EngineGone as e:  # the application ended first (a normal shutdown): nothing to say
@@ -579,6 +748,8 @@ class PluginClient:
             return
         wait = _check_seconds(timeout, "timeout", allow_zero=True)
         try:
+            if wait != 0:
+                self._flush_publishers_quietly()
             if wait != 0 and self._socket is not None and self._epoch_confirmed:
                 self._acknowledge(self._deadline(wait))
         finally:
@@ -921,7 +1092,7 @@ class PluginClient:
             f"(if not, unset {SERVER_KEY_ENV_VAR} and {CLIENT_KEY_ENV_VAR}), and that the port is this plugin's"
         )
 
-    def _send_when_connected(self, socket: zmq.Socket, request: bytes, deadline: Optional[float]) -> None:
+    def _send_when_connected(self, socket: zmq.Socket, request: Union[bytes, List[Any]], deadline: Optional[float]) -> None:
         """Send *request* once the connection is up (the socket has no pipe before).
 
         While it waits, the monitor is read, so a handshake the engine refused raises
@@ -933,7 +1104,10 @@ class PluginClient:
         poller.register(self._monitor, zmq.POLLIN)
         while True:
             try:
-                socket.send(request, zmq.NOBLOCK)
+                if isinstance(request, list):  # a publish batch: the command, then the events, without copies
+                    socket.send_multipart(request, zmq.NOBLOCK, copy=False)
+                else:
+                    socket.send(request, zmq.NOBLOCK)
                 return
             except zmq.Again:
                 pass
@@ -944,7 +1118,7 @@ class PluginClient:
             wait_ms = 50 if deadline is None else max(0, min(50, _to_ms(deadline - time.monotonic())))
             poller.poll(wait_ms)
 
-    def _request(self, request: Union[bytes, Callable[[], bytes]], reply_timeout: Optional[float]) -> List[bytes]:
+    def _request(self, request: Union[bytes, List[Any], Callable[[], bytes]], reply_timeout: Optional[float]) -> List[bytes]:
         """Send one request frame and return the reply frames.
 
         *request* may be a callable building the frame; it is called once the

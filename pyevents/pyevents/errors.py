@@ -13,6 +13,7 @@ __all__ = [
     "EngineTimeout",
     "EngineGone",
     "PublishRejected",
+    "BatchRefused",
     "PublishRefused",
     "PublishNotConfirmed",
     "ProtocolError",
@@ -66,6 +67,28 @@ class PublishRejected(PyEventsError):
             "(check that the event starts with a topic this plugin is configured to publish)"
         )
         self.reason = reason
+
+
+class BatchRefused(PublishRejected):
+    """The engine refused some events of a batch (:meth:`PluginClient.publish_many
+    <pyevents.PluginClient.publish_many>`, :class:`~pyevents.BufferedPublisher`); it
+    published the others.
+
+    :attr:`published` is how many events of the call were published, :attr:`refused`
+    lists the others as ``(index, reason)``, the index counting the call's events from 0:
+    every event is in one or the other.  :attr:`reason` is the first refusal's reason.
+    """
+
+    def __init__(self, published: int, refused: "list[tuple[int, str]]") -> None:
+        first = refused[0][1] if refused else "none"
+        PyEventsError.__init__(
+            self,
+            f"the engine refused {len(refused)} of {published + len(refused)} events "
+            f"(the first, event {refused[0][0] if refused else '-'}: {first}); it published the others",
+        )
+        self.reason = first
+        self.published = published
+        self.refused = refused
 
 
 class PublishRefused(PublishRejected):

@@ -17,6 +17,13 @@ request                                      reply
                                              ``<first>+1``, ...; first forgets (acknowledges)
                                              every event numbered ``<ack>`` or less
 ``plugin_command: ack <ack>``                ``event-engine: acknowledged <ack>``
+``plugin_command: publish_batch <s> <n>``    several frames: this command, then 1..100000
+followed by the events, one per frame        events; reply ``event-engine: published <n>
+                                             <accepted> <refused>``, then one frame
+                                             ``<first> <last> <reason>`` per run of refused
+                                             events; a batch sent again (same session *s*,
+                                             same number *n*) gets the same reply and is not
+                                             published again
 ``plugin_command: ping``                     ``event-engine: pong``
 ``plugin_command: quit``                     ``event-engine: quit acknowledged``
 anything else (an event to publish)          ``event-engine: msg published``
@@ -37,7 +44,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 __all__ = [
     "COMMAND_PREFIX",
@@ -50,6 +57,7 @@ __all__ = [
     "REPLY_ERROR_PREFIX",
     "REPLY_EVENTS_PREFIX",
     "REPLY_ACKNOWLEDGED_PREFIX",
+    "REPLY_BATCH_PREFIX",
     "MAX_BATCH",
     "MAX_WAIT_MS",
     "HOST_ENV_VAR",
@@ -57,7 +65,9 @@ __all__ = [
     "next_msgs",
     "fetch",
     "ack",
+    "publish_batch",
     "parse_events_header",
+    "parse_batch_reply",
     "parse_acknowledged",
     "resolve_host",
 ]
@@ -75,6 +85,8 @@ REPLY_ERROR_PREFIX = b"event-engine: error: "
 REPLY_EVENTS_PREFIX = b"event-engine: events "
 #: Reply to ``ack <n>``: ``event-engine: acknowledged <n>``.
 REPLY_ACKNOWLEDGED_PREFIX = b"event-engine: acknowledged "
+#: First frame of a ``publish_batch`` reply: ``event-engine: published <sequence> <accepted> <refused>``.
+REPLY_BATCH_PREFIX = b"event-engine: published "
 
 #: Most events one ``next_msgs`` or ``fetch`` request may ask for (the engine refuses more).
 MAX_BATCH = 100_000
@@ -107,6 +119,15 @@ def ack(ack_number: int) -> bytes:
     return b"plugin_command: ack %d" % ack_number
 
 
+def publish_batch(session: str, sequence: int) -> bytes:
+    """Build the first frame of a ``publish_batch`` request (the events follow, one per frame).
+
+    *session* names the client (1 to 64 letters, digits, ``-``, ``_``, ``.``); *sequence*
+    numbers its batches from 1, growing: a batch sent again with the same pair is answered
+    as the first time and not published twice."""
+    return b"plugin_command: publish_batch %s %d" % (session.encode("ascii"), sequence)
+
+
 _EVENTS_HEADER = re.compile(rb"event-engine: events (\d{1,20}) ([0-9A-Fa-f]{16})\Z")
 _ACKNOWLEDGED = re.compile(rb"event-engine: acknowledged (\d{1,20})\Z")
 
@@ -128,6 +149,37 @@ def parse_acknowledged(frame: bytes) -> Optional[int]:
     """The number in an ``event-engine: acknowledged <n>`` reply, or ``None`` for any other frame."""
     match = _ACKNOWLEDGED.match(frame)
     return None if match is None else int(match.group(1))
+
+
+_BATCH_HEADER = re.compile(rb"event-engine: published (\d{1,20}) (\d{1,20}) (\d{1,20})\Z")
+_REFUSED_RUN = re.compile(rb"(\d{1,20}) (\d{1,20}) (.*)\Z", re.DOTALL)
+
+
+def parse_batch_reply(frames: List[bytes]) -> Optional[Tuple[int, int, List[Tuple[int, int, str]]]]:
+    """Parse a ``publish_batch`` reply into ``(sequence, accepted, runs)``.
+
+    *runs* lists the refused events as ``(first, last, reason)``, indices in the batch from 0,
+    inclusive.  Returns ``None`` if the frames are not such a reply (an error reply, say), or
+    if the runs do not add up to the refused count the first frame gives.
+    """
+    if not frames:
+        return None
+    match = _BATCH_HEADER.match(bytes(frames[0]))
+    if match is None:
+        return None
+    sequence, accepted, refused = (int(group) for group in match.groups())
+    runs: List[Tuple[int, int, str]] = []
+    for frame in frames[1:]:
+        run = _REFUSED_RUN.match(bytes(frame))
+        if run is None:
+            return None
+        first, last = int(run.group(1)), int(run.group(2))
+        if last < first:
+            return None
+        runs.append((first, last, run.group(3).decode("utf-8", "replace")))
+    if sum(last - first + 1 for first, last, _ in runs) != refused:
+        return None
+    return sequence, accepted, runs
 
 
 def resolve_host(host: Optional[str], default: str) -> str:

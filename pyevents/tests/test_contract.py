@@ -200,7 +200,8 @@ def _contains(haystack, needle):
 def test_docs_python_md_shows_the_code_the_example_runs():
     """Every python block of docs/python.md is in examples/pipeline/analyst.py, line for line, and
     every cpp block in the pipeline's C++ sources (as tests/docs/check_snippets.py does for C++):
-    the typed plugin the docs teach is the one example.pipeline runs."""
+    the typed plugin the docs teach is the one example.pipeline runs. Snippets beside the
+    walk-through are marked `py` and compile."""
     doc = (REPO / "docs" / "python.md").read_text()
     analyst = _lines((REPO / "examples" / "pipeline" / "analyst.py").read_text())
     cpp = [_lines((REPO / "examples" / "pipeline" / name).read_text()) for name in ("events.hpp", "main.cpp")]
@@ -210,3 +211,6 @@ def test_docs_python_md_shows_the_code_the_example_runs():
         assert _contains(analyst, _lines(block)), f"docs/python.md shows code that analyst.py does not have:\n{block}"
     for block in cpp_blocks:
         assert any(_contains(source, _lines(block)) for source in cpp), f"not in the pipeline's sources:\n{block}"
+    # Blocks marked `py` are snippets outside the example's walk-through: they must at least compile.
+    for block in _blocks(doc, "py"):
+        compile(block, "docs/python.md", "exec")

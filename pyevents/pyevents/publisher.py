@@ -1,0 +1,172 @@
+"""A buffered publisher: many events per request, flushed by count, bytes or time.
+
+Example::
+
+    with PluginClient(6000, contract=contract) as client, client.publisher(max_events=500) as out:
+        for image in client.events():
+            out.publish_typed(Score(image=image.id, score=score(image)))
+    # leaving the block publishes what is still buffered
+
+A :class:`BufferedPublisher` collects events and publishes them with
+:meth:`PluginClient.publish_many <pyevents.PluginClient.publish_many>`, one
+``publish_batch`` request per batch (docs/protocol.md).  It has no thread of its
+own: a buffer is published
+
+* when it holds *max_events* events or *max_bytes* bytes,
+* when an event is added and the oldest buffered one is *max_delay* seconds old,
+* before its client waits for events (:meth:`~pyevents.PluginClient.next_event`,
+  :meth:`~pyevents.PluginClient.next_events`, iteration, ``events()``), so a plugin that
+  answers what it receives never leaves its answers waiting for the next input,
+* on :meth:`flush`, :meth:`close`, at the end of a ``with`` block, and when its client
+  quits or closes.
+
+Buffered bytes are not copied: do not change a ``bytearray`` or array after handing it
+to :meth:`publish` until it has been flushed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, List, Optional, Type, Union
+
+from .client import _MISSING, _checked_event
+from .errors import BatchRefused, ClientClosed
+from .topics import Topic, encode_topic
+
+if TYPE_CHECKING:
+    from .client import PluginClient
+
+__all__ = ["BufferedPublisher"]
+
+logger = logging.getLogger(__name__)
+
+_BytesLike = Union[bytes, bytearray, memoryview]
+
+
+class BufferedPublisher:
+    """Publishes events for a :class:`~pyevents.PluginClient` in batches; made by
+    :meth:`PluginClient.publisher <pyevents.PluginClient.publisher>`.
+
+    :param max_events: publish once this many events are buffered (1 to 100,000).
+    :param max_bytes: publish once the buffered events hold this many bytes.
+    :param max_delay: publish when an event is added and the oldest buffered one is this
+        many seconds old (0: every event is published at once, in a batch of one).
+    """
+
+    def __init__(self, client: "PluginClient", *, max_events: int = 1000, max_bytes: int = 1 << 20,
+                 max_delay: float = 0.05) -> None:
+        if isinstance(max_events, bool) or not isinstance(max_events, int) or not 1 <= max_events <= 100_000:
+            raise ValueError(f"max_events must be an int from 1 to 100000, got {max_events!r}")
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+            raise ValueError(f"max_bytes must be a positive int, got {max_bytes!r}")
+        if isinstance(max_delay, bool) or not isinstance(max_delay, (int, float)) or not math.isfinite(max_delay) \
+                or max_delay < 0:
+            raise ValueError(f"max_delay must be a finite number of seconds >= 0, got {max_delay!r}")
+        self._client = client
+        self._max_events = max_events
+        self._max_bytes = max_bytes
+        self._max_delay = float(max_delay)
+        self._buffer: List[_BytesLike] = []
+        self._bytes = 0
+        self._oldest = 0.0
+        self._closed = False
+        #: Events this publisher has had published so far.
+        self.published = 0
+        client._publishers.append(self)
+
+    @property
+    def pending(self) -> int:
+        """Events buffered and not yet published."""
+        return len(self._buffer)
+
+    def publish(self, data: _BytesLike) -> None:
+        """Buffer the raw event *data* (topic followed by payload); publish the buffer if it
+        is full or old enough.  Raises what :meth:`flush` raises when it publishes."""
+        self._ensure_open()
+        frame = _checked_event(data)
+        if not self._buffer:
+            self._oldest = time.monotonic()
+        self._buffer.append(frame)
+        self._bytes += memoryview(frame).nbytes
+        if (len(self._buffer) >= self._max_events or self._bytes >= self._max_bytes
+                or time.monotonic() - self._oldest >= self._max_delay):
+            self.flush()
+
+    def publish_event(self, name_or_topic: Topic, payload: Union[_BytesLike, str] = b"") -> None:
+        """Buffer an event made of a topic (an event name) and a payload (``str``: UTF-8)."""
+        if isinstance(payload, str):
+            body: _BytesLike = payload.encode("utf-8")
+        elif isinstance(payload, (bytes, bytearray, memoryview)):
+            body = payload
+        else:
+            raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
+        self.publish(encode_topic(name_or_topic) + bytes(body))
+
+    def publish_typed(self, event: Any, value: Any = _MISSING, /, **fields: Any) -> None:
+        """Buffer a typed event, as :meth:`PluginClient.publish_typed
+        <pyevents.PluginClient.publish_typed>` takes it."""
+        self.publish(self._client._encode_typed(event, value, **fields))
+
+    def flush(self) -> int:
+        """Publish every buffered event now; return how many were published.
+
+        Raises :class:`~pyevents.errors.BatchRefused` if the engine refused some (their
+        indices count from the oldest buffered event; the buffer is empty afterwards).  If
+        the connection fails for good (what :meth:`PluginClient.publish_many
+        <pyevents.PluginClient.publish_many>` raises), the events stay buffered and a later
+        flush sends them again: some may then be published twice.
+        """
+        if not self._buffer:
+            return 0
+        frames = self._buffer
+        try:
+            published = self._client.publish_many(frames)
+        except BatchRefused as e:
+            self._clear()
+            self.published += e.published
+            raise
+        self._clear()
+        self.published += published
+        return published
+
+    def close(self) -> None:
+        """Flush, then stop: later :meth:`publish` calls raise
+        :class:`~pyevents.errors.ClientClosed`.  Calling it again does nothing."""
+        if self._closed:
+            return
+        try:
+            if not self._client.closed:
+                self.flush()
+        finally:
+            self._closed = True
+            if self in self._client._publishers:
+                self._client._publishers.remove(self)
+
+    def __enter__(self) -> "BufferedPublisher":
+        self._ensure_open()
+        return self
+
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None:
+        if exc is None:
+            self.close()
+            return
+        try:  # the block failed: publish what it buffered, without hiding its exception
+            self.close()
+        except Exception:
+            logger.exception("could not publish the buffered events")
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{len(self._buffer)} pending"
+        return f"<BufferedPublisher {state}, {self.published} published>"
+
+    def _clear(self) -> None:
+        self._buffer = []
+        self._bytes = 0
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise ClientClosed("this publisher is closed; make a new one with client.publisher()")
