@@ -13,6 +13,10 @@ first reply, so start-up is not measured):
                  the engine's side alone, without pyevents
   next_msg       the legacy get_next_msg(), one round trip per event
 
+--cpu also prints the CPU time per GB of payload of the consumer process (all its threads)
+and of the engine process (its producer included), which a loaded machine disturbs less than
+the rates.
+
 With --floors FLOORS (a binary of /tmp-style raw floors: `FLOORS rep PORT SIZE` answering
 every request with one frame, `FLOORS push PORT SIZE COUNT` streaming them), also:
 
@@ -29,12 +33,14 @@ import argparse
 import cProfile
 import os
 import pstats
+import resource
 import socket
 import subprocess
 import sys
 import time
 
 FETCH_BYTES = "default"
+CPU = {}  # mode: [(consumer CPU ms per GB, engine CPU ms per GB)] of the runs of the current size
 MODES = ("fetch", "fetch_nocopy", "iterate", "next_msgs", "raw_fetch", "next_msg", "rep_floor", "push_floor")
 
 
@@ -144,6 +150,8 @@ def consume_floor(mode, port, count):
 
 def run(args, mode, size, count):
     port = free_port()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = time.process_time()
     if mode.endswith("_floor"):
         cmd = [args.floors, "rep" if mode == "rep_floor" else "push", str(port), str(size)]
         if mode == "push_floor":
@@ -151,10 +159,12 @@ def run(args, mode, size, count):
         app = subprocess.Popen(cmd)
         try:
             timed, elapsed = consume_floor(mode, port, count)
+            cpu = time.process_time() - cpu_before
             app.wait(timeout=60)
         finally:
             if app.poll() is None:
                 app.kill()
+        note_cpu(mode, cpu, children_before, count * size / 1e9)
         return timed * size / elapsed / 1e6
     # malloc settings given to try on the consumer (e.g. GLIBC_TUNABLES) stay out of the engine
     env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES" and not k.startswith("MALLOC_")}
@@ -166,6 +176,7 @@ def run(args, mode, size, count):
             timed, elapsed = profile.runcall(consume, mode, port, count, args.batch, args.touch)
         else:
             timed, elapsed = consume(mode, port, count, args.batch, args.touch)
+        cpu = time.process_time() - cpu_before
         out, _ = app.communicate(timeout=60)
     finally:
         if app.poll() is None:
@@ -174,7 +185,14 @@ def run(args, mode, size, count):
         raise SystemExit(f"{mode} size {size}: engine exited {app.returncode}: {out}")
     if args.profile == mode:
         pstats.Stats(profile).sort_stats("tottime").print_stats(12)
+    note_cpu(mode, cpu, children_before, count * size / 1e9)
     return timed * size / elapsed / 1e6
+
+
+def note_cpu(mode, cpu, children_before, gigabytes):
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
+    CPU[mode].append((cpu / gigabytes * 1000, server_cpu / gigabytes * 1000))
 
 
 def main():
@@ -190,6 +208,7 @@ def main():
     parser.add_argument("--fetch-bytes", default="default",
                         help="PluginClient.fetch_bytes: a number, 'none' or 'default' (the client's own)")
     parser.add_argument("--profile", choices=MODES)
+    parser.add_argument("--cpu", action="store_true", help="also print CPU time per GB of the consumer and engine")
     parser.add_argument("--repeat", type=int, default=1, help="runs per mode and size, alternated; best is shown")
     args = parser.parse_args()
     sys.path.insert(0, os.path.abspath(args.pyevents))
@@ -205,11 +224,17 @@ def main():
     for size in (int(s) for s in args.sizes.split(",")):
         count = max(100, int(args.bytes // size))
         best = {mode: 0.0 for mode in modes}
+        CPU.clear()
+        CPU.update({mode: [] for mode in modes})
         for _ in range(args.repeat):
             for mode in modes:
                 best[mode] = max(best[mode], run(args, mode, size, count))
         print(f"{size:>8} B x {count:>6}: " + "   ".join(f"{mode} {best[mode]:>7,.0f} MB/s" for mode in modes),
               flush=True)
+        if args.cpu:
+            print(" " * 20 + "CPU ms per GB, least of the runs (consumer process / engine or floor process): " + "   ".join(
+                f"{mode} {min(c for c, _ in CPU[mode]):,.0f}/{min(e for _, e in CPU[mode]):,.0f}"
+                for mode in modes if CPU[mode]), flush=True)
     return 0
 
 

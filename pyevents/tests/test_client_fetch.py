@@ -388,7 +388,7 @@ def test_copy_false_duplicates_after_a_reconnection_are_skipped(view_client: Plu
     assert fake_engine.unacknowledged == []
 
 
-def test_copy_false_errors_are_still_parsed(fake_engine: FakeEngine) -> None:
+def test_copy_false_at_most_once_hands_out_memoryviews_too(fake_engine: FakeEngine) -> None:
     with PluginClient(fake_engine.port, timeout=5, copy=False, at_least_once=False) as c:
         fake_engine.push(*events(2))
         assert as_bytes([c.next_event(1)]) == events(1)
