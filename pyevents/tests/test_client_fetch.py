@@ -422,3 +422,16 @@ def test_fetch_bytes_is_validated(client: PluginClient, value: object) -> None:
     client.fetch_bytes = value  # type: ignore[assignment]
     with pytest.raises(ValueError, match="fetch_bytes"):
         client.next_event(0)
+
+
+def test_copy_false_typed_events_decode_from_the_views(fake_engine: FakeEngine) -> None:
+    from test_contract import MANIFEST, POSITION_PAYLOAD
+
+    with PluginClient(fake_engine.port, timeout=5, copy=False, contract=MANIFEST) as c:
+        fake_engine.push(b"Position" + POSITION_PAYLOAD, b"Blob\x00\x01")
+        typed = c.events(timeout=1)
+        position = next(typed)
+        assert (position.x, position.where.site, position.where.tags) == (-2, "roof", [1, 513])
+        blob = next(typed)
+        assert (blob.name, blob.value) == ("Blob", b"\x00\x01")
+    assert fake_engine.unacknowledged == []
