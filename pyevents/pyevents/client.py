@@ -193,7 +193,7 @@ class PluginClient:
     #: cost more than the round trips they save: their memory is new to the process each
     #: time (page faults on every 4 KiB), which halved the rate of 1-4 MiB events
     #: (docs/benchmarks.md).  ``None``: no bound but the count.  May be changed per instance.
-    fetch_bytes: Optional[int] = 4 << 20
+    fetch_bytes: Optional[int] = 8 << 20
 
     def __init__(
         self,
