@@ -98,6 +98,8 @@ _HEARTBEAT_TIMEOUT_MS = 30_000
 _monitor_ids = itertools.count()
 
 _BytesLike = Union[bytes, bytearray, memoryview]
+#: What the client hands out: ``bytes``, or with ``copy=False`` a read-only ``memoryview``.
+_Payload = Union[bytes, memoryview]
 #: What ``PluginClient(contract=...)`` takes: a Contract, a manifest dict, or a manifest file's path.
 ContractSource = Union[Contract, Mapping[str, Any], str, "os.PathLike[str]"]
 _MISSING: Any = object()
@@ -134,6 +136,8 @@ def _to_ms(seconds: float) -> int:
 
 def _checked_event(data: Any) -> _BytesLike:
     """*data* if it can be published as an event: bytes-like, not empty, not a command."""
+    if type(data) is bytes and data and not data.startswith(protocol.COMMAND_PREFIX):
+        return data  # the common case (e.g. Contract.encode's frames), checked without views
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"an event must be bytes, not {type(data).__name__}")
     view = memoryview(data)
@@ -146,10 +150,10 @@ def _checked_event(data: Any) -> _BytesLike:
     return data
 
 
-def _error_reason(frame: bytes) -> Optional[str]:
+def _error_reason(frame: _BytesLike) -> Optional[str]:
     """The reason of an ``event-engine: error: ...`` reply, or None for any other reply."""
-    if frame.startswith(protocol.REPLY_ERROR_PREFIX):
-        return frame[len(protocol.REPLY_ERROR_PREFIX):].decode("utf-8", "replace")
+    if frame[:len(protocol.REPLY_ERROR_PREFIX)] == protocol.REPLY_ERROR_PREFIX:
+        return bytes(frame[len(protocol.REPLY_ERROR_PREFIX):]).decode("utf-8", "replace")
     return None
 
 
@@ -187,6 +191,12 @@ class PluginClient:
         file); then :meth:`events` yields typed events and :meth:`publish_typed`
         publishes them.  :meth:`load_contract` fetches it over this connection
         instead (docs/python.md).
+    :param copy: ``True`` (default): events are handed out as ``bytes``.
+        ``False``: as read-only :class:`memoryview` objects over the frames
+        ZeroMQ received, without copying them: hand one to
+        ``numpy.frombuffer`` or slice it without a copy; each keeps its frame's
+        memory alive as long as it (or a slice or array made from it) exists
+        (docs/python.md, "Large payloads without copies").
 
     The connection is made lazily and re-made after a timeout or after the
     engine went away, so the engine may be started after the plugin.
@@ -232,6 +242,14 @@ class PluginClient:
     #: most once (docs/protocol.md).  May be changed per instance.
     publish_retries: int = 3
 
+    #: About how many bytes of events one fetch asks for: after a reply, the next fetch asks
+    #: for at most ``fetch_bytes`` divided by the mean size of that reply's events (at least
+    #: one event, at most what the call wants).  Replies of up to the engine's limit (16 MiB)
+    #: cost more than the round trips they save: their memory is new to the process each
+    #: time (page faults on every 4 KiB), which halved the rate of 1-4 MiB events
+    #: (docs/benchmarks.md).  ``None``: no bound but the count.  May be changed per instance.
+    fetch_bytes: Optional[int] = 8 << 20
+
     def __init__(
         self,
         port: int,
@@ -244,6 +262,7 @@ class PluginClient:
         client_key: Optional[KeySource] = None,
         at_least_once: bool = True,
         contract: Optional[ContractSource] = None,
+        copy: bool = True,
     ) -> None:
         self._port = _check_port(port)
         host = protocol.resolve_host(host, DEFAULT_HOST)
@@ -268,6 +287,9 @@ class PluginClient:
             raise TypeError(f"context must be a zmq.Context, not {type(context).__name__}")
         if not isinstance(at_least_once, bool):
             raise TypeError(f"at_least_once must be True or False, not {type(at_least_once).__name__}")
+        if not isinstance(copy, bool):
+            raise TypeError(f"copy must be True or False, not {type(copy).__name__}")
+        self._copy = copy
         self._curve: Optional[CurveConfig] = curve_config(server_key, client_key)
         self._at_least_once = at_least_once
         self._contract: Optional[Contract] = None
@@ -275,10 +297,11 @@ class PluginClient:
             self._set_contract(contract)
         # At-least-once bookkeeping: events fetched but not handed out yet (number, event);
         # the engine's numbering (epoch) and the numbers handed out and acknowledged so far.
-        self._buffer: Deque[Tuple[int, bytes]] = deque()
+        self._buffer: Deque[Tuple[int, _Payload]] = deque()
         self._epoch: Optional[str] = None
         self._last_handed = 0
         self._acked = 0
+        self._mean_event_bytes = 0  # of the last reply with events (for fetch_bytes)
         # Whether the current connection is known to reach the run of the application that
         # numbered our events: only then may a request acknowledge them (an ack is a bare
         # number, which a restarted application would apply to its own new numbering).
@@ -347,6 +370,12 @@ class PluginClient:
         return self._at_least_once
 
     @property
+    def copy(self) -> bool:
+        """Whether events are handed out as ``bytes`` (``True``) or as read-only ``memoryview`` objects
+        over the received frames, without a copy (``False``)."""
+        return self._copy
+
+    @property
     def epoch(self) -> Optional[str]:
         """The engine's numbering of this plugin's events (16 hex digits; new per application run), or None
         before the first fetch."""
@@ -368,7 +397,7 @@ class PluginClient:
 
     # ------------------------------------------------------------- receiving
 
-    def next_event(self, timeout: Optional[float] = None) -> Optional[bytes]:
+    def next_event(self, timeout: Optional[float] = None) -> Optional[_Payload]:
         """Return the next event (topic followed by payload) for this plugin.
 
         Waits at most *timeout* seconds and returns ``None`` if no event
@@ -401,7 +430,7 @@ class PluginClient:
             if deadline is not None and time.monotonic() >= deadline:
                 return None
 
-    def next_events(self, max_events: int, timeout: Optional[float] = 0) -> List[bytes]:
+    def next_events(self, max_events: int, timeout: Optional[float] = 0) -> List[_Payload]:
         """Return up to *max_events* events that are ready, as a list.
 
         Waits at most *timeout* seconds for the first event (default ``0``:
@@ -432,7 +461,7 @@ class PluginClient:
             if deadline is not None and time.monotonic() >= deadline:
                 return []
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[_Payload]:
         """Yield events as they arrive, until the engine goes away or the client is closed.
 
         The loop ends quietly on :class:`~pyevents.errors.EngineGone` or after
@@ -476,10 +505,12 @@ class PluginClient:
         raise ProtocolError(f"the engine did not answer {MANIFEST_COMMAND!r} with a manifest: "
                             + (reason if reason is not None else repr(reply)[:120]))
 
-    def load_contract(self) -> Contract:
+    def load_contract(self, *, byte_views: bool = False) -> Contract:
         """Fetch the application's manifest over this connection (:meth:`manifest`), keep it as
-        this client's :attr:`contract` and return it."""
-        return self._set_contract(Contract(self.manifest()))
+        this client's :attr:`contract` and return it.  With *byte_views*, ``bytes`` members of
+        reflective events decode to read-only memoryviews of the frame (with ``copy=False``:
+        no copy at all; docs/python.md)."""
+        return self._set_contract(Contract(self.manifest(), byte_views=byte_views))
 
     def _set_contract(self, contract: ContractSource) -> Contract:
         if not isinstance(contract, Contract):
@@ -786,12 +817,12 @@ class PluginClient:
 
     # -------------------------------------------------------------- internals
 
-    def _next_event_at_most_once(self, deadline: Optional[float]) -> Optional[bytes]:
+    def _next_event_at_most_once(self, deadline: Optional[float]) -> Optional[_Payload]:
         """next_event() with ``next_msg_wait`` (``at_least_once=False``)."""
         while True:
             wait_ms = self._next_wait_ms(deadline)
             request = protocol.next_msg_wait(wait_ms)
-            reply = self._request(request, self._reply_timeout(wait_ms))
+            reply = self._receive_events(request, self._reply_timeout(wait_ms))
             if len(reply) != 1:
                 raise ProtocolError(f"the engine answered {request!r} with {len(reply)} frames instead of one")
             event = reply[0]
@@ -806,12 +837,12 @@ class PluginClient:
             if deadline is not None and time.monotonic() >= deadline:
                 return None
 
-    def _next_events_at_most_once(self, max_events: int, deadline: Optional[float]) -> List[bytes]:
+    def _next_events_at_most_once(self, max_events: int, deadline: Optional[float]) -> List[_Payload]:
         """next_events() with ``next_msgs`` (``at_least_once=False``)."""
         while True:
             wait_ms = self._next_wait_ms(deadline)
             request = protocol.next_msgs(min(max_events, protocol.MAX_BATCH), wait_ms)
-            reply = self._request(request, self._reply_timeout(wait_ms))
+            reply = self._receive_events(request, self._reply_timeout(wait_ms))
             if len(reply) == 1:
                 reason = _error_reason(reply[0])
                 if reason is not None:
@@ -833,7 +864,7 @@ class PluginClient:
         run of the application that numbered it; else 0 (acknowledges nothing)."""
         return self._last_handed if self._epoch_confirmed else 0
 
-    def _hand_out(self, count: int) -> List[bytes]:
+    def _hand_out(self, count: int) -> List[_Payload]:
         """Take up to *count* events from the buffer; from now on they count as processed."""
         taken = [self._buffer.popleft() for _ in range(min(count, len(self._buffer)))]
         self._last_handed = taken[-1][0]
@@ -846,17 +877,24 @@ class PluginClient:
         held, duplicates included.
         """
         assert not self._buffer
+        per_reply = self.fetch_bytes
+        if per_reply is not None and (isinstance(per_reply, bool) or not isinstance(per_reply, int) or per_reply < 1):
+            raise ValueError(f"fetch_bytes must be a positive int or None, got {per_reply!r}")
+        if per_reply is not None and self._mean_event_bytes > 0:
+            max_events = max(1, min(max_events, per_reply // self._mean_event_bytes))
         sent: List[int] = []
 
         def build() -> bytes:
             sent.append(self._ack_number())
             return protocol.fetch(max_events, wait_ms, sent[-1])
 
-        reply = self._request(build, self._reply_timeout(wait_ms))
+        reply = self._receive_events(build, self._reply_timeout(wait_ms), header=True)
         request = protocol.fetch(max_events, wait_ms, sent[-1])
         first, epoch, events = self._parse_fetch_reply(request, reply, max_events)
         if self._note_epoch(epoch, sent[-1]):
             self._acked = max(self._acked, sent[-1])
+        if events:
+            self._mean_event_bytes = sum(map(len, events)) // len(events)
         duplicates = 0
         for number, event in enumerate(events, first):
             if number <= self._last_handed:
@@ -869,8 +907,22 @@ class PluginClient:
                          duplicates, self._last_handed)
         return len(events)
 
+    def _receive_events(self, request: Union[bytes, Callable[[], bytes]], reply_timeout: Optional[float],
+                        header: bool = False) -> List[_Payload]:
+        """:meth:`_request` for a request answered with events: with ``copy=False`` the frames are
+        read-only memoryviews of what ZeroMQ received (the header frame, with *header*, ``bytes``);
+        a one-frame reply that is an error is ``bytes`` too, so it can be parsed."""
+        if self._copy:
+            return self._request(request, reply_timeout)
+        frames = self._request(request, reply_timeout, copy=False)
+        if len(frames) == 1 and (header or frames[0].buffer[:len(protocol.REPLY_ERROR_PREFIX)]
+                                 == protocol.REPLY_ERROR_PREFIX):
+            return [frames[0].bytes]
+        first = 1 if header else 0
+        return [frame.bytes for frame in frames[:first]] + [frame.buffer.toreadonly() for frame in frames[first:]]
+
     @staticmethod
-    def _parse_fetch_reply(request: bytes, reply: List[bytes], max_events: int) -> Tuple[int, str, List[bytes]]:
+    def _parse_fetch_reply(request: bytes, reply: List[_Payload], max_events: int) -> Tuple[int, str, List[_Payload]]:
         """Check a ``fetch`` reply; return (first number, epoch, events)."""
         reason = _error_reason(reply[0]) if len(reply) == 1 else None
         if reason is not None:
@@ -1118,8 +1170,10 @@ class PluginClient:
             wait_ms = 50 if deadline is None else max(0, min(50, _to_ms(deadline - time.monotonic())))
             poller.poll(wait_ms)
 
-    def _request(self, request: Union[bytes, List[Any], Callable[[], bytes]], reply_timeout: Optional[float]) -> List[bytes]:
-        """Send one request frame and return the reply frames.
+    def _request(self, request: Union[bytes, List[Any], Callable[[], bytes]], reply_timeout: Optional[float],
+                 copy: bool = True) -> List[Any]:
+        """Send one request (one frame; a publish batch: a list of frames) and return the reply
+        frames (``bytes``; with *copy* False, :class:`zmq.Frame` objects).
 
         *request* may be a callable building the frame; it is called once the
         connection's state is up to date, right before sending.  On any
@@ -1146,7 +1200,7 @@ class PluginClient:
                 wait_ms = -1 if deadline is None else max(0, _to_ms(deadline - time.monotonic()))
                 ready = dict(self._poller.poll(wait_ms))
                 if socket in ready:
-                    reply = socket.recv_multipart(zmq.NOBLOCK)
+                    reply = socket.recv_multipart(zmq.NOBLOCK, copy=copy)
                     self._peer_state = None
                     return reply
                 if self._monitor in ready and self._read_monitor():

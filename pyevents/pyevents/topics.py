@@ -23,11 +23,13 @@ class Event(NamedTuple):
     """An event split into its topic and its payload.
 
     ``topic`` is the matching topic exactly as it was passed in (``str`` or
-    ``bytes``); ``payload`` is everything after it.
+    ``bytes``); ``payload`` is everything after it: ``bytes``, or for an event
+    given as a :class:`memoryview` (``PluginClient(copy=False)``) a memoryview
+    of the same memory, without a copy.
     """
 
     topic: Topic
-    payload: bytes
+    payload: Union[bytes, memoryview]
 
 
 def encode_topic(topic: Topic) -> bytes:
@@ -61,21 +63,28 @@ def _prepare_topics(topics: Iterable[Topic]) -> List[Tuple[bytes, Topic]]:
     return prepared
 
 
-def split_event(data: _BytesLike, topics: Iterable[Topic]) -> Tuple[Topic, bytes]:
+def split_event(data: _BytesLike, topics: Iterable[Topic]) -> Tuple[Topic, Union[bytes, memoryview]]:
     """Split the raw event *data* into ``(topic, payload)``.
 
     *topics* is an iterable of candidate topics (``str`` or ``bytes``).  When
     several match (one is a prefix of another) the longest wins.  The returned
     topic is the matching element of *topics* itself, so it has the type you
-    passed in.
+    passed in.  The payload is ``bytes``; of a (contiguous) :class:`memoryview`,
+    it is a memoryview slice of the same memory (no copy).
 
     Raises :class:`~pyevents.errors.UnknownTopic` if *data* starts with none
     of the topics, :class:`TypeError`/:class:`ValueError` for invalid arguments.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"an event must be bytes, not {type(data).__name__}")
-    raw = bytes(data)
     prepared = _prepare_topics(topics)
+    if isinstance(data, memoryview) and data.c_contiguous:
+        view = data.cast("B") if data.format != "B" or data.ndim != 1 else data
+        for prefix, topic in prepared:
+            if view[:len(prefix)] == prefix:
+                return topic, view[len(prefix):]
+        data = view[:41]  # enough for the error message
+    raw = bytes(data)
     for prefix, topic in prepared:
         if raw.startswith(prefix):
             return topic, raw[len(prefix):]

@@ -330,3 +330,108 @@ def test_quit_after_a_restart_acknowledges_nothing(client: PluginClient, fake_en
     assert through_reconnection(client.quit) is True
     assert fake_engine.requests[-2:] == [protocol.fetch(1, 0, 0), protocol.QUIT]
     assert fake_engine.unacknowledged == [1]  # the probe's event was not handed out: not acknowledged
+
+
+# ------------------------------------------------------- zero-copy (copy=False)
+
+@pytest.fixture
+def view_client(fake_engine: FakeEngine) -> Iterator[PluginClient]:
+    c = PluginClient(fake_engine.port, timeout=5, copy=False)
+    try:
+        yield c
+    finally:
+        c.close(timeout=0)
+
+
+def as_bytes(views: List[memoryview]) -> List[bytes]:
+    assert all(isinstance(v, memoryview) and v.readonly for v in views), [type(v) for v in views]
+    return [bytes(v) for v in views]
+
+
+def test_copy_false_hands_out_read_only_memoryviews(view_client: PluginClient, fake_engine: FakeEngine) -> None:
+    assert view_client.copy is False
+    fake_engine.push(*events(3))
+    first = view_client.next_event(1)
+    assert isinstance(first, memoryview) and first.readonly and first == b"TypeA0"
+    assert isinstance(first.obj, zmq.Frame)  # the memory ZeroMQ received, not a copy
+    assert as_bytes(view_client.next_events(1)) == events(1, 1)
+    for event in view_client:  # iteration too
+        assert as_bytes([event]) == [b"TypeA2"]
+        break
+    assert view_client.next_event(0) is None
+    assert fake_engine.unacknowledged == []
+
+
+def test_copy_false_a_lost_reply_is_sent_again(view_client: PluginClient, fake_engine: FakeEngine) -> None:
+    fake_engine.push(*events(3))
+    fake_engine.lose_next_fetch_reply = True
+    with pytest.raises(EngineGone):
+        view_client.next_event(1)
+    assert fake_engine.unacknowledged == [1, 2, 3]
+    assert as_bytes(through_reconnection(lambda: view_client.next_events(10, timeout=3))) == events(3)
+    assert view_client.duplicates_skipped == 0
+    assert view_client.next_event(0) is None
+    assert fake_engine.unacknowledged == []
+
+
+def test_copy_false_duplicates_after_a_reconnection_are_skipped(view_client: PluginClient,
+                                                                fake_engine: FakeEngine) -> None:
+    fake_engine.push(*events(3))
+    kept = view_client.next_events(3)
+    fake_engine.drop_connection()
+    fake_engine.push(*events(1, 3))
+    assert through_reconnection(lambda: view_client.next_event(3)) == b"TypeA3"
+    assert view_client.duplicates_skipped == 3
+    assert view_client.last_event_number == 4
+    assert as_bytes(kept) == events(3)  # views handed out before the reconnection stay valid
+    assert view_client.next_event(0) is None
+    assert fake_engine.unacknowledged == []
+
+
+def test_copy_false_at_most_once_hands_out_memoryviews_too(fake_engine: FakeEngine) -> None:
+    with PluginClient(fake_engine.port, timeout=5, copy=False, at_least_once=False) as c:
+        fake_engine.push(*events(2))
+        assert as_bytes([c.next_event(1)]) == events(1)
+        assert as_bytes(c.next_events(5, timeout=1)) == events(1, 1)
+
+
+def test_copy_must_be_a_bool(fake_engine: FakeEngine) -> None:
+    with pytest.raises(TypeError, match="copy must be True or False"):
+        PluginClient(fake_engine.port, copy=0)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------- fetch_bytes
+
+def test_fetch_bytes_bounds_the_next_fetch_by_the_last_replys_event_size(client: PluginClient,
+                                                                         fake_engine: FakeEngine) -> None:
+    big = [b"TypeA" + bytes([i]) * 45 for i in range(7)]  # 50 bytes each
+    fake_engine.push(*big)
+    client.fetch_bytes = 120
+    assert client.next_events(3) == big[:3]  # nothing known yet: the count alone
+    assert client.next_events(10) == big[3:5]  # 120 // 50: two per fetch
+    assert client.next_events(10) == big[5:7]
+    assert [r.split()[2] for r in fetches(fake_engine)] == [b"3", b"2", b"2"]
+    client.fetch_bytes = None
+    fake_engine.push(*big)
+    assert client.next_events(10) == big
+    assert fetches(fake_engine)[-1].split()[2] == b"10"
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True, "4M"])
+def test_fetch_bytes_is_validated(client: PluginClient, value: object) -> None:
+    client.fetch_bytes = value  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="fetch_bytes"):
+        client.next_event(0)
+
+
+def test_copy_false_typed_events_decode_from_the_views(fake_engine: FakeEngine) -> None:
+    from test_contract import MANIFEST, POSITION_PAYLOAD
+
+    with PluginClient(fake_engine.port, timeout=5, copy=False, contract=MANIFEST) as c:
+        fake_engine.push(b"Position" + POSITION_PAYLOAD, b"Blob\x00\x01")
+        typed = c.events(timeout=1)
+        position = next(typed)
+        assert (position.x, position.where.site, position.where.tags) == (-2, "roof", [1, 513])
+        blob = next(typed)
+        assert (blob.name, blob.value) == ("Blob", b"\x00\x01")
+    assert fake_engine.unacknowledged == []
