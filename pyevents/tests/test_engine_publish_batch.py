@@ -135,8 +135,8 @@ def test_the_client_sends_a_batch_again_when_its_reply_is_lost(start_engine) -> 
     class LosesFirstBatchReply(PluginClient):
         lost = 0
 
-        def _request(self, request: Any, reply_timeout: Any) -> List[bytes]:
-            reply = super()._request(request, reply_timeout)
+        def _request(self, request: Any, reply_timeout: Any, **options: Any) -> List[Any]:
+            reply = super()._request(request, reply_timeout, **options)
             if isinstance(request, list) and not self.lost:  # the engine published it; its reply is "lost"
                 self.lost += 1
                 self._teardown()
@@ -357,3 +357,22 @@ def test_a_stop_refuses_the_rest_of_a_batch_and_every_event_is_counted(start_eng
     report, collector = engine.report(), engine.report("collector")
     assert (report["published"], report["events_refused"]) == (accepted, count - accepted)
     assert collector["received"] + collector["unread"] + collector["after_end"] == accepted
+
+
+def test_the_buffered_publisher_of_docs_python_md_answers_every_event(start_engine) -> None:
+    """docs/python.md's snippet, as it is there: one answer per event, published in batches."""
+    count = 300
+    engine = start_engine(emit_a=count, collect=count)
+    with PluginClient(engine.port, timeout=WAIT) as probe:
+        contract = probe.load_contract()
+        port = engine.port
+        probe.close(timeout=0)
+    with PluginClient(port, contract=contract) as client, client.publisher(max_events=500) as out:
+        for event in client.events(timeout=30):  # ends after 30 s without an event
+            out.publish_typed("TypeC", f"seen {event.value}")
+            if out.published + out.pending == count:
+                break
+    engine.assert_clean_exit()
+    assert engine.collected_texts() == [f"seen A-{i}" for i in range(count)]
+    report = engine.report()
+    assert (report["received"], report["published"], report["events_refused"]) == (count, count, 0)
