@@ -1,8 +1,9 @@
 """Compatibility module: ``from events import ...`` as in the original event-engine.
 
 Existing plugins written against the original helper module keep working
-unchanged when this directory is on ``PYTHONPATH`` (or when the ``pyevents``
-distribution is installed, which installs this module too)::
+unchanged when this directory is on ``PYTHONPATH``, or when the ``pyevents``
+distribution was installed with ``PYEVENTS_INSTALL_EVENTS_MODULE=1`` (without it,
+pip installs ``pyevents`` only; README.md, "Legacy API")::
 
     from events import get_plugin_socket, get_next_msg, publish_msg, send_quit_command
 

@@ -7,6 +7,7 @@ EVENT_ENGINE_PACKAGES=(
     libzmq3-dev cppzmq-dev libfmt-dev catch2 libboost-dev nlohmann-json3-dev
     python3 python3-zmq python3-pytest python3-setuptools
     python3-numpy # the zero-copy tests read payloads in place with numpy.frombuffer (docs/python.md)
+    mypy # the pyevents.mypy test type-checks pyevents (pyevents/pyproject.toml, [tool.mypy])
 )
 # The optional NATS bridge (docs/nats.md): libnats to build it, nats-server for its tests.
 EVENT_ENGINE_NATS_PACKAGES=(libnats-dev nats-server openssl) # openssl: the TLS and credentials tests make their keys

@@ -10,7 +10,9 @@ Two APIs are provided:
   encoded from dataclasses; ``PluginClient(contract=...)`` yields them;
 * the legacy helpers :func:`get_plugin_socket`, :func:`get_next_msg`,
   :func:`publish_msg` and :func:`send_quit_command`, unchanged from the
-  original ``events`` module (also importable as top-level ``events``).
+  original ``events`` module (also importable as top-level ``events`` with
+  the distribution's directory on the path, or when installed with
+  ``PYEVENTS_INSTALL_EVENTS_MODULE=1``).
 
 The engine host defaults to ``127.0.0.1`` for :class:`PluginClient` and to
 ``engine`` for :func:`get_plugin_socket`; the environment variable
@@ -45,6 +47,7 @@ from .errors import (
 from .events import get_next_msg, get_plugin_socket, publish_msg, send_quit_command
 from .topics import Event, Topic, decode, encode_topic, split_event
 
+#: The package's version: the only place it is written (pyproject.toml reads it from here).
 __version__ = "0.1.0"
 
 __all__ = [

@@ -35,7 +35,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import zmq
 
@@ -58,7 +58,8 @@ from .security import (
 
 __all__ = ["main", "build_parser"]
 
-_SubParsers = "argparse._SubParsersAction[argparse.ArgumentParser]"
+if TYPE_CHECKING:  # annotations only (not subscriptable at run time)
+    _SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _cmd_keygen(args: argparse.Namespace) -> int:
@@ -76,8 +77,8 @@ def _cmd_keygen(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_keygen(subparsers: _SubParsers) -> None:  # type: ignore[valid-type]
-    parser = subparsers.add_parser(  # type: ignore[attr-defined]
+def _add_keygen(subparsers: _SubParsers) -> None:
+    parser = subparsers.add_parser(
         "keygen",
         help="write a CURVE key pair as ZeroMQ certificate files",
         description="Write a new CURVE key pair as ZeroMQ certificate files: DIR/NAME.key (the public key; "
@@ -175,7 +176,7 @@ def _key_option(args: argparse.Namespace, which: str) -> Any:
 def _keys(args: argparse.Namespace) -> Tuple[Any, Any]:
     if not hasattr(args, "_keys"):  # once: a warning is given once
         args._keys = (_key_option(args, "server"), _key_option(args, "client"))
-    return args._keys  # type: ignore[no-any-return]
+    return args._keys
 
 
 def _load_contract(args: argparse.Namespace) -> Contract:
@@ -430,8 +431,8 @@ def _cmd_pub(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_list(subparsers: _SubParsers) -> None:  # type: ignore[valid-type]
-    parser = subparsers.add_parser(  # type: ignore[attr-defined]
+def _add_list(subparsers: _SubParsers) -> None:
+    parser = subparsers.add_parser(
         "list", help="the application's events and plugins (from its manifest)",
         description="Print the application's events (codec, topic, publishers -> subscribers, a reflective "
                     "event's members), plugins, endpoints and whether they require CURVE.")
@@ -447,8 +448,8 @@ def _add_stream_options(parser: argparse.ArgumentParser, count_help: str) -> Non
     parser.add_argument("--duration", type=float, metavar="SECONDS", help="exit after SECONDS")
 
 
-def _add_echo(subparsers: _SubParsers) -> None:  # type: ignore[valid-type]
-    parser = subparsers.add_parser(  # type: ignore[attr-defined]
+def _add_echo(subparsers: _SubParsers) -> None:
+    parser = subparsers.add_parser(
         "echo", help="print events as they pass",
         description="Subscribe on the application's subscribe port and print each event as it passes: "
                     "reflective events as JSON by member name, text as a string, other payloads in hex. "
@@ -462,8 +463,8 @@ def _add_echo(subparsers: _SubParsers) -> None:  # type: ignore[valid-type]
     parser.set_defaults(command=_cmd_echo)
 
 
-def _add_hz(subparsers: _SubParsers) -> None:  # type: ignore[valid-type]
-    parser = subparsers.add_parser(  # type: ignore[attr-defined]
+def _add_hz(subparsers: _SubParsers) -> None:
+    parser = subparsers.add_parser(
         "hz", help="rates and sizes per event type",
         description="Count events per type on the subscribe port: the rate over each interval and the "
                     "frame sizes, as a table updated in place on a terminal, a line per event and interval "
@@ -475,8 +476,8 @@ def _add_hz(subparsers: _SubParsers) -> None:  # type: ignore[valid-type]
     parser.set_defaults(command=_cmd_hz)
 
 
-def _add_graph(subparsers: _SubParsers) -> None:  # type: ignore[valid-type]
-    parser = subparsers.add_parser(  # type: ignore[attr-defined]
+def _add_graph(subparsers: _SubParsers) -> None:
+    parser = subparsers.add_parser(
         "graph", help="the event graph as Mermaid or Graphviz DOT",
         description="Print (or write) the application's event graph: plugins as nodes, external ones "
                     "marked, events as labelled edges (pyevents.graph). "
@@ -487,8 +488,8 @@ def _add_graph(subparsers: _SubParsers) -> None:  # type: ignore[valid-type]
     parser.set_defaults(command=_cmd_graph)
 
 
-def _add_pub(subparsers: _SubParsers) -> None:  # type: ignore[valid-type]
-    parser = subparsers.add_parser(  # type: ignore[attr-defined]
+def _add_pub(subparsers: _SubParsers) -> None:
+    parser = subparsers.add_parser(
         "pub", help="publish one event",
         description="Publish one event on the application's publish port, once the application has "
                     "subscribed to this publisher (so it is not dropped), and wait for the application to "

@@ -29,23 +29,19 @@ use it from one thread only (or give each thread its own client).
 
 from __future__ import annotations
 
-import itertools
+import json
 import logging
 import math
 import numbers
 import operator
-import secrets
-import sys
-import time
-from collections import deque
-from types import TracebackType
-import json
 import os
+import secrets
+import time
+from types import TracebackType
 from typing import (
     TYPE_CHECKING,
     Any,
     Callable,
-    Deque,
     Iterable,
     Iterator,
     List,
@@ -59,15 +55,9 @@ from typing import (
 import zmq
 
 from . import protocol
-from .connection import (  # the monitor's handshake events, shared with the tools' sockets
-    _HANDSHAKE_FAILED_AUTH,
-    _HANDSHAKE_FAILED_NO_DETAIL,
-    _HANDSHAKE_FAILED_PROTOCOL,
-    _HANDSHAKE_SUCCEEDED,
-    _MECHANISM_MISMATCH,
-    _SECURITY_PROTOCOL_ERRORS,
-)
-from .contract import MANIFEST_COMMAND, Contract
+from .connection import tcp_endpoint
+from .contract import MISSING, Contract, require_contract
+from .cursor import Cursor, Payload, parse_fetch_reply
 from .errors import (
     BatchRefused,
     ClientClosed,
@@ -77,8 +67,10 @@ from .errors import (
     ProtocolError,
     PublishRejected,
 )
-from .security import CLIENT_KEY_ENV_VAR, SERVER_KEY_ENV_VAR, CurveConfig, KeySource, curve_config
+from .protocol import BytesLike, checked_event, error_reason
+from .security import KeySource, curve_config
 from .topics import Event, Topic, decode, encode_topic
+from .transport import Request, Transport, as_payloads, to_ms
 
 if TYPE_CHECKING:
     from .publisher import BufferedPublisher
@@ -90,19 +82,8 @@ logger = logging.getLogger(__name__)
 #: Default engine host of the new API (overridden by ``$EVENT_ENGINE_HOST``).
 DEFAULT_HOST = "127.0.0.1"
 
-# ZMTP heartbeats let the client notice an engine whose host or network
-# vanished without closing the TCP connection.
-_HEARTBEAT_IVL_MS = 10_000
-_HEARTBEAT_TIMEOUT_MS = 30_000
-
-_monitor_ids = itertools.count()
-
-_BytesLike = Union[bytes, bytearray, memoryview]
-#: What the client hands out: ``bytes``, or with ``copy=False`` a read-only ``memoryview``.
-_Payload = Union[bytes, memoryview]
 #: What ``PluginClient(contract=...)`` takes: a Contract, a manifest dict, or a manifest file's path.
 ContractSource = Union[Contract, Mapping[str, Any], str, "os.PathLike[str]"]
-_MISSING: Any = object()
 
 
 def _check_seconds(value: Optional[float], name: str, *, allow_zero: bool) -> Optional[float]:
@@ -128,33 +109,6 @@ def _check_port(port: int) -> int:
     if not 0 < number < 65536:
         raise ValueError(f"port must be between 1 and 65535, got {number}")
     return number
-
-
-def _to_ms(seconds: float) -> int:
-    return math.ceil(seconds * 1000)
-
-
-def _checked_event(data: Any) -> _BytesLike:
-    """*data* if it can be published as an event: bytes-like, not empty, not a command."""
-    if type(data) is bytes and data and not data.startswith(protocol.COMMAND_PREFIX):
-        return data  # the common case (e.g. Contract.encode's frames), checked without views
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"an event must be bytes, not {type(data).__name__}")
-    view = memoryview(data)
-    if view.nbytes == 0:
-        raise ValueError("cannot publish an empty event")
-    if not view.c_contiguous:  # a socket takes contiguous bytes only
-        data = view = memoryview(view.tobytes())
-    if view.cast("B")[: len(protocol.COMMAND_PREFIX)] == protocol.COMMAND_PREFIX:
-        raise ValueError(f"an event must not start with {protocol.COMMAND_PREFIX!r} (reserved for commands)")
-    return data
-
-
-def _error_reason(frame: _BytesLike) -> Optional[str]:
-    """The reason of an ``event-engine: error: ...`` reply, or None for any other reply."""
-    if frame[:len(protocol.REPLY_ERROR_PREFIX)] == protocol.REPLY_ERROR_PREFIX:
-        return bytes(frame[len(protocol.REPLY_ERROR_PREFIX):]).decode("utf-8", "replace")
-    return None
 
 
 class PluginClient:
@@ -271,9 +225,7 @@ class PluginClient:
         if not host:
             raise ValueError("host must not be empty")
         self._host = host
-        self._ipv6 = ":" in host
-        bracketed = f"[{host}]" if self._ipv6 and not host.startswith("[") else host
-        self._endpoint = f"tcp://{bracketed}:{self._port}"
+        self._endpoint = tcp_endpoint(host, self._port)
         self._timeout = _check_seconds(timeout, "timeout", allow_zero=False)
         if event_names is None:
             self._event_names: Tuple[Topic, ...] = ()
@@ -290,42 +242,22 @@ class PluginClient:
         if not isinstance(copy, bool):
             raise TypeError(f"copy must be True or False, not {type(copy).__name__}")
         self._copy = copy
-        self._curve: Optional[CurveConfig] = curve_config(server_key, client_key)
+        curve = curve_config(server_key, client_key)
         self._at_least_once = at_least_once
         self._contract: Optional[Contract] = None
         if contract is not None:
             self._set_contract(contract)
-        # At-least-once bookkeeping: events fetched but not handed out yet (number, event);
-        # the engine's numbering (epoch) and the numbers handed out and acknowledged so far.
-        self._buffer: Deque[Tuple[int, _Payload]] = deque()
-        self._epoch: Optional[str] = None
-        self._last_handed = 0
-        self._acked = 0
-        self._mean_event_bytes = 0  # of the last reply with events (for fetch_bytes)
-        # Whether the current connection is known to reach the run of the application that
-        # numbered our events: only then may a request acknowledge them (an ack is a bare
-        # number, which a restarted application would apply to its own new numbering).
-        self._epoch_confirmed = False
-        #: Events the engine sent again that this client had already handed out (skipped).
-        self.duplicates_skipped = 0
-        self._handshake_failure: Optional[Tuple[int, int]] = None
+        #: The at-least-once bookkeeping: numbering, buffer, what was handed out and acknowledged.
+        self._cursor = Cursor()
         self._own_context = context is None
         self._context: zmq.Context = zmq.Context() if context is None else context
-        self._socket: Optional[zmq.Socket] = None
-        self._monitor: Optional[zmq.Socket] = None
-        self._poller: Optional[zmq.Poller] = None
-        self._connected = False
-        self._disconnected = False
+        self._transport = Transport(self._context, self._endpoint, curve, on_reset=self._cursor.connection_lost)
         self._closed = False
         # Publish batches: this client's session name and the number of its last batch; the
         # buffered publishers flushed before the client waits for events.
         self._session = secrets.token_hex(8)
         self._batch_sequence = 0
         self._publishers: List[Any] = []
-        # What the last request learnt of the application, for quit() to know whether a
-        # missing answer means anything: "gone" (it closed the connection: it ended first),
-        # "refused" (the handshake failed: the caller was told), or None.
-        self._peer_state: Optional[str] = None
 
     # ------------------------------------------------------------------ info
 
@@ -357,12 +289,12 @@ class PluginClient:
     @property
     def secure(self) -> bool:
         """Whether the client's sockets use CURVE (keys from the arguments or the environment)."""
-        return self._curve is not None
+        return self._transport.curve is not None
 
     @property
     def client_public_key(self) -> Optional[str]:
         """This client's public CURVE key (40 Z85 characters), the one the application must list; or None."""
-        return None if self._curve is None else self._curve.client_public_key.decode("ascii")
+        return self._transport.client_public_key
 
     @property
     def at_least_once(self) -> bool:
@@ -379,17 +311,26 @@ class PluginClient:
     def epoch(self) -> Optional[str]:
         """The engine's numbering of this plugin's events (16 hex digits; new per application run), or None
         before the first fetch."""
-        return self._epoch
+        return self._cursor.epoch
 
     @property
     def last_event_number(self) -> int:
         """The engine's number of the last event handed out in the current :attr:`epoch` (0: none)."""
-        return self._last_handed
+        return self._cursor.last_handed
 
     @property
     def buffered(self) -> int:
         """How many fetched events wait in the local buffer (not handed out, not acknowledged)."""
-        return len(self._buffer)
+        return len(self._cursor.buffer)
+
+    @property
+    def duplicates_skipped(self) -> int:
+        """Events the engine sent again that this client had already handed out (skipped)."""
+        return self._cursor.duplicates_skipped
+
+    @duplicates_skipped.setter
+    def duplicates_skipped(self, value: int) -> None:
+        self._cursor.duplicates_skipped = value
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -397,7 +338,7 @@ class PluginClient:
 
     # ------------------------------------------------------------- receiving
 
-    def next_event(self, timeout: Optional[float] = None) -> Optional[_Payload]:
+    def next_event(self, timeout: Optional[float] = None) -> Optional[Payload]:
         """Return the next event (topic followed by payload) for this plugin.
 
         Waits at most *timeout* seconds and returns ``None`` if no event
@@ -414,7 +355,7 @@ class PluginClient:
         goes away.
         """
         deadline = self._deadline(_check_seconds(timeout, "timeout", allow_zero=True))
-        if not self._buffer:
+        if not self._cursor.buffer:
             self._flush_publishers()  # what was buffered goes out before the client waits
         if not self._at_least_once:
             return self._next_event_at_most_once(deadline)
@@ -423,14 +364,14 @@ class PluginClient:
         if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= protocol.MAX_BATCH:
             raise ValueError(f"fetch_batch must be an int from 1 to {protocol.MAX_BATCH}, got {batch!r}")
         while True:
-            if self._buffer:
-                return self._hand_out(1)[0]
+            if self._cursor.buffer:
+                return self._cursor.hand_out(1)[0]
             if self._fetch(batch, self._next_wait_ms(deadline)):
                 continue  # events, or duplicates only (the next fetch acknowledges them): no waiting
             if deadline is not None and time.monotonic() >= deadline:
                 return None
 
-    def next_events(self, max_events: int, timeout: Optional[float] = 0) -> List[_Payload]:
+    def next_events(self, max_events: int, timeout: Optional[float] = 0) -> List[Payload]:
         """Return up to *max_events* events that are ready, as a list.
 
         Waits at most *timeout* seconds for the first event (default ``0``:
@@ -447,21 +388,21 @@ class PluginClient:
         if max_events < 1:
             raise ValueError(f"max_events must be at least 1, got {max_events}")
         deadline = self._deadline(_check_seconds(timeout, "timeout", allow_zero=True))
-        if not self._buffer:
+        if not self._cursor.buffer:
             self._flush_publishers()  # what was buffered goes out before the client waits
         if not self._at_least_once:
             return self._next_events_at_most_once(max_events, deadline)
         self._ensure_open()
         while True:
-            if self._buffer:
-                return self._hand_out(max_events)
+            if self._cursor.buffer:
+                return self._cursor.hand_out(max_events)
             # "Up to max_events": ask for no more than the engine serves in one reply.
             if self._fetch(min(max_events, protocol.MAX_BATCH), self._next_wait_ms(deadline)):
                 continue
             if deadline is not None and time.monotonic() >= deadline:
                 return []
 
-    def __iter__(self) -> Iterator[_Payload]:
+    def __iter__(self) -> Iterator[Payload]:
         """Yield events as they arrive, until the engine goes away or the client is closed.
 
         The loop ends quietly on :class:`~pyevents.errors.EngineGone` or after
@@ -477,7 +418,7 @@ class PluginClient:
             if event is not None:
                 yield event
 
-    def decode(self, data: _BytesLike) -> Event:
+    def decode(self, data: BytesLike) -> Event:
         """Split *data* into an :class:`~pyevents.Event` using this client's ``event_names``.
 
         Raises :class:`~pyevents.errors.UnknownTopic` if it starts with none of them.
@@ -495,14 +436,14 @@ class PluginClient:
         Raises :class:`~pyevents.errors.ProtocolError` if the engine answers something else
         (an engine without the manifest command), and what :meth:`ping` raises.
         """
-        reply = self._request(MANIFEST_COMMAND, self._timeout)
+        reply = self._request(protocol.MANIFEST, self._timeout)
         if len(reply) == 1 and reply[0].startswith(b"{"):
             try:
                 return json.loads(reply[0])
             except json.JSONDecodeError as e:
                 raise ProtocolError(f"the manifest from {self._endpoint} is not JSON: {e}") from None
-        reason = _error_reason(reply[0]) if len(reply) == 1 else None
-        raise ProtocolError(f"the engine did not answer {MANIFEST_COMMAND!r} with a manifest: "
+        reason = error_reason(reply[0]) if len(reply) == 1 else None
+        raise ProtocolError(f"the engine did not answer {protocol.MANIFEST!r} with a manifest: "
                             + (reason if reason is not None else repr(reply)[:120]))
 
     def load_contract(self, *, byte_views: bool = False) -> Contract:
@@ -523,12 +464,6 @@ class PluginClient:
             self._event_names = tuple(event.topic for event in contract)
         return contract
 
-    def _need_contract(self, what: str) -> Contract:
-        if self._contract is None:
-            raise ValueError(f"{what} needs the application's contract: pass contract=... to PluginClient "
-                             "or call client.load_contract() first")
-        return self._contract
-
     def events(self, timeout: Optional[float] = None) -> Iterator[Any]:
         """Yield the events as typed objects, until the engine goes away or the client is closed.
 
@@ -539,7 +474,7 @@ class PluginClient:
         client; a frame that does not decode raises :class:`~pyevents.contract.ContractError`
         (it counts as handed out).
         """
-        contract = self._need_contract("events()")
+        contract = require_contract(self._contract, "events()")
         while not self._closed:
             try:
                 frame = self.next_event(timeout)
@@ -550,30 +485,30 @@ class PluginClient:
                 return
             yield contract.typed(frame)
 
-    def publish_typed(self, event: Any, value: Any = _MISSING, /, **fields: Any) -> None:
+    def publish_typed(self, event: Any, value: Any = MISSING, /, **fields: Any) -> None:
         """Publish a typed event: as :meth:`Contract.encode <pyevents.Contract.encode>` takes it
         (a dataclass instance; or an event name with its value or fields).  See :meth:`publish`."""
-        self.publish(self._encode_typed(event, value, **fields))
+        self.publish(require_contract(self._contract, "publish_typed()").encode(event, value, **fields))
 
     # ------------------------------------------------------------ publishing
 
-    def publish(self, data: _BytesLike) -> None:
+    def publish(self, data: BytesLike) -> None:
         """Publish the raw event *data* (topic followed by payload).
 
         Raises :class:`~pyevents.errors.PublishRejected` if the engine refuses
         it, e.g. because the plugin is not configured to publish its topic.
         """
-        data = bytes(_checked_event(data))
+        data = bytes(checked_event(data))
         reply = self._request(data, self._timeout)
         if reply == [protocol.REPLY_PUBLISHED]:
             return
         if len(reply) == 1:
-            reason = _error_reason(reply[0])
+            reason = error_reason(reply[0])
             if reason is not None:
                 raise PublishRejected(reason)
         raise ProtocolError(f"unexpected reply to a publish: {reply!r}")
 
-    def publish_event(self, name_or_topic: Topic, payload: Union[_BytesLike, str] = b"") -> None:
+    def publish_event(self, name_or_topic: Topic, payload: Union[BytesLike, str] = b"") -> None:
         """Publish an event made of a topic (an event name) and a payload.
 
         A ``str`` topic or payload is encoded as UTF-8.  See :meth:`publish`.
@@ -587,7 +522,7 @@ class PluginClient:
             raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
         self.publish(topic + body)
 
-    def publish_many(self, events: Iterable[_BytesLike]) -> int:
+    def publish_many(self, events: Iterable[BytesLike]) -> int:
         """Publish *events* (each topic followed by payload) with as few requests as the
         limits allow: ``publish_batch`` requests of at most :attr:`publish_batch_events`
         events and :attr:`publish_batch_bytes` bytes (docs/protocol.md).  Returns how many
@@ -603,7 +538,7 @@ class PluginClient:
         application is stopping, the events not yet sent are listed as refused too.
         Raises what :meth:`publish` raises for a connection that fails for good.
         """
-        frames = [_checked_event(event) for event in events]
+        frames = [checked_event(event) for event in events]
         published = 0
         refused: List[Tuple[int, str]] = []
         start = 0
@@ -614,7 +549,7 @@ class PluginClient:
             refused.extend(batch_refused)
             start = end
             if stopping:
-                refused.extend((index, "not sent: the application is stopping") for index in range(start, len(frames)))
+                refused.extend((index, protocol.REASON_NOT_SENT_STOPPING) for index in range(start, len(frames)))
                 break
         if refused:
             raise BatchRefused(published, refused)
@@ -631,7 +566,7 @@ class PluginClient:
 
         return BufferedPublisher(self, max_events=max_events, max_bytes=max_bytes, max_delay=max_delay)
 
-    def _batch_end(self, frames: List[_BytesLike], start: int) -> int:
+    def _batch_end(self, frames: List[BytesLike], start: int) -> int:
         """Where the batch starting at *start* ends, by :attr:`publish_batch_events` and
         :attr:`publish_batch_bytes` (one event always goes)."""
         most = self.publish_batch_events
@@ -646,7 +581,7 @@ class PluginClient:
             end += 1
         return end
 
-    def _publish_batch(self, frames: List[_BytesLike], offset: int) -> Tuple[int, List[Tuple[int, str]], bool]:
+    def _publish_batch(self, frames: List[BytesLike], offset: int) -> Tuple[int, List[Tuple[int, str]], bool]:
         """Send one ``publish_batch``; return (accepted, refused as (index + offset, reason),
         whether the application is stopping)."""
         self._ensure_open()
@@ -666,10 +601,10 @@ class PluginClient:
                             sequence, self._session, e)
         parsed = protocol.parse_batch_reply(reply)
         if parsed is None:
-            reason = _error_reason(reply[0]) if len(reply) == 1 else None
+            reason = error_reason(reply[0]) if len(reply) == 1 else None
             if reason is None:
                 raise ProtocolError(f"unexpected reply to a publish batch: {reply[:2]!r}")
-            if reason.startswith(("send one frame per request", "unknown command")):
+            if reason.startswith((protocol.REASON_NOT_ONE_FRAME, protocol.REASON_UNKNOWN_COMMAND)):
                 raise ProtocolError(f"the engine at {self._endpoint} does not know publish_batch (an older "
                                     f"engine): publish one event per request with publish() ({reason})")
             return 0, [(offset + index, reason) for index in range(len(frames))], False
@@ -677,13 +612,8 @@ class PluginClient:
         if answered != sequence or accepted + sum(last - first + 1 for first, last, _ in runs) != len(frames):
             raise ProtocolError(f"the engine answered batch {sequence} of {len(frames)} events with {reply[0]!r}")
         refused = [(offset + index, reason) for first, last, reason in runs for index in range(first, last + 1)]
-        stopping = any(reason.startswith("the application is stopping") for _, _, reason in runs)
+        stopping = any(reason.startswith(protocol.REASON_STOPPING) for _, _, reason in runs)
         return accepted, refused, stopping
-
-    def _encode_typed(self, event: Any, value: Any = _MISSING, /, **fields: Any) -> bytes:
-        """The frame of a typed event, as :meth:`publish_typed` publishes it."""
-        contract = self._need_contract("publish_typed()")
-        return contract.encode(event, **fields) if value is _MISSING else contract.encode(event, value, **fields)
 
     def _flush_publishers(self) -> None:
         """Publish what this client's buffered publishers hold (before waiting for events)."""
@@ -713,7 +643,7 @@ class PluginClient:
         reply = self._request(protocol.PING, self._timeout)
         elapsed = time.monotonic() - start
         if reply != [protocol.REPLY_PONG]:
-            reason = _error_reason(reply[0]) if len(reply) == 1 else None
+            reason = error_reason(reply[0]) if len(reply) == 1 else None
             if reason is not None:
                 raise ProtocolError(f"the engine refused ping: {reason}")
             raise ProtocolError(f"unexpected reply to ping: {reply!r}")
@@ -738,7 +668,7 @@ class PluginClient:
         self._ensure_open()
         deadline = self._deadline(wait)
         acknowledged = False
-        known = self._peer_state
+        known = self._transport.peer_state
         try:
             if known == "refused":  # the caller was told (HandshakeFailed): nobody to say goodbye to
                 raise HandshakeFailed("the application refused this client's handshake before")
@@ -781,7 +711,7 @@ class PluginClient:
         try:
             if wait != 0:
                 self._flush_publishers_quietly()
-            if wait != 0 and self._socket is not None and self._epoch_confirmed:
+            if wait != 0 and self._transport.is_open and self._cursor.epoch_confirmed:
                 self._acknowledge(self._deadline(wait))
         finally:
             self._close()
@@ -791,7 +721,7 @@ class PluginClient:
             return
         self._closed = True
         self._teardown()
-        self._buffer.clear()
+        self._cursor.buffer.clear()
         if self._own_context:
             self._context.term()
         logger.debug("closed client for %s", self._endpoint)
@@ -817,7 +747,7 @@ class PluginClient:
 
     # -------------------------------------------------------------- internals
 
-    def _next_event_at_most_once(self, deadline: Optional[float]) -> Optional[_Payload]:
+    def _next_event_at_most_once(self, deadline: Optional[float]) -> Optional[Payload]:
         """next_event() with ``next_msg_wait`` (``at_least_once=False``)."""
         while True:
             wait_ms = self._next_wait_ms(deadline)
@@ -826,7 +756,7 @@ class PluginClient:
             if len(reply) != 1:
                 raise ProtocolError(f"the engine answered {request!r} with {len(reply)} frames instead of one")
             event = reply[0]
-            reason = _error_reason(event)
+            reason = error_reason(event)
             if reason is not None:
                 raise ProtocolError(
                     f"the engine refused {request!r}: {reason} "
@@ -837,14 +767,14 @@ class PluginClient:
             if deadline is not None and time.monotonic() >= deadline:
                 return None
 
-    def _next_events_at_most_once(self, max_events: int, deadline: Optional[float]) -> List[_Payload]:
+    def _next_events_at_most_once(self, max_events: int, deadline: Optional[float]) -> List[Payload]:
         """next_events() with ``next_msgs`` (``at_least_once=False``)."""
         while True:
             wait_ms = self._next_wait_ms(deadline)
             request = protocol.next_msgs(min(max_events, protocol.MAX_BATCH), wait_ms)
             reply = self._receive_events(request, self._reply_timeout(wait_ms))
             if len(reply) == 1:
-                reason = _error_reason(reply[0])
+                reason = error_reason(reply[0])
                 if reason is not None:
                     raise ProtocolError(
                         f"the engine refused {request!r}: {reason} "
@@ -859,107 +789,48 @@ class PluginClient:
             if reply or (deadline is not None and time.monotonic() >= deadline):
                 return reply
 
-    def _ack_number(self) -> int:
-        """What a request sent now may acknowledge: the last event handed out, if the engine is the
-        run of the application that numbered it; else 0 (acknowledges nothing)."""
-        return self._last_handed if self._epoch_confirmed else 0
-
-    def _hand_out(self, count: int) -> List[_Payload]:
-        """Take up to *count* events from the buffer; from now on they count as processed."""
-        taken = [self._buffer.popleft() for _ in range(min(count, len(self._buffer)))]
-        self._last_handed = taken[-1][0]
-        return [event for _, event in taken]
-
     def _fetch(self, max_events: int, wait_ms: int) -> int:
         """Send one ``fetch`` (acknowledging what was handed out), buffer the new events.
 
         Only called with an empty buffer.  Returns how many events the reply
         held, duplicates included.
         """
-        assert not self._buffer
-        per_reply = self.fetch_bytes
-        if per_reply is not None and (isinstance(per_reply, bool) or not isinstance(per_reply, int) or per_reply < 1):
-            raise ValueError(f"fetch_bytes must be a positive int or None, got {per_reply!r}")
-        if per_reply is not None and self._mean_event_bytes > 0:
-            max_events = max(1, min(max_events, per_reply // self._mean_event_bytes))
+        cursor = self._cursor
+        max_events = cursor.fetch_size(max_events, self.fetch_bytes)
         sent: List[int] = []
 
         def build() -> bytes:
-            sent.append(self._ack_number())
+            sent.append(cursor.ack_number())
             return protocol.fetch(max_events, wait_ms, sent[-1])
 
         reply = self._receive_events(build, self._reply_timeout(wait_ms), header=True)
         request = protocol.fetch(max_events, wait_ms, sent[-1])
-        first, epoch, events = self._parse_fetch_reply(request, reply, max_events)
-        if self._note_epoch(epoch, sent[-1]):
-            self._acked = max(self._acked, sent[-1])
-        if events:
-            self._mean_event_bytes = sum(map(len, events)) // len(events)
-        duplicates = 0
-        for number, event in enumerate(events, first):
-            if number <= self._last_handed:
-                duplicates += 1
-            else:
-                self._buffer.append((number, event))
+        parsed = parse_fetch_reply(request, reply, max_events)
+        previous, duplicates = cursor.received(parsed, sent[-1])
+        self._log_restart(previous, parsed.epoch, sent[-1])
         if duplicates:
-            self.duplicates_skipped += duplicates
             logger.debug("skipped %d events the engine sent again (numbers up to %d were handed out already)",
-                         duplicates, self._last_handed)
-        return len(events)
+                         duplicates, cursor.last_handed)
+        return len(parsed.events)
 
     def _receive_events(self, request: Union[bytes, Callable[[], bytes]], reply_timeout: Optional[float],
-                        header: bool = False) -> List[_Payload]:
+                        header: bool = False) -> List[Payload]:
         """:meth:`_request` for a request answered with events: with ``copy=False`` the frames are
-        read-only memoryviews of what ZeroMQ received (the header frame, with *header*, ``bytes``);
-        a one-frame reply that is an error is ``bytes`` too, so it can be parsed."""
+        read-only memoryviews of what ZeroMQ received (:func:`~pyevents.transport.as_payloads`)."""
         if self._copy:
             return self._request(request, reply_timeout)
-        frames = self._request(request, reply_timeout, copy=False)
-        if len(frames) == 1 and (header or frames[0].buffer[:len(protocol.REPLY_ERROR_PREFIX)]
-                                 == protocol.REPLY_ERROR_PREFIX):
-            return [frames[0].bytes]
-        first = 1 if header else 0
-        return [frame.bytes for frame in frames[:first]] + [frame.buffer.toreadonly() for frame in frames[first:]]
+        return as_payloads(self._request(request, reply_timeout, copy=False), header)
 
-    @staticmethod
-    def _parse_fetch_reply(request: bytes, reply: List[_Payload], max_events: int) -> Tuple[int, str, List[_Payload]]:
-        """Check a ``fetch`` reply; return (first number, epoch, events)."""
-        reason = _error_reason(reply[0]) if len(reply) == 1 else None
-        if reason is not None:
-            raise ProtocolError(
-                f"the engine refused {request!r}: {reason} (an engine without the at-least-once fetch: "
-                "upgrade it, or pass at_least_once=False to PluginClient to use next_msg_wait/next_msgs)"
-            )
-        header = protocol.parse_events_header(reply[0])
-        if header is None:
-            raise ProtocolError(
-                f"the engine answered {request!r} with {reply[0][:60]!r} instead of "
-                "'event-engine: events <first> <epoch>'"
-            )
-        first, epoch = header
-        events = reply[1:]
-        if first < 1:
-            raise ProtocolError(f"the engine answered {request!r} with event number {first} (numbers start at 1)")
-        if len(events) > max_events:
-            raise ProtocolError(f"the engine answered {request!r} with {len(events)} events")
-        if not all(events):
-            raise ProtocolError(f"the engine answered {request!r} with an empty frame among events")
-        return first, epoch, events
-
-    def _note_epoch(self, epoch: str, sent_ack: int) -> bool:
-        """Record the epoch of a fetch reply; return whether the request's ack applied to our numbering."""
-        self._epoch_confirmed = True
-        if self._epoch == epoch:
-            return True
-        if self._epoch is not None:
+    def _log_restart(self, previous: Optional[str], epoch: str, sent_ack: int) -> None:
+        """Warn that the application restarted (what :meth:`Cursor.note_epoch
+        <pyevents.cursor.Cursor.note_epoch>` returned *previous*, now *epoch*)."""
+        if previous:
             logger.warning(
                 "the application at %s restarted (its event numbering changed from epoch %s to %s); "
-                "numbering starts over%s", self._endpoint, self._epoch, epoch,
+                "numbering starts over%s", self._endpoint, previous, epoch,
                 "" if sent_ack == 0 else
                 f"; an acknowledgement up to {sent_ack} from the old numbering reached it, events may be lost",
             )
-        self._epoch, self._last_handed, self._acked = epoch, 0, 0
-        return False
 
     def _acknowledge(self, deadline: Optional[float]) -> bool:
         """Acknowledge the events handed out since the last acknowledgement; return whether that worked.
@@ -968,7 +839,7 @@ class PluginClient:
         Failures are logged, not raised (this runs while quitting or closing).
         A connection found dropped is re-made once.
         """
-        if self._last_handed <= self._acked:
+        if not self._cursor.unacknowledged:
             return True
         for attempt in (1, 2):
             try:
@@ -982,26 +853,29 @@ class PluginClient:
                 break
         logger.warning(
             "could not acknowledge the events handed out up to number %d (%s); the engine will send them "
-            "again to this plugin's next client", self._last_handed, problem,
+            "again to this plugin's next client", self._cursor.last_handed, problem,
         )
         return False
 
     def _send_ack(self, deadline: Optional[float]) -> bool:
         """The requests of :meth:`_acknowledge`; raises what :meth:`_request` raises."""
-        if not self._epoch_confirmed:
+        cursor = self._cursor
+        if not cursor.epoch_confirmed:
             # Learn which run of the application answers before acknowledging our numbers.
             # Acknowledging 0 forgets nothing; events in the reply stay unacknowledged.
             request = protocol.fetch(1, 0, 0)
             reply = self._request(request, self._remaining(deadline))
-            _, epoch, _ = self._parse_fetch_reply(request, reply, 1)
-            if not self._note_epoch(epoch, 0):
+            epoch = parse_fetch_reply(request, reply, 1).epoch
+            previous = cursor.note_epoch(epoch)
+            if previous is not None:
+                self._log_restart(previous, epoch, 0)
                 return True  # a new run: it never sent the events we handed out
-        number = self._last_handed
-        reply = self._request(lambda: protocol.ack(self._ack_number()), self._remaining(deadline))
+        number = cursor.last_handed
+        reply = self._request(lambda: protocol.ack(cursor.ack_number()), self._remaining(deadline))
         if len(reply) == 1 and protocol.parse_acknowledged(reply[0]) == number:
-            self._acked = number
+            cursor.acknowledged(number)
             return True
-        reason = _error_reason(reply[0]) if len(reply) == 1 else None
+        reason = error_reason(reply[0]) if len(reply) == 1 else None
         raise ProtocolError(f"the engine refused it: {reason}" if reason is not None
                             else f"unexpected reply to ack: {reply!r}")
 
@@ -1020,206 +894,21 @@ class PluginClient:
     def _next_wait_ms(self, deadline: Optional[float]) -> int:
         """How long the next fetch request should ask the engine to wait."""
         if deadline is None:
-            return min(_to_ms(self.wait_chunk), protocol.MAX_WAIT_MS)
-        return min(_to_ms(min(self.wait_chunk, max(0.0, deadline - time.monotonic()))), protocol.MAX_WAIT_MS)
+            return min(to_ms(self.wait_chunk), protocol.MAX_WAIT_MS)
+        return min(to_ms(min(self.wait_chunk, max(0.0, deadline - time.monotonic()))), protocol.MAX_WAIT_MS)
 
     def _reply_timeout(self, wait_ms: int) -> Optional[float]:
         """How long to wait for the reply to a request that lets the engine wait *wait_ms*."""
         return None if self._timeout is None else wait_ms / 1000 + self._timeout
 
-    def _connect(self) -> None:
-        socket = self._context.socket(zmq.REQ)
-        monitor = None
-        try:
-            if self._ipv6:
-                socket.setsockopt(zmq.IPV6, 1)
-            if hasattr(zmq, "HEARTBEAT_IVL"):
-                socket.setsockopt(zmq.HEARTBEAT_IVL, _HEARTBEAT_IVL_MS)
-                socket.setsockopt(zmq.HEARTBEAT_TIMEOUT, _HEARTBEAT_TIMEOUT_MS)
-            if self._curve is not None:
-                self._curve.apply(socket)
-            address = f"inproc://pyevents-monitor-{id(self):x}-{next(_monitor_ids)}"
-            socket.monitor(address, zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED | _HANDSHAKE_SUCCEEDED
-                           | _HANDSHAKE_FAILED_NO_DETAIL | _HANDSHAKE_FAILED_PROTOCOL | _HANDSHAKE_FAILED_AUTH)
-            monitor = self._context.socket(zmq.PAIR)
-            monitor.connect(address)
-            socket.connect(self._endpoint)
-        except BaseException:
-            if monitor is not None:
-                monitor.close(linger=0)
-            socket.close(linger=0)
-            raise
-        poller = zmq.Poller()
-        poller.register(socket, zmq.POLLIN)
-        poller.register(monitor, zmq.POLLIN)
-        self._socket, self._monitor, self._poller = socket, monitor, poller
-        self._connected = self._disconnected = False
-        self._handshake_failure = None
-        logger.debug("connecting to the engine at %s%s", self._endpoint, " (CURVE)" if self._curve else "")
+
+    def _request(self, request: Request, reply_timeout: Optional[float], copy: bool = True) -> List[Any]:
+        """Send one request (one frame; a publish batch: a list of frames) and return the reply
+        frames (``bytes``; with *copy* False, :class:`zmq.Frame` objects): :meth:`Transport.request
+        <pyevents.transport.Transport.request>` on an open client."""
+        self._ensure_open()
+        return self._transport.request(request, reply_timeout, copy)
 
     def _teardown(self) -> None:
         """Close the socket (dropping anything unsent) and its monitor."""
-        socket, monitor = self._socket, self._monitor
-        self._socket = self._monitor = self._poller = None
-        self._epoch_confirmed = False  # the next connection may reach a restarted application
-        if socket is None:
-            return
-        try:
-            socket.disable_monitor()
-        except zmq.ZMQError:
-            pass
-        if monitor is not None:
-            monitor.close(linger=0)
-        socket.close(linger=0)
-
-    def _read_monitor(self) -> bool:
-        """Process pending connection events; return whether a disconnect was among them.
-
-        Raises :class:`~pyevents.errors.HandshakeFailed` if the security
-        handshake failed (and did not succeed on a later attempt).
-        """
-        assert self._monitor is not None
-        disconnected = False
-        while True:
-            try:
-                frames = self._monitor.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                break
-            event = int.from_bytes(frames[0][:2], sys.byteorder)  # uint16, native order
-            value = int.from_bytes(frames[0][2:6], sys.byteorder)  # uint32, native order
-            if event == zmq.EVENT_CONNECTED:
-                self._connected = True
-                if self._peer_state == "gone":  # something listens there again: no answer means something
-                    self._peer_state = None
-            elif event == zmq.EVENT_DISCONNECTED:
-                self._connected = False
-                self._disconnected = disconnected = True
-                self._epoch_confirmed = False  # reconnected, it may be a restarted application
-            elif event == _HANDSHAKE_SUCCEEDED:
-                self._handshake_failure = None
-            elif event and event in (_HANDSHAKE_FAILED_NO_DETAIL, _HANDSHAKE_FAILED_PROTOCOL, _HANDSHAKE_FAILED_AUTH):
-                if self._is_security_failure(event, value):
-                    self._handshake_failure = (event, value)
-        if self._handshake_failure is not None:
-            raise self._handshake_error(*self._handshake_failure)
-        return disconnected
-
-    def _is_security_failure(self, event: int, value: int) -> bool:
-        """Whether a failed handshake means the two sides disagree about keys (not a stray peer)."""
-        if event == _HANDSHAKE_FAILED_AUTH:
-            return True
-        if event == _HANDSHAKE_FAILED_PROTOCOL:
-            return value in _SECURITY_PROTOCOL_ERRORS
-        # No detail: the engine closed the connection mid-handshake. With CURVE, typically a
-        # wrong server key; without, typically an engine that requires CURVE (a race decides
-        # whether the client sees this or the mechanism mismatch).
-        return True
-
-    def _handshake_error(self, event: int, value: int) -> HandshakeFailed:
-        where = f"the engine at {self._endpoint}"
-        if self._curve is None:
-            if event == _HANDSHAKE_FAILED_NO_DETAIL:
-                what = f"{where} closed the connection during the handshake; it probably requires"
-            else:
-                what = f"{where} requires"
-            return HandshakeFailed(
-                f"{what} CURVE keys: set {SERVER_KEY_ENV_VAR} to the application's public key and "
-                f"{CLIENT_KEY_ENV_VAR} to this plugin's secret key (docs/security.md)"
-                + ("; or the port is not this plugin's" if event == _HANDSHAKE_FAILED_NO_DETAIL else "")
-            )
-        if event == _HANDSHAKE_FAILED_AUTH:
-            return HandshakeFailed(
-                f"{where} refused this plugin's key (status {value}): check that {CLIENT_KEY_ENV_VAR} (or "
-                "client_key=) is this plugin's secret key and that the application lists its public key "
-                f"{self.client_public_key} as this plugin's client_key (docs/security.md)"
-            )
-        if event == _HANDSHAKE_FAILED_PROTOCOL and value == _MECHANISM_MISMATCH:
-            return HandshakeFailed(
-                f"{where} does not use CURVE, but this client does ({SERVER_KEY_ENV_VAR}/{CLIENT_KEY_ENV_VAR} "
-                "or server_key=/client_key= are set): unset them, or give the application its keys"
-            )
-        return HandshakeFailed(
-            f"the CURVE handshake with {where} failed: check that {SERVER_KEY_ENV_VAR} (or server_key=) is "
-            "the application's PUBLIC key (its NAME.key file), that the application uses keys at all "
-            f"(if not, unset {SERVER_KEY_ENV_VAR} and {CLIENT_KEY_ENV_VAR}), and that the port is this plugin's"
-        )
-
-    def _send_when_connected(self, socket: zmq.Socket, request: Union[bytes, List[Any]], deadline: Optional[float]) -> None:
-        """Send *request* once the connection is up (the socket has no pipe before).
-
-        While it waits, the monitor is read, so a handshake the engine refused raises
-        :class:`~pyevents.errors.HandshakeFailed` instead of a timeout.
-        """
-        poller = zmq.Poller()
-        poller.register(socket, zmq.POLLOUT)
-        assert self._monitor is not None
-        poller.register(self._monitor, zmq.POLLIN)
-        while True:
-            try:
-                if isinstance(request, list):  # a publish batch: the command, then the events, without copies
-                    socket.send_multipart(request, zmq.NOBLOCK, copy=False)
-                else:
-                    socket.send(request, zmq.NOBLOCK)
-                return
-            except zmq.Again:
-                pass
-            self._read_monitor()  # raises HandshakeFailed if the engine refused us
-            if deadline is not None and time.monotonic() >= deadline:
-                raise EngineTimeout(f"could not queue a request for the engine at {self._endpoint}: no connection "
-                                    "(is the engine running, on this port?)")
-            wait_ms = 50 if deadline is None else max(0, min(50, _to_ms(deadline - time.monotonic())))
-            poller.poll(wait_ms)
-
-    def _request(self, request: Union[bytes, List[Any], Callable[[], bytes]], reply_timeout: Optional[float],
-                 copy: bool = True) -> List[Any]:
-        """Send one request (one frame; a publish batch: a list of frames) and return the reply
-        frames (``bytes``; with *copy* False, :class:`zmq.Frame` objects).
-
-        *request* may be a callable building the frame; it is called once the
-        connection's state is up to date, right before sending.  On any
-        failure (including KeyboardInterrupt) the socket is torn down, so the
-        next request starts from a fresh, usable REQ socket.
-        """
-        self._ensure_open()
-        if self._socket is None:
-            self._connect()
-        assert self._socket is not None and self._poller is not None
-        socket = self._socket
-        try:
-            self._read_monitor()
-            if self._disconnected and not self._connected:
-                raise EngineGone(
-                    f"the engine at {self._endpoint} closed the connection (it stopped, crashed or restarted); "
-                    "retry to wait for it to come back, or exit"
-                )
-            if callable(request):
-                request = request()
-            deadline = self._deadline(reply_timeout)
-            self._send_when_connected(socket, request, deadline)
-            while True:
-                wait_ms = -1 if deadline is None else max(0, _to_ms(deadline - time.monotonic()))
-                ready = dict(self._poller.poll(wait_ms))
-                if socket in ready:
-                    reply = socket.recv_multipart(zmq.NOBLOCK, copy=copy)
-                    self._peer_state = None
-                    return reply
-                if self._monitor in ready and self._read_monitor():
-                    raise EngineGone(
-                        f"the engine at {self._endpoint} closed the connection while a request was pending "
-                        "(it stopped, crashed or restarted, or the port is not this plugin's engine port); "
-                        "the request is lost; retry to wait for the engine to come back, or exit"
-                    )
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise EngineTimeout(
-                        f"the engine at {self._endpoint} did not answer within {reply_timeout:g} s; "
-                        "the connection was reset and the client can be used again "
-                        "(is the engine running and is this the plugin's port?)"
-                    )
-        except BaseException as e:
-            logger.debug("resetting the connection to %s after %s", self._endpoint, type(e).__name__)
-            if isinstance(e, EngineGone):
-                self._peer_state = "gone"
-            elif isinstance(e, HandshakeFailed):
-                self._peer_state = "refused"
-            self._teardown()
-            raise
+        self._transport.teardown()

@@ -16,25 +16,26 @@ import itertools
 import logging
 import sys
 import time
-from typing import List, Optional
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import zmq
 
 from .errors import EngineTimeout, HandshakeFailed
 from .security import CLIENT_KEY_ENV_VAR, SERVER_KEY_ENV_VAR, CurveConfig
 
-__all__ = ["MonitoredSocket", "tcp_endpoint"]
+__all__ = ["MonitoredSocket", "tcp_endpoint", "is_security_failure", "HANDSHAKE_FAILED_AUTH",
+           "HANDSHAKE_FAILED_NO_DETAIL", "HANDSHAKE_FAILED_PROTOCOL", "HANDSHAKE_SUCCEEDED", "MECHANISM_MISMATCH"]
 
 logger = logging.getLogger(__name__)
 
 _ids = itertools.count()
 
-# Handshake outcomes reported by the socket monitor (libzmq >= 4.3); PluginClient uses them too.
-_HANDSHAKE_SUCCEEDED = getattr(zmq, "EVENT_HANDSHAKE_SUCCEEDED", 0)
-_HANDSHAKE_FAILED_NO_DETAIL = getattr(zmq, "EVENT_HANDSHAKE_FAILED_NO_DETAIL", 0)
-_HANDSHAKE_FAILED_PROTOCOL = getattr(zmq, "EVENT_HANDSHAKE_FAILED_PROTOCOL", 0)
-_HANDSHAKE_FAILED_AUTH = getattr(zmq, "EVENT_HANDSHAKE_FAILED_AUTH", 0)
-_MECHANISM_MISMATCH = int(getattr(zmq, "PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH", -1))
+# Handshake outcomes reported by the socket monitor (libzmq >= 4.3).
+HANDSHAKE_SUCCEEDED = getattr(zmq, "EVENT_HANDSHAKE_SUCCEEDED", 0)
+HANDSHAKE_FAILED_NO_DETAIL = getattr(zmq, "EVENT_HANDSHAKE_FAILED_NO_DETAIL", 0)
+HANDSHAKE_FAILED_PROTOCOL = getattr(zmq, "EVENT_HANDSHAKE_FAILED_PROTOCOL", 0)
+HANDSHAKE_FAILED_AUTH = getattr(zmq, "EVENT_HANDSHAKE_FAILED_AUTH", 0)
+MECHANISM_MISMATCH = int(getattr(zmq, "PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH", -1))
 # Protocol errors that mean "the two sides disagree about security", not "this is not an engine".
 _SECURITY_PROTOCOL_ERRORS = {
     int(getattr(zmq, name))
@@ -42,6 +43,22 @@ _SECURITY_PROTOCOL_ERRORS = {
                  "PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE")
     if hasattr(zmq, name)
 }
+# What a MonitoredSocket's monitor reports.
+_MONITORED_EVENTS = (zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED | HANDSHAKE_SUCCEEDED | HANDSHAKE_FAILED_NO_DETAIL
+                     | HANDSHAKE_FAILED_PROTOCOL | HANDSHAKE_FAILED_AUTH)
+
+
+def is_security_failure(event: int, value: int) -> bool:
+    """Whether the monitor's *event* (with its *value*) is a failed handshake that means the two
+    sides disagree about keys (not a stray peer)."""
+    if not event or event not in (HANDSHAKE_FAILED_NO_DETAIL, HANDSHAKE_FAILED_PROTOCOL, HANDSHAKE_FAILED_AUTH):
+        return False
+    if event == HANDSHAKE_FAILED_PROTOCOL:
+        return value in _SECURITY_PROTOCOL_ERRORS
+    # Refused (AUTH), or no detail: the peer closed the connection mid-handshake. With CURVE,
+    # typically a wrong server key; without, typically a peer that requires CURVE (a race
+    # decides whether the client sees this or the mechanism mismatch).
+    return True
 
 
 def tcp_endpoint(host: str, port: int) -> str:
@@ -59,28 +76,39 @@ class MonitoredSocket:
     :param endpoint: e.g. ``"tcp://127.0.0.1:5560"``.
     :param curve: the CURVE keys (:func:`pyevents.security.curve_config`), or None.
     :param what: what the endpoint is, for messages (``"the subscribe port"``).
+    :param options: socket options to set before connecting, as (option, value) pairs.
+    :param describe_failure: makes the :class:`HandshakeFailed` for a failed handshake
+        (event, value) instead of the tools' messages (the plugin client has its own).
 
     Use it as a context manager, or call :meth:`close`.
     """
 
     def __init__(self, context: zmq.Context, kind: int, endpoint: str, curve: Optional[CurveConfig],
-                 what: str = "the endpoint") -> None:
+                 what: str = "the endpoint", *, options: Sequence[Tuple[int, int]] = (),
+                 describe_failure: Optional[Callable[[int, int], HandshakeFailed]] = None) -> None:
         self.endpoint = endpoint
         self.what = what
         self.curve = curve
         self.connected = False
+        #: Whether a connection was made and then lost (and not made again since).
+        self.disconnected = False
+        self.connects = 0
         self.handshakes = 0
+        #: The last failed handshake (event, value) not followed by a successful one.
+        self.failure: Optional[Tuple[int, int]] = None
+        self._describe_failure = describe_failure or self._failure
         self.socket = context.socket(kind)
         self._monitor: Optional[zmq.Socket] = None
         try:
             self.socket.setsockopt(zmq.LINGER, 0)
             if ":" in endpoint.split("//", 1)[-1].rsplit(":", 1)[0]:
                 self.socket.setsockopt(zmq.IPV6, 1)
+            for option, value in options:
+                self.socket.setsockopt(option, value)
             if curve is not None:
                 curve.apply(self.socket)
             address = f"inproc://pyevents-connection-{id(self):x}-{next(_ids)}"
-            self.socket.monitor(address, zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED | _HANDSHAKE_SUCCEEDED
-                                | _HANDSHAKE_FAILED_NO_DETAIL | _HANDSHAKE_FAILED_PROTOCOL | _HANDSHAKE_FAILED_AUTH)
+            self.socket.monitor(address, _MONITORED_EVENTS)
             self._monitor = context.socket(zmq.PAIR)
             self._monitor.setsockopt(zmq.LINGER, 0)
             self._monitor.connect(address)
@@ -99,28 +127,31 @@ class MonitoredSocket:
         assert self._monitor is not None
         return self._monitor
 
-    def check(self) -> None:
-        """Read the monitor's news; raise :class:`HandshakeFailed` if the application refused us."""
-        failure = None
+    def check(self) -> bool:
+        """Read the monitor's news; raise :class:`HandshakeFailed` if the application refused us
+        (and did not accept a later attempt).  Returns whether a disconnection was among the news."""
+        disconnected = False
         while True:
             try:
                 frames = self.monitor.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 break
-            event = int.from_bytes(frames[0][:2], sys.byteorder)
-            value = int.from_bytes(frames[0][2:6], sys.byteorder)
+            event = int.from_bytes(frames[0][:2], sys.byteorder)  # uint16, native order
+            value = int.from_bytes(frames[0][2:6], sys.byteorder)  # uint32, native order
             if event == zmq.EVENT_CONNECTED:
                 self.connected = True
+                self.connects += 1
             elif event == zmq.EVENT_DISCONNECTED:
                 self.connected = False
-            elif event == _HANDSHAKE_SUCCEEDED:
+                self.disconnected = disconnected = True
+            elif event == HANDSHAKE_SUCCEEDED:
                 self.handshakes += 1
-                failure = None
-            elif event and event in (_HANDSHAKE_FAILED_NO_DETAIL, _HANDSHAKE_FAILED_PROTOCOL, _HANDSHAKE_FAILED_AUTH):
-                if event != _HANDSHAKE_FAILED_PROTOCOL or value in _SECURITY_PROTOCOL_ERRORS:
-                    failure = (event, value)
-        if failure is not None:
-            raise self._failure(*failure)
+                self.failure = None
+            elif is_security_failure(event, value):
+                self.failure = (event, value)
+        if self.failure is not None:
+            raise self._describe_failure(*self.failure)
+        return disconnected
 
     def wait_handshake(self, deadline: float) -> None:
         """Wait until the connection is up (its handshake succeeded), at most until *deadline*
@@ -160,13 +191,13 @@ class MonitoredSocket:
             return HandshakeFailed(
                 f"{where} requires CURVE keys: give the application's public key and this client's secret key "
                 f"(--server-key/--client-key, or {SERVER_KEY_ENV_VAR}/{CLIENT_KEY_ENV_VAR}; docs/security.md)")
-        if event == _HANDSHAKE_FAILED_AUTH:
+        if event == HANDSHAKE_FAILED_AUTH:
             return HandshakeFailed(
                 f"{where} refused this client's key {self.curve.client_public_key.decode('ascii')} (ZAP status "
                 f"{value}): the application must list it (security.subscribers for the subscribe port, "
                 "security.publishers for the publish port, any of them for the introspection endpoint, an external "
                 "plugin's client_key for its port; docs/security.md)")
-        if event == _HANDSHAKE_FAILED_PROTOCOL and value == _MECHANISM_MISMATCH:
+        if event == HANDSHAKE_FAILED_PROTOCOL and value == MECHANISM_MISMATCH:
             return HandshakeFailed(
                 f"{where} does not use CURVE, but this client does: unset {SERVER_KEY_ENV_VAR} and "
                 f"{CLIENT_KEY_ENV_VAR} (or drop --server-key/--client-key)")

@@ -43,6 +43,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Opt
 
 import zmq
 
+from . import protocol
 from .connection import MonitoredSocket, tcp_endpoint
 from .errors import EngineTimeout, ProtocolError, PyEventsError
 from .layout import Layout, LayoutError
@@ -57,10 +58,16 @@ __all__ = [
     "Contract",
     "fetch_manifest",
     "parse_endpoint",
+    "MISSING",
+    "require_contract",
 ]
 
-#: The request a plugin port and the introspection endpoint answer with the manifest.
-MANIFEST_COMMAND = b"plugin_command: manifest"
+#: The default of an optional argument that may be anything, None included (``encode``'s value).
+MISSING: Any = object()
+
+#: The request a plugin port and the introspection endpoint answer with the manifest
+#: (:data:`pyevents.protocol.MANIFEST`).
+MANIFEST_COMMAND = protocol.MANIFEST
 
 _RAW_NOTES = {
     "trivial": "trivial_codec: the payload is the C++ struct's memory ({size} bytes), whose layout is the C++ "
@@ -150,7 +157,7 @@ class EventType:
         try:
             return self.layout.new(**fields)
         except TypeError as e:
-            names = ", ".join(f.name for f in dataclasses.fields(self.layout.type))  # type: ignore[arg-type]
+            names = ", ".join(f.name for f in dataclasses.fields(self.layout.type))
             raise ContractError(f"{self.name}: {e} (its fields: {names})") from None
 
     def decode_payload(self, payload: Union[bytes, bytearray, memoryview]) -> Any:
@@ -362,9 +369,9 @@ class Contract:
             return event._decode_frame(data)
         return UntypedEvent(event.name, event.decode_payload(data[len(event.topic):]), event.codec, event.note)
 
-    _MISSING: Any = object()
+    _MISSING: Any = MISSING
 
-    def encode(self, event: Any, value: Any = _MISSING, /, **fields: Any) -> bytes:
+    def encode(self, event: Any, value: Any = MISSING, /, **fields: Any) -> bytes:
         """The frame (topic then payload) of an event, ready to publish:
 
         * ``encode(obj)``: a dataclass instance of a reflective event (from :meth:`decode`,
@@ -473,6 +480,14 @@ def parse_endpoint(text: str, default_host: str = "127.0.0.1") -> Tuple[str, int
     if not 0 < port < 65536:
         raise ValueError(f"not a port: {port} in {text!r}")
     return host, port
+
+
+def require_contract(contract: Optional[Contract], what: str) -> Contract:
+    """*contract*, or the ValueError saying that *what* (``"events()"``) needs one."""
+    if contract is None:
+        raise ValueError(f"{what} needs the application's contract: pass contract=... to PluginClient "
+                         "or call client.load_contract() first")
+    return contract
 
 
 def fetch_manifest(endpoint: str, *, timeout: float = 5.0, server_key: Optional[KeySource] = None,

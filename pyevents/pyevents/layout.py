@@ -363,13 +363,13 @@ class Layout:
         key = self._class_key(desc)
         cls = self._classes.get(key)
         if cls is None:
-            cls = dataclasses.make_dataclass(
-                field_name(name) if name.isidentifier() else "Struct",
-                [(field, Any, dataclasses.field(default_factory=member_type.default))
-                 for _, field, member_type in compiled])
+            spec: list[tuple[str, Any, Any]] = [
+                (field, Any, dataclasses.field(default_factory=member_type.default)) for _, field, member_type in compiled]
+            cls = dataclasses.make_dataclass(field_name(name) if name.isidentifier() else "Struct", spec)
             cls.__doc__ = f"The {name} struct of a reflective_codec layout (docs/layout.md)."
             cls.__layout_members__ = {field: member_name for member_name, field, _ in compiled}  # type: ignore[attr-defined]
             self._classes[key] = cls
+        struct_class: type = cls
         fields = [(member_name, field, member_type.decode, member_type.encode)
                   for member_name, field, member_type in compiled]
         min_size = sum(member_type.min_size for _, _, member_type in compiled)
@@ -382,7 +382,7 @@ class Layout:
                 except _Fault as fault:
                     fault.path = f".{member_name}{fault.path}"
                     raise
-            return cls(**values), pos
+            return struct_class(**values), pos
 
         def encode_struct(value: Any, out: bytearray) -> None:
             for member_name, field, _, encode_member in fields:

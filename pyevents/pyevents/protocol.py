@@ -44,13 +44,14 @@ from __future__ import annotations
 
 import os
 import re
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple, Union
 
 __all__ = [
     "COMMAND_PREFIX",
     "NEXT_MSG",
     "QUIT",
     "PING",
+    "MANIFEST",
     "REPLY_PUBLISHED",
     "REPLY_QUIT_ACK",
     "REPLY_PONG",
@@ -58,6 +59,10 @@ __all__ = [
     "REPLY_EVENTS_PREFIX",
     "REPLY_ACKNOWLEDGED_PREFIX",
     "REPLY_BATCH_PREFIX",
+    "REASON_NOT_ONE_FRAME",
+    "REASON_UNKNOWN_COMMAND",
+    "REASON_STOPPING",
+    "REASON_NOT_SENT_STOPPING",
     "MAX_BATCH",
     "MAX_WAIT_MS",
     "HOST_ENV_VAR",
@@ -70,12 +75,17 @@ __all__ = [
     "parse_batch_reply",
     "parse_acknowledged",
     "resolve_host",
+    "error_reason",
+    "checked_event",
+    "BytesLike",
 ]
 
 COMMAND_PREFIX = b"plugin_command:"
 NEXT_MSG = b"plugin_command: next_msg"
 QUIT = b"plugin_command: quit"
 PING = b"plugin_command: ping"
+#: Asks for the application's manifest (on a plugin port or the introspection endpoint).
+MANIFEST = b"plugin_command: manifest"
 
 REPLY_PUBLISHED = b"event-engine: msg published"
 REPLY_QUIT_ACK = b"event-engine: quit acknowledged"
@@ -87,6 +97,19 @@ REPLY_EVENTS_PREFIX = b"event-engine: events "
 REPLY_ACKNOWLEDGED_PREFIX = b"event-engine: acknowledged "
 #: First frame of a ``publish_batch`` reply: ``event-engine: published <sequence> <accepted> <refused>``.
 REPLY_BATCH_PREFIX = b"event-engine: published "
+
+# How the reasons of some error replies start (after ``event-engine: error: ``); the client
+# tells an engine without ``publish_batch`` (it answers a batch with one of the first two)
+# and a stopping application by them.
+#: An engine that takes one frame per request only (no ``publish_batch``).
+REASON_NOT_ONE_FRAME = "send one frame per request"
+#: An engine that does not know the command.
+REASON_UNKNOWN_COMMAND = "unknown command"
+#: The application is stopping: it refuses the events of a batch with this reason.
+REASON_STOPPING = "the application is stopping"
+#: The reason :meth:`pyevents.PluginClient.publish_many` gives the events it did not send
+#: once the application is stopping.
+REASON_NOT_SENT_STOPPING = "not sent: " + REASON_STOPPING
 
 #: Most events one ``next_msgs`` or ``fetch`` request may ask for (the engine refuses more).
 MAX_BATCH = 100_000
@@ -180,6 +203,34 @@ def parse_batch_reply(frames: List[bytes]) -> Optional[Tuple[int, int, List[Tupl
     if sum(last - first + 1 for first, last, _ in runs) != refused:
         return None
     return sequence, accepted, runs
+
+
+#: What a frame may be: ``bytes``, ``bytearray`` or a ``memoryview``.
+BytesLike = Union[bytes, bytearray, memoryview]
+
+
+def error_reason(frame: BytesLike) -> Optional[str]:
+    """The reason of an ``event-engine: error: ...`` reply, or None for any other reply."""
+    if frame[:len(REPLY_ERROR_PREFIX)] == REPLY_ERROR_PREFIX:
+        return bytes(frame[len(REPLY_ERROR_PREFIX):]).decode("utf-8", "replace")
+    return None
+
+
+def checked_event(data: Any) -> BytesLike:
+    """*data* if it can be published as an event: bytes-like, not empty, not a command
+    (a non-contiguous view is copied to contiguous bytes)."""
+    if type(data) is bytes and data and not data.startswith(COMMAND_PREFIX):
+        return data  # the common case (e.g. Contract.encode's frames), checked without views
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"an event must be bytes, not {type(data).__name__}")
+    view = memoryview(data)
+    if view.nbytes == 0:
+        raise ValueError("cannot publish an empty event")
+    if not view.c_contiguous:  # a socket takes contiguous bytes only
+        data = view = memoryview(view.tobytes())
+    if view.cast("B")[: len(COMMAND_PREFIX)] == COMMAND_PREFIX:
+        raise ValueError(f"an event must not start with {COMMAND_PREFIX!r} (reserved for commands)")
+    return data
 
 
 def resolve_host(host: Optional[str], default: str) -> str:

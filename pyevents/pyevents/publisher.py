@@ -32,8 +32,9 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, List, Optional, Type, Union
 
-from .client import _MISSING, _checked_event
+from .contract import MISSING, require_contract
 from .errors import BatchRefused, ClientClosed
+from .protocol import BytesLike, checked_event
 from .topics import Topic, encode_topic
 
 if TYPE_CHECKING:
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["BufferedPublisher"]
 
 logger = logging.getLogger(__name__)
-
-_BytesLike = Union[bytes, bytearray, memoryview]
 
 
 class BufferedPublisher:
@@ -69,7 +68,7 @@ class BufferedPublisher:
         self._max_events = max_events
         self._max_bytes = max_bytes
         self._max_delay = float(max_delay)
-        self._buffer: List[_BytesLike] = []
+        self._buffer: List[BytesLike] = []
         self._bytes = 0
         self._oldest = 0.0
         self._closed = False
@@ -82,11 +81,11 @@ class BufferedPublisher:
         """Events buffered and not yet published."""
         return len(self._buffer)
 
-    def publish(self, data: _BytesLike) -> None:
+    def publish(self, data: BytesLike) -> None:
         """Buffer the raw event *data* (topic followed by payload); publish the buffer if it
         is full or old enough.  Raises what :meth:`flush` raises when it publishes."""
         self._ensure_open()
-        frame = _checked_event(data)
+        frame = checked_event(data)
         if not self._buffer:
             self._oldest = time.monotonic()
         self._buffer.append(frame)
@@ -95,20 +94,20 @@ class BufferedPublisher:
                 or time.monotonic() - self._oldest >= self._max_delay):
             self.flush()
 
-    def publish_event(self, name_or_topic: Topic, payload: Union[_BytesLike, str] = b"") -> None:
+    def publish_event(self, name_or_topic: Topic, payload: Union[BytesLike, str] = b"") -> None:
         """Buffer an event made of a topic (an event name) and a payload (``str``: UTF-8)."""
         if isinstance(payload, str):
-            body: _BytesLike = payload.encode("utf-8")
+            body: BytesLike = payload.encode("utf-8")
         elif isinstance(payload, (bytes, bytearray, memoryview)):
             body = payload
         else:
             raise TypeError(f"payload must be bytes or str, not {type(payload).__name__}")
         self.publish(encode_topic(name_or_topic) + bytes(body))
 
-    def publish_typed(self, event: Any, value: Any = _MISSING, /, **fields: Any) -> None:
+    def publish_typed(self, event: Any, value: Any = MISSING, /, **fields: Any) -> None:
         """Buffer a typed event, as :meth:`PluginClient.publish_typed
         <pyevents.PluginClient.publish_typed>` takes it."""
-        self.publish(self._client._encode_typed(event, value, **fields))
+        self.publish(require_contract(self._client.contract, "publish_typed()").encode(event, value, **fields))
 
     def flush(self) -> int:
         """Publish every buffered event now; return how many were published.

@@ -235,7 +235,7 @@ def _read_certificate(
     if os.path.isdir(path):
         raise SecurityConfigError(source, f"{path!r} is a directory; give {expected}")
     try:
-        public, secret = zmq.auth.load_certificate(path)
+        public, secret_key = zmq.auth.load_certificate(path)
     except ValueError:
         raise SecurityConfigError(
             source, f"{path!r} holds no public key: it is not a ZeroMQ certificate file (expected a line "
@@ -248,9 +248,9 @@ def _read_certificate(
             source, f"{path!r} holds no valid public key (expected a line "
                     f'public-key = "<40 Z85 characters>"); give {expected}'
         )
-    if secret is not None and not is_z85_key(secret):
+    if secret_key is not None and not is_z85_key(secret_key):
         raise SecurityConfigError(source, f"{path!r} holds a secret-key line that is not a 40-character Z85 key")
-    return public, secret
+    return public, secret_key
 
 
 def load_public_key(value: KeySource, source: str = SERVER_KEY_ENV_VAR) -> bytes:

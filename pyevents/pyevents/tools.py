@@ -284,7 +284,9 @@ def parse_assignments(event: EventType, assignments: Sequence[str]) -> Dict[str,
         parts = path.split(".")
         for depth, part in enumerate(parts):
             members = {m["name"]: m["type"] for m in desc.get("members", [])} if desc.get("kind") == "struct" else {}
-            name = part if part in members else next((m for m in members if field_name(m) == part), None)
+            name: Optional[str] = part
+            if part not in members:
+                name = next((m for m in members if field_name(m) == part), None)
             where = ".".join([event.name] + parts[:depth + 1])
             if name is None:
                 raise ValueError(f"{where}: no such member" + (f" (members: {', '.join(members)})" if members
