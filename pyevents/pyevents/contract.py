@@ -386,8 +386,9 @@ class Contract:
                 raise TypeError("encode(obj) takes the event object alone; encode(name, value) or "
                                 "encode(name, **fields) take a name")
             kind = self._by_class.get(type(event))
-            if kind is not None:  # a dataclass instance of one of the reflective events: the hot path
-                return kind._encode_frame(event)  # type: ignore[misc]
+            encode_frame = None if kind is None else kind._encode_frame
+            if encode_frame is not None:  # a dataclass instance of one of the reflective events: the hot path
+                return encode_frame(event)
             kind = self._event_of(event)
             return kind.encode_frame(event.value if isinstance(event, UntypedEvent) else event)
         kind = self.event(event)

@@ -123,6 +123,12 @@ class _Compiled:
         self.members: list[tuple[str, str, _Compiled]] = []  # of a struct: (member name, field name, type)
         self.cls: type | None = None  # of a struct: its dataclass
 
+    @property
+    def item(self) -> "_Compiled":
+        """The element type of a vector, optional or array (:attr:`element`, which they all have)."""
+        assert self.element is not None, self.kind
+        return self.element
+
 
 class Layout:
     """A compiled layout description (the JSON shape of ``docs/layout.md``).
@@ -367,7 +373,7 @@ class Layout:
                 (field, Any, dataclasses.field(default_factory=member_type.default)) for _, field, member_type in compiled]
             cls = dataclasses.make_dataclass(field_name(name) if name.isidentifier() else "Struct", spec)
             cls.__doc__ = f"The {name} struct of a reflective_codec layout (docs/layout.md)."
-            cls.__layout_members__ = {field: member_name for member_name, field, _ in compiled}  # type: ignore[attr-defined]
+            setattr(cls, "__layout_members__", {field: member_name for member_name, field, _ in compiled})
             self._classes[key] = cls
         struct_class: type = cls
         fields = [(member_name, field, member_type.decode, member_type.encode)
@@ -514,7 +520,7 @@ def _reads(node: _Compiled) -> int | None:
     if node.scalar is not None or node.kind == "bool":
         return 1
     if node.kind == "array":
-        each = _reads(node.element)  # type: ignore[arg-type]
+        each = _reads(node.item)
         return None if each is None else each * node.extent
     if node.kind == "struct":
         total = 0
@@ -627,7 +633,7 @@ class _DecoderWriter(_Writer):
             self.line(f"if {tag}:")
             self.depth += 1
             self.line(f"if {tag} > 1: raise _Miss")
-            item = self.value(node.element)  # type: ignore[arg-type]
+            item = self.value(node.item)
             self.later(f"{name} = {item}")
             self.flush()
             self.depth -= 1
@@ -648,7 +654,7 @@ class _DecoderWriter(_Writer):
         return name
 
     def array(self, node: _Compiled) -> str:
-        element: _Compiled = node.element  # type: ignore[assignment]
+        element = node.item
         reads = _reads(node)
         if reads is not None and reads <= _INLINE_READS:
             return "[" + ", ".join(self.value(element) for _ in range(node.extent)) + "]"
@@ -672,7 +678,7 @@ class _DecoderWriter(_Writer):
         return name
 
     def vector(self, node: _Compiled) -> str:
-        element: _Compiled = node.element  # type: ignore[assignment]
+        element = node.item
         count = self.read("I")
         self.flush()
         name = self.fresh("l")
@@ -770,7 +776,7 @@ class _EncoderWriter(_Writer):
             self.line("else:")
             self.depth += 1
             self.put("B", "1")
-            self.value(node.element, value)  # type: ignore[arg-type]
+            self.value(node.item, value)
             self.flush()
             self.depth -= 1
         elif kind in ("array", "vector"):
@@ -780,7 +786,7 @@ class _EncoderWriter(_Writer):
             self.struct(node, value)
 
     def sequence(self, node: _Compiled, value: str) -> None:
-        element: _Compiled = node.element  # type: ignore[assignment]
+        element = node.item
         self.line(f"if _type({value}) is not list: raise _Miss")
         if node.kind == "array":
             self.line(f"if _len({value}) != {node.extent}: raise _Miss")
