@@ -119,7 +119,7 @@ def test_an_older_batch_number_of_a_session_is_refused_whole(start_engine) -> No
         assert raw.request(batch("s", 5, texts(1, "five"))) == [b"event-engine: published 5 1 0"]
         reply = raw.request(batch("s", 4, texts(1, "four")))
         assert len(reply) == 1 and reply[0].startswith(protocol.REPLY_ERROR_PREFIX)
-        assert b"batch 4 of session 's' comes after batch 5" in reply[0]
+        assert b"batch 4 of this session comes after batch 5" in reply[0]
         # Another session is independent of this one.
         assert raw.request(batch("t", 1, texts(1, "t"))) == [b"event-engine: published 1 1 0"]
         raw.quit()
@@ -316,21 +316,49 @@ def test_bulk_payloads_cross_in_batches_intact(start_engine) -> None:
     assert (report["published"], report["received"], report["unread"]) == (count, count, 0)
 
 
-def test_a_reply_too_large_to_remember_is_sent_but_not_kept(start_engine) -> None:
-    """Refusals that alternate make a reply of a run per event; the engine sends it but does not
-    hold it (a peer must not make it keep megabytes per session), so a retry publishes again."""
-    alternating = [b"" if i % 2 else b"TypeBno" for i in range(20_000)]  # 20,000 runs of about 100 bytes
-    engine = start_engine(collect=2)
+def test_a_batch_whose_refusals_are_scattered_is_refused_whole(start_engine) -> None:
+    """Refusals that alternate would make a reply of a frame per event (many times the request):
+    over 1,000 runs of refusals, the batch is refused whole before anything is published."""
+    scattered = [b"" if i % 2 else b"TypeBno" for i in range(2_002)]  # 2,002 runs
+    engine = start_engine(collect=1)
     with RawClient(engine.port) as raw:
-        first = raw.request(batch("huge", 1, [b"TypeCkept", *alternating]))
-        assert first[0] == b"event-engine: published 1 1 20000" and len(first) == 1 + 20_000
-        again = raw.request(batch("huge", 1, [b"TypeCkept", *alternating]))
-        assert again == first  # not remembered: handled again, and the good event published again
+        reply = raw.request(batch("huge", 1, [b"TypeCnot-kept", *scattered]))
+        assert len(reply) == 1 and b"refused events form 2002 runs, more than 1000" in reply[0]
+        within = raw.request(batch("huge", 1, [b"TypeCkept", *scattered[:1000]]))  # 1,000 runs: fine
+        assert within[0] == b"event-engine: published 1 1 1000" and len(within) == 1 + 1000
+        assert raw.request(batch("huge", 1, [b"TypeCkept", *scattered[:1000]])) == within  # remembered
         raw.quit()
     engine.assert_clean_exit()
-    assert engine.collected_texts() == ["kept", "kept"]
+    assert engine.collected_texts() == ["kept"]
     report = engine.report()
-    assert (report["published"], report["events_refused"], report["batches_repeated"]) == (2, 40_000, 0)
+    assert (report["published"], report["events_refused"], report["rejected"], report["batches_repeated"]) == \
+        (1, 1000, 1, 1)
+
+
+def test_a_dealer_batch_with_empty_events_is_read_as_a_batch(start_engine) -> None:
+    """Without a REQ delimiter the batch starts right after the routing id, whatever empty frames
+    (refused events) it holds: every event is published or refused, none lost."""
+    import zmq
+
+    engine = start_engine(collect=2)
+    context = zmq.Context()
+    dealer = context.socket(zmq.DEALER)
+    dealer.setsockopt(zmq.LINGER, 0)
+    dealer.setsockopt(zmq.RCVTIMEO, int(WAIT * 1000))
+    try:
+        dealer.connect(f"tcp://127.0.0.1:{engine.port}")
+        dealer.send_multipart([protocol.publish_batch("dealer", 1), b"TypeCa", b"", b"TypeCb"])
+        assert dealer.recv_multipart() == [b"event-engine: published 1 2 1", b"1 1 an empty frame is not an event"]
+    finally:
+        dealer.close()
+        context.term()
+    with PluginClient(engine.port, timeout=WAIT) as client:
+        client.ping()
+    engine.wait_collected(2, "TypeC")
+    engine.stop()
+    assert engine.collected_texts() == ["a", "b"]
+    report = engine.report()
+    assert (report["published"], report["events_refused"], report["rejected"]) == (2, 1, 0)
 
 
 def test_a_stop_refuses_the_rest_of_a_batch_and_every_event_is_counted(start_engine) -> None:
@@ -356,6 +384,7 @@ def test_a_stop_refuses_the_rest_of_a_batch_and_every_event_is_counted(start_eng
     assert runs == [(accepted, count - 1, "the application is stopping; not published")]
     report, collector = engine.report(), engine.report("collector")
     assert (report["published"], report["events_refused"]) == (accepted, count - accepted)
+    assert report["publishes_abandoned"] in (0, 1)  # the refused event the stop caught waiting, if any
     assert collector["received"] + collector["unread"] + collector["after_end"] == accepted
 
 

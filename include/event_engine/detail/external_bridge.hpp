@@ -79,6 +79,8 @@ public:
     /// frame per event, and a peer must not make the engine hold that for 1,024 sessions.
     static constexpr std::size_t remembered_bytes = std::size_t{16} << 20;
     static constexpr std::size_t remembered_reply_bytes = std::size_t{1} << 20;
+    /// Most runs of refused events one batch may have (each is a frame of its reply).
+    static constexpr std::size_t most_refusal_runs = 1000;
     /// Kernel socket buffer per connection, each way (Linux doubles it). Left to the
     /// system, a connection's send buffer grows to tcp_wmem's maximum (4 MiB by
     /// default): a peer that never reads would hold that much of the engine host's

@@ -274,8 +274,14 @@ namespace event_engine::detail {
             });
             return verdict::carry_on;
         }
-        // A REQ client's request arrives as [routing id, empty delimiter, body].
-        auto delimiter = std::find_if(parts.begin(), parts.end(), [](const zmq::message_t& m) { return m.size() == 0; });
+        // A REQ client's request arrives as [routing id, empty delimiter, body]. A batch's
+        // events may be empty frames themselves: one that comes without a delimiter (a
+        // DEALER's) starts right after the routing id.
+        const bool undelimited_batch =
+            parts.size() > 2 && frame_view(parts[1]).starts_with(protocol::publish_batch);
+        auto delimiter = undelimited_batch ? parts.end() : std::find_if(parts.begin(), parts.end(), [](const zmq::message_t& m) {
+            return m.size() == 0;
+        });
         const auto body_begin = delimiter != parts.end() ? delimiter + 1 : parts.begin() + 1;
         std::vector<zmq::message_t> envelope;
         for (auto it = parts.begin(); it != body_begin; ++it) envelope.push_back(std::move(*it));
@@ -437,6 +443,11 @@ namespace event_engine::detail {
             return;
         }
         const int fd = zmq_msg_get(frames.front().handle(), ZMQ_SRCFD);
+        if (settings_.curve_secret_key) count_as_plugin(fd); // only the plugin's key gets this far
+        if (log_enabled(log_level::trace)) {
+            detail::log(log_level::trace, "external plugin '{}': publish batch {} of {} events ({} bytes, connection fd {})",
+                        name_, request.ack, events.size(), bytes, fd);
+        }
         const auto send_reply = [&](const std::vector<std::string>& reply) {
             std::vector<zmq::message_t> parts;
             parts.reserve(reply.size());
@@ -449,9 +460,9 @@ namespace event_engine::detail {
         if (known != batches_.end() && request.ack <= known->second.sequence) {
             if (request.ack < known->second.sequence) {
                 reject(runtime, envelope, "stale batch",
-                       fmt::format("batch {} of session '{}' comes after batch {} of that session; sequence numbers "
-                                   "must grow: nothing was published",
-                                   request.ack, request.session, known->second.sequence));
+                       fmt::format("batch {} of this session comes after batch {} of it; sequence numbers must grow: "
+                                   "nothing was published",
+                                   request.ack, known->second.sequence));
                 return;
             }
             if (known->second.accepted_any) count_as_plugin(fd);
@@ -466,22 +477,42 @@ namespace event_engine::detail {
         struct refused_run {
             std::size_t first;
             std::size_t last;
-            std::string reason;
+            std::string_view reason;
         };
+        static constexpr std::string_view stopping_reason = "the application is stopping; not published";
+        static constexpr std::string_view empty_reason = "an empty frame is not an event";
+        const std::string undeclared_reason = "it does not start with " + undeclared_topic_reason();
+        const auto check = [&](const zmq::message_t& event) -> std::string_view {
+            if (event.size() == 0) return empty_reason;
+            if (!may_publish(frame_view(event))) return undeclared_reason;
+            return {};
+        };
+        // The reply names every run of refusals, so their number is bounded before anything is
+        // published: a batch whose refusals alternate would otherwise make a reply of a frame
+        // per event, many times the request's size, for a peer that may never read it.
+        std::size_t runs = 0;
+        std::string_view previous;
+        for (const auto& event : events) {
+            const auto reason = check(event);
+            if (!reason.empty() && reason != previous) ++runs;
+            previous = reason;
+        }
+        if (runs > most_refusal_runs) {
+            reject(runtime, envelope, "batch too scattered",
+                   fmt::format("the batch's refused events form {} runs, more than {}: nothing was published; "
+                               "send events this plugin may publish",
+                               runs, most_refusal_runs));
+            return;
+        }
         std::vector<refused_run> refused;
         std::size_t accepted = 0;
         bool stopping = false;
-        static constexpr std::string_view stopping_reason = "the application is stopping; not published";
         for (std::size_t i = 0; i < events.size(); ++i) {
-            std::string reason;
+            std::string_view reason;
             zmq::message_t& event = events[i];
             if (stopping) {
                 reason = stopping_reason;
-            } else if (event.size() == 0) {
-                reason = "an empty frame is not an event";
-            } else if (!may_publish(frame_view(event))) {
-                reason = "it does not start with " + undeclared_topic_reason();
-            } else {
+            } else if (reason = check(event); reason.empty()) {
                 count_as_plugin(fd);
                 if (!runtime.stop_requested() && runtime.publish(event)) {
                     ++accepted;
@@ -494,7 +525,7 @@ namespace event_engine::detail {
             if (!refused.empty() && refused.back().last + 1 == i && refused.back().reason == reason) {
                 refused.back().last = i;
             } else {
-                refused.push_back({i, i, std::move(reason)});
+                refused.push_back({i, i, reason});
             }
         }
         std::vector<std::string> reply;
@@ -503,9 +534,10 @@ namespace event_engine::detail {
                                     events.size() - accepted));
         for (const auto& run : refused) {
             reply.push_back(fmt::format("{} {} {}", run.first, run.last, run.reason));
-            note("events refused in batches (" + run.reason + ")", [&] {
-                return fmt::format("external plugin '{}': batch {} of session '{}': events {} to {} refused: {}", name_,
-                                   request.ack, request.session, run.first, run.last, run.reason);
+            // No session name in the log: it is how a client's retries are recognised.
+            note("events refused in batches (" + std::string{run.reason} + ")", [&] {
+                return fmt::format("external plugin '{}': events {} to {} of a batch refused: {}", name_, run.first,
+                                   run.last, run.reason);
             });
         }
         remember_batch(request.session, request.ack, reply, accepted > 0);
