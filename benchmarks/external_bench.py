@@ -39,6 +39,7 @@ Usage: external_bench.py --engine PATH [--floor PATH] --pyevents DIR
 """
 
 import argparse
+import inspect
 import json
 import os
 import socket
@@ -54,6 +55,8 @@ PUBLISH_SIZES = [100, MIB]
 CAMERA_SIZE = MIB
 FETCH_BATCH = 1000
 SECTIONS = ("fetch", "publish", "typed", "camera")
+FETCH_ROWS = ("legacy_next_msg", "client_next_events", "client_iteration", "client_next_events_nocopy",
+              "client_iteration_nocopy")
 
 
 # --------------------------------------------------------------------------- client side
@@ -117,15 +120,15 @@ def client_main(args):
         send_quit_command(sock)
         sock.close(linger=1000)
         context.term()
-    elif mode == "fetch-batch":
-        with PluginClient(port, host="127.0.0.1") as client:
+    elif mode in ("fetch-batch", "fetch-batch-nocopy"):
+        with PluginClient(port, host="127.0.0.1", **nocopy(mode)) as client:
             received = first = len(client.next_events(args.batch, timeout=None))
             start = clock()
             while received < count:
                 received += len(client.next_events(args.batch, timeout=None))
             result.update(events=received - first, seconds=clock() - start)
-    elif mode == "fetch-iter":
-        with PluginClient(port, host="127.0.0.1") as client:
+    elif mode in ("fetch-iter", "fetch-iter-nocopy"):
+        with PluginClient(port, host="127.0.0.1", **nocopy(mode)) as client:
             received = 0
             for _event in client:
                 received += 1
@@ -159,8 +162,9 @@ def client_main(args):
             samples = reading.samples
             return verdict(sensor=reading.sensor, sequence=reading.sequence, site=reading.location.site,
                            mean=sum(s.value for s in samples) / len(samples), remark=reading.note)
-        result.update(answer_each(PluginClient, port, count, "Verdict", verdict_of, buffered=mode == "typed-buffered"))
-    elif mode in ("camera-plain", "camera-buffered"):
+        result.update(answer_each(PluginClient(port, host="127.0.0.1", **nocopy(mode)), count, "Verdict", verdict_of,
+                                  buffered=mode == "typed-buffered"))
+    elif mode in ("camera-plain", "camera-buffered", "camera-buffered-nocopy"):
         try:
             import numpy
 
@@ -175,17 +179,23 @@ def client_main(args):
         def score_of(image, contract, score=None):
             payload = image.value
             return score(image=int.from_bytes(payload[:8], "little"), sum=image_sum(payload))
-        result.update(answer_each(PluginClient, port, count, "Score", score_of, buffered=mode == "camera-buffered"))
+        result.update(answer_each(PluginClient(port, host="127.0.0.1", **nocopy(mode)), count, "Score", score_of,
+                                  buffered=mode != "camera-plain"))
     else:
         raise SystemExit(f"unknown client mode {mode}")
     print(json.dumps(result))
     return 0
 
 
-def answer_each(PluginClient, port, count, answer, make, buffered):
+def nocopy(mode):
+    """PluginClient's arguments for a mode: copy=False (zero-copy payloads) for the *-nocopy modes."""
+    return {"copy": False} if mode.endswith("-nocopy") else {}
+
+
+def answer_each(client, count, answer, make, buffered):
     """The typed plugin: for each of *count* events from client.events(), publish_typed (directly,
     or through the buffered publisher) the *answer* event make(event, contract, type) returns."""
-    with PluginClient(port, host="127.0.0.1") as client:
+    with client:
         contract = client.load_contract()
         answer_type = contract.type(answer)
         publisher = client.publisher() if buffered else None
@@ -247,7 +257,11 @@ def build_rows(args, api):
                      Row("fetch", "client_next_events", size, ("engine", "fetch"), "fetch-batch", streaming(size),
                          "client", pe),
                      Row("fetch", "client_iteration", size, ("engine", "fetch"), "fetch-iter", streaming(size),
-                         "client", pe)]
+                         "client", pe),
+                     Row("fetch", "client_next_events_nocopy", size, ("engine", "fetch"), "fetch-batch-nocopy",
+                         streaming(size), "client", pe, needs="copy"),
+                     Row("fetch", "client_iteration_nocopy", size, ("engine", "fetch"), "fetch-iter-nocopy",
+                         streaming(size), "client", pe, needs="copy")]
     if "publish" in args.only:
         for size in PUBLISH_SIZES:
             rows += [Row("publish", "rep_in_floor", size, ("floor", "rep-in"), "rep-in-floor", per_request(size),
@@ -270,10 +284,13 @@ def build_rows(args, api):
         rows += [Row("camera", "publish_typed", CAMERA_SIZE, ("engine", "camera"), "camera-plain", camera_count,
                      "server", pe),
                  Row("camera", "buffered_publisher", CAMERA_SIZE, ("engine", "camera"), "camera-buffered",
-                     camera_count, "server", pe, needs="publisher")]
+                     camera_count, "server", pe, needs="publisher"),
+                 Row("camera", "buffered_publisher_nocopy", CAMERA_SIZE, ("engine", "camera"),
+                     "camera-buffered-nocopy", camera_count, "server", pe, needs="copy")]
     for row in rows:
         if row.needs and not api.get(row.needs):
-            row.skipped = f"not available: PluginClient.{row.needs} is missing from {row.pyevents}"
+            row.skipped = (f"not available: PluginClient.{row.needs} is missing from {row.pyevents}" if row.needs != "copy"
+                           else f"not available: PluginClient(copy=False) is missing from {row.pyevents}")
         else:
             row.skipped = None
     return rows
@@ -365,10 +382,8 @@ def summarize(rows, args, api, started_load):
         rs = {r.name: entry(r) for r in rows if r.section == "fetch" and r.size == size}
         req, push = rate_of("fetch", "req_floor", size), rate_of("fetch", "push_floor", size)
         best = max(x for x in (req, push, 0) if x is not None) or None
-        ratios = {name: ratio(rate_of("fetch", name, size), best)
-                  for name in ("legacy_next_msg", "client_next_events", "client_iteration")}
-        ratios_push = {name: ratio(rate_of("fetch", name, size), push)
-                       for name in ("legacy_next_msg", "client_next_events", "client_iteration")}
+        ratios = {name: ratio(rate_of("fetch", name, size), best) for name in FETCH_ROWS}
+        ratios_push = {name: ratio(rate_of("fetch", name, size), push) for name in FETCH_ROWS}
         target = 0.7 if size < 64 * KIB else 0.8
         against = push if size < 64 * KIB else best
         result["fetch"].append({"payload_bytes": size, "rows": rs, "better_floor": "push" if push == best else "req",
@@ -439,8 +454,8 @@ def print_tables(result):
         ratios = f["ratio_to_push_floor"] if size < 64 * KIB else f["ratio_to_better_floor"]
         print(f"  {size:>8} B  REQ/REP floor {fmt_rate(rs.get('req_floor'), size)}   PUSH floor "
               f"{fmt_rate(rs.get('push_floor'), size)}")
-        for name in ("legacy_next_msg", "client_next_events", "client_iteration"):
-            print(f"             {name:<20} {fmt_rate(rs.get(name), size):>32}  {fmt_ratio(ratios.get(name))}")
+        for name in FETCH_ROWS:
+            print(f"             {name:<26} {fmt_rate(rs.get(name), size):>32}  {fmt_ratio(ratios.get(name))}")
     if result["publish"]:
         print("publish (Python -> engine): timed by the receiver")
     for p in result["publish"]:
@@ -511,7 +526,8 @@ def main():
 
     sys.path.insert(0, args.pyevents)
     from pyevents import PluginClient
-    api = {"publish_many": hasattr(PluginClient, "publish_many"), "publisher": hasattr(PluginClient, "publisher")}
+    api = {"publish_many": hasattr(PluginClient, "publish_many"), "publisher": hasattr(PluginClient, "publisher"),
+           "copy": "copy" in inspect.signature(PluginClient).parameters}
     started_load = loadavg()
     rows = build_rows(args, api)
     active = [r for r in rows if not r.skipped]

@@ -227,13 +227,15 @@ def external_section(data, targets):
                f"publish, typed, camera: by the receiving C++ plugin (or floor). Ratios: to the better of the two raw "
                f"floors (at 100 B, fetch: to the PUSH floor). Every run accounted for every event exactly.")
     out.append("")
-    out.append("| payload | REQ/REP floor | PUSH floor | legacy `get_next_msg` | `next_events` | iteration |")
-    out.append("|---:|---:|---:|---:|---:|---:|")
+    out.append("| payload | REQ/REP floor | PUSH floor | legacy `get_next_msg` | `next_events` | iteration "
+               "| `next_events`, `copy=False` | iteration, `copy=False` |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for f in data["fetch"]:
         size, rs = f["payload_bytes"], f["rows"]
         ratios = f["ratio_to_push_floor"] if size < 64 * 1024 else f["ratio_to_better_floor"]
         cells = [f"{rate(rs.get(n), size)} ({ratio(ratios.get(n))})"
-                 for n in ("legacy_next_msg", "client_next_events", "client_iteration")]
+                 for n in ("legacy_next_msg", "client_next_events", "client_iteration", "client_next_events_nocopy",
+                           "client_iteration_nocopy")]
         out.append(f"| {size:,} B | {rate(rs.get('req_floor'), size)} | {rate(rs.get('push_floor'), size)} | "
                    + " | ".join(cells) + " |")
         if f.get("target_met") is not None:
