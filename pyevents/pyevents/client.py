@@ -257,6 +257,8 @@ class PluginClient:
         # buffered publishers flushed before the client waits for events.
         self._session = secrets.token_hex(8)
         self._batch_sequence = 0
+        # The batch sent last and not answered yet (its number, its frames), if any.
+        self._unanswered: Optional[Tuple[int, List[BytesLike]]] = None
         self._publishers: List[Any] = []
 
     # ------------------------------------------------------------------ info
@@ -530,30 +532,66 @@ class PluginClient:
 
         Payloads are sent without copies (``bytes``, ``bytearray`` or ``memoryview``, e.g.
         a NumPy array's ``memoryview``); do not change a buffer until the call returns.
-        A batch whose reply is lost is sent again, up to :attr:`publish_retries` times,
-        and the engine publishes it at most once.
+        A batch whose reply is lost on a live connection (an ``EngineTimeout``) is sent
+        again, up to :attr:`publish_retries` times; the engine publishes it at most once
+        (while it remembers it: docs/protocol.md).  A batch the engine refuses whole for
+        its size is split in two and sent again.
 
         Raises :class:`~pyevents.errors.BatchRefused` if the engine refused some events
         (it published the others: the exception lists which and why); once the
         application is stopping, the events not yet sent are listed as refused too.
-        Raises what :meth:`publish` raises for a connection that fails for good.
+        Raises what :meth:`publish` raises for a connection that fails
+        (``EngineGone`` at once, ``EngineTimeout`` after the retries); the exception's
+        ``published`` attribute then says how many of the events, from the first, the
+        engine confirmed.  The batch after them may have been published or not: call
+        again with the same frame objects from there (as :class:`BufferedPublisher` does)
+        and that batch goes under its old number, so the engine does not publish it twice.
         """
         frames = [checked_event(event) for event in events]
+        return self._publish_frames(frames, self._timeout, self._publish_retries())
+
+    def _publish_frames(self, frames: List[BytesLike], reply_timeout: Optional[float], retries: int) -> int:
+        """publish_many() of checked frames, with its reply timeout and retries."""
         published = 0
         refused: List[Tuple[int, str]] = []
         start = 0
-        while start < len(frames):
-            end = self._batch_end(frames, start)
-            accepted, batch_refused, stopping = self._publish_batch(frames[start:end], start)
-            published += accepted
-            refused.extend(batch_refused)
-            start = end
-            if stopping:
-                refused.extend((index, protocol.REASON_NOT_SENT_STOPPING) for index in range(start, len(frames)))
-                break
+        try:
+            while start < len(frames):
+                end, sequence = self._next_batch(frames, start)
+                accepted, batch_refused, stopping = self._publish_batch(frames[start:end], start, sequence,
+                                                                       reply_timeout, retries)
+                published += accepted
+                refused.extend(batch_refused)
+                start = end
+                if stopping:
+                    refused.extend((index, protocol.REASON_NOT_SENT_STOPPING) for index in range(start, len(frames)))
+                    break
+        except (EngineGone, EngineTimeout, HandshakeFailed, ProtocolError) as e:
+            setattr(e, "published", published)  # documented: what the engine confirmed before the failure
+            raise
         if refused:
             raise BatchRefused(published, refused)
         return published
+
+    def _engine_gone(self) -> bool:
+        """Whether the client's last request found the application gone."""
+        return self._transport.peer_state == "gone"
+
+    def _publish_retries(self) -> int:
+        retries = self.publish_retries
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValueError(f"publish_retries must be an int >= 0, got {retries!r}")
+        return retries
+
+    def _next_batch(self, frames: List[BytesLike], start: int) -> Tuple[int, Optional[int]]:
+        """Where the batch from *start* ends, and its number if it is the unanswered batch sent
+        again (the very same frame objects): then it goes whole, under its old number."""
+        if self._unanswered is not None:
+            sequence, sent = self._unanswered
+            again = frames[start:start + len(sent)]
+            if len(again) == len(sent) and all(a is b for a, b in zip(again, sent)):
+                return start + len(sent), sequence
+        return self._batch_end(frames, start), None
 
     def publisher(self, *, max_events: int = 1000, max_bytes: int = 1 << 20,
                   max_delay: float = 0.05) -> "BufferedPublisher":
@@ -572,6 +610,9 @@ class PluginClient:
         most = self.publish_batch_events
         if isinstance(most, bool) or not isinstance(most, int) or not 1 <= most <= protocol.MAX_BATCH:
             raise ValueError(f"publish_batch_events must be an int from 1 to {protocol.MAX_BATCH}, got {most!r}")
+        most_bytes = self.publish_batch_bytes
+        if isinstance(most_bytes, bool) or not isinstance(most_bytes, int) or most_bytes < 1:
+            raise ValueError(f"publish_batch_bytes must be a positive int, got {most_bytes!r}")
         end = start + 1
         size = memoryview(frames[start]).nbytes
         while end < len(frames) and end - start < most:
@@ -581,24 +622,28 @@ class PluginClient:
             end += 1
         return end
 
-    def _publish_batch(self, frames: List[BytesLike], offset: int) -> Tuple[int, List[Tuple[int, str]], bool]:
-        """Send one ``publish_batch``; return (accepted, refused as (index + offset, reason),
-        whether the application is stopping)."""
+    def _publish_batch(self, frames: List[BytesLike], offset: int, sequence: Optional[int],
+                       reply_timeout: Optional[float], retries: int) -> Tuple[int, List[Tuple[int, str]], bool]:
+        """Send one ``publish_batch`` (numbered *sequence*, else the next number); return
+        (accepted, refused as (index + offset, reason), whether the application is stopping)."""
         self._ensure_open()
-        self._batch_sequence += 1
-        sequence = self._batch_sequence
+        if sequence is None:
+            self._batch_sequence += 1
+            sequence = self._batch_sequence
+        # Until it is answered, this batch is the one to send again under this number.
+        self._unanswered = (sequence, frames)
         request: List[Any] = [protocol.publish_batch(self._session, sequence), *frames]
         attempt = 0
         while True:
             try:
-                reply = self._request(request, self._timeout)
+                reply = self._request(request, reply_timeout)
                 break
-            except (EngineGone, EngineTimeout) as e:
+            except EngineTimeout as e:  # the reply may be lost on a live connection: ask again
                 attempt += 1
-                if attempt > self.publish_retries:
+                if attempt > retries:
                     raise
-                logger.info("sending batch %d of session %s again (%s); the engine publishes it at most once",
-                            sequence, self._session, e)
+                logger.info("sending batch %d again (%s); the engine publishes it at most once", sequence, e)
+        self._unanswered = None
         parsed = protocol.parse_batch_reply(reply)
         if parsed is None:
             reason = error_reason(reply[0]) if len(reply) == 1 else None
@@ -607,6 +652,20 @@ class PluginClient:
             if reason.startswith((protocol.REASON_NOT_ONE_FRAME, protocol.REASON_UNKNOWN_COMMAND)):
                 raise ProtocolError(f"the engine at {self._endpoint} does not know publish_batch (an older "
                                     f"engine): publish one event per request with publish() ({reason})")
+            if protocol.REASON_STALE_BATCH in reason:
+                # Someone else numbered batches in this session: go on in a new one.
+                logger.warning("the engine refused a batch as older than its session's last (%s); "
+                               "going on in a new session", reason)
+                self._session, self._batch_sequence = secrets.token_hex(8), 0
+                return self._publish_batch(frames, offset, None, reply_timeout, retries)
+            if protocol.REASON_BATCH_TOO_LARGE in reason and len(frames) > 1:
+                half = len(frames) // 2
+                first = self._publish_batch(frames[:half], offset, None, reply_timeout, retries)
+                if first[2]:  # stopping: the rest is not sent
+                    rest = [(offset + index, protocol.REASON_NOT_SENT_STOPPING) for index in range(half, len(frames))]
+                    return first[0], first[1] + rest, True
+                second = self._publish_batch(frames[half:], offset + half, None, reply_timeout, retries)
+                return first[0] + second[0], first[1] + second[1], second[2]
             return 0, [(offset + index, reason) for index in range(len(frames))], False
         answered, accepted, runs = parsed
         if answered != sequence or accepted + sum(last - first + 1 for first, last, _ in runs) != len(frames):
@@ -616,16 +675,21 @@ class PluginClient:
         return accepted, refused, stopping
 
     def _flush_publishers(self) -> None:
-        """Publish what this client's buffered publishers hold (before waiting for events)."""
-        for publisher in list(self._publishers):
-            publisher.flush()
+        """Publish what this client's buffered publishers hold, before it waits for events.
 
-    def _flush_publishers_quietly(self) -> None:
-        """_flush_publishers() while quitting or closing: failures are logged, not raised."""
+        What went wrong with earlier answers is not raised here, in a call about events to
+        come, but by the publisher's next call; only ``EngineGone`` goes on (the client's
+        loop ends on it)."""
+        for publisher in list(self._publishers):
+            publisher._flush_before_wait()
+
+    def _flush_publishers_quietly(self, deadline: Optional[float]) -> None:
+        """_flush_publishers() while quitting or closing, until *deadline*, without retries:
+        failures are logged, not raised."""
         for publisher in list(self._publishers):
             pending = publisher.pending
             try:
-                publisher.flush()
+                publisher._flush_within(self._remaining(deadline))
             except BatchRefused as e:
                 logger.warning("while closing, %s", e)
             except Exception as e:  # closing must not raise; say what was lost
@@ -672,7 +736,7 @@ class PluginClient:
         try:
             if known == "refused":  # the caller was told (HandshakeFailed): nobody to say goodbye to
                 raise HandshakeFailed("the application refused this client's handshake before")
-            self._flush_publishers_quietly()
+            self._flush_publishers_quietly(deadline)
             self._acknowledge(deadline)
             reply = self._request(protocol.QUIT, self._remaining(deadline))
         except EngineGone as e:  # the application ended first (a normal shutdown): nothing to say
@@ -710,7 +774,12 @@ class PluginClient:
         wait = _check_seconds(timeout, "timeout", allow_zero=True)
         try:
             if wait != 0:
-                self._flush_publishers_quietly()
+                self._flush_publishers_quietly(self._deadline(wait))
+            else:
+                for publisher in self._publishers:
+                    if publisher.pending:
+                        logger.warning("closing without waiting: %d buffered events were not published",
+                                       publisher.pending)
             if wait != 0 and self._transport.is_open and self._cursor.epoch_confirmed:
                 self._acknowledge(self._deadline(wait))
         finally:

@@ -63,6 +63,8 @@ __all__ = [
     "REASON_UNKNOWN_COMMAND",
     "REASON_STOPPING",
     "REASON_NOT_SENT_STOPPING",
+    "REASON_STALE_BATCH",
+    "REASON_BATCH_TOO_LARGE",
     "MAX_BATCH",
     "MAX_WAIT_MS",
     "HOST_ENV_VAR",
@@ -110,6 +112,11 @@ REASON_STOPPING = "the application is stopping"
 #: The reason :meth:`pyevents.PluginClient.publish_many` gives the events it did not send
 #: once the application is stopping.
 REASON_NOT_SENT_STOPPING = "not sent: " + REASON_STOPPING
+#: A publish batch numbered below its session's last (another client, or a stranger, used the
+#: session): the client starts a new session.
+REASON_STALE_BATCH = "comes after batch"
+#: A publish batch whose events hold more bytes than the application's max_message_size.
+REASON_BATCH_TOO_LARGE = "more than the application's max_message_size"
 
 #: Most events one ``next_msgs`` or ``fetch`` request may ask for (the engine refuses more).
 MAX_BATCH = 100_000

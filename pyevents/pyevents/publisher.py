@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, List, Optional, Type, Union
 
 from .contract import MISSING, require_contract
-from .errors import BatchRefused, ClientClosed
+from .errors import BatchRefused, ClientClosed, EngineGone, PyEventsError
 from .protocol import BytesLike, checked_event
 from .topics import Topic, encode_topic
 
@@ -72,6 +72,9 @@ class BufferedPublisher:
         self._bytes = 0
         self._oldest = 0.0
         self._closed = False
+        # What a flush before its client waited for events raised: raised by the next call here.
+        self._deferred: Optional[BaseException] = None
+        self._told_gone = False
         #: Events this publisher has had published so far.
         self.published = 0
         client._publishers.append(self)
@@ -83,8 +86,11 @@ class BufferedPublisher:
 
     def publish(self, data: BytesLike) -> None:
         """Buffer the raw event *data* (topic followed by payload); publish the buffer if it
-        is full or old enough.  Raises what :meth:`flush` raises when it publishes."""
+        is full or old enough.  Raises what :meth:`flush` raises when it publishes (the event
+        is buffered then: do not publish it again), and first what a flush before the client
+        waited for events raised."""
         self._ensure_open()
+        self._raise_deferred()
         frame = checked_event(data)
         if not self._buffer:
             self._oldest = time.monotonic()
@@ -114,22 +120,62 @@ class BufferedPublisher:
 
         Raises :class:`~pyevents.errors.BatchRefused` if the engine refused some (their
         indices count from the oldest buffered event; the buffer is empty afterwards).  If
-        the connection fails for good (what :meth:`PluginClient.publish_many
-        <pyevents.PluginClient.publish_many>` raises), the events stay buffered and a later
-        flush sends them again: some may then be published twice.
+        the connection fails (what :meth:`PluginClient.publish_many
+        <pyevents.PluginClient.publish_many>` raises), the events the engine did not confirm
+        stay buffered and a later flush sends them again, the unanswered batch under its old
+        number: the engine publishes it once (while it remembers it, docs/protocol.md).
+        Raises first what a flush before the client waited for events raised.
         """
+        self._raise_deferred()
+        return self._flush_within(self._client.timeout, self._client._publish_retries())
+
+    def _flush_within(self, reply_timeout: Optional[float], retries: int = 0) -> int:
+        """flush() with a reply timeout and retries of its own (quit and close give theirs)."""
         if not self._buffer:
             return 0
+        if self._client._engine_gone() and not self._told_gone:
+            # Its last request found the application gone: a new request would wait for it to
+            # come back (forever, without a timeout), e.g. in the close at the end of a loop
+            # that ended because the application did.
+            gone = EngineGone(f"the engine at {self._client.endpoint} closed the connection; {len(self._buffer)} "
+                              "buffered events were not published (flush again to wait for it to come back)")
+            setattr(gone, "published", 0)
+            self._told_gone = True  # said once: the next flush waits for the application
+            raise gone
         frames = self._buffer
         try:
-            published = self._client.publish_many(frames)
+            published = self._client._publish_frames(frames, reply_timeout, retries)
         except BatchRefused as e:
             self._clear()
             self.published += e.published
             raise
+        except Exception as e:
+            confirmed = getattr(e, "published", 0)  # the first ones went; keep the rest, same objects
+            self._buffer = frames[confirmed:]
+            self._bytes = sum(memoryview(frame).nbytes for frame in self._buffer)
+            self.published += confirmed
+            raise
         self._clear()
         self.published += published
+        self._told_gone = False
         return published
+
+    def _flush_before_wait(self) -> None:
+        """The flush before the client waits for events: what goes wrong is raised by this
+        publisher's next call, not by the client's fetch; only ``EngineGone`` goes on."""
+        if not self._buffer or self._deferred is not None:
+            return
+        try:
+            self.flush()
+        except EngineGone:
+            raise
+        except (BatchRefused, PyEventsError) as e:
+            self._deferred = e
+
+    def _raise_deferred(self) -> None:
+        if self._deferred is not None:
+            deferred, self._deferred = self._deferred, None
+            raise deferred
 
     def close(self) -> None:
         """Flush, then stop: later :meth:`publish` calls raise
@@ -139,6 +185,9 @@ class BufferedPublisher:
         try:
             if not self._client.closed:
                 self.flush()
+            elif self._buffer:
+                logger.warning("closing a publisher whose client is closed: %d buffered events were not published",
+                               len(self._buffer))
         finally:
             self._closed = True
             if self in self._client._publishers:

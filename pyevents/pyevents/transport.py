@@ -187,6 +187,12 @@ class Transport:
             except zmq.Again:
                 pass
             self.read_monitor()  # raises HandshakeFailed if the engine refused us
+            if self._connection.disconnected and not self._connection.connected:
+                # It was connected and has gone since (its disconnect read only now): as at the start.
+                raise EngineGone(
+                    f"the engine at {self.endpoint} closed the connection (it stopped, crashed or restarted); "
+                    "retry to wait for it to come back, or exit"
+                )
             if deadline is not None and time.monotonic() >= deadline:
                 raise EngineTimeout(f"could not queue a request for the engine at {self.endpoint}: no connection "
                                     "(is the engine running, on this port?)")

@@ -26,7 +26,7 @@ from engine_fixture import (  # noqa: F401  (fixtures are used by name)
     plugin_env,
     start_engine,
 )
-from pyevents import BatchRefused, EngineTimeout, PluginClient, PublishRejected, protocol
+from pyevents import BatchRefused, EngineGone, EngineTimeout, PluginClient, PublishRejected, protocol
 
 UNDECLARED = "it does not start with the topic of an event this plugin may publish (TypeA, TypeC, Bulk)"
 
@@ -405,3 +405,104 @@ def test_the_buffered_publisher_of_docs_python_md_answers_every_event(start_engi
     assert engine.collected_texts() == [f"seen A-{i}" for i in range(count)]
     report = engine.report()
     assert (report["received"], report["published"], report["events_refused"]) == (count, count, 0)
+
+
+def test_a_flush_that_fails_keeps_only_the_unconfirmed_and_sends_them_under_the_old_number(start_engine) -> None:
+    """Batch 2 of 3 is published but its reply is lost for good: publish_many says how many were
+    confirmed, the publisher keeps the rest, and the next flush sends batch 2 again under its
+    number, so the engine answers it from memory: every event published once."""
+
+    class LosesSecondBatchReply(PluginClient):
+        batches = 0
+
+        def _request(self, request: Any, reply_timeout: Any, **options: Any) -> List[Any]:
+            reply = super()._request(request, reply_timeout, **options)
+            if isinstance(request, list):
+                self.batches += 1
+                if self.batches == 2:
+                    self._transport.teardown()
+                    raise EngineTimeout("reply lost (test)")
+            return reply
+
+    events = texts(30, "k")
+    engine = start_engine(collect=len(events))
+    with LosesSecondBatchReply(engine.port, timeout=WAIT) as client:
+        client.publish_batch_events = 10
+        client.publish_retries = 0
+        out = client.publisher(max_events=1000, max_delay=3600)
+        for event in events:
+            out.publish(event)
+        with pytest.raises(EngineTimeout) as failed:
+            out.flush()
+        assert getattr(failed.value, "published", None) == 10
+        assert (out.pending, out.published) == (20, 10)
+        assert out.flush() == 20
+        assert (out.pending, out.published) == (0, 30)
+        out.close()
+    engine.assert_clean_exit()
+    assert_collected_once(engine, events)
+    report = engine.report()
+    assert (report["published"], report["batches_repeated"]) == (30, 1)
+
+
+def test_errors_of_a_flush_before_waiting_come_from_the_publisher_not_the_fetch(start_engine) -> None:
+    engine = start_engine(emit_a=1, collect=1)
+    with PluginClient(engine.port, timeout=WAIT) as client:
+        out = client.publisher(max_delay=3600)
+        out.publish(b"TypeBnot-mine")
+        out.publish(b"TypeCfine")
+        assert client.next_event(timeout=WAIT) == b"TypeAA-0"  # flushed before waiting; no raise here
+        assert out.pending == 0
+        with pytest.raises(BatchRefused) as refused:
+            out.publish(b"TypeCnever-buffered")  # the flush's refusal, raised by the next call
+        assert (refused.value.published, refused.value.refused) == (1, [(0, UNDECLARED)])
+        assert out.pending == 0 and out.published == 1
+        out.close()
+    engine.assert_clean_exit()
+    assert engine.collected_texts() == ["fine"]
+    assert (engine.report()["published"], engine.report()["events_refused"]) == (1, 1)
+
+
+def test_a_plugin_answering_through_a_publisher_ends_when_the_engine_does(start_engine) -> None:
+    """The README's loop: once the application has gone, the flush before the next fetch raises
+    EngineGone, which ends the iteration (it once retried forever)."""
+    import threading
+
+    engine = start_engine(emit_a=1, collect=10**6)
+    done = threading.Event()
+    answered: List[bytes] = []
+    errors: List[BaseException] = []
+
+    def plugin() -> None:
+        try:
+            with PluginClient(engine.port) as client, client.publisher(max_delay=3600) as out:
+                for raw in client:
+                    answered.append(raw)
+                    out.publish_event("TypeC", b"seen " + raw)
+                    engine.stop()  # the application ends while the answer is buffered
+        except EngineGone as e:  # the publisher's close says what it could not publish
+            errors.append(e)
+        done.set()
+
+    thread = threading.Thread(target=plugin, daemon=True)
+    thread.start()
+    thread.join(WAIT)
+    assert done.is_set(), "the plugin's loop did not end after the engine had gone"
+    assert answered == [b"TypeAA-0"]
+    assert len(errors) == 1 and "1 buffered events were not published" in str(errors[0])
+
+
+def test_quit_with_buffered_events_and_no_engine_returns_within_its_timeout() -> None:
+    from engine_fixture import free_port
+
+    client = PluginClient(free_port(), timeout=WAIT)  # nothing listens there
+    out = client.publisher(max_delay=3600)
+    out.publish(b"TypeClost")
+    import threading
+
+    result: List[bool] = []
+    thread = threading.Thread(target=lambda: result.append(client.quit(timeout=0.5)), daemon=True)
+    thread.start()
+    thread.join(WAIT)
+    assert result == [False]
+    assert out.pending == 1  # not published, and said in a warning
