@@ -67,7 +67,8 @@ def engine_app_path() -> str:
             "and name it, e.g.\n"
             "    cmake -S . -B build -G Ninja && cmake --build build --target ee_test_engine\n"
             f"    {ENV_VAR}=$PWD/build/tests/external/ee_test_engine /usr/bin/python3 -m pytest pyevents/tests\n"
-            "or run `ctest --test-dir build -R pyevents.pytest`, which sets it. "
+            "or run `ctest --test-dir build -L python` (one test per file, e.g. pyevents.test_engine_delivery), "
+            "which sets it. "
             "To run only the protocol-fixture tests: pytest -k 'not test_engine'.",
             pytrace=False,
         )

@@ -4,7 +4,8 @@ pipeline example (reflective struct events), with and without CURVE.
 
 The applications' paths come from ``$EVENT_ENGINE_SEED_APP`` and ``$EVENT_ENGINE_PIPELINE_APP``
 (the ctest test ``pyevents.tools`` sets both). Without them these tests are skipped, saying
-so: the ``pyevents.pytest`` run of the whole directory does not build the examples. Every wait
+so: the ``pyevents.test_cli_tools`` ctest test (one per file of this directory) does not build
+the examples. Every wait
 is bounded; no test asserts a time.
 """
 
