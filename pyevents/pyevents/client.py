@@ -66,6 +66,7 @@ from .errors import (
     HandshakeFailed,
     ProtocolError,
     PublishRejected,
+    PyEventsError,
 )
 from .protocol import BytesLike, checked_event, error_reason
 from .security import KeySource, curve_config
@@ -204,6 +205,16 @@ class PluginClient:
     #: (docs/benchmarks.md).  ``None``: no bound but the count.  May be changed per instance.
     fetch_bytes: Optional[int] = 8 << 20
 
+    #: Fetch ahead: right after a fetch brought events, ask for the next ones without waiting
+    #: for them (``fetch`` with the number of the last event held, docs/protocol.md), so they
+    #: travel while the plugin works on these; the reply is read when the plugin wants more
+    #: (or before any other request).  At least once as before: what was fetched ahead and
+    #: not handed out is not acknowledged.  Off by default: a plugin that takes events one at
+    #: a time and quits holds up to a reply more than it handed out (sent again to its next
+    #: process).  Turned off by itself against an engine that does not know it.  May be
+    #: changed per instance.
+    fetch_ahead: bool = False
+
     def __init__(
         self,
         port: int,
@@ -251,7 +262,9 @@ class PluginClient:
         self._cursor = Cursor()
         self._own_context = context is None
         self._context: zmq.Context = zmq.Context() if context is None else context
-        self._transport = Transport(self._context, self._endpoint, curve, on_reset=self._cursor.connection_lost)
+        # A fetch ahead sent and not answered yet: (its request, what it acknowledged, its most).
+        self._ahead: Optional[Tuple[bytes, int, int]] = None
+        self._transport = Transport(self._context, self._endpoint, curve, on_reset=self._connection_reset)
         self._closed = False
         # Publish batches: this client's session name and the number of its last batch; the
         # buffered publishers flushed before the client waits for events.
@@ -862,8 +875,14 @@ class PluginClient:
         """Send one ``fetch`` (acknowledging what was handed out), buffer the new events.
 
         Only called with an empty buffer.  Returns how many events the reply
-        held, duplicates included.
+        held, duplicates included.  A fetch ahead in flight is read first; if it brought
+        none, a fetch that waits follows.  A reply with events is followed by a fetch ahead.
         """
+        if self._ahead is not None:
+            got = self._take_ahead()
+            if got:
+                self._fetch_next_ahead(max_events)
+                return got
         cursor = self._cursor
         max_events = cursor.fetch_size(max_events, self.fetch_bytes)
         sent: List[int] = []
@@ -880,7 +899,51 @@ class PluginClient:
         if duplicates:
             logger.debug("skipped %d events the engine sent again (numbers up to %d were handed out already)",
                          duplicates, cursor.last_handed)
+        if parsed.events:
+            self._fetch_next_ahead(max_events)
         return len(parsed.events)
+
+    def _fetch_next_ahead(self, max_events: int) -> None:
+        """Ask for the events after those held, without waiting for them (:attr:`fetch_ahead`)."""
+        cursor = self._cursor
+        if not self.fetch_ahead or self._ahead is not None or not cursor.epoch_confirmed or self._closed:
+            return
+        most = cursor.fetch_size(max_events, self.fetch_bytes)
+        acked = cursor.ack_number()
+        request = protocol.fetch(most, 0, acked, cursor.highest_held())
+        try:
+            self._transport.send(request, self._deadline(self._timeout))
+        except PyEventsError as e:  # the connection was reset: the next request says what is wrong
+            logger.debug("no fetch ahead: %s", e)
+            return
+        self._ahead = (request, acked, most)
+
+    def _take_ahead(self) -> int:
+        """Read the reply to the fetch ahead in flight and buffer its events after those held;
+        return how many it held."""
+        assert self._ahead is not None
+        request, acked, most = self._ahead
+        self._ahead = None
+        if self._copy:
+            reply = self._transport.receive(self._reply_timeout(0))
+        else:
+            reply = as_payloads(self._transport.receive(self._reply_timeout(0), copy=False), True)
+        reason = protocol.error_reason(reply[0]) if len(reply) == 1 else None
+        if reason is not None:  # an engine that does not know fetch ahead (an older one) refuses it
+            logger.info("the engine at %s refused a fetch ahead (%s): fetching one reply at a time",
+                        self._endpoint, reason)
+            self.fetch_ahead = False
+            return 0
+        parsed = parse_fetch_reply(request, reply, most)
+        previous, duplicates = self._cursor.received(parsed, acked)
+        self._log_restart(previous, parsed.epoch, acked)
+        return len(parsed.events) - duplicates
+
+    def _connection_reset(self) -> None:
+        """The connection was dropped or re-made: the next may reach a restarted application,
+        and a fetch ahead in flight is lost with it (the engine sends its events again)."""
+        self._ahead = None
+        self._cursor.connection_lost()
 
     def _receive_events(self, request: Union[bytes, Callable[[], bytes]], reply_timeout: Optional[float],
                         header: bool = False) -> List[Payload]:
@@ -976,6 +1039,8 @@ class PluginClient:
         frames (``bytes``; with *copy* False, :class:`zmq.Frame` objects): :meth:`Transport.request
         <pyevents.transport.Transport.request>` on an open client."""
         self._ensure_open()
+        if self._ahead is not None:  # a REQ socket alternates: read the fetch ahead's reply first
+            self._take_ahead()
         return self._transport.request(request, reply_timeout, copy)
 
     def _teardown(self) -> None:

@@ -159,24 +159,40 @@ class Cursor:
         return previous
 
     def received(self, reply: FetchReply, sent_ack: int) -> Tuple[Optional[str], int]:
-        """Take a fetch reply to a request that acknowledged *sent_ack*: buffer its new events.
+        """Take a fetch reply to a request that acknowledged *sent_ack*: buffer its new events
+        (after those held, for the reply to a fetch ahead).
 
         Returns (what :meth:`note_epoch` returned, how many of its events were duplicates).
         """
-        assert not self.buffer  # a fetch is sent only with nothing left to hand out
+        held = self.highest_held()
+        if self.buffer and reply.epoch != self.epoch:  # a fetch ahead is sent on a confirmed connection only
+            raise ProtocolError(f"a fetch ahead was answered by another run of the application (epoch {reply.epoch})")
         previous = self.note_epoch(reply.epoch)
         if previous is None:
             self.acked = max(self.acked, sent_ack)
         if reply.events:
             self.mean_event_bytes = sum(map(len, reply.events)) // len(reply.events)
-        # Numbers run on within a reply: the duplicates are a prefix of it.
-        duplicates = min(len(reply.events), max(0, self.last_handed - reply.first + 1))
-        if duplicates:
-            self.buffer.fill(reply.first + duplicates, reply.events[duplicates:])
+        # Numbers run on within a reply: the duplicates (handed out, or held from a reply
+        # before) are a prefix of it.
+        if previous is not None:
+            held = 0
+        duplicates = min(len(reply.events), max(0, held - reply.first + 1))
+        fresh = reply.events[duplicates:] if duplicates else reply.events
+        if self.buffer:  # the reply to a fetch ahead: its events follow the ones held
+            if fresh and reply.first + duplicates != held + 1:
+                raise ProtocolError(f"a fetch ahead was answered with event {reply.first + duplicates}, "
+                                    f"not {held + 1}")
+            self.buffer.fill(self.buffer.first + self.buffer.next, self.buffer.events[self.buffer.next:] + fresh)
         else:
-            self.buffer.fill(reply.first, reply.events)
+            self.buffer.fill(reply.first + duplicates, fresh)
         self.duplicates_skipped += duplicates
         return previous, duplicates
+
+    def highest_held(self) -> int:
+        """The number of the last event this client has: in the buffer, or handed out."""
+        if self.buffer:
+            return self.buffer.first + len(self.buffer.events) - 1
+        return self.last_handed
 
     def acknowledged(self, number: int) -> None:
         """The engine confirmed that every event numbered *number* or less is acknowledged."""

@@ -138,9 +138,13 @@ def next_msgs(max_events: int, wait_ms: int) -> bytes:
     return b"plugin_command: next_msgs %d %d" % (max_events, wait_ms)
 
 
-def fetch(max_events: int, wait_ms: int, ack_number: int) -> bytes:
+def fetch(max_events: int, wait_ms: int, ack_number: int, have: int = 0) -> bytes:
     """Build a ``fetch`` request: up to *max_events* events, waiting at most *wait_ms* ms for
-    the first, after acknowledging every event numbered *ack_number* or less (0: none)."""
+    the first, after acknowledging every event numbered *ack_number* or less (0: none); with
+    *have*, the client holds the events up to that number already (a fetch ahead): the engine
+    does not send them again."""
+    if have:
+        return b"plugin_command: fetch %d %d %d %d" % (max_events, wait_ms, ack_number, have)
     return b"plugin_command: fetch %d %d %d" % (max_events, wait_ms, ack_number)
 
 

@@ -206,10 +206,17 @@ class Transport:
         On any failure (including KeyboardInterrupt) the socket is torn down, so the next
         request starts from a fresh, usable REQ socket.
         """
+        deadline = None if reply_timeout is None else time.monotonic() + reply_timeout
+        self.send(request, deadline)
+        return self.receive(reply_timeout, copy, deadline)
+
+    def send(self, request: Request, deadline: Optional[float]) -> None:
+        """The first half of :meth:`request`: send *request*, waiting until *deadline* (a
+        ``time.monotonic()`` value; None: forever) for a connection.  :meth:`receive` must
+        follow before the next send (a REQ socket alternates)."""
         if self._connection is None:
             self.connect()
-        assert self._connection is not None and self._poller is not None
-        socket, monitor, poller = self._connection.socket, self._connection.monitor, self._poller
+        assert self._connection is not None
         try:
             self.read_monitor()
             if self._connection.disconnected and not self._connection.connected:
@@ -219,8 +226,20 @@ class Transport:
                 )
             if callable(request):
                 request = request()
-            deadline = None if reply_timeout is None else time.monotonic() + reply_timeout
             self._send_when_connected(request, deadline)
+        except BaseException as e:
+            self._failed(e)
+            raise
+
+    def receive(self, reply_timeout: Optional[float], copy: bool = True,
+                deadline: Optional[float] = None) -> List[Any]:
+        """The second half of :meth:`request`: the reply to what :meth:`send` sent, waiting
+        until *deadline* (default: *reply_timeout* seconds from now; None: forever)."""
+        assert self._connection is not None and self._poller is not None
+        socket, monitor, poller = self._connection.socket, self._connection.monitor, self._poller
+        if deadline is None and reply_timeout is not None:
+            deadline = time.monotonic() + reply_timeout
+        try:
             while True:
                 wait_ms = -1 if deadline is None else max(0, to_ms(deadline - time.monotonic()))
                 ready = dict(poller.poll(wait_ms))
@@ -241,10 +260,15 @@ class Transport:
                         "(is the engine running and is this the plugin's port?)"
                     )
         except BaseException as e:
-            logger.debug("resetting the connection to %s after %s", self.endpoint, type(e).__name__)
-            if isinstance(e, EngineGone):
-                self.peer_state = "gone"
-            elif isinstance(e, HandshakeFailed):
-                self.peer_state = "refused"
-            self.teardown()
+            self._failed(e)
             raise
+
+    def _failed(self, e: BaseException) -> None:
+        """After any failure (including KeyboardInterrupt): note what it says of the peer and
+        tear the socket down, so the next request starts from a fresh, usable REQ socket."""
+        logger.debug("resetting the connection to %s after %s", self.endpoint, type(e).__name__)
+        if isinstance(e, EngineGone):
+            self.peer_state = "gone"
+        elif isinstance(e, HandshakeFailed):
+            self.peer_state = "refused"
+        self.teardown()

@@ -11,6 +11,7 @@ It implements the at-least-once ``fetch``/``ack`` commands as
 docs/protocol.md specifies them: events sent by ``fetch`` are numbered 1, 2,
 3, ... under an ``epoch`` and kept until a ``fetch`` or ``ack`` carries a
 number at or above theirs; every ``fetch`` first sends the kept ones again
+(but those numbered up to its optional fourth number, which the client holds)
 (with their numbers), then new ones.  Events sent by ``next_msg*`` are never
 sent again.
 
@@ -59,7 +60,7 @@ from pyevents import protocol
 
 _NEXT_MSG_WAIT = re.compile(rb"plugin_command: next_msg_wait (\d+)\Z")
 _NEXT_MSGS = re.compile(rb"plugin_command: next_msgs (\d+) (\d+)\Z")
-_FETCH = re.compile(rb"plugin_command: fetch (\d+) (\d+) (\d+)\Z")
+_FETCH = re.compile(rb"plugin_command: fetch (\d+) (\d+) (\d+)(?: (\d+))?\Z")
 _ACK = re.compile(rb"plugin_command: ack (\d+)\Z")
 _POLL_MS = 20
 
@@ -292,7 +293,8 @@ class FakeEngine:
             return events
         match = _FETCH.match(request)
         if match:
-            return self._fetch(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            return self._fetch(int(match.group(1)), int(match.group(2)), int(match.group(3)),
+                               int(match.group(4) or 0))
         match = _ACK.match(request)
         if match:
             self._acknowledge(int(match.group(1)))
@@ -311,11 +313,12 @@ class FakeEngine:
             self._unacked.popleft()
             self.received += 1
 
-    def _fetch(self, max_events: int, wait_ms: int, ack: int) -> Optional[List[bytes]]:
+    def _fetch(self, max_events: int, wait_ms: int, ack: int, have: int = 0) -> Optional[List[bytes]]:
         if not 1 <= max_events <= protocol.MAX_BATCH or wait_ms > protocol.MAX_WAIT_MS:
             return [protocol.REPLY_ERROR_PREFIX + b"fetch takes <max> 1 to 100000, <ms> 0 to 3600000 and <ack>"]
         self._acknowledge(ack)
-        sent = list(self._unacked)[:max_events]  # first the kept ones, with their numbers
+        # First the kept ones, with their numbers, but for those the client holds (up to <have>).
+        sent = [kept for kept in self._unacked if kept[0] > have][:max_events]
         if not sent:
             first = self._wait_event(wait_ms / 1000)
             if first is None:

@@ -435,3 +435,49 @@ def test_copy_false_typed_events_decode_from_the_views(fake_engine: FakeEngine) 
         blob = next(typed)
         assert (blob.name, blob.value) == ("Blob", b"\x00\x01")
     assert fake_engine.unacknowledged == []
+
+
+# ------------------------------------------------------------ fetching ahead
+
+def test_fetch_ahead_asks_for_what_follows_the_events_held_and_hands_out_each_once(
+        fake_engine: FakeEngine, client: PluginClient) -> None:
+    client.fetch_ahead = True
+    client.fetch_batch = 10
+    fake_engine.push(*events(25))
+    got = [client.next_event(timeout=5) for _ in range(25)]
+    assert got == events(25)
+    sent = fetches(fake_engine)
+    # After the first reply (1-10) the client asked for what follows 10 at once, not waiting.
+    assert sent[0] == protocol.fetch(10, 1000, 0)
+    assert sent[1] == protocol.fetch(10, 0, 0, 10)
+    assert client.duplicates_skipped == 0
+    client.quit()
+    assert fake_engine.received == 25 and fake_engine.unacknowledged == []
+
+
+def test_what_was_fetched_ahead_and_not_handed_out_is_not_acknowledged(fake_engine: FakeEngine) -> None:
+    fake_engine.push(*events(8))
+    first = PluginClient(fake_engine.port, timeout=5)
+    first.fetch_ahead = True
+    first.fetch_batch = 4
+    assert first.next_event(timeout=5) == events(1)[0]  # 1-4 fetched, 5-8 asked for ahead
+    first.quit()  # reads the reply ahead first (a REQ socket alternates); acknowledges 1 only
+    assert fake_engine.received == 1
+    assert fake_engine.unacknowledged == [2, 3, 4, 5, 6, 7, 8]
+    with PluginClient(fake_engine.port, timeout=5) as second:  # the next process gets them all
+        assert second.next_events(10, timeout=5) == events(7, 1)
+    assert fake_engine.received == 8
+
+
+def test_fetch_ahead_turns_itself_off_against_an_engine_that_refuses_it(
+        fake_engine: FakeEngine, client: PluginClient, caplog: pytest.LogCaptureFixture) -> None:
+    fake_engine.override = lambda r: ([b"event-engine: error: fetch takes three numbers"]
+                                      if r.startswith(b"plugin_command: fetch") and r.count(b" ") == 5 else None)
+    client.fetch_ahead = True
+    client.fetch_batch = 3
+    fake_engine.push(*events(7))
+    with caplog.at_level(logging.INFO, logger="pyevents.client"):
+        got = [client.next_event(timeout=5) for _ in range(7)]
+    assert got == events(7)
+    assert client.fetch_ahead is False
+    assert "refused a fetch ahead" in caplog.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import zlib
 from pathlib import Path
-from typing import List
+from typing import Any, List
 
 import pytest
 import zmq
@@ -108,6 +108,26 @@ def test_unacknowledged_views_go_again_to_the_next_client_and_everything_is_coun
         assert second.next_event(timeout=0) is None
         assert second.duplicates_skipped == 0  # a new client: its numbers start here
     assert got == [a_event(i) for i in range(count)]  # the first five again, then the rest, in order
+    engine.assert_clean_exit()
+    report = engine.report()
+    assert (report["received"], report["unread"], report["dropped"]) == (count, 0, 0)
+
+
+@pytest.mark.parametrize("copy", [True, False])
+def test_fetching_ahead_delivers_every_event_once_in_order(start_engine, copy: bool) -> None:
+    """fetch_ahead: the next reply is asked for while the plugin works on this one; the engine
+    does not send again what the client holds, and every event is received once."""
+    count, size = 400, 64 * 1024
+    engine = start_engine(emit_bulk=count, bulk_size=size, collect=count, queue_bytes=1 << 30)
+    with PluginClient(engine.port, timeout=WAIT, copy=copy) as client:
+        client.fetch_ahead = True
+        client.fetch_bytes = 1 << 20  # 16 events a reply: many replies, each fetched ahead
+        got: List[Any] = []
+        while len(got) < count:
+            got += client.next_events(count, timeout=WAIT)
+        assert client.duplicates_skipped == 0
+        assert [zlib.crc32(event) for event in got] == [zlib.crc32(b"Bulk" + bulk_payload(size, i))
+                                                        for i in range(count)]
     engine.assert_clean_exit()
     report = engine.report()
     assert (report["received"], report["unread"], report["dropped"]) == (count, 0, 0)

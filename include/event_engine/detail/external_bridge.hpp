@@ -120,7 +120,14 @@ private:
         fetch_style style = fetch_style::single;
         std::size_t most = 1;
         std::optional<clock::time_point> deadline;
+        std::uint64_t have = 0; // fetch: unacknowledged events numbered up to this are not sent again
     };
+
+    // The unacknowledged events a fetch holding events up to @p have gets again: from this index.
+    [[nodiscard]] std::size_t first_not_held(std::uint64_t have) const noexcept
+    {
+        return have < first_unacked_ ? 0 : std::min<std::size_t>(unacked_.size(), have - first_unacked_ + 1);
+    }
 
     static std::uint64_t random_epoch();
 

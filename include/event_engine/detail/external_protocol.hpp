@@ -65,6 +65,7 @@ struct request {
     std::size_t most = 1;              // next_batch, fetch
     std::uint64_t ack = 0;             // fetch, ack: the last event number the client has processed
                                        // publish_batch: the batch's sequence number
+    std::uint64_t have = 0;            // fetch: the last event number the client holds (sent no more)
     std::string_view session;          // publish_batch: the client's session
     std::string_view problem;          // malformed, unknown_command
 };
@@ -143,14 +144,17 @@ inline request parse(std::string_view message) noexcept
         const auto most = take_number<std::size_t>(rest);
         const auto ms = take_number<long long>(rest);
         const auto acked = take_number<std::uint64_t>(rest);
+        const auto have = rest.empty() ? std::optional<std::uint64_t>{0} : take_number<std::uint64_t>(rest);
         if (!most || *most == 0 || *most > largest_batch || !ms || *ms < 0 || *ms > longest_wait.count() ||
-            !acked || !rest.empty()) {
+            !acked || !have || !rest.empty()) {
             return make_request(kind::malformed, {}, 0,
                                 "fetch takes the most events to return (1 to 100000), a wait in milliseconds (0 to "
-                                "3600000) and the number of the last event processed (0 if none), e.g. "
-                                "'plugin_command: fetch 100 500 0'");
+                                "3600000), the number of the last event processed (0 if none) and, optionally, of "
+                                "the last event the client holds, e.g. 'plugin_command: fetch 100 500 0'");
         }
-        return make_request(kind::fetch, std::chrono::milliseconds{*ms}, *most, {}, *acked);
+        auto made = make_request(kind::fetch, std::chrono::milliseconds{*ms}, *most, {}, *acked);
+        made.have = *have;
+        return made;
     }
     if (names(command, publish_batch)) {
         std::string_view rest = command.substr(publish_batch.size());

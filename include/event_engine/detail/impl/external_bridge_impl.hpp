@@ -312,21 +312,22 @@ namespace event_engine::detail {
         switch (request.what) {
         case protocol::kind::next:
             count_as_plugin(fd);
-            park(runtime, {peer, fd, std::move(envelope), fetch_style::single, 1, std::nullopt});
+            park(runtime, {peer, fd, std::move(envelope), fetch_style::single, 1, std::nullopt, 0});
             break;
         case protocol::kind::next_wait:
             count_as_plugin(fd);
-            park(runtime, {peer, fd, std::move(envelope), fetch_style::single, 1, clock::now() + request.wait});
+            park(runtime, {peer, fd, std::move(envelope), fetch_style::single, 1, clock::now() + request.wait, 0});
             break;
         case protocol::kind::next_batch:
             count_as_plugin(fd);
-            park(runtime, {peer, fd, std::move(envelope), fetch_style::batch, request.most, clock::now() + request.wait});
+            park(runtime,
+                 {peer, fd, std::move(envelope), fetch_style::batch, request.most, clock::now() + request.wait, 0});
             break;
         case protocol::kind::fetch:
             count_as_plugin(fd);
             acknowledge(runtime, request.ack);
-            park(runtime,
-                 {peer, fd, std::move(envelope), fetch_style::acknowledged, request.most, clock::now() + request.wait});
+            park(runtime, {peer, fd, std::move(envelope), fetch_style::acknowledged, request.most,
+                           clock::now() + request.wait, request.have});
             break;
         case protocol::kind::ack:
             count_as_plugin(fd);
@@ -603,7 +604,7 @@ namespace event_engine::detail {
     EVENT_ENGINE_DECL void external_bridge::serve_waiters(plugin_runtime& runtime)
     {
         const auto servable = [&](const waiter& w) {
-            return !held_.empty() || (w.style == fetch_style::acknowledged && !unacked_.empty());
+            return !held_.empty() || (w.style == fetch_style::acknowledged && first_not_held(w.have) < unacked_.size());
         };
         // Serving may cut a peer off, which edits waiters_: look again from the front each time.
         for (auto it = std::find_if(waiters_.begin(), waiters_.end(), servable); it != waiters_.end();
@@ -639,13 +640,17 @@ namespace event_engine::detail {
 
     EVENT_ENGINE_DECL void external_bridge::serve_fetch(waiter& w)
     {
+        // What the client holds already (events it received and has not acknowledged yet:
+        // it fetches ahead while it works) is not sent again; the rest of the unacknowledged
+        // events go first, with their numbers, then new ones.
+        const std::size_t skip = first_not_held(w.have);
         std::vector<zmq::message_t> frames;
-        frames.push_back(fetch_header(first_unacked_));
+        frames.push_back(fetch_header(first_unacked_ + skip));
         std::size_t bytes = 0;
         const auto room = [&](const zmq::message_t& next) {
             return frames.size() <= w.most && reply_has_room(frames.size() - 1, bytes, next.size());
         };
-        for (std::size_t i = 0; i < unacked_.size() && room(unacked_[i]); ++i) {
+        for (std::size_t i = skip; i < unacked_.size() && room(unacked_[i]); ++i) {
             bytes += unacked_[i].size();
             frames.emplace_back().copy(unacked_[i]);
         }
