@@ -103,9 +103,9 @@ public:
     /// the plugin's thread starts (null: the program has no manifest writer).
     void set_manifest(std::shared_ptr<const std::string> manifest) { manifest_ = std::move(manifest); }
 
-    /// Serves the process until it quits, vanishes, never comes, or the app stops.
-    /// Whatever it still holds for the plugin is handed back to @p runtime, which
-    /// counts it as unread.
+    /// Serves the process until it quits, vanishes, never comes, or the app stops, on
+    /// @p runtime (the plugin's, kept for the whole call). Whatever it still holds for the
+    /// plugin is counted unread there.
     void serve(plugin_runtime& runtime);
 
 private:
@@ -131,7 +131,7 @@ private:
 
     static std::uint64_t random_epoch();
 
-    void finish(plugin_runtime& runtime) noexcept;
+    void finish() noexcept;
 
     void close_port() noexcept;
 
@@ -139,7 +139,7 @@ private:
     [[nodiscard]] bool has_room() const noexcept;
 
     // Moves the plugin's events from its subscription into the bridge's own queue.
-    void fill(plugin_runtime& runtime);
+    void fill();
 
     std::chrono::milliseconds poll_timeout(clock::time_point started, clock::time_point now) const;
 
@@ -156,35 +156,35 @@ private:
     // connection that is already gone is known as such and does not count as alive.
     void count_as_plugin(int fd);
 
-    verdict handle(plugin_runtime& runtime, std::vector<zmq::message_t>& parts);
+    verdict handle(std::vector<zmq::message_t>& parts);
 
-    void park(plugin_runtime& runtime, waiter w);
+    void park(waiter w);
 
     // Whether a reply that already holds @p count events of @p bytes may take one of
     // @p next bytes more: the first always, then up to max_message_size in all, so a
     // reply a client leaves unread holds at most that much.
     [[nodiscard]] bool reply_has_room(std::size_t count, std::size_t bytes, std::size_t next) const noexcept;
 
-    void publish(plugin_runtime& runtime, const std::string& peer, std::vector<zmq::message_t>& envelope,
+    void publish(const std::string& peer, std::vector<zmq::message_t>& envelope,
                  zmq::message_t& event, int fd);
 
     // `publish_batch <session> <sequence>` and its events (docs/protocol.md): each event checked
     // and published in order; the reply says how many were accepted and why any was refused.
-    void publish_batch(plugin_runtime& runtime, const std::string& peer, std::vector<zmq::message_t>& envelope,
+    void publish_batch(const std::string& peer, std::vector<zmq::message_t>& envelope,
                        std::span<zmq::message_t> frames);
 
     [[nodiscard]] bool may_publish(std::string_view event) const noexcept;
     [[nodiscard]] std::string undeclared_topic_reason() const;
 
     // Forgets (counts as received) the fetched events numbered up to @p last.
-    void acknowledge(plugin_runtime& runtime, std::uint64_t last);
+    void acknowledge(std::uint64_t last);
 
     void expire_waiters(clock::time_point now);
 
     // Hands held events to waiting clients, oldest request first.
-    void serve_waiters(plugin_runtime& runtime);
+    void serve_waiters();
 
-    void serve_at_most_once(plugin_runtime& runtime, waiter& w);
+    void serve_at_most_once(waiter& w);
 
     // At least once: what was sent before and not acknowledged goes first, with its
     // old numbers; new events get the next numbers and stay until acknowledged.
@@ -199,7 +199,7 @@ private:
     void reply(const std::string& peer, std::vector<zmq::message_t>& envelope,
                std::string_view text);
 
-    void reject(plugin_runtime& runtime, std::vector<zmq::message_t>& envelope, const std::string& reason,
+    void reject(std::vector<zmq::message_t>& envelope, const std::string& reason,
                 const std::string& why);
 
     template <class MakeLine>

@@ -131,8 +131,8 @@ public:
     void input_woken() noexcept;
     [[nodiscard]] int input_fd() const noexcept;
 
-    /// Frames taken with take_ready_frame() that the plugin will never get: counted unread.
-    void put_back(std::vector<zmq::message_t>& frames);
+    /// Events taken with take_ready_frame() that the plugin will never get: counted unread.
+    void count_unread(std::uint64_t events) noexcept { closed_unread_ += events; }
 
     /// This plugin finished (it takes no more events while the application runs on): the
     /// trackers whose events it receives stop waiting for it (delivery_marks.hpp). One

@@ -80,12 +80,11 @@ namespace event_engine::detail {
         // then, not when the whole application ends: a client that is still connected
         // sees the connection drop, and a late request is refused instead of never
         // being answered. The last reply (quit's) still goes out (linger).
+        runtime_ = &runtime;
         struct close_when_done {
             external_bridge* bridge;
-            plugin_runtime* runtime;
-            ~close_when_done() { bridge->finish(*runtime); }
-        } closer{this, &runtime};
-        runtime_ = &runtime;
+            ~close_when_done() { bridge->finish(); }
+        } closer{this};
         runtime.while_publish_waits([this] { read_monitor(); });
         const auto started = clock::now();
         if (settings_.timing.connect_warning_interval.count() > 0) {
@@ -110,9 +109,9 @@ namespace event_engine::detail {
                 runtime.set_outcome(plugin_outcome::disconnected, std::move(why));
                 return;
             }
-            fill(runtime);
+            fill();
             expire_waiters(now);
-            serve_waiters(runtime);
+            serve_waiters();
 
             // Read the plugin's input whenever there is room for it (or always, when
             // dropping): past the limits, it stays queued in the engine and holds its
@@ -139,7 +138,7 @@ namespace event_engine::detail {
                     // Disconnects that happened before this request are known first, so
                     // a reused descriptor is not mistaken for the old connection.
                     read_monitor();
-                    if (handle(runtime, parts) == verdict::quit) return;
+                    if (handle(parts) == verdict::quit) return;
                 }
             }
         }
@@ -152,17 +151,14 @@ namespace event_engine::detail {
                static_cast<std::uint64_t>(clock::now().time_since_epoch().count());
     }
 
-    EVENT_ENGINE_DECL void external_bridge::finish(plugin_runtime& runtime) noexcept
+    EVENT_ENGINE_DECL void external_bridge::finish() noexcept
     {
         close_port();
         try {
-            // Everything held is unread: fetched-but-unacknowledged first, in order.
-            std::vector<zmq::message_t> left;
-            for (auto& event : unacked_) left.push_back(std::move(event));
-            for (auto& event : held_) left.push_back(std::move(event));
+            // Everything held is unread: fetched but unacknowledged, or never sent.
+            runtime_->count_unread(unacked_.size() + held_.size());
             unacked_.clear();
             held_.clear();
-            runtime.put_back(left);
             for (auto& [reason, throttle] : logs_) throttle.flush(log_level::warn, "external plugin '" + name_ + "'", reason);
         } catch (...) {
         }
@@ -181,13 +177,13 @@ namespace event_engine::detail {
         return held_events() < settings_.queue_limit && held_bytes_ < settings_.queue_byte_limit;
     }
 
-    EVENT_ENGINE_DECL void external_bridge::fill(plugin_runtime& runtime)
+    EVENT_ENGINE_DECL void external_bridge::fill()
     {
         while (has_room() || settings_.when_full == full_policy::drop) {
-            auto event = runtime.take_ready_frame();
+            auto event = runtime_->take_ready_frame();
             if (!event) return;
             if (!has_room()) {
-                runtime.count_dropped();
+                runtime_->count_dropped();
                 note("events dropped (queue full)", [&] {
                     return fmt::format("external plugin '{}': its queue is full ({} events / {} bytes); events for it "
                                        "are dropped and counted (external_options::when_full = drop)",
@@ -262,11 +258,11 @@ namespace event_engine::detail {
         }
     }
 
-    EVENT_ENGINE_DECL external_bridge::verdict external_bridge::handle(plugin_runtime& runtime, std::vector<zmq::message_t>& parts)
+    EVENT_ENGINE_DECL external_bridge::verdict external_bridge::handle(std::vector<zmq::message_t>& parts)
     {
         const std::string peer{frame_view(parts.front())};
         if (cut_off_.contains(peer)) {
-            runtime.count_ignored();
+            runtime_->count_ignored();
             note("requests ignored (cut-off peers)", [&] {
                 return fmt::format("external plugin '{}': ignoring requests from a peer that was cut off for not "
                                    "reading its replies",
@@ -287,12 +283,12 @@ namespace event_engine::detail {
         for (auto it = parts.begin(); it != body_begin; ++it) envelope.push_back(std::move(*it));
 
         if (parts.end() - body_begin > 1 && frame_view(*body_begin).starts_with(protocol::publish_batch)) {
-            publish_batch(runtime, peer, envelope, std::span{body_begin, parts.end()});
-            serve_waiters(runtime);
+            publish_batch(peer, envelope, std::span{body_begin, parts.end()});
+            serve_waiters();
             return verdict::carry_on;
         }
         if (parts.end() - body_begin != 1) {
-            reject(runtime, envelope, "not one frame",
+            reject(envelope, "not one frame",
                    "send one frame per request (a command, or an event: topic bytes then payload), or "
                    "'plugin_command: publish_batch <session> <sequence>' followed by the events");
             return verdict::carry_on;
@@ -301,7 +297,7 @@ namespace event_engine::detail {
         const int fd = zmq_msg_get(body.handle(), ZMQ_SRCFD); // -1 if unknown
         if (settings_.curve_secret_key) count_as_plugin(fd); // only the plugin's key gets this far
         if (body.size() == 0) {
-            reject(runtime, envelope, "empty message", "empty message; send a command or an event (topic bytes then payload)");
+            reject(envelope, "empty message", "empty message; send a command or an event (topic bytes then payload)");
             return verdict::carry_on;
         }
         const auto request = protocol::parse(frame_view(body));
@@ -312,26 +308,25 @@ namespace event_engine::detail {
         switch (request.what) {
         case protocol::kind::next:
             count_as_plugin(fd);
-            park(runtime, {peer, fd, std::move(envelope), fetch_style::single, 1, std::nullopt, 0});
+            park({peer, fd, std::move(envelope), fetch_style::single, 1, std::nullopt, 0});
             break;
         case protocol::kind::next_wait:
             count_as_plugin(fd);
-            park(runtime, {peer, fd, std::move(envelope), fetch_style::single, 1, clock::now() + request.wait, 0});
+            park({peer, fd, std::move(envelope), fetch_style::single, 1, clock::now() + request.wait, 0});
             break;
         case protocol::kind::next_batch:
             count_as_plugin(fd);
-            park(runtime,
-                 {peer, fd, std::move(envelope), fetch_style::batch, request.most, clock::now() + request.wait, 0});
+            park({peer, fd, std::move(envelope), fetch_style::batch, request.most, clock::now() + request.wait, 0});
             break;
         case protocol::kind::fetch:
             count_as_plugin(fd);
-            acknowledge(runtime, request.ack);
-            park(runtime, {peer, fd, std::move(envelope), fetch_style::acknowledged, request.most,
+            acknowledge(request.ack);
+            park({peer, fd, std::move(envelope), fetch_style::acknowledged, request.most,
                            clock::now() + request.wait, request.have});
             break;
         case protocol::kind::ack:
             count_as_plugin(fd);
-            acknowledge(runtime, request.ack);
+            acknowledge(request.ack);
             reply(peer, envelope, std::string{protocol::acknowledged_reply} + std::to_string(request.ack));
             break;
         case protocol::kind::quit:
@@ -344,34 +339,34 @@ namespace event_engine::detail {
             break;
         case protocol::kind::manifest: // anyone's request, like ping: it does not make a connection the plugin's
             if (manifest_) reply(peer, envelope, *manifest_);
-            else reject(runtime, envelope, "no manifest", std::string{protocol::manifest_unavailable});
+            else reject(envelope, "no manifest", std::string{protocol::manifest_unavailable});
             break;
         case protocol::kind::unknown_command:
-            reject(runtime, envelope, "unknown command", std::string{request.problem});
+            reject(envelope, "unknown command", std::string{request.problem});
             break;
         case protocol::kind::malformed:
-            reject(runtime, envelope, "malformed command", std::string{request.problem});
+            reject(envelope, "malformed command", std::string{request.problem});
             break;
         case protocol::kind::publish_batch:
-            reject(runtime, envelope, "empty batch",
+            reject(envelope, "empty batch",
                    "a batch carries its events in the frames after 'plugin_command: publish_batch <session> "
                    "<sequence>': 1 to " + std::to_string(protocol::largest_batch) + " of them; this one has none");
             break;
         case protocol::kind::publish:
-            publish(runtime, peer, envelope, body, fd);
+            publish(peer, envelope, body, fd);
             break;
         }
-        serve_waiters(runtime);
+        serve_waiters();
         return verdict::carry_on;
     }
 
-    EVENT_ENGINE_DECL void external_bridge::park(plugin_runtime& runtime, waiter w)
+    EVENT_ENGINE_DECL void external_bridge::park(waiter w)
     {
         // A new request from the same connection supersedes its old one (a REQ
         // client cannot have two; a relaxed one no longer wants the first answer).
         std::erase_if(waiters_, [&](const waiter& other) { return other.peer == w.peer; });
         if (waiters_.size() >= most_waiting) {
-            reject(runtime, w.envelope, "too many waiting",
+            reject(w.envelope, "too many waiting",
                    "too many fetches are waiting on this plugin's port (" + std::to_string(most_waiting) + ")");
             return;
         }
@@ -384,19 +379,19 @@ namespace event_engine::detail {
                bytes + next <= static_cast<std::size_t>(settings_.max_message_size);
     }
 
-    EVENT_ENGINE_DECL void external_bridge::publish(plugin_runtime& runtime, const std::string& peer, std::vector<zmq::message_t>& envelope,
+    EVENT_ENGINE_DECL void external_bridge::publish(const std::string& peer, std::vector<zmq::message_t>& envelope,
                  zmq::message_t& event, int fd)
     {
         if (!may_publish(frame_view(event))) {
-            reject(runtime, envelope, "undeclared topic",
+            reject(envelope, "undeclared topic",
                    "the message does not start with " + undeclared_topic_reason() + "; nothing was published");
             return;
         }
         count_as_plugin(fd);
         // During a stop the subscribers are ending: refuse rather than acknowledge
         // an event that nobody would receive.
-        if (runtime.stop_requested() || !runtime.publish(event)) {
-            reject(runtime, envelope, "stopping", "the application is stopping; the event was not published");
+        if (runtime_->stop_requested() || !runtime_->publish(event)) {
+            reject(envelope, "stopping", "the application is stopping; the event was not published");
             return;
         }
         reply(peer, envelope, protocol::published_reply);
@@ -416,13 +411,13 @@ namespace event_engine::detail {
                ")";
     }
 
-    EVENT_ENGINE_DECL void external_bridge::publish_batch(plugin_runtime& runtime, const std::string& peer,
+    EVENT_ENGINE_DECL void external_bridge::publish_batch(const std::string& peer,
                                                           std::vector<zmq::message_t>& envelope,
                                                           std::span<zmq::message_t> frames)
     {
         const auto request = protocol::parse(frame_view(frames.front()));
         if (request.what != protocol::kind::publish_batch) {
-            reject(runtime, envelope, "malformed command", std::string{request.problem});
+            reject(envelope, "malformed command", std::string{request.problem});
             return;
         }
         const auto events = frames.subspan(1);
@@ -430,7 +425,7 @@ namespace event_engine::detail {
         // many bytes (each frame is bounded by max_message_size in ZeroMQ; the batch as a
         // whole by the same bound here).
         if (events.size() > protocol::largest_batch) {
-            reject(runtime, envelope, "batch too large",
+            reject(envelope, "batch too large",
                    fmt::format("a batch carries at most {} events; this one has {}: nothing was published; send "
                                "smaller batches", protocol::largest_batch, events.size()));
             return;
@@ -438,7 +433,7 @@ namespace event_engine::detail {
         std::size_t bytes = 0;
         for (const auto& event : events) bytes += event.size();
         if (settings_.max_message_size >= 0 && bytes > static_cast<std::size_t>(settings_.max_message_size)) {
-            reject(runtime, envelope, "batch too large",
+            reject(envelope, "batch too large",
                    fmt::format("the batch's events hold {} bytes, more than the application's max_message_size ({}): "
                                "nothing was published; send smaller batches", bytes, settings_.max_message_size));
             return;
@@ -460,7 +455,7 @@ namespace event_engine::detail {
         const auto known = batches_.find(request.session);
         if (known != batches_.end() && request.ack <= known->second.sequence) {
             if (request.ack < known->second.sequence) {
-                reject(runtime, envelope, "stale batch",
+                reject(envelope, "stale batch",
                        fmt::format("batch {} of this session comes after batch {} of it; sequence numbers must grow: "
                                    "nothing was published",
                                    request.ack, known->second.sequence));
@@ -468,7 +463,7 @@ namespace event_engine::detail {
             }
             if (known->second.accepted_any) count_as_plugin(fd);
             known->second.last_used = ++batch_clock_;
-            runtime.count_repeated();
+            runtime_->count_repeated();
             send_reply(known->second.reply);
             return;
         }
@@ -499,7 +494,7 @@ namespace event_engine::detail {
             previous = reason;
         }
         if (runs > most_refusal_runs) {
-            reject(runtime, envelope, "batch too scattered",
+            reject(envelope, "batch too scattered",
                    fmt::format("the batch's refused events form {} runs, more than {}: nothing was published; "
                                "send events this plugin may publish",
                                runs, most_refusal_runs));
@@ -515,14 +510,14 @@ namespace event_engine::detail {
                 reason = stopping_reason;
             } else if (reason = check(event); reason.empty()) {
                 count_as_plugin(fd);
-                if (!runtime.stop_requested() && runtime.publish(event)) {
+                if (!runtime_->stop_requested() && runtime_->publish(event)) {
                     ++accepted;
                     continue;
                 }
                 stopping = true;
                 reason = stopping_reason;
             }
-            runtime.count_refused();
+            runtime_->count_refused();
             if (!refused.empty() && refused.back().last + 1 == i && refused.back().reason == reason) {
                 refused.back().last = i;
             } else {
@@ -571,13 +566,13 @@ namespace event_engine::detail {
         batches_bytes_ += bytes;
     }
 
-    EVENT_ENGINE_DECL void external_bridge::acknowledge(plugin_runtime& runtime, std::uint64_t last)
+    EVENT_ENGINE_DECL void external_bridge::acknowledge(std::uint64_t last)
     {
         while (!unacked_.empty() && first_unacked_ <= last) {
             held_bytes_ -= unacked_.front().size();
             unacked_.pop_front();
             ++first_unacked_;
-            runtime.count_delivered(1);
+            runtime_->count_delivered(1);
         }
     }
 
@@ -601,7 +596,7 @@ namespace event_engine::detail {
         }
     }
 
-    EVENT_ENGINE_DECL void external_bridge::serve_waiters(plugin_runtime& runtime)
+    EVENT_ENGINE_DECL void external_bridge::serve_waiters()
     {
         const auto servable = [&](const waiter& w) {
             return !held_.empty() || (w.style == fetch_style::acknowledged && first_not_held(w.have) < unacked_.size());
@@ -612,11 +607,11 @@ namespace event_engine::detail {
             waiter w = std::move(*it);
             waiters_.erase(it);
             if (w.style == fetch_style::acknowledged) serve_fetch(w);
-            else serve_at_most_once(runtime, w);
+            else serve_at_most_once(w);
         }
     }
 
-    EVENT_ENGINE_DECL void external_bridge::serve_at_most_once(plugin_runtime& runtime, waiter& w)
+    EVENT_ENGINE_DECL void external_bridge::serve_at_most_once(waiter& w)
     {
         std::vector<zmq::message_t> events;
         std::size_t bytes = 0;
@@ -628,7 +623,7 @@ namespace event_engine::detail {
         }
         const auto count = events.size();
         if (send(w.peer, w.envelope, events) == sent::ok) {
-            runtime.count_delivered(count);
+            runtime_->count_delivered(count);
             return;
         }
         // Not sent (the client has gone or was cut off): keep them for the next request.
@@ -726,10 +721,10 @@ namespace event_engine::detail {
         (void)send(peer, envelope, frames);
     }
 
-    EVENT_ENGINE_DECL void external_bridge::reject(plugin_runtime& runtime, std::vector<zmq::message_t>& envelope, const std::string& reason,
+    EVENT_ENGINE_DECL void external_bridge::reject(std::vector<zmq::message_t>& envelope, const std::string& reason,
                 const std::string& why)
     {
-        runtime.count_rejected();
+        runtime_->count_rejected();
         note("requests rejected (" + reason + ")", [&] {
             return fmt::format("external plugin '{}': request rejected: {}", name_, why);
         });

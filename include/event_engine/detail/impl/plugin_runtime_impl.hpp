@@ -289,12 +289,6 @@ EVENT_ENGINE_DECL int plugin_runtime::input_fd() const noexcept
     return bus_ != nullptr ? bus_->input(index_).wake_fd() : stop_->fd();
 }
 
-EVENT_ENGINE_DECL void plugin_runtime::put_back(std::vector<zmq::message_t>& frames)
-{
-    closed_unread_ += frames.size();
-    frames.clear();
-}
-
 EVENT_ENGINE_DECL void plugin_runtime::close_input()
 {
     // What is still queued or spilled is unread; delivery marks are not noted: nothing
