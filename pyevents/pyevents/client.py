@@ -606,7 +606,7 @@ class PluginClient:
                 return start + len(sent), sequence
         return self._batch_end(frames, start), None
 
-    def publisher(self, *, max_events: int = 1000, max_bytes: int = 1 << 20,
+    def publisher(self, *, max_events: int = 1000, max_bytes: int = 8 << 20,
                   max_delay: float = 0.05) -> "BufferedPublisher":
         """A :class:`~pyevents.BufferedPublisher` for this client: it buffers events and
         publishes them with :meth:`publish_many` once *max_events* or *max_bytes* are

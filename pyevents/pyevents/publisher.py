@@ -55,7 +55,7 @@ class BufferedPublisher:
         many seconds old (0: every event is published at once, in a batch of one).
     """
 
-    def __init__(self, client: "PluginClient", *, max_events: int = 1000, max_bytes: int = 1 << 20,
+    def __init__(self, client: "PluginClient", *, max_events: int = 1000, max_bytes: int = 8 << 20,
                  max_delay: float = 0.05) -> None:
         if isinstance(max_events, bool) or not isinstance(max_events, int) or not 1 <= max_events <= 100_000:
             raise ValueError(f"max_events must be an int from 1 to 100000, got {max_events!r}")
