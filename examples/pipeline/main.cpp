@@ -184,6 +184,7 @@ int main(int argc, char** argv)
         pipeline::Sensors sensors{readings, interval};
         pipeline::Aggregator aggregator{readings};
         event_engine::app<pipeline::events> app{config};
+        event_engine::enable_manifest(app); // --manifest, --introspection-port and plugin_command: manifest
         const auto report = app.register_plugin(sensors)
                                 .register_plugin(aggregator)
                                 .register_external_plugin(pipeline::Analyst{"analyst", analyst_port, analyst_options})

@@ -111,6 +111,7 @@ int main(int argc, char** argv)
     seed::MsgProducer producer;
     seed::Counter counter;
     event_engine::app<seed::events> app{config};
+    event_engine::enable_manifest(app); // --manifest, --introspection-port and plugin_command: manifest
     try {
         const auto report = app.register_plugin(producer)
                                 .register_plugin(counter)

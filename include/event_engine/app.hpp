@@ -30,6 +30,10 @@
 
 namespace event_engine {
 
+namespace detail {
+struct manifest_access; // event_engine::enable_manifest(app)'s way in (manifest.hpp)
+} // namespace detail
+
 template <class Events>
 class app {
     static_assert(detail::always_false<Events>,
@@ -138,9 +142,10 @@ public:
     /// The application's manifest, as JSON text (docs/protocol.md, "Manifest"): its
     /// events, its plugins and, once run() has bound them, its endpoints. The same text
     /// run() writes to app_config::manifest_path and serves over the wire.
-    /// Needs event_engine/manifest.hpp (and the event_engine::manifest target) in the
-    /// program; `event_engine::manifest_json(app)` there gives it as an nlohmann::json.
-    /// @throws configuration_error if the program has no manifest writer.
+    /// Needs `event_engine::enable_manifest(app)` first (event_engine/manifest.hpp, the
+    /// event_engine::manifest target); `event_engine::manifest_json(app)` there gives it as an
+    /// nlohmann::json.
+    /// @throws configuration_error if the application has no manifest writer.
     [[nodiscard]] std::string manifest() const { return core_.manifest(); }
 
     /// The application as plain data (what the manifest is made from); @p bound may be null.
@@ -163,6 +168,8 @@ private:
     static constexpr std::array<detail::boundary_decoder, sizeof...(Es)> app_decoders_{detail::boundary_decoder_of<Es>()...};
 
     static std::vector<detail::event_description> describe_events() { return {detail::describe_event<Es>()...}; }
+
+    friend struct detail::manifest_access;
 
     detail::app_core core_;
 };

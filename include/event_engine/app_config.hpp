@@ -44,7 +44,7 @@ struct app_config {
     bool stop_on_signals = false;
     /// Where run() writes the application's manifest (JSON: its events, plugins and endpoints;
     /// docs/protocol.md, "Manifest"), once every endpoint is bound and before any plugin
-    /// starts; empty: nowhere. Needs event_engine/manifest.hpp in the program.
+    /// starts; empty: nowhere. Needs event_engine::enable_manifest(app) (manifest.hpp).
     std::filesystem::path manifest_path{};
     /// TCP port of the introspection endpoint, where any client may ask for the manifest
     /// (docs/protocol.md); nullopt (the default): no such endpoint; 0 picks a free port.

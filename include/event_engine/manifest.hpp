@@ -6,16 +6,22 @@
 /// whether they require CURVE), so that tools and other languages need no C++.
 /// The format is specified in docs/protocol.md, "Manifest".
 ///
-/// Including this header (in any one source file of the program; CMake target
-/// event_engine::manifest, which adds nlohmann_json) turns the manifest on:
-/// app::manifest() returns it, run() writes it to app_config::manifest_path and
-/// answers `plugin_command: manifest` on every external plugin's port and on the
-/// introspection endpoint (app_config::introspection_port). The core target does not
-/// depend on nlohmann_json: only programs that want a manifest pay for it.
+/// `event_engine::enable_manifest(app)` (this header; CMake target event_engine::manifest,
+/// which adds nlohmann_json) turns the manifest on for that application: app::manifest()
+/// returns it, run() writes it to app_config::manifest_path and answers
+/// `plugin_command: manifest` on every external plugin's port and on the introspection
+/// endpoint (app_config::introspection_port). The core target does not depend on
+/// nlohmann_json: only programs that want a manifest pay for it.
 ///
 ///     #include <event_engine/manifest.hpp>
 ///     config.manifest_path = "seed.manifest.json";
+///     event_engine::app<events> app{config};
+///     event_engine::enable_manifest(app);
 ///     nlohmann::ordered_json manifest = event_engine::manifest_json(app);
+///
+/// Deprecated, goes away in the next minor version: including this header anywhere in the
+/// program still gives every application that did not call enable_manifest(app) the
+/// manifest, and run() logs a warning saying to call it.
 
 #include "event_engine/app.hpp"
 #include "event_engine/detail/app_description.hpp"
@@ -181,14 +187,36 @@ inline std::string manifest_text(const app_description& app)
     return manifest_of(app).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
-// Including this header installs the writer the core calls (app.hpp, app_runner.hpp):
-// the core itself never includes nlohmann_json.
+// Deprecated, goes away in the next minor version: including this header installs the writer
+// program-wide, for applications that do not call enable_manifest(app) (app_core warns when one
+// uses it). A program whose only user of this header is an object the linker drops has none:
+// hence enable_manifest(app).
 inline const bool manifest_writer_installed = [] {
     installed_manifest_writer() = &manifest_text;
     return true;
 }();
 
+struct manifest_access {
+    template <class Events>
+    static void enable(app<Events>& application) noexcept
+    {
+        application.core_.set_manifest_writer(&manifest_text);
+    }
+};
+
 } // namespace detail
+
+/// Gives @p application its manifest (docs/protocol.md, "3. The manifest"): app::manifest()
+/// returns it; run() writes it to app_config::manifest_path and answers
+/// `plugin_command: manifest` on every external plugin's port and on the introspection
+/// endpoint. Call it before run(), once per application; calling it again changes nothing.
+/// Without it, setting manifest_path or introspection_port makes run() throw
+/// configuration_error.
+template <class Events>
+void enable_manifest(app<Events>& application) noexcept
+{
+    detail::manifest_access::enable(application);
+}
 
 /// The manifest of @p application, as JSON: the same document as app::manifest(),
 /// with the endpoints once run() has bound them (before, their "endpoint" is null and

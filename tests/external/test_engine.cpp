@@ -417,6 +417,7 @@ int main(int argc, char** argv)
     Collector collector{o.collect};
     Echo echo;
     event_engine::app<events> app{config};
+    event_engine::enable_manifest(app);
     try {
         if (o.external) app.register_external_plugin(ExternalPlugin{o.plugin_name, o.plugin_port, o.external_options});
         if (o.emit_a + o.emit_b + o.emit_c + o.emit_bulk > 0) app.register_plugin(emitter, "emitter");

@@ -14,8 +14,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +25,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -120,13 +123,62 @@ private:
     std::shared_future<std::uint16_t> future_;
 };
 
+// Removes the program-wide writer that including manifest.hpp installs (deprecated) while it
+// lives, so that only an application's own writer (enable_manifest(app)) is there.
+class without_program_wide_writer {
+public:
+    without_program_wide_writer() { detail::installed_manifest_writer() = nullptr; }
+    ~without_program_wide_writer() { detail::installed_manifest_writer() = installed_; }
+    without_program_wide_writer(const without_program_wide_writer&) = delete;
+    without_program_wide_writer& operator=(const without_program_wide_writer&) = delete;
+
+private:
+    detail::manifest_writer installed_ = detail::installed_manifest_writer();
+};
+
+// Every log line at warn or above while it lives.
+class captured_warnings {
+public:
+    captured_warnings()
+    {
+        if (level_ > log_level::warn) set_log_level(log_level::warn);
+        set_log_sink([this](log_level level, std::string_view line) {
+            if (level < log_level::warn) return;
+            const std::scoped_lock lock{mutex_};
+            lines_.emplace_back(line);
+        });
+    }
+    ~captured_warnings()
+    {
+        set_log_sink({});
+        set_log_level(level_);
+    }
+    captured_warnings(const captured_warnings&) = delete;
+    captured_warnings& operator=(const captured_warnings&) = delete;
+
+    [[nodiscard]] std::size_t count(std::string_view text) const
+    {
+        const std::scoped_lock lock{mutex_};
+        return static_cast<std::size_t>(std::count_if(lines_.begin(), lines_.end(), [&](const std::string& line) {
+            return line.find(text) != std::string::npos;
+        }));
+    }
+
+private:
+    log_level level_ = current_log_level();
+    mutable std::mutex mutex_;
+    std::vector<std::string> lines_;
+};
+
 } // namespace
 
 // ---------------------------------------------------------------- content
 
 TEST_CASE("manifest: the exact document of a small application", "[manifest]")
 {
+    const without_program_wide_writer explicit_only;
     app<manifest_events> application{any_ports()};
+    enable_manifest(application);
     application.register_plugin(NoteSource{}, "source")
         .register_plugin(PositionSink{}, "sink")
         .register_external_plugin(External{"ext", 6123});
@@ -167,21 +219,95 @@ TEST_CASE("manifest: topics are given as hex and as escaped printable text", "[m
     CHECK(detail::topic_text("TypeA") == "TypeA");
 }
 
-TEST_CASE("manifest: without event_engine/manifest.hpp in the program, asking for it is a configuration error",
+TEST_CASE("manifest: without enable_manifest(app) and without a program-wide writer, asking for it is a "
+          "configuration error naming enable_manifest",
           "[manifest]")
 {
-    auto& writer = detail::installed_manifest_writer();
-    const auto installed = writer;
-    writer = nullptr;
+    const without_program_wide_writer none;
     auto config = any_ports();
     config.manifest_path = scratch("never");
     app<manifest_events> application{config};
     application.register_plugin(NoteSource{});
-    CHECK_THROWS_AS(application.manifest(), configuration_error);
+    CHECK_THROWS_WITH(application.manifest(), Catch::Matchers::Contains("event_engine::enable_manifest(app)"));
     CHECK_THROWS_WITH(application.run(), Catch::Matchers::Contains("manifest_path") &&
-                                             Catch::Matchers::Contains("event_engine/manifest.hpp"));
-    writer = installed;
+                                             Catch::Matchers::Contains("event_engine::enable_manifest(app)"));
     CHECK_FALSE(std::filesystem::exists(config.manifest_path));
+
+    auto introspected = any_ports();
+    introspected.introspection_port = 0;
+    app<manifest_events> other{introspected};
+    other.register_plugin(NoteSource{});
+    CHECK_THROWS_WITH(other.run(), Catch::Matchers::Contains("introspection_port") &&
+                                       Catch::Matchers::Contains("event_engine::enable_manifest(app)"));
+}
+
+TEST_CASE("manifest: the writer is the application's, another application of the program has none",
+          "[manifest]")
+{
+    const without_program_wide_writer explicit_only;
+    app<manifest_events> enabled{any_ports()};
+    app<manifest_events> other{any_ports()};
+    enable_manifest(enabled);
+    enable_manifest(enabled); // again: changes nothing
+    CHECK(json::parse(enabled.manifest())["manifest_version"] == 1);
+    CHECK_THROWS_AS(other.manifest(), configuration_error);
+}
+
+TEST_CASE("manifest, deprecated: without enable_manifest(app), the writer including manifest.hpp installed still "
+          "serves, with one warning naming enable_manifest",
+          "[manifest][e2e]")
+{
+    REQUIRE(detail::installed_manifest_writer() != nullptr); // this file includes manifest.hpp
+    const auto path = scratch("fallback.json");
+    std::filesystem::remove(path);
+    auto config = any_ports();
+    config.manifest_path = path;
+    config.introspection_port = 0;
+    app<manifest_events> application{config};
+    application.register_plugin(Idle{}, "idle");
+    const learned_port port{application};
+    const captured_warnings warnings;
+    std::string manifest;
+    client_thread client{[&] {
+        const stop_when_done guard{application};
+        req_client req{port};
+        manifest = req.one(protocol::manifest);
+    }};
+    (void)application.run();
+    client.join();
+    CHECK(json::parse(manifest)["endpoints"]["introspection"]["port"] == port.get());
+    CHECK(read_file(path) == manifest);
+    CHECK(application.manifest() == manifest); // no second warning
+    CHECK(warnings.count("event_engine::enable_manifest(app)") == 1);
+    CHECK(warnings.count("deprecated") == 1);
+    std::filesystem::remove(path);
+
+    // An external plugin's port answers plugin_command: manifest: the same fallback, the same warning.
+    app<manifest_events> with_external{any_ports()};
+    with_external.register_external_plugin(External{"ext", 0});
+    with_external.stop(); // run() stops right after start-up
+    (void)with_external.run();
+    CHECK(warnings.count("event_engine::enable_manifest(app)") == 2);
+}
+
+TEST_CASE("manifest: enable_manifest(app) logs no deprecation warning, nor does an application that uses no manifest "
+          "logs none either",
+          "[manifest][e2e]")
+{
+    const captured_warnings warnings;
+    const auto path = scratch("explicit.json");
+    auto config = any_ports();
+    config.manifest_path = path;
+    app<manifest_events> enabled{config};
+    enable_manifest(enabled);
+    enabled.register_plugin(NoteSource{});
+    (void)enabled.run();
+    CHECK(json::parse(read_file(path))["manifest_version"] == 1);
+    app<manifest_events> plain{any_ports()}; // no manifest_path, no introspection, no external plugin
+    plain.register_plugin(NoteSource{});
+    (void)plain.run();
+    CHECK(warnings.count("enable_manifest") == 0);
+    std::filesystem::remove(path);
 }
 
 // ---------------------------------------------------------------- the file
@@ -192,7 +318,9 @@ TEST_CASE("manifest: run() writes it to manifest_path once bound, before any plu
     std::filesystem::remove(path);
     auto config = any_ports();
     config.manifest_path = path;
+    const without_program_wide_writer explicit_only;
     app<manifest_events> application{config};
+    enable_manifest(application);
     application.register_plugin(NoteSource{}, "source").register_plugin(PositionSink{}, "sink");
     std::string at_bound;
     std::optional<bound_endpoints> bound;
@@ -218,6 +346,7 @@ TEST_CASE("manifest: a path that cannot be written fails run() before any plugin
     auto config = any_ports();
     config.manifest_path = scratch("no-such-directory") / "manifest.json";
     app<manifest_events> application{config};
+    enable_manifest(application);
     NoteSource source;
     application.register_plugin(source);
     bool bound = false;
@@ -233,7 +362,9 @@ TEST_CASE("manifest over the wire: the introspection endpoint of an application 
 {
     auto config = any_ports();
     config.introspection_port = 0;
+    const without_program_wide_writer explicit_only;
     app<manifest_events> application{config};
+    enable_manifest(application);
     application.register_plugin(Idle{}, "idle");
     const learned_port port{application};
     std::string manifest, pong, refused;
@@ -263,7 +394,9 @@ TEST_CASE("manifest over the wire: plugin_command: manifest on an external plugi
     auto options = external_options{};
     options.connect_timeout = 20s;
     options.disconnect_grace = 200ms;
+    const without_program_wide_writer explicit_only;
     app<manifest_events> application{any_ports()};
+    enable_manifest(application);
     application.register_plugin(NoteSource{}, "source").register_external_plugin(External{"ext", 0, options});
     const learned_port port{application, "ext"};
     std::string manifest, note;
@@ -298,6 +431,7 @@ TEST_CASE("manifest over the wire with CURVE: keys the application lists read it
     config.security.server = server;
     config.security.subscribers = {subscriber.public_key};
     app<manifest_events> application{config};
+    enable_manifest(application);
     application.register_plugin(Idle{}, "idle");
     const learned_port port{application};
     std::string manifest;
@@ -339,6 +473,7 @@ TEST_CASE("introspection endpoint: garbage, huge frames and a peer that never re
     auto config = any_ports();
     config.introspection_port = 0;
     app<manifest_events> application{config};
+    enable_manifest(application);
     application.register_plugin(Idle{}, "idle");
     const learned_port port{application};
     std::string after_flood, after_garbage;

@@ -277,6 +277,7 @@ int run_role()
     if (config.high_water_mark > 0) app_config.high_water_mark = config.high_water_mark;
     app_config.manifest_path = config.manifest;
     ee::app<events> app{app_config};
+    ee::enable_manifest(app);
     bridge.register_with(app);
     app.register_plugin(SenderPlugin{}, "sender").register_plugin(ReceiverPlugin{}, "receiver");
 

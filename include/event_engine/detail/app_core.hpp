@@ -52,8 +52,15 @@ public:
     void stop() noexcept { stop_.request(); }
     [[nodiscard]] const app_config& config() const noexcept { return config_; }
 
+    /// The application's manifest writer (event_engine::enable_manifest(app), manifest.hpp);
+    /// set before run().
+    void set_manifest_writer(manifest_writer write) noexcept { writer_ = write; }
+
 private:
     [[nodiscard]] EVENT_ENGINE_DECL bool name_taken(const std::string& name) const;
+    /// The application's writer; else the deprecated program-wide one (installed_manifest_writer()),
+    /// logging manifest_fallback_deprecated once per application; else null.
+    [[nodiscard]] EVENT_ENGINE_DECL manifest_writer writer() const;
 
     app_config config_;
     event_table events_;
@@ -65,6 +72,8 @@ private:
     std::optional<bound_endpoints> bound_;
     stop_flag stop_;
     std::atomic<bool> ran_{false};
+    manifest_writer writer_ = nullptr;
+    mutable std::atomic<bool> fallback_warned_{false};
 };
 
 } // namespace event_engine::detail

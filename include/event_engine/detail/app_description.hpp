@@ -81,10 +81,13 @@ struct app_description {
     const bound_endpoints* bound = nullptr;
 };
 
-/// Turns a description into the manifest's text; installed by event_engine/manifest.hpp.
+/// Turns a description into the manifest's text: event_engine/manifest.hpp's, which
+/// event_engine::enable_manifest(app) gives the application (the core never includes nlohmann_json).
 using manifest_writer = std::string (*)(const app_description&);
 
-/// The installed writer, null in a program that does not include event_engine/manifest.hpp.
+/// Deprecated, goes away in the next minor version: the program-wide writer that including
+/// event_engine/manifest.hpp installs, used (with a warning) by an application that did not
+/// call enable_manifest(app). Null in a program that does not include manifest.hpp.
 inline manifest_writer& installed_manifest_writer() noexcept
 {
     static manifest_writer writer = nullptr;
@@ -92,8 +95,13 @@ inline manifest_writer& installed_manifest_writer() noexcept
 }
 
 inline constexpr std::string_view manifest_part_missing =
-    "the manifest is written by event_engine/manifest.hpp: include it in one source file of the program "
-    "and link event_engine::manifest (nlohmann_json; docs/protocol.md, \"Manifest\")";
+    "the application has no manifest writer: call event_engine::enable_manifest(app) before run() "
+    "(event_engine/manifest.hpp, CMake target event_engine::manifest; docs/protocol.md, \"3. The manifest\")";
+
+inline constexpr std::string_view manifest_fallback_deprecated =
+    "this application's manifest is written only because event_engine/manifest.hpp is included somewhere in the "
+    "program, which is deprecated and stops working in the next minor version: call "
+    "event_engine::enable_manifest(app) before run()";
 
 /// The stable name of E's codec in the manifest.
 template <class E>

@@ -29,9 +29,9 @@ inline constexpr std::string_view quit_reply = "event-engine: quit acknowledged"
 inline constexpr std::string_view pong_reply = "event-engine: pong";
 inline constexpr std::string_view error_prefix = "event-engine: error: ";
 inline constexpr std::string_view events_header = "event-engine: events "; // + "<first> <epoch>"
-/// After error_prefix, when the program has no manifest writer (event_engine/manifest.hpp).
+/// After error_prefix, when the application has no manifest writer (event_engine::enable_manifest(app)).
 inline constexpr std::string_view manifest_unavailable =
-    "this application does not publish a manifest (it was built without event_engine/manifest.hpp)";
+    "this application does not publish a manifest (it does not call event_engine::enable_manifest(app))";
 inline constexpr std::string_view acknowledged_reply = "event-engine: acknowledged "; // + "<ack>"
 /// The first frame of a batch's reply: + "<sequence> <accepted> <refused>"; then one frame per
 /// run of refused events: "<first> <last> <reason>" (indices in the batch, from 0).

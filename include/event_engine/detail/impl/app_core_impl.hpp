@@ -10,8 +10,10 @@
 #include "event_engine/detail/app_runner.hpp"
 #include "event_engine/detail/plugin_slot.hpp"
 #include "event_engine/errors.hpp"
+#include "event_engine/log.hpp"
 #include "event_engine/report.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -79,6 +81,16 @@ EVENT_ENGINE_DECL run_report app_core::run()
 {
     if (ran_.exchange(true)) throw configuration_error{"event_engine: app::run() can only be called once"};
     if (slots_.empty()) throw configuration_error{"event_engine: run() needs at least one registered plugin"};
+    // The manifest is used by the file, the introspection endpoint and every external plugin's
+    // port (plugin_command: manifest); the first two cannot work without it.
+    const bool external = std::any_of(slots_.begin(), slots_.end(), [](const auto& slot) { return slot->external(); });
+    const bool required = !config_.manifest_path.empty() || config_.introspection_port.has_value();
+    const manifest_writer write = required || external ? writer() : nullptr;
+    if (required && write == nullptr) {
+        throw configuration_error{"event_engine: app_config::" +
+                                  std::string{config_.manifest_path.empty() ? "introspection_port" : "manifest_path"} +
+                                  " is set, but " + std::string{manifest_part_missing}};
+    }
     app_runner runner{config_,
                       slots_,
                       events_,
@@ -90,8 +102,7 @@ EVENT_ENGINE_DECL run_report app_core::run()
                           }
                           if (on_bound_) on_bound_(bound);
                       },
-                      [this](const bound_endpoints& bound) -> std::optional<std::string> {
-                          const manifest_writer write = installed_manifest_writer();
+                      [this, write](const bound_endpoints& bound) -> std::optional<std::string> {
                           if (write == nullptr) return std::nullopt;
                           return write(describe(&bound));
                       }};
@@ -100,12 +111,22 @@ EVENT_ENGINE_DECL run_report app_core::run()
 
 EVENT_ENGINE_DECL std::string app_core::manifest() const
 {
-    const manifest_writer write = installed_manifest_writer();
+    const manifest_writer write = writer();
     if (write == nullptr) {
         throw configuration_error{"event_engine: app::manifest(): " + std::string{manifest_part_missing}};
     }
     const std::optional<bound_endpoints> bound = endpoints();
     return write(describe(bound ? &*bound : nullptr));
+}
+
+EVENT_ENGINE_DECL manifest_writer app_core::writer() const
+{
+    if (writer_ != nullptr) return writer_;
+    const manifest_writer fallback = installed_manifest_writer();
+    if (fallback != nullptr && !fallback_warned_.exchange(true)) {
+        log(log_level::warn, "{}", manifest_fallback_deprecated);
+    }
+    return fallback;
 }
 
 EVENT_ENGINE_DECL app_description app_core::describe(const bound_endpoints* bound) const

@@ -61,11 +61,6 @@ EVENT_ENGINE_DECL std::uint16_t port_of_endpoint(std::string_view endpoint) noex
 
     EVENT_ENGINE_DECL run_report app_runner::run()
     {
-        if ((!config_.manifest_path.empty() || config_.introspection_port) && installed_manifest_writer() == nullptr) {
-            throw configuration_error{"event_engine: app_config::" +
-                                      std::string{config_.manifest_path.empty() ? "introspection_port" : "manifest_path"} +
-                                      " is set, but " + std::string{manifest_part_missing}};
-        }
         const signal_scope signals{config_.stop_on_signals ? &stop_ : nullptr};
         const bind_host host = resolve_bind_host(config_.bind_address);
         zmq::context_t context;
