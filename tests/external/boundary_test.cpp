@@ -150,12 +150,18 @@ TEST_CASE("parse: fetch and ack", "[boundary][protocol]")
     CHECK(fetch.most == 100);
     CHECK(fetch.wait == 500ms);
     CHECK(fetch.ack == 42);
+    CHECK(fetch.have == 0);
+    // The optional fourth number (docs/protocol.md): the last event the client holds.
+    const auto ahead = protocol::parse("plugin_command: fetch 100 0 42 57");
+    CHECK(ahead.what == protocol::kind::fetch);
+    CHECK((ahead.ack == 42 && ahead.have == 57));
     const auto ack = protocol::parse("plugin_command: ack 18446744073709551615\n");
     CHECK(ack.what == protocol::kind::ack);
     CHECK(ack.ack == 18446744073709551615ULL);
     for (const char* bad : {"plugin_command: fetch", "plugin_command: fetch 10 0", "plugin_command: fetch 0 0 0",
                             "plugin_command: fetch 100001 0 0", "plugin_command: fetch 1 -1 0",
-                            "plugin_command: fetch 1 0 -1", "plugin_command: fetch 1 0 1 1", "plugin_command: ack",
+                            "plugin_command: fetch 1 0 -1", "plugin_command: fetch 1 0 1 1 1", "plugin_command: fetch 1 0 1 x",
+                            "plugin_command: ack",
                             "plugin_command: ack x", "plugin_command: ack 1 2"}) {
         CAPTURE(bad);
         CHECK(protocol::parse(bad).what == protocol::kind::malformed);
