@@ -269,6 +269,9 @@ int main(int argc, char** argv)
     event_engine::external_options options;
     options.connect_timeout = std::chrono::seconds{30};
     event_engine::app<events> app{config};
+#if defined(EE_BENCH_MANIFEST)
+    event_engine::enable_manifest(app);
+#endif
     try {
         if (mode == "fetch") {
             const auto report = app.register_plugin(Producer{count, size})
