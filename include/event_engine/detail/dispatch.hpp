@@ -285,7 +285,7 @@ bool decode_at_boundary(std::span<const std::byte> payload, envelope& into, std:
 /// decode_at_boundary<E> for an event type, nothing for any other type: event_list has
 /// already said why that type is not one, and the decoder table must not say it again.
 template <class E>
-consteval boundary_decoder boundary_decoder_of() noexcept
+consteval auto boundary_decoder_of() noexcept -> bool (*)(std::span<const std::byte>, envelope&, std::string&)
 {
     if constexpr (event_type<E>) {
         return &decode_at_boundary<E>;
