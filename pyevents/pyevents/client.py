@@ -555,10 +555,11 @@ class PluginClient:
         application is stopping, the events not yet sent are listed as refused too.
         Raises what :meth:`publish` raises for a connection that fails
         (``EngineGone`` at once, ``EngineTimeout`` after the retries); the exception's
-        ``published`` attribute then says how many of the events, from the first, the
-        engine confirmed.  The batch after them may have been published or not: call
-        again with the same frame objects from there (as :class:`BufferedPublisher` does)
-        and that batch goes under its old number, so the engine does not publish it twice.
+        ``handled`` attribute then says how many of the events, from the first, the engine
+        answered for (published or refused), and ``published`` how many of those it
+        published.  The batch after them may have been published or not: call again with
+        the same frame objects from there (as :class:`BufferedPublisher` does) and that
+        batch goes under its old number, so the engine does not publish it twice.
         """
         frames = [checked_event(event) for event in events]
         return self._publish_frames(frames, self._timeout, self._publish_retries())
@@ -580,7 +581,10 @@ class PluginClient:
                     refused.extend((index, protocol.REASON_NOT_SENT_STOPPING) for index in range(start, len(frames)))
                     break
         except (EngineGone, EngineTimeout, HandshakeFailed, ProtocolError) as e:
-            setattr(e, "published", published)  # documented: what the engine confirmed before the failure
+            # Documented: what the engine answered for before the failure (published or refused
+            # from the first event on: *handled*), and how many of those it published.
+            setattr(e, "handled", start)
+            setattr(e, "published", published)
             raise
         if refused:
             raise BatchRefused(published, refused)

@@ -150,10 +150,10 @@ class BufferedPublisher:
             self.published += e.published
             raise
         except Exception as e:
-            confirmed = getattr(e, "published", 0)  # the first ones went; keep the rest, same objects
-            self._buffer = frames[confirmed:]
+            handled = getattr(e, "handled", 0)  # the engine answered for the first ones; keep the rest
+            self._buffer = frames[handled:]
             self._bytes = sum(memoryview(frame).nbytes for frame in self._buffer)
-            self.published += confirmed
+            self.published += getattr(e, "published", 0)
             raise
         self._clear()
         self.published += published

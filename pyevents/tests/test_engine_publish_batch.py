@@ -434,7 +434,7 @@ def test_a_flush_that_fails_keeps_only_the_unconfirmed_and_sends_them_under_the_
             out.publish(event)
         with pytest.raises(EngineTimeout) as failed:
             out.flush()
-        assert getattr(failed.value, "published", None) == 10
+        assert (getattr(failed.value, "handled", None), getattr(failed.value, "published", None)) == (10, 10)
         assert (out.pending, out.published) == (20, 10)
         assert out.flush() == 20
         assert (out.pending, out.published) == (0, 30)
@@ -506,3 +506,40 @@ def test_quit_with_buffered_events_and_no_engine_returns_within_its_timeout() ->
     thread.join(WAIT)
     assert result == [False]
     assert out.pending == 1  # not published, and said in a warning
+
+
+def test_after_a_failure_refused_events_are_not_sent_again(start_engine) -> None:
+    """Batch 1 has a refusal, batch 2's reply is lost for good: the publisher keeps what comes
+    after batch 1 (handled: published or refused), not after the count published."""
+
+    class LosesSecondBatchReply(PluginClient):
+        batches = 0
+
+        def _request(self, request: Any, reply_timeout: Any, **options: Any) -> List[Any]:
+            reply = super()._request(request, reply_timeout, **options)
+            if isinstance(request, list):
+                self.batches += 1
+                if self.batches == 2:
+                    self._transport.teardown()
+                    raise EngineTimeout("reply lost (test)")
+            return reply
+
+    good = texts(9, "h")
+    frames = [good[0], b"TypeBrefused", *good[1:]]  # batch 1: 4 frames, one refused; batch 2: 4; batch 3: 2
+    engine = start_engine(collect=len(good))
+    with LosesSecondBatchReply(engine.port, timeout=WAIT) as client:
+        client.publish_batch_events = 4
+        client.publish_retries = 0
+        out = client.publisher(max_events=1000, max_delay=3600)
+        for frame in frames:
+            out.publish(frame)
+        with pytest.raises(EngineTimeout) as failed:
+            out.flush()
+        assert (getattr(failed.value, "handled", None), getattr(failed.value, "published", None)) == (4, 3)
+        assert (out.pending, out.published) == (6, 3)
+        assert out.flush() == 6
+        out.close()
+    engine.assert_clean_exit()
+    assert_collected_once(engine, good)
+    report = engine.report()
+    assert (report["published"], report["events_refused"], report["batches_repeated"]) == (9, 1, 1)
