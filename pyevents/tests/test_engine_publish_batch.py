@@ -39,6 +39,22 @@ def batch(session: str, sequence: int, events: List[bytes]) -> List[bytes]:
     return [protocol.publish_batch(session, sequence), *events]
 
 
+class LosesSecondBatchReply(PluginClient):
+    """A client whose second publish batch reaches the engine (and is published) but whose reply
+    is lost for good: the connection is reset and EngineTimeout raised."""
+
+    batches = 0
+
+    def _request(self, request: Any, reply_timeout: Any, **options: Any) -> List[Any]:
+        reply = super()._request(request, reply_timeout, **options)
+        if isinstance(request, list):
+            self.batches += 1
+            if self.batches == 2:
+                self._transport.teardown()
+                raise EngineTimeout("reply lost (test)")
+        return reply
+
+
 def assert_collected_once(engine: Any, expected: List[bytes]) -> None:
     """The collector got exactly *expected* TypeC texts, in order, and the accounting adds up."""
     assert engine.collected_texts() == [event[len(b"TypeC"):].decode() for event in expected], engine.describe()
@@ -412,18 +428,6 @@ def test_a_flush_that_fails_keeps_only_the_unconfirmed_and_sends_them_under_the_
     confirmed, the publisher keeps the rest, and the next flush sends batch 2 again under its
     number, so the engine answers it from memory: every event published once."""
 
-    class LosesSecondBatchReply(PluginClient):
-        batches = 0
-
-        def _request(self, request: Any, reply_timeout: Any, **options: Any) -> List[Any]:
-            reply = super()._request(request, reply_timeout, **options)
-            if isinstance(request, list):
-                self.batches += 1
-                if self.batches == 2:
-                    self._transport.teardown()
-                    raise EngineTimeout("reply lost (test)")
-            return reply
-
     events = texts(30, "k")
     engine = start_engine(collect=len(events))
     with LosesSecondBatchReply(engine.port, timeout=WAIT) as client:
@@ -511,18 +515,6 @@ def test_quit_with_buffered_events_and_no_engine_returns_within_its_timeout() ->
 def test_after_a_failure_refused_events_are_not_sent_again(start_engine) -> None:
     """Batch 1 has a refusal, batch 2's reply is lost for good: the publisher keeps what comes
     after batch 1 (handled: published or refused), not after the count published."""
-
-    class LosesSecondBatchReply(PluginClient):
-        batches = 0
-
-        def _request(self, request: Any, reply_timeout: Any, **options: Any) -> List[Any]:
-            reply = super()._request(request, reply_timeout, **options)
-            if isinstance(request, list):
-                self.batches += 1
-                if self.batches == 2:
-                    self._transport.teardown()
-                    raise EngineTimeout("reply lost (test)")
-            return reply
 
     good = texts(9, "h")
     frames = [good[0], b"TypeBrefused", *good[1:]]  # batch 1: 4 frames, one refused; batch 2: 4; batch 3: 2
