@@ -1,9 +1,9 @@
-// The inbox's ring (detail/bounded_queue.hpp) and the inbox around it (detail/inbox.hpp):
+// The inbox's ring (detail/runtime/bounded_queue.hpp) and the inbox around it (detail/runtime/inbox.hpp):
 // exact capacities, order per producer, a full push that leaves the element alone, a close
 // that refuses later pushes, and several producers against one consumer with nothing lost.
 
-#include "event_engine/detail/bounded_queue.hpp"
-#include "event_engine/detail/inbox.hpp"
+#include "event_engine/detail/runtime/bounded_queue.hpp"
+#include "event_engine/detail/runtime/inbox.hpp"
 
 #include <catch2/catch.hpp>
 

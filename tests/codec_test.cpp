@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <event_engine/detail/sockets.hpp>
+#include <event_engine/detail/endpoints/sockets.hpp>
 
 #include <algorithm>
 #include <cstdint>

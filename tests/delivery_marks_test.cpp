@@ -1,4 +1,4 @@
-// Delivery marks (detail/delivery_marks.hpp), without NATS: a plugin that tracks delivery
+// Delivery marks (detail/runtime/delivery_marks.hpp), without NATS: a plugin that tracks delivery
 // learns that its events were handled only once every plugin that receives them has
 // handled them; a plugin that ends stops counting; plugins that do not receive its events
 // never count; marks never reach user code or the counters.

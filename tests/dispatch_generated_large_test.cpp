@@ -1,4 +1,4 @@
-// The generated dispatch code (detail/topic_match.hpp) against the linear reference, on
+// The generated dispatch code (detail/dispatch/topic_match.hpp) against the linear reference, on
 // compile-time topic sets of 256 topics (binary, text and names), under every shape of
 // plan; the smaller sets are in dispatch_generated_small_test.cpp (dispatch_support.hpp).
 // Left out of sanitizer builds (tests/CMakeLists.txt): minutes of instrumentation for the

@@ -1,4 +1,4 @@
-// The generated dispatch code (detail/topic_match.hpp) against the linear reference, on
+// The generated dispatch code (detail/dispatch/topic_match.hpp) against the linear reference, on
 // compile-time topic sets of 1 to 200 topics, under every shape of plan; the sets of 256
 // topics are in dispatch_generated_large_test.cpp, a translation unit of its own so that
 // the build compiles the two side by side (dispatch_support.hpp).

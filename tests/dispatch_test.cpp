@@ -1,5 +1,5 @@
-// The planned dispatch (detail/dispatch_plan.hpp, detail/topic_match.hpp,
-// detail/dispatch.hpp) against a linear reference: a frame matches topic T iff it
+// The planned dispatch (detail/dispatch/dispatch_plan.hpp, detail/dispatch/topic_match.hpp,
+// detail/dispatch/dispatch.hpp) against a linear reference: a frame matches topic T iff it
 // starts with T, and at most one does. Topic sets are generated, at compile time
 // for the generated code (it needs its topics as constants) and at run time for
 // the planning algorithm (thousands of sets), with the same constexpr generator:

@@ -152,7 +152,7 @@ TEST_CASE("a plugin that subscribes and publishes does not deadlock under load",
     CHECK(report.total_dropped() == 0);
     const auto& relay_report = *report.find("Relay");
     // What bounds the relay's spill queue is app_config::spill_limit, and nothing smaller:
-    // drain_into_spill() (plugin_runtime_impl.hpp) moves at most 2 x high_water_mark frames
+    // drain_into_spill() (detail/runtime/plugin_runtime.ipp) moves at most 2 x high_water_mark frames
     // per demand signal, once per signal, only while the relay waits in publish; the spill
     // shrinks only as fast as the slow sink takes the relay's answers, while the proxy refills
     // the relay's input (at most 32 Seqs per batch, behind the relay's answers). How many

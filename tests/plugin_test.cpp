@@ -62,7 +62,7 @@ namespace {
 
 // Refuses every payload but "ok", by throwing. Its event owns memory (a std::string),
 // so g++ builds decode it out of line, once per event type; Count (trivial_codec) is decoded
-// inline in the dispatch, by try_decode(), without exceptions (detail/dispatch.hpp):
+// inline in the dispatch, by try_decode(), without exceptions (detail/dispatch/dispatch.hpp):
 // the test below takes both paths, and both report a refusal with the codec's reason.
 struct picky_codec {
     template <class E>

@@ -7,11 +7,12 @@
 ///     event_engine::run_report report = app.run();
 
 #include "event_engine/app_config.hpp"
-#include "event_engine/detail/app_core.hpp"
-#include "event_engine/detail/app_description.hpp"
-#include "event_engine/detail/plugin_slot.hpp"
-#include "event_engine/detail/registration_rules.hpp"
-#include "event_engine/detail/type_name.hpp"
+#include "event_engine/detail/app/app_core.hpp"
+#include "event_engine/app_description.hpp"
+#include "event_engine/detail/app/app_description.hpp"
+#include "event_engine/detail/runtime/plugin_slot.hpp"
+#include "event_engine/detail/app/registration_rules.hpp"
+#include "event_engine/detail/meta/type_name.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/event_list.hpp"
 #include "event_engine/external_plugin.hpp"
@@ -149,7 +150,7 @@ public:
     [[nodiscard]] std::string manifest() const { return core_.manifest(); }
 
     /// The application as plain data (what the manifest is made from); @p bound may be null.
-    [[nodiscard]] detail::app_description describe(const bound_endpoints* bound) const
+    [[nodiscard]] app_description describe(const bound_endpoints* bound) const
     {
         return core_.describe(bound);
     }
@@ -167,7 +168,7 @@ private:
     // How each event is decoded where it enters the process (once, for every subscriber).
     static constexpr std::array<detail::boundary_decoder, sizeof...(Es)> app_decoders_{detail::boundary_decoder_of<Es>()...};
 
-    static std::vector<detail::event_description> describe_events() { return {detail::describe_event<Es>()...}; }
+    static std::vector<event_description> describe_events() { return {detail::describe_event<Es>()...}; }
 
     friend struct detail::manifest_access;
 

@@ -5,9 +5,9 @@
 /// in; types you cannot edit get a specialization of `event_engine::codec<E>`.
 /// See docs/events.md.
 
-#include "event_engine/detail/byte_buffer.hpp"
+#include "event_engine/detail/wire/byte_buffer.hpp"
 #include "event_engine/detail/config.hpp"
-#include "event_engine/detail/rules.hpp"
+#include "event_engine/rules.hpp"
 #include "event_engine/errors.hpp"
 
 #include <array>
@@ -123,7 +123,7 @@ namespace detail {
 
 // Out of line and cold: the codec's fast path stays small enough to inline, and
 // the message is built once in the program, not once per event type (in the
-// compiled mode, in the library; detail/impl/codec_impl.hpp).
+// compiled mode, in the library; codec.ipp).
 [[noreturn, gnu::cold]] void throw_payload_size_mismatch(std::size_t expected, std::size_t got);
 template <class E>
 concept has_member_codec = requires { typename E::codec; };
@@ -344,5 +344,5 @@ private:
 } // namespace event_engine
 
 #ifndef EVENT_ENGINE_SEPARATE_COMPILATION
-#include "event_engine/detail/impl/codec_impl.hpp"
+#include "event_engine/codec.ipp"
 #endif

@@ -11,13 +11,13 @@
 ///     };
 ///
 /// event_list, subscribes, publishes and external_plugin accept any type and check
-/// each against the event rules (find_event_problem below, detail/rules.hpp), so a
+/// each against the event rules (find_event_problem below, rules.hpp), so a
 /// broken event type is one error naming its rule and the type (e.g.
 /// `rule::event_type_needs_a_codec<Raw>`), not a constraint failure.
 
 #include "event_engine/codec.hpp"
-#include "event_engine/detail/rules.hpp"
-#include "event_engine/detail/type_list.hpp"
+#include "event_engine/rules.hpp"
+#include "event_engine/detail/meta/type_list.hpp"
 
 #include <cstddef>
 #include <string_view>

@@ -14,3 +14,4 @@
 #include "event_engine/plugin.hpp"
 #include "event_engine/receive_result.hpp"
 #include "event_engine/report.hpp"
+#include "event_engine/rules.hpp"

@@ -6,9 +6,9 @@
 /// every type an event type, listed once; names non-empty and unique, topics unique and
 /// prefix-free.
 
-#include "event_engine/detail/control.hpp"
-#include "event_engine/detail/rules.hpp"
-#include "event_engine/detail/type_list.hpp"
+#include "event_engine/detail/wire/control.hpp"
+#include "event_engine/rules.hpp"
+#include "event_engine/detail/meta/type_list.hpp"
 #include "event_engine/event.hpp"
 
 #include <algorithm>

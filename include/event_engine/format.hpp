@@ -21,7 +21,7 @@
 #include "event_engine/report.hpp"
 
 // fmt/core.h is enough to declare formatters; what formats (fmt/format.h, whose parse
-// costs a file about 0.2 s) is in detail/impl/format_impl.hpp.
+// costs a file about 0.2 s) is in format.ipp.
 #include <fmt/core.h>
 
 #include <array>
@@ -185,5 +185,5 @@ struct fmt::formatter<event_engine::run_report> : event_engine::detail::report_s
 };
 
 #ifndef EVENT_ENGINE_SEPARATE_COMPILATION
-#include "event_engine/detail/impl/format_impl.hpp"
+#include "event_engine/format.ipp"
 #endif

@@ -18,8 +18,8 @@
 /// plugins are registered at run time. Its compile cost is measured in
 /// docs/benchmarks.md (d).
 
-#include "event_engine/detail/rules.hpp"
-#include "event_engine/detail/type_list.hpp"
+#include "event_engine/rules.hpp"
+#include "event_engine/detail/meta/type_list.hpp"
 #include "event_engine/event_list.hpp"
 
 #include <algorithm>

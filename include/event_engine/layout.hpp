@@ -34,9 +34,9 @@
 /// (BOOST_HANA_DEFINE_STRUCT, BOOST_HANA_ADAPT_STRUCT, own hana::accessors_impl);
 /// positions "0", "1", ... for plain aggregates reflected without a macro.
 
-#include "event_engine/detail/portable_layout.hpp"
-#include "event_engine/detail/rules.hpp"
-#include "event_engine/detail/type_name.hpp"
+#include "event_engine/detail/reflect/portable_layout.hpp"
+#include "event_engine/rules.hpp"
+#include "event_engine/detail/meta/type_name.hpp"
 
 #include <cstddef>
 #include <string>

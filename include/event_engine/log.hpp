@@ -119,5 +119,5 @@ inline void set_log_sink(log_sink sink)
 } // namespace event_engine
 
 #ifndef EVENT_ENGINE_SEPARATE_COMPILATION
-#include "event_engine/detail/impl/log_impl.hpp"
+#include "event_engine/log.ipp"
 #endif

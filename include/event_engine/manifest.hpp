@@ -24,7 +24,7 @@
 /// manifest, and run() logs a warning saying to call it.
 
 #include "event_engine/app.hpp"
-#include "event_engine/detail/app_description.hpp"
+#include "event_engine/detail/app/app_description.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -12,10 +12,10 @@
 /// Either style publishes with `publish(event)`, which accepts only the events the
 /// plugin declared. See docs/tutorial.md.
 
-#include "event_engine/detail/dispatch.hpp"
-#include "event_engine/detail/plugin_runtime.hpp"
-#include "event_engine/detail/rules.hpp"
-#include "event_engine/detail/type_list.hpp"
+#include "event_engine/detail/dispatch/dispatch.hpp"
+#include "event_engine/detail/runtime/plugin_runtime.hpp"
+#include "event_engine/rules.hpp"
+#include "event_engine/detail/meta/type_list.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/event.hpp"
 #include "event_engine/receive_result.hpp"

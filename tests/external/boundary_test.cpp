@@ -5,10 +5,10 @@
 #include "support.hpp"
 #include "clients.hpp"
 
-#include <event_engine/detail/endpoint.hpp>
-#include <event_engine/detail/external_protocol.hpp>
-#include <event_engine/detail/log_throttle.hpp>
-#include <event_engine/detail/zap_handler.hpp>
+#include <event_engine/detail/endpoints/endpoint.hpp>
+#include <event_engine/detail/wire/external_protocol.hpp>
+#include <event_engine/detail/endpoints/log_throttle.hpp>
+#include <event_engine/detail/security/zap_handler.hpp>
 
 #include <catch2/catch.hpp>
 

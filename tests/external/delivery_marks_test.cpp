@@ -1,11 +1,11 @@
-// Delivery marks reaching an external plugin's bridge (detail/delivery_marks.hpp): the
+// Delivery marks reaching an external plugin's bridge (detail/runtime/delivery_marks.hpp): the
 // mark counts once the events before it are in the plugin's queue in the engine (not
 // once its process handled them), and it never crosses the TCP port.
 
 #include "support.hpp"
 #include "clients.hpp"
 
-#include <event_engine/detail/external_protocol.hpp>
+#include <event_engine/detail/wire/external_protocol.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -4,7 +4,7 @@
 #include "support.hpp"
 #include "clients.hpp"
 
-#include <event_engine/detail/external_protocol.hpp>
+#include <event_engine/detail/wire/external_protocol.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -4,7 +4,7 @@
 // heap allocation, so AddressSanitizer reports a read of even one byte too many.
 
 #include <event_engine/codec.hpp>
-#include <event_engine/detail/byte_buffer.hpp>
+#include <event_engine/detail/wire/byte_buffer.hpp>
 
 #include <cstddef>
 #include <cstdio>

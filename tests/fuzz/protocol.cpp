@@ -18,7 +18,7 @@
 
 #include "fuzz_support.hpp"
 
-#include <event_engine/detail/external_protocol.hpp>
+#include <event_engine/detail/wire/external_protocol.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -7,7 +7,7 @@
 
 #include "sample_events.hpp"
 
-#include <event_engine/detail/byte_buffer.hpp>
+#include <event_engine/detail/wire/byte_buffer.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -6,7 +6,7 @@
 #include "support.hpp"
 #include "external/clients.hpp"
 
-#include <event_engine/detail/external_protocol.hpp>
+#include <event_engine/detail/wire/external_protocol.hpp>
 #include <event_engine/graph_check.hpp>
 #include <event_engine/manifest.hpp>
 #include <event_engine/reflective_codec.hpp>
@@ -535,7 +535,7 @@ TEST_CASE("introspection endpoint: garbage, huge frames and a peer that never re
 TEST_CASE("dangling events: published by none or subscribed by none, logged at start-up", "[manifest][graph]")
 {
     const std::vector<std::string_view> events{"Note", "Count", "Reading", "Position"};
-    std::vector<detail::plugin_description> plugins{
+    std::vector<plugin_description> plugins{
         {"source", false, {}, {"Note", "Count"}, 0, {}},
         {"sink", false, {"Note", "Position"}, {}, 0, {}},
     };

@@ -13,7 +13,7 @@
 // The same holds for a message's end: libzmq counts the references to a message's content
 // (several subscribers of an inproc PUB can hold the same one) with an atomic counter, and the
 // last zmq_msg_close runs the content's free function (event_engine's own for zero-copy frames,
-// detail/sockets.hpp). So whatever a thread did before closing its reference happens before the
+// detail/endpoints/sockets.hpp). So whatever a thread did before closing its reference happens before the
 // free function runs in whichever thread closes the last one.
 //
 // The edges are coarse: one synchronisation object for every socket, so any send happens before

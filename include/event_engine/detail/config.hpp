@@ -2,7 +2,7 @@
 // The two ways to build event_engine (docs/design.md, "Separately compiled mode"):
 //
 // - header-only (the default): the untyped back end's definitions
-//   (detail/impl/*_impl.hpp) are included by their declaration headers and are
+//   (the `.ipp` files beside their headers) are included by their declaration headers and are
 //   `inline`, so every translation unit that calls app::run() compiles them;
 // - compiled: with EVENT_ENGINE_SEPARATE_COMPILATION defined (the CMake target
 //   event_engine::compiled defines it for its users), the declaration headers stop

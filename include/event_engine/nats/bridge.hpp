@@ -14,12 +14,12 @@
 /// the CMake target event_engine::nats.
 
 #include "event_engine/codec.hpp"
-#include "event_engine/detail/byte_buffer.hpp"
-#include "event_engine/detail/dispatch.hpp"
-#include "event_engine/detail/plugin_runtime.hpp"
-#include "event_engine/detail/rules.hpp"
-#include "event_engine/detail/sockets.hpp"
-#include "event_engine/detail/type_list.hpp"
+#include "event_engine/detail/wire/byte_buffer.hpp"
+#include "event_engine/detail/dispatch/dispatch.hpp"
+#include "event_engine/detail/runtime/plugin_runtime.hpp"
+#include "event_engine/rules.hpp"
+#include "event_engine/detail/endpoints/sockets.hpp"
+#include "event_engine/detail/meta/type_list.hpp"
 #include "event_engine/event.hpp"
 #include "event_engine/nats/detail/bridge_core.hpp"
 #include "event_engine/nats/options.hpp"

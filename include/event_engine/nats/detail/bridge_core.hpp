@@ -9,8 +9,8 @@
 // threads, which call back only for connection events and JetStream publish acks.
 // Those callbacks touch only `shared_state`, owned jointly with them, and never wait.
 
-#include "event_engine/detail/log_throttle.hpp"
-#include "event_engine/detail/plugin_runtime.hpp"
+#include "event_engine/detail/endpoints/log_throttle.hpp"
+#include "event_engine/detail/runtime/plugin_runtime.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/log.hpp"
 #include "event_engine/nats/detail/client.hpp"
@@ -506,7 +506,7 @@ public:
     };
 
     /// JetStream: acknowledge a message only once the application's subscribers have
-    /// handled it, learnt from delivery marks (event_engine/detail/delivery_marks.hpp)
+    /// handled it, learnt from delivery marks (event_engine/detail/runtime/delivery_marks.hpp)
     /// that @p runtime, the in thread's, publishes. Called by the in thread as it starts.
     void track_delivery(event_engine::detail::plugin_runtime& runtime) noexcept
     {
