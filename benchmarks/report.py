@@ -6,8 +6,19 @@ instructions.json, load_test.json, external.json, compile_time.json. Adds the ma
 and cores from /proc/cpuinfo, compilers, libzmq) and checks the issue's targets.
 Missing inputs are reported as such, not as errors (a smoke run has fewer).
 
-Usage: report.py --results-dir DIR [--source-dir REPO]
-Stdlib only.
+With --plots DIR it also draws, from the same inputs, the pictures of docs/benchmarks.md
+(matplotlib, Agg, SVG; the same inputs give byte-identical files):
+  bench-dispatch.svg      (a) ns per event against k, uniform mix (dispatch.json)
+  bench-payload.svg       (c) fetch throughput against payload size (external.json)
+  bench-compile-time.svg  (d) compile CPU time against handlers (compile_time.json)
+A plot whose input is missing is not drawn (and said so).
+
+The inputs of the plots on docs/benchmarks.md are kept in benchmarks/results/, so they can be
+redrawn without running anything:
+  report.py --results-dir benchmarks/results --plots docs/images --plots-only
+
+Usage: report.py --results-dir DIR [--source-dir REPO] [--plots DIR [--plots-only]]
+Stdlib only, except --plots (matplotlib; Debian: python3-matplotlib).
 """
 
 import argparse
@@ -358,10 +369,139 @@ def compile_section(data, targets):
     return out
 
 
+# ---------------------------------------------------------------------------
+# Plots (--plots). Deterministic: a fixed SVG hash salt, no date, no random ids.
+
+PLOT_DISPATCH_VARIANTS = [  # (variant, legend, style)
+    ("engine", "event_engine dispatch", {"color": "C0", "marker": "o", "linewidth": 2.2}),
+    ("chain", "hand-written if/else chain (floor)", {"color": "C7", "marker": "s", "linestyle": "--"}),
+    ("vector_fn", "vector<{prefix, std::function}>", {"color": "C1", "marker": "^"}),
+    ("map_fn", "unordered_map<string, std::function>", {"color": "C2", "marker": "v"}),
+    ("virtual", "virtual filter() + handle() (Rust-shaped)", {"color": "C3", "marker": "D"}),
+]
+PLOT_FETCH_ROWS = [  # (row, legend, style)
+    ("push_floor", "raw ZeroMQ PUSH -> pyzmq PULL (floor)", {"color": "C7", "marker": "s", "linestyle": "--"}),
+    ("req_floor", "raw ZeroMQ REP -> pyzmq REQ (floor)", {"color": "C7", "marker": "x", "linestyle": ":"}),
+    ("client_next_events", "pyevents next_events()", {"color": "C0", "marker": "o", "linewidth": 2.2}),
+    ("client_next_events_nocopy", "pyevents next_events(), copy=False", {"color": "C1", "marker": "^"}),
+    ("client_iteration", "pyevents `for e in client`", {"color": "C2", "marker": "v"}),
+    ("legacy_next_msg", "legacy get_next_msg()", {"color": "C3", "marker": "D"}),
+]
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plt.rcParams.update({"svg.hashsalt": "event_engine", "svg.fonttype": "none", "font.size": 10,
+                         "axes.grid": True, "grid.alpha": 0.3, "figure.figsize": (7.0, 4.2)})
+    return plt
+
+
+def _finish(plt, fig, ax, path, xlabel, ylabel, title):
+    """Labels @p ax, adds the legend and writes @p fig to @p path as SVG."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    print(f"report: drew {path}")
+
+
+def plot_dispatch(plt, data, path, note):
+    rows = [r for r in (data or {}).get("rows", []) if r["mix"] == "uniform"]
+    if not rows:
+        return False
+    fig, ax = plt.subplots()
+    for variant, label, style in PLOT_DISPATCH_VARIANTS:
+        points = sorted((r["k"], r["ns_per_event"]) for r in rows if r["variant"] == variant)
+        if points:
+            ax.plot([k for k, _ in points], [ns for _, ns in points], label=label, **style)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ks = sorted({r["k"] for r in rows})
+    ax.set_xticks(ks, [str(k) for k in ks])
+    _finish(plt, fig, ax, path, "k: event types the plugin subscribes to (uniform mix)", "ns per event (lower decile)",
+            "(a) Dispatch: one received frame to its typed handler" + note)
+    return True
+
+
+def _size_label(size):
+    if size >= 1024 * 1024:
+        return f"{size // (1024 * 1024)} MiB"
+    if size >= 1024:
+        return f"{size // 1024} KiB"
+    return f"{size} B"
+
+
+def plot_payload(plt, data, path, note):
+    fetch = (data or {}).get("fetch") or []
+    if not fetch:
+        return False
+    fig, ax = plt.subplots()
+    sizes = [f["payload_bytes"] for f in fetch]
+    for row, label, style in PLOT_FETCH_ROWS:
+        points = [(f["payload_bytes"], f["rows"][row]["mb_per_s"]) for f in fetch
+                  if row in f["rows"] and "mb_per_s" in f["rows"][row]]
+        if points:
+            ax.plot([s for s, _ in points], [m for _, m in points], label=label, **style)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(sizes, [_size_label(s) for s in sizes])
+    ax.minorticks_off()
+    _finish(plt, fig, ax, path, "payload size per event", "MB/s received by a Python plugin",
+            "(c) External Python plugin: throughput against payload size" + note)
+    return True
+
+
+def plot_compile_time(plt, data, path, note):
+    rows = [r for r in (data or {}).get("rows", []) if "error" not in r and r.get("spelling") in ("engine", "raw")
+            and r.get("plugins", 0) > 1]  # the E x P grid, not the one-plugin dispatch point
+    if not rows:
+        return False
+    fig, ax = plt.subplots()
+    styles = {("g++", "engine"): {"color": "C0", "marker": "o", "linewidth": 2.2},
+              ("g++", "raw"): {"color": "C0", "marker": "s", "linestyle": "--"},
+              ("clang++", "engine"): {"color": "C1", "marker": "o", "linewidth": 2.2},
+              ("clang++", "raw"): {"color": "C1", "marker": "s", "linestyle": "--"}}
+    names = {"engine": "event_engine", "raw": "raw cppzmq, by hand"}
+    for compiler in sorted({r["compiler"] for r in rows}):
+        for spelling in ("engine", "raw"):
+            points = sorted((r["handlers"], r["cpu_s"]) for r in rows
+                            if r["compiler"] == compiler and r["spelling"] == spelling)
+            if points:
+                ax.plot([h for h, _ in points], [c for _, c in points], label=f"{compiler}: {names[spelling]}",
+                        **styles.get((compiler, spelling), {"marker": "o"}))
+    ax.set_xscale("log")
+    ax.set_ylim(bottom=0)
+    _finish(plt, fig, ax, path, "handlers in the application (E events x P plugins / 4)",
+            "compile CPU seconds (-O2, one file)", "(d) Compile time against application size" + note)
+    return True
+
+
+def draw_plots(out_dir, dispatch, external, compile_time):
+    plt = _pyplot()
+    os.makedirs(out_dir, exist_ok=True)
+    drawn = 0
+    for name, fn, data in (("bench-dispatch.svg", plot_dispatch, dispatch), ("bench-payload.svg", plot_payload, external),
+                           ("bench-compile-time.svg", plot_compile_time, compile_time)):
+        note = " [smoke]" if data and data.get("smoke") else ""
+        if fn(plt, data, os.path.join(out_dir, name), note):
+            drawn += 1
+        else:
+            print(f"report: {name} not drawn (no input)")
+    return drawn
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results-dir", required=True)
     parser.add_argument("--source-dir", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    parser.add_argument("--plots", metavar="DIR", help="also draw the SVG plots into DIR (needs matplotlib)")
+    parser.add_argument("--plots-only", action="store_true",
+                        help="with --plots: only draw the plots (write no results.md / results.json)")
     args = parser.parse_args()
     d = args.results_dir
     dispatch = load(os.path.join(d, "dispatch.json"))
@@ -369,6 +509,10 @@ def main():
     load_test = load(os.path.join(d, "load_test.json"))
     compile_time = load(os.path.join(d, "compile_time.json"))
     external = load(os.path.join(d, "external.json"))
+    if args.plots_only:
+        if not args.plots:
+            parser.error("--plots-only needs --plots DIR")
+        return 0 if draw_plots(args.plots, dispatch, external, compile_time) > 0 else 1
     info = machine(args.source_dir)
     smoke = any(x and x.get("smoke") for x in (dispatch, load_test, compile_time, external))
 
@@ -411,6 +555,9 @@ def main():
                                     ("external", external), ("compile_time", compile_time)) if x]
     if not present:
         print("report: no results found in " + d, file=sys.stderr)
+        return 1
+    if args.plots and draw_plots(args.plots, dispatch, external, compile_time) == 0:
+        print("report: no plot drawn", file=sys.stderr)
         return 1
     return 0
 

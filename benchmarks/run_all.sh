@@ -13,8 +13,12 @@
 #   (d) compile time               compile_time.py           -> compile_time.json
 #   in-process delivery (issue 22) ee_bench_inprocess        -> inprocess.json (this tree only;
 #                                  benchmarks/inprocess/compare.py compares it with e54445f)
-# and merges them with report.py. --smoke: tiny sizes, few iterations, the
-# smallest compile-time point only (well under a minute; no time is asserted).
+# and merges them with report.py, which also redraws the plots of docs/benchmarks.md
+# (docs/images/bench-*.svg, their inputs copied to benchmarks/results/; with --smoke into
+# <build-dir>/benchmark-results/plots instead, so a smoke run never overwrites them;
+# skipped, with a note, without python3-matplotlib).
+# --smoke: tiny sizes, few iterations, the smallest compile-time point only (well under a
+# minute; no time is asserted).
 # Exits non-zero if a benchmark failed to run or a count was not exact; missed
 # performance targets are reported in results.md, not as a failure.
 set -euo pipefail
@@ -90,7 +94,22 @@ step "external plugin (c)" "$python" "$here/external_bench.py" "${mode[@]}" --en
 step "compile time (d)" "$python" "$here/compile_time.py" "${mode[@]}" --config "$config" \
     --work-dir "$out/compile_time" --json "$out/compile_time.json"
 step "in-process delivery (issue 22)" "$inprocess" "${mode[@]}" --json "$out/inprocess.json"
-step "report" "$python" "$here/report.py" --results-dir "$out" --source-dir "$source_dir"
+plots=("$source_dir/docs/images")
+if [[ $smoke -eq 1 ]]; then plots=("$out/plots"); fi
+if "$python" -c "import matplotlib" 2>/dev/null; then
+    plots=(--plots "${plots[0]}")
+else
+    echo "run_all: no matplotlib for $python: the plots are not redrawn (apt-get install python3-matplotlib)" >&2
+    plots=()
+fi
+step "report" "$python" "$here/report.py" --results-dir "$out" --source-dir "$source_dir" "${plots[@]}"
+if [[ $smoke -eq 0 && ${#plots[@]} -gt 0 ]]; then
+    # The plots' inputs beside them in the source tree (benchmarks/results/), so that
+    # report.py --plots-only redraws the same pictures without running anything.
+    for input in dispatch external compile_time; do
+        if [[ -f "$out/$input.json" ]]; then cp "$out/$input.json" "$here/results/$input.json"; fi
+    done
+fi
 
 echo
 echo "results: $out/results.md and $out/results.json"

@@ -8,6 +8,8 @@ EVENT_ENGINE_PACKAGES=(
     python3 python3-zmq python3-pytest python3-setuptools
     python3-numpy # the zero-copy tests read payloads in place with numpy.frombuffer (docs/python.md)
     mypy # the pyevents.mypy test type-checks pyevents (pyevents/pyproject.toml, [tool.mypy])
+    libbenchmark-dev    # the Google Benchmark programs ee_gbench_* (docs/benchmarks.md); skipped without it
+    python3-matplotlib  # benchmarks/report.py --plots, run by benchmark.smoke.report (docs/benchmarks.md)
 )
 # The optional NATS bridge (docs/nats.md): libnats to build it, nats-server for its tests.
 EVENT_ENGINE_NATS_PACKAGES=(libnats-dev nats-server openssl) # openssl: the TLS and credentials tests make their keys

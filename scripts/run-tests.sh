@@ -72,6 +72,14 @@ readme_configuration() { # name, compiler, then: with-benchmarks or nothing
             exit 1
         fi
         no_warnings "$name" "$copy-benchmarks.log"
+        # Optional in a user's build, required here (deps.sh installs both): the Google Benchmark
+        # smoke runs (benchmark.smoke.gbench_*, a few ms per benchmark) and the report's plots.
+        if ! (cd "$copy/build" && ctest -N -R '^benchmark\.smoke\.gbench_(dispatch|codec)$' | grep -q 'Total Tests: 2' &&
+              ctest -N -V -R '^benchmark\.smoke\.report$' | grep -q -- '--plots'); then
+            echo "==> [$name] the Google Benchmark smoke tests or the report's plots are not set up" \
+                 "(libbenchmark-dev, python3-matplotlib)" >&2
+            exit 1
+        fi
     fi
     echo "==> [$name] built, no warnings; test"
     run_ctest "$copy/build"
