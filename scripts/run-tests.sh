@@ -74,8 +74,9 @@ readme_configuration() { # name, compiler, then: with-benchmarks or nothing
         no_warnings "$name" "$copy-benchmarks.log"
         # Optional in a user's build, required here (deps.sh installs both): the Google Benchmark
         # smoke runs (benchmark.smoke.gbench_*, a few ms per benchmark) and the report's plots.
-        if ! (cd "$copy/build" && ctest -N -R '^benchmark\.smoke\.gbench_(dispatch|codec)$' | grep -q 'Total Tests: 2' &&
-              ctest -N -V -R '^benchmark\.smoke\.report$' | grep -q -- '--plots'); then
+        # (grep without -q reads all of ctest's output: no SIGPIPE under pipefail)
+        if ! (cd "$copy/build" && ctest -N -R '^benchmark\.smoke\.gbench_(dispatch|codec)$' | grep 'Total Tests: 2' &&
+              ctest -N -V -R '^benchmark\.smoke\.report$' | grep -- '--plots') >/dev/null; then
             echo "==> [$name] the Google Benchmark smoke tests or the report's plots are not set up" \
                  "(libbenchmark-dev, python3-matplotlib)" >&2
             exit 1
