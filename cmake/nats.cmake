@@ -22,6 +22,24 @@ add_library(event_engine::nats ALIAS event_engine_nats)
 set_target_properties(event_engine_nats PROPERTIES EXPORT_NAME nats)
 target_link_libraries(event_engine_nats INTERFACE event_engine::event_engine $<BUILD_INTERFACE:${event_engine_nats_library}>)
 
+# The bridge in the separately compiled mode (docs/nats.md, "Separately compiled mode"): its
+# untyped back end (include/event_engine/nats/detail/*.ipp) compiled once into a small static
+# library, on top of event_engine::compiled. Its interface defines
+# EVENT_ENGINE_NATS_SEPARATE_COMPILATION, so its users' files declare that back end and do not
+# include <nats/nats.h>; libnats is linked, not included.
+if(TARGET event_engine_compiled)
+    add_library(event_engine_nats_compiled STATIC ${PROJECT_SOURCE_DIR}/src/event_engine_nats.cpp)
+    add_library(event_engine::nats_compiled ALIAS event_engine_nats_compiled)
+    set_target_properties(event_engine_nats_compiled PROPERTIES EXPORT_NAME nats_compiled
+                          OUTPUT_NAME event_engine_nats POSITION_INDEPENDENT_CODE ON)
+    target_compile_definitions(event_engine_nats_compiled PUBLIC EVENT_ENGINE_NATS_SEPARATE_COMPILATION)
+    target_link_libraries(event_engine_nats_compiled PUBLIC event_engine_nats event_engine_compiled
+                          PRIVATE $<BUILD_INTERFACE:event_engine_warnings>)
+    if(NOT EVENT_ENGINE_INSTALL)
+        set_target_properties(event_engine_nats_compiled PROPERTIES EXCLUDE_FROM_ALL ON)
+    endif()
+endif()
+
 find_program(EVENT_ENGINE_NATS_SERVER nats-server)
 if(EVENT_ENGINE_BUILD_TESTS)
     add_subdirectory(${PROJECT_SOURCE_DIR}/tests/nats ${PROJECT_BINARY_DIR}/tests/nats)
@@ -41,11 +59,20 @@ endif()
 if(EVENT_ENGINE_INSTALL)
     set(EVENT_ENGINE_NATS_CMAKE_DIR ${CMAKE_INSTALL_DATADIR}/cmake/event_engine_nats)
     install(TARGETS event_engine_nats EXPORT event_engine_natsTargets)
+    if(TARGET event_engine_nats_compiled)
+        install(TARGETS event_engine_nats_compiled EXPORT event_engine_natsTargets)
+    endif()
     install(EXPORT event_engine_natsTargets NAMESPACE event_engine:: DESTINATION ${EVENT_ENGINE_NATS_CMAKE_DIR})
     configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/event_engine_natsConfig.cmake.in
         ${PROJECT_BINARY_DIR}/event_engine_natsConfig.cmake INSTALL_DESTINATION ${EVENT_ENGINE_NATS_CMAKE_DIR})
+    # Architecture-independent only when it is headers alone (no compiled library installed).
+    if(TARGET event_engine_nats_compiled)
+        set(event_engine_nats_arch_independent "")
+    else()
+        set(event_engine_nats_arch_independent ARCH_INDEPENDENT)
+    endif()
     write_basic_package_version_file(${PROJECT_BINARY_DIR}/event_engine_natsConfigVersion.cmake
-        COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
+        COMPATIBILITY SameMinorVersion ${event_engine_nats_arch_independent})
     install(FILES ${PROJECT_BINARY_DIR}/event_engine_natsConfig.cmake
                   ${PROJECT_BINARY_DIR}/event_engine_natsConfigVersion.cmake
                   ${CMAKE_CURRENT_LIST_DIR}/event_engine_nats_libnats.cmake

@@ -25,6 +25,10 @@
 #include <event_engine/manifest.hpp>
 #include <event_engine/nats/bridge.hpp>
 
+#if defined(EVENT_ENGINE_NATS_SEPARATE_COMPILATION) && defined(NATS_H_)
+#error "in the compiled mode (event_engine::nats_compiled) nats/bridge.hpp must not include <nats/nats.h>"
+#endif
+
 #include "app_harness.hpp"
 
 #include <fmt/format.h>

@@ -7,6 +7,10 @@
 #include <event_engine/event_engine.hpp>
 #include <event_engine/nats/bridge.hpp>
 
+#if defined(EVENT_ENGINE_NATS_SEPARATE_COMPILATION) && defined(NATS_H_)
+#error "linked with event_engine::nats_compiled, event_engine/nats/bridge.hpp must not include <nats/nats.h>"
+#endif
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>

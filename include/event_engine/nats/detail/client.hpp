@@ -1,8 +1,11 @@
 #pragma once
 // Thin C++ over libnats (nats.c 3.4): ownership of its objects, its error texts,
-// the bridge's message headers, and what a subject or a name may contain.
+// the bridge's message headers. Included by the back end's *.ipp files and session.hpp only,
+// so that in the compiled mode no user file includes <nats/nats.h>.
 
 #include "event_engine/errors.hpp"
+#include "event_engine/nats/detail/message.hpp"
+#include "event_engine/nats/detail/subjects.hpp"
 
 #include <nats/nats.h>
 
@@ -149,28 +152,19 @@ inline std::optional<std::uint64_t> parse_number(std::string_view text)
     return value;
 }
 
-/// One subject token: printable ASCII, no '.', '*', '>' or space (what NATS allows unquoted).
-constexpr bool is_subject_token(std::string_view token) noexcept
+/// The natsMsg that @p message holds (message.hpp keeps it opaque).
+inline natsMsg* raw_of(const received_ptr& message) noexcept { return reinterpret_cast<natsMsg*>(message.get()); }
+
+/// @p message's ownership, as message.hpp's opaque handle.
+inline received_ptr to_received(message_ptr message) noexcept
 {
-    if (token.empty()) return false;
-    for (const char c : token) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte <= 0x20 || byte >= 0x7f || c == '.' || c == '*' || c == '>') return false;
-    }
-    return true;
+    return received_ptr{reinterpret_cast<received_message*>(message.release())};
 }
 
-/// A subject of one or more tokens separated by '.'.
-constexpr bool is_subject(std::string_view subject) noexcept
+/// @p message's ownership, back as a natsMsg.
+inline message_ptr from_received(received_ptr message) noexcept
 {
-    if (subject.empty()) return false;
-    std::size_t start = 0;
-    for (;;) {
-        const auto dot = subject.find('.', start);
-        if (!is_subject_token(subject.substr(start, dot == std::string_view::npos ? dot : dot - start))) return false;
-        if (dot == std::string_view::npos) return true;
-        start = dot + 1;
-    }
+    return message_ptr{reinterpret_cast<natsMsg*>(message.release())};
 }
 
 /// The value of header @p key of @p message, if present.
