@@ -6,7 +6,6 @@
 // (nats/detail/config.hpp) a user's file that includes nats/bridge.hpp does not include
 // <nats/nats.h>. Definitions in bridge_core.ipp; each forwards to the session.
 
-#include "event_engine/detail/runtime/plugin_runtime.hpp"
 #include "event_engine/nats/detail/config.hpp"
 #include "event_engine/nats/detail/message.hpp"
 #include "event_engine/nats/detail/subjects.hpp"
@@ -22,6 +21,10 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+namespace event_engine::detail {
+class plugin_runtime;
+} // namespace event_engine::detail
 
 namespace event_engine::nats::detail {
 
