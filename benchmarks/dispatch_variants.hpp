@@ -39,7 +39,9 @@ struct engine_dispatch<std::index_sequence<Is...>> {
     ee::detail::plugin_runtime* runtime = nullptr;
     sink* handlers = nullptr;
 
-    void operator()(const zmq::message_t& frame)
+    // always_inline: run_handler_loop() has the dispatch inlined into its loop (every step of
+    // it is always_inline); this wrapper must not add a call per event that it does not have.
+    [[gnu::always_inline]] void operator()(const zmq::message_t& frame)
     {
         sink& plugin = *handlers;
         ee::detail::dispatch<ev<Is>...>(*runtime, frame, [&plugin](const auto& event) { plugin.on(event); });
@@ -57,7 +59,7 @@ struct engine_planned<Limits, std::index_sequence<Is...>> {
     ee::detail::plugin_runtime* runtime = nullptr;
     sink* handlers = nullptr;
 
-    void operator()(const zmq::message_t& frame)
+    [[gnu::always_inline]] void operator()(const zmq::message_t& frame) // as engine_dispatch's
     {
         sink& plugin = *handlers;
         ee::detail::dispatch_planned<Limits, ev<Is>...>(*runtime, frame,

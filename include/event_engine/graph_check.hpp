@@ -44,29 +44,6 @@ enum class graph_rules {
 
 namespace detail::graph {
 
-template <std::size_t I, class E>
-struct indexed {};
-
-template <class Sequence, class... Es>
-struct index_map;
-template <std::size_t... I, class... Es>
-struct index_map<std::index_sequence<I...>, Es...> : indexed<I, Es>... {};
-
-inline constexpr std::size_t absent = ~std::size_t{0};
-
-// The position of E in the list, found by overload resolution (no fold over the list
-// per lookup); absent for an event the list lacks (register_plugin reports that).
-template <class E, std::size_t I>
-constexpr std::size_t index_in(const indexed<I, E>*) noexcept
-{
-    return I;
-}
-template <class E>
-constexpr std::size_t index_in(const void*) noexcept
-{
-    return absent;
-}
-
 // Rule<E, Found...> from a std::tuple<Found...>.
 template <template <class, class...> class Rule, class E, class Found>
 struct apply;
@@ -83,7 +60,10 @@ struct analysis;
 template <class... Es, class... Ps>
 struct analysis<event_list<Es...>, plugins_list<Ps...>> {
     static constexpr std::size_t size = sizeof...(Es);
-    using map = index_map<std::index_sequence_for<Es...>, Es...>;
+    // The position of an event in the list, found by overload resolution (no fold over the
+    // list per lookup: type_list.hpp's index_in); absent_index for an event the list lacks
+    // (register_plugin reports that).
+    using map = index_map_t<Es...>;
 
     template <class... Listed>
     static constexpr void mark(std::array<bool, size + 1>& marks, type_list<Listed...>) noexcept

@@ -7,20 +7,25 @@
 // that switches on the byte that best tells the remaining topics apart, chosen per
 // bucket, and confirms the one candidate left with a compare (detail/dispatch/topic_match.hpp).
 // Topics are prefix-free, so at most one matches.
+//
+// The data path runs one way: dispatch finds the event's type, decodes it and hands it
+// on, and returns what it found (dispatch_result: the subscription, an unknown topic, a
+// refusal and why). It counts and logs nothing: the receive loop that calls it does, on
+// the plugin's runtime (plugin.hpp, detail::dispatch and detail::deliver_envelope).
 
 #include "event_engine/codec.hpp"
 #include "event_engine/detail/runtime/envelope.hpp"
-#include "event_engine/detail/runtime/plugin_runtime.hpp"
+#include "event_engine/detail/dispatch/dispatch_plan.hpp"
 #include "event_engine/detail/dispatch/topic_match.hpp"
+#include "event_engine/detail/meta/type_list.hpp"
 #include "event_engine/event.hpp"
-
-#include <zmq.hpp>
 
 #include <array>
 #include <concepts>
 #include <exception>
 #include <string>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -33,21 +38,84 @@ namespace event_engine::detail {
 template <event_type... Es>
 inline constexpr std::array<std::string_view, sizeof...(Es)> topics_of_v{topic_of<Es>...};
 
-// The I-th of a pack in one step (overload resolution picks the base), where
-// std::tuple_element would instantiate a recursion per index.
-template <std::size_t I, class T>
-struct indexed_type {
-    using type = T;
+/// The names of Es, in order: what the receive loop reports a refusal under.
+template <event_type... Es>
+inline constexpr std::array<std::string_view, sizeof...(Es)> names_of_v{name_of<Es>...};
+
+/// What dispatch found for one event, returned for the receive loop to report what was not
+/// delivered (a delivery it counts as deliver is called: dispatched).
+struct dispatch_result {
+    enum class outcome : std::uint8_t {
+        delivered,     ///< decoded and handed to deliver
+        unknown_topic, ///< none of the subscribed topics (a frame), or no such subscription (an envelope)
+        refused,       ///< the codec refused the payload: last_refusal() says why
+        bad_event,     ///< an envelope whose event did not decode where it entered the process
+    };
+    outcome what = outcome::unknown_topic;
+    std::uint32_t index = 0; ///< the subscription, among the subscribed types (not unknown_topic)
+
+    [[nodiscard]] constexpr bool delivered() const noexcept { return what == outcome::delivered; }
 };
-template <class Indices, class... Ts>
-struct indexed_types;
-template <std::size_t... Is, class... Ts>
-struct indexed_types<std::index_sequence<Is...>, Ts...> : indexed_type<Is, Ts>... {};
-template <std::size_t I, class T>
-indexed_type<I, T> select_indexed(const indexed_type<I, T>&); // never defined: decltype only
-template <std::size_t I, class... Ts>
-using pack_element_t =
-    typename decltype(select_indexed<I>(std::declval<indexed_types<std::index_sequence_for<Ts...>, Ts...>>()))::type;
+
+/// A delivery, told to deliver beside the event (deliver(dispatched, event)): what the
+/// receive loop counts and traces before the plugin's code sees the event.
+struct dispatched {
+    std::string_view event;         ///< its event type's name
+    std::size_t topic_size = 0;     ///< its topic's length
+    std::size_t frame_size = 0;     ///< its frame's length, unless it came in an envelope:
+    const envelope* item = nullptr; ///< then the envelope's frame, looked at only if asked
+
+    /// The bytes after the topic (0 for an event that has no frame: it never left the
+    /// process). Not computed unless asked: the loop asks only when it traces.
+    [[nodiscard]] std::size_t payload_size() const noexcept
+    {
+        const std::size_t size = item != nullptr ? item->bytes() : frame_size;
+        return size > 0 ? size - topic_size : 0;
+    }
+};
+
+/// The last refusal dispatch returned on this thread (cold: the receive loop reports it
+/// before its next event). Kept apart from dispatch_result so that the hot path returns
+/// two constants, not the refusal's fields.
+struct refusal {
+    std::size_t payload_size = 0;
+    std::string reason;
+};
+inline refusal& last_refusal() noexcept
+{
+    thread_local refusal last;
+    return last;
+}
+
+/// The what() of the exception being handled (called in a catch block) into @p why;
+/// "unknown exception" for one that is no std::exception. Never throws: @p why is left
+/// as it is if it cannot hold the text.
+[[gnu::cold, gnu::noinline]] inline void describe_current_exception(std::string& why) noexcept
+{
+    try {
+        throw;
+    } catch (const std::exception& failure) {
+        try {
+            why = failure.what();
+        } catch (...) {
+        }
+    } catch (...) {
+        try {
+            why = "unknown exception";
+        } catch (...) {
+        }
+    }
+}
+
+// Cold, out of the inlined dispatch, one function for every event type: a codec threw on
+// a payload of @p payload_size bytes (called in its catch block).
+[[gnu::cold, gnu::noinline]] inline void note_current_refusal(std::size_t payload_size) noexcept
+{
+    refusal& last = last_refusal();
+    last.payload_size = payload_size;
+    last.reason.clear();
+    describe_current_exception(last.reason);
+}
 
 template <class E>
 concept decodes_without_throwing = requires(std::span<const std::byte> payload, std::optional<E>& event) {
@@ -56,14 +124,19 @@ concept decodes_without_throwing = requires(std::span<const std::byte> payload, 
 
 // Cold, once per event type: try_decode() refused @p payload; decode() says why.
 template <event_type E>
-[[gnu::cold, gnu::noinline]] void report_refused_payload(plugin_runtime& runtime,
-                                                        std::span<const std::byte> payload) noexcept
+[[gnu::cold, gnu::noinline]] void note_refused_payload(std::span<const std::byte> payload) noexcept
 {
     try {
         static_cast<void>(codec<E>::decode(payload));
-        runtime.report_decode_failure(name_of<E>, payload.size(), "try_decode() refused what decode() accepts");
+        refusal& last = last_refusal();
+        last.payload_size = payload.size();
+        last.reason.clear();
+        try {
+            last.reason = "try_decode() refused what decode() accepts";
+        } catch (...) {
+        }
     } catch (...) {
-        runtime.report_current_decode_failure(name_of<E>, payload.size());
+        note_current_refusal(payload.size());
     }
 }
 
@@ -88,71 +161,74 @@ inline constexpr bool decode_without_throwing_v = smaller_decode_code && decodes
 template <class E>
 inline constexpr bool decode_inline_v = !smaller_decode_code || std::is_trivially_copyable_v<E>;
 
-// Decodes the payload after E's topic into @p event, counts the delivery (and traces
-// it); false if the codec refused it, which is reported. Called only once the frame is
-// known to start with E's topic.
+// Decodes the payload after E's topic into @p event; false if the codec refused it
+// (last_refusal() says why). Called only once the frame is known to start with E's topic.
 template <event_type E>
-[[gnu::always_inline]] inline bool decode_received(plugin_runtime& runtime, std::string_view frame,
-                                                   std::optional<E>& event)
+[[gnu::always_inline]] inline bool decode_received(std::string_view frame, std::optional<E>& event)
 {
     constexpr std::size_t topic_size = topic_of<E>.size();
     const std::span<const std::byte> payload{reinterpret_cast<const std::byte*>(frame.data()) + topic_size,
                                              frame.size() - topic_size};
     if constexpr (decode_without_throwing_v<E>) {
         if (!codec<E>::try_decode(payload, event)) [[unlikely]] {
-            report_refused_payload<E>(runtime, payload);
+            note_refused_payload<E>(payload);
             return false;
         }
     } else {
         try {
             event.emplace(codec<E>::decode(payload));
         } catch (...) {
-            runtime.report_current_decode_failure(name_of<E>, payload.size());
+            note_current_refusal(payload.size());
             return false;
         }
     }
-    runtime.count_delivered();
-    if (runtime.tracing()) [[unlikely]]
-        runtime.trace_event("receives", name_of<E>, payload.size());
     return true;
 }
 
 // decode_received() as one function per event type, shared by every plugin that
 // receives E, instead of a copy inlined into each plugin's dispatch.
 template <event_type E>
-[[gnu::noinline]] std::optional<E> decode_received_out_of_line(plugin_runtime& runtime, std::string_view frame)
+[[gnu::noinline]] std::optional<E> decode_received_out_of_line(std::string_view frame)
 {
     std::optional<E> event;
-    decode_received<E>(runtime, frame, event);
+    decode_received<E>(frame, event);
     return event;
 }
 
-// Decodes the payload as E and hands it to @p deliver. A codec failure is
-// reported and skipped; an exception from @p deliver (the plugin) propagates.
+// Decodes the payload as E, the @p index-th subscription, and hands it to @p deliver (as
+// deliver(dispatched, event)); delivered, or refused. An exception from @p deliver (the
+// plugin) propagates.
 template <event_type E, class Deliver>
-[[gnu::always_inline]] inline void decode_and_deliver(plugin_runtime& runtime, std::string_view frame,
-                                                      Deliver& deliver)
+[[gnu::always_inline]] inline dispatch_result decode_and_deliver(std::uint32_t index, std::string_view frame,
+                                                                 Deliver& deliver)
 {
+    const dispatched delivery{name_of<E>, topic_of<E>.size(), frame.size()};
     if constexpr (decode_inline_v<E>) {
         std::optional<E> event;
-        if (decode_received<E>(runtime, frame, event)) deliver(std::move(*event));
+        if (!decode_received<E>(frame, event)) return {dispatch_result::outcome::refused, index};
+        deliver(delivery, std::move(*event));
     } else {
-        std::optional<E> event = decode_received_out_of_line<E>(runtime, frame);
-        if (event) deliver(std::move(*event));
+        std::optional<E> event = decode_received_out_of_line<E>(frame);
+        if (!event) return {dispatch_result::outcome::refused, index};
+        deliver(delivery, std::move(*event));
     }
+    return {dispatch_result::outcome::delivered, index};
 }
 
 // The switch from a topic's index to its event type: one fold over the indices and the
-// types together (no per-index type lookup), inlined so that g++ 12 and clang++ 14 at
-// -O2 merge it into the tree that found the index (each of the tree's leaves returns a
-// constant: jump threading), as measured by disassembly up to 32 types.
+// types together (no per-index type lookup, no closure), inlined so that g++ 12 and
+// clang++ 14 at -O2 merge it into the tree that found the index (each of the tree's
+// leaves returns a constant: jump threading), as measured by disassembly up to 32 types.
+// (Through a lambda, g++ 12 kept the event and the lambda on the stack at 32 types.)
 template <event_type... Subscribed, std::size_t... I, class Deliver>
-[[gnu::always_inline]] inline bool deliver_by_index([[maybe_unused]] std::size_t found, std::index_sequence<I...>,
-                                                    [[maybe_unused]] plugin_runtime& runtime,
-                                                    [[maybe_unused]] std::string_view frame,
-                                                    [[maybe_unused]] Deliver& deliver)
+[[gnu::always_inline]] inline dispatch_result deliver_by_index(std::size_t index, std::index_sequence<I...>,
+                                                               [[maybe_unused]] std::string_view frame,
+                                                               [[maybe_unused]] Deliver& deliver)
 {
-    return ((found == I ? (decode_and_deliver<Subscribed>(runtime, frame, deliver), true) : false) || ...);
+    dispatch_result found;
+    static_cast<void>(((index == I ? (found = decode_and_deliver<Subscribed>(I, frame, deliver), true) : false) ||
+                       ...));
+    return found;
 }
 
 // Up to this many subscribed types, the topic's index is found first and switched on
@@ -164,32 +240,26 @@ template <event_type... Subscribed, std::size_t... I, class Deliver>
 // finds the topic delivers. docs/benchmarks.md (d), "The tree apart from the delivery".
 inline constexpr std::size_t index_switch_up_to = 32;
 
-/// dispatch() with the plan's limits given (the benchmark compares them).
+/// Finds which of Subscribed @p bytes (a frame) holds (the plan's limits given: the
+/// benchmark compares them), decodes it and calls deliver(dispatched, event); returns
+/// what it found.
 /// Inlined into its caller, the receive loop (one call site per plugin type): a call
 /// per event costs about a dozen instructions, as much as a tree level.
 template <plan_limits Limits, event_type... Subscribed, class Deliver>
-[[gnu::always_inline]] inline void dispatch_planned(plugin_runtime& runtime, const zmq::message_t& frame,
-                                                    Deliver&& deliver)
+[[gnu::always_inline]] inline dispatch_result dispatch_frame(std::string_view bytes, Deliver&& deliver)
 {
-    const std::string_view bytes = frame_view(frame);
-    bool matched = false;
     if constexpr (sizeof...(Subscribed) <= index_switch_up_to) {
-        const std::size_t found = find_topic<topics_of_v<Subscribed...>, Limits>(bytes);
-        matched = deliver_by_index<Subscribed...>(found, std::index_sequence_for<Subscribed...>{}, runtime, bytes,
-                                                  deliver);
+        const std::size_t index = find_topic<topics_of_v<Subscribed...>, Limits>(bytes);
+        return deliver_by_index<Subscribed...>(index, std::index_sequence_for<Subscribed...>{}, bytes, deliver);
     } else {
-        matched = match_topic<topics_of_v<Subscribed...>, Limits>(bytes, [&](auto index) {
-            decode_and_deliver<pack_element_t<decltype(index)::value, Subscribed...>>(runtime, bytes, deliver);
+        dispatch_result found;
+        // (always_inline: the leaf that found the topic delivers, as a hand-written chain would.)
+        match_topic<topics_of_v<Subscribed...>, Limits>(bytes, [&](auto index) __attribute__((always_inline)) {
+            constexpr std::size_t i = decltype(index)::value;
+            found = decode_and_deliver<nth_t<i, Subscribed...>>(static_cast<std::uint32_t>(i), bytes, deliver);
         });
+        return found;
     }
-    if (!matched) runtime.report_unknown_topic(bytes);
-}
-
-/// Finds the subscribed type of @p frame, decodes it and calls @p deliver with the event.
-template <event_type... Subscribed, class Deliver>
-[[gnu::always_inline]] inline void dispatch(plugin_runtime& runtime, const zmq::message_t& frame, Deliver&& deliver)
-{
-    dispatch_planned<default_plan_limits, Subscribed...>(runtime, frame, deliver);
 }
 
 // Typed delivery (docs/design.md, "In-process delivery"): what the receive loop runs per
@@ -197,63 +267,38 @@ template <event_type... Subscribed, class Deliver>
 // the publisher for this subscriber): a switch on it hands the publisher's object over.
 // No topic, no decode, per (plugin, event) a compare and a call.
 
-// Hands the event held by @p item to @p deliver, counts and traces it. An event that did
-// not decode where it entered the process (a `bad` envelope) is reported and skipped; one
-// whose codec views its frame (borrows_frame) is decoded from the frame here (a view).
+// Hands the event held by @p item, the @p index-th subscription, to @p deliver. An event
+// that did not decode where it entered the process (a `bad` envelope) is not delivered;
+// one whose codec views its frame (borrows_frame) is decoded from the frame here (a view).
 template <event_type E, class Deliver>
-[[gnu::always_inline]] inline void deliver_held(plugin_runtime& runtime, const envelope& item, Deliver& deliver)
+[[gnu::always_inline]] inline dispatch_result deliver_held(std::uint32_t index, const envelope& item,
+                                                           Deliver& deliver)
 {
-    if (item.what == envelope::kind::bad) [[unlikely]] {
-        runtime.report_bad_event(name_of<E>, item);
-        return;
-    }
+    if (item.what == envelope::kind::bad) [[unlikely]]
+        return {dispatch_result::outcome::bad_event, index};
     if constexpr (borrows_frame_v<E>) {
-        std::optional<E> event;
-        if (decode_received<E>(runtime, item.frame_bytes(), event)) deliver(std::move(*event));
+        return decode_and_deliver<E>(index, item.frame_bytes(), deliver);
     } else {
-        runtime.count_delivered();
-        if (runtime.tracing()) [[unlikely]]
-            runtime.trace_event("receives", name_of<E>, item.bytes() > 0 ? item.bytes() - topic_of<E>.size() : 0);
-        deliver(item.template get<E>());
+        deliver(dispatched{name_of<E>, topic_of<E>.size(), 0, &item}, item.template get<E>());
+        return {dispatch_result::outcome::delivered, index};
     }
 }
 
 template <event_type... Subscribed, std::size_t... I, class Deliver>
-[[gnu::always_inline]] inline void deliver_by_position(std::index_sequence<I...>, plugin_runtime& runtime,
-                                                       const envelope& item, Deliver& deliver)
+[[gnu::always_inline]] inline dispatch_result deliver_by_position(std::index_sequence<I...>, const envelope& item,
+                                                                  Deliver& deliver)
 {
-    static_cast<void>(((item.local == I ? (deliver_held<Subscribed>(runtime, item, deliver), true) : false) || ...));
+    dispatch_result found;
+    static_cast<void>(((item.local == I ? (found = deliver_held<Subscribed>(I, item, deliver), true) : false) || ...));
+    return found;
 }
 
-/// Hands the event of @p item, one of Subscribed, to @p deliver (as `const E&`).
+/// Hands the event of @p item, one of Subscribed (the item.local-th), to @p deliver (as
+/// deliver(dispatched, event), the event a `const E&`); returns what it found.
 template <event_type... Subscribed, class Deliver>
-[[gnu::always_inline]] inline void deliver_envelope(plugin_runtime& runtime, const envelope& item, Deliver&& deliver)
+[[gnu::always_inline]] inline dispatch_result dispatch_envelope(const envelope& item, Deliver&& deliver)
 {
-    deliver_by_position<Subscribed...>(std::index_sequence_for<Subscribed...>{}, runtime, item, deliver);
-}
-
-/// Publishes @p event, the plugin's @p k-th publication: built once into an envelope (moved
-/// in when it is an rvalue) and handed to every subscriber; encoded, once, only when a
-/// subscriber outside the process receives it (or its codec views its frame). One function
-/// per event type, not inlined into each plugin's publish() calls.
-template <event_type E, class Event>
-[[gnu::noinline]] bool publish_event(plugin_runtime& runtime, std::size_t k, Event&& event)
-{
-    const event_route& route = runtime.publication(k);
-    envelope item;
-    item.index = route.event;
-    std::size_t payload = 0;
-    // (A plugin that traces is told the payload's size: encoded for that alone.)
-    if (borrows_frame_v<E> || runtime.needs_frame(route) || runtime.tracing()) [[unlikely]] {
-        payload_writer writer{runtime.start_event(topic_of<E>)};
-        codec<E>::encode(event, writer);
-        payload = writer.size();
-        item.frame = runtime.finish_frame();
-    }
-    if constexpr (!borrows_frame_v<E>) {
-        if (has_subscribers(route)) item.hold(std::forward<Event>(event));
-    }
-    return runtime.send_event(route, item, name_of<E>, payload);
+    return deliver_by_position<Subscribed...>(std::index_sequence_for<Subscribed...>{}, item, deliver);
 }
 
 /// How a boundary (an external plugin's bridge, the TCP publish port) decodes event E:
@@ -268,16 +313,8 @@ bool decode_at_boundary(std::span<const std::byte> payload, envelope& into, std:
             into.hold(codec<E>::decode(payload));
         }
         return true;
-    } catch (const std::exception& failure) {
-        try {
-            why = failure.what();
-        } catch (...) {
-        }
     } catch (...) {
-        try {
-            why = "unknown exception";
-        } catch (...) {
-        }
+        describe_current_exception(why);
     }
     return false;
 }

@@ -15,14 +15,12 @@
 #include "event_engine/log.hpp"
 
 #include <zmq.hpp>
-#include <zmq_addon.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
-#include <cstring>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -60,27 +58,13 @@ namespace event_engine::detail {
         }
         // Who is connected to the subscribe port, from the engine's own monitor: no
         // frame a peer sends can change it.
-        const std::string monitor_endpoint = "inproc://event_engine/monitor/subscribe-port";
-        if (zmq_socket_monitor(outgoing_tcp_.handle(), monitor_endpoint.c_str(),
-                               ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
-            throw error{std::string{"event_engine: cannot monitor the subscribe port: "} + zmq_strerror(zmq_errno())};
-        }
-        tcp_monitor_.set(zmq::sockopt::linger, 0);
-        // libzmq's I/O thread sends monitor events with a blocking send: a full monitor
-        // pipe would stop all of ZeroMQ's I/O. No limit here, and it is read in every
-        // wait of the proxy.
-        tcp_monitor_.set(zmq::sockopt::rcvhwm, 0);
-        tcp_monitor_.connect(monitor_endpoint);
+        // Read in every wait of the proxy.
+        monitor_connections(outgoing_tcp_, tcp_monitor_, "inproc://event_engine/monitor/subscribe-port",
+                            "the subscribe port");
         // Which publish-port connections close, so that their refusal counts are forgotten
         // (a confirmation is answered with the count of the connection that sent it).
-        const std::string publish_monitor_endpoint = "inproc://event_engine/monitor/publish-port";
-        if (zmq_socket_monitor(incoming_tcp_.handle(), publish_monitor_endpoint.c_str(),
-                               ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
-            throw error{std::string{"event_engine: cannot monitor the publish port: "} + zmq_strerror(zmq_errno())};
-        }
-        publish_monitor_.set(zmq::sockopt::linger, 0);
-        publish_monitor_.set(zmq::sockopt::rcvhwm, 0); // as tcp_monitor_: never a full monitor pipe
-        publish_monitor_.connect(publish_monitor_endpoint);
+        monitor_connections(incoming_tcp_, publish_monitor_, "inproc://event_engine/monitor/publish-port",
+                            "the publish port");
 
         bind_or_throw(incoming_tcp_, tcp_endpoint(settings_.host, settings_.publish_port),
                       "publish port (app_config::publish_port)");
@@ -190,13 +174,8 @@ namespace event_engine::detail {
         envelope item = bus_->admit(*event, share_frame(std::move(frame)));
         const event_route& route = bus_->route(*event);
         if (bus_->tcp_wanted(*event)) bus_->offer_tcp(*event, item.frame);
-        const std::size_t count = route.targets.size();
-        for (std::size_t t = 0; t < count; ++t) {
-            envelope copy;
-            if (t + 1 < count) copy = item;
-            envelope& sent = t + 1 < count ? copy : item;
-            sent.local = route.targets[t].local;
-            inbox& to = bus_->input(route.targets[t].station);
+        fan_out(route, item, [this](std::uint32_t station, envelope& sent, bool) {
+            inbox& to = bus_->input(station);
             // Waits while the subscriber is full, as a plugin's publish does; it ends either
             // by reading or, when it ends, by closing (every plugin ends at a stop).
             const auto result = push_waiting(to, sent, [&](unsigned round) {
@@ -204,37 +183,26 @@ namespace event_engine::detail {
                 return wait_verdict::wait;
             });
             if (result == inbox::push_result::closed) to.count_after_end();
-        }
+            return true;
+        });
     }
 
     EVENT_ENGINE_DECL void engine_proxy::read_monitor()
     {
-        for (;;) {
-            std::vector<zmq::message_t> event;
-            if (!zmq::recv_multipart(tcp_monitor_, std::back_inserter(event), zmq::recv_flags::dontwait)) return;
-            if (event.empty() || event[0].size() < sizeof(std::uint16_t)) continue;
-            std::uint16_t id = 0;
-            std::memcpy(&id, event[0].data(), sizeof id);
-            if (id == ZMQ_EVENT_ACCEPTED) ++tcp_peers_;
-            else if (id == ZMQ_EVENT_DISCONNECTED && tcp_peers_ > 0) --tcp_peers_;
+        while (const auto event = next_connection_event(tcp_monitor_)) {
+            if (event->accepted) ++tcp_peers_;
+            else if (tcp_peers_ > 0) --tcp_peers_;
         }
     }
 
     EVENT_ENGINE_DECL void engine_proxy::read_publish_monitor()
     {
-        for (;;) {
-            std::vector<zmq::message_t> event;
-            if (!zmq::recv_multipart(publish_monitor_, std::back_inserter(event), zmq::recv_flags::dontwait)) return;
-            if (event.empty() || event[0].size() < sizeof(std::uint16_t) + sizeof(std::int32_t)) continue;
-            std::uint16_t id = 0;
-            std::int32_t fd = -1;
-            std::memcpy(&id, event[0].data(), sizeof id);
-            std::memcpy(&fd, static_cast<const char*>(event[0].data()) + sizeof id, sizeof fd);
+        while (const auto event = next_connection_event(publish_monitor_)) {
             // Accepted or closed: either way, what that descriptor's counts said is over.
-            refusals_.erase(fd);
-            if (id == ZMQ_EVENT_ACCEPTED) {
+            refusals_.erase(event->fd);
+            if (event->accepted) {
                 ++publish_connections_;
-            } else if (id == ZMQ_EVENT_DISCONNECTED && publish_connections_ > 0) {
+            } else if (publish_connections_ > 0) {
                 --publish_connections_;
                 if (publish_connections_ == 0) untracked_refusals_ = 0; // nobody left who may be owed one
             }
@@ -267,7 +235,7 @@ namespace event_engine::detail {
     {
         const std::string_view bytes = frame_view(frame);
         const auto starts = [&](std::span<const std::string_view> topics) {
-            return std::any_of(topics.begin(), topics.end(), [&](std::string_view t) { return bytes.starts_with(t); });
+            return topic_starting(topics, bytes).has_value();
         };
         const char* why = nullptr;
         if (!starts(settings_.app_topics)) {

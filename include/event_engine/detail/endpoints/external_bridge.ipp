@@ -6,6 +6,7 @@
 #include "event_engine/detail/endpoints/external_bridge.hpp"
 
 #include "event_engine/detail/endpoints/endpoint.hpp"
+#include "event_engine/detail/runtime/event_route.hpp"
 #include "event_engine/detail/wire/external_protocol.hpp"
 #include "event_engine/detail/endpoints/log_throttle.hpp"
 #include "event_engine/detail/runtime/plugin_runtime.hpp"
@@ -58,18 +59,10 @@ namespace event_engine::detail {
         router_.set(zmq::sockopt::tcp_keepalive_intvl, 1);
         router_.set(zmq::sockopt::tcp_keepalive_cnt, 5);
         if (settings_.curve_secret_key) make_curve_server(router_, *settings_.curve_secret_key, "plugin/" + name_);
-        // Watch connections from before the first one can happen. No limit on the
-        // monitor's queue: libzmq's I/O thread would block on a full one (and with it
-        // all of ZeroMQ's I/O); it is read in every wait of this thread instead.
-        const std::string monitor_endpoint = "inproc://event_engine/monitor/plugin/" + name_;
-        if (zmq_socket_monitor(router_.handle(), monitor_endpoint.c_str(),
-                               ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
-            throw error{"event_engine: cannot monitor the port of external plugin '" + name_ +
-                        "': " + zmq_strerror(zmq_errno())};
-        }
-        monitor_.set(zmq::sockopt::linger, 0);
-        monitor_.set(zmq::sockopt::rcvhwm, 0);
-        monitor_.connect(monitor_endpoint);
+        // Watch connections from before the first one can happen; read in every wait of
+        // this thread.
+        monitor_connections(router_, monitor_, "inproc://event_engine/monitor/plugin/" + name_,
+                            "the port of external plugin '" + name_ + "'");
         bind_or_throw(router_, settings_.endpoint, "port of external plugin '" + name_ + "'");
         endpoint_ = router_.get(zmq::sockopt::last_endpoint);
     }
@@ -214,20 +207,12 @@ namespace event_engine::detail {
 
     EVENT_ENGINE_DECL void external_bridge::read_monitor()
     {
-        for (;;) {
-            std::vector<zmq::message_t> event;
-            if (!zmq::recv_multipart(monitor_, std::back_inserter(event), zmq::recv_flags::dontwait)) return;
-            if (event.empty() || event[0].size() < sizeof(std::uint16_t) + sizeof(std::uint32_t)) continue;
-            std::uint16_t id = 0;
-            std::uint32_t value = 0;
-            std::memcpy(&id, event[0].data(), sizeof id);
-            std::memcpy(&value, event[0].data<char>() + sizeof id, sizeof value);
-            const int fd = static_cast<int>(value);
-            if (id == ZMQ_EVENT_ACCEPTED) {
+        while (const auto event = next_connection_event(monitor_)) {
+            const int fd = event->fd;
+            if (event->accepted) {
                 live_connections_.insert(fd);
                 continue;
             }
-            if (id != ZMQ_EVENT_DISCONNECTED) continue;
             live_connections_.erase(fd);
             std::erase_if(waiters_, [&](const waiter& w) { return w.fd == fd; }); // nobody to answer
             if (plugin_connections_.erase(fd) > 0 && plugin_connections_.empty()) start_gone_clock();
@@ -399,8 +384,7 @@ namespace event_engine::detail {
 
     [[nodiscard]] EVENT_ENGINE_DECL bool external_bridge::may_publish(std::string_view event) const noexcept
     {
-        return std::any_of(settings_.publish_topics.begin(), settings_.publish_topics.end(),
-                           [&](std::string_view topic) { return event.starts_with(topic); });
+        return topic_starting(settings_.publish_topics, event).has_value();
     }
 
     [[nodiscard]] EVENT_ENGINE_DECL std::string external_bridge::undeclared_topic_reason() const

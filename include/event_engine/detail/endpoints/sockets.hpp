@@ -6,14 +6,19 @@
 #include "event_engine/errors.hpp"
 
 #include <zmq.hpp>
+#include <zmq_addon.hpp>
 
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <optional>
 #include <pthread.h>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace event_engine::detail {
 
@@ -66,6 +71,47 @@ inline zmq::message_t take_frame(byte_buffer& buffer)
     const auto size = buffer.size();
     std::byte* storage = buffer.release();
     return zmq::message_t{storage, size, [](void* data, void*) { delete[] static_cast<std::byte*>(data); }, nullptr};
+}
+
+/// Watches the connections of @p watched (accepted, disconnected) through @p monitor, a
+/// PAIR socket, over @p endpoint (an inproc:// name of its own); @p what names the watched
+/// port in the error thrown if libzmq cannot. Called before @p watched binds, so that no
+/// connection is missed. No limit on the monitor's queue: libzmq's I/O thread sends
+/// monitor events with a blocking send, and a full monitor pipe would stop all of ZeroMQ's
+/// I/O; the caller reads it (next_connection_event) in every wait instead.
+inline void monitor_connections(zmq::socket_t& watched, zmq::socket_t& monitor, const std::string& endpoint,
+                                std::string_view what)
+{
+    if (zmq_socket_monitor(watched.handle(), endpoint.c_str(), ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0)
+        throw error{"event_engine: cannot monitor " + std::string{what} + ": " + zmq_strerror(zmq_errno())};
+    monitor.set(zmq::sockopt::linger, 0);
+    monitor.set(zmq::sockopt::rcvhwm, 0);
+    monitor.connect(endpoint);
+}
+
+/// One connection event of a monitor_connections() monitor: the descriptor accepted or
+/// disconnected.
+struct connection_event {
+    bool accepted = false; ///< else disconnected
+    int fd = -1;
+};
+
+/// The next connection event queued on @p monitor, without waiting; nullopt once none is.
+/// (A monitor event is a frame of a 16-bit event id and a 32-bit value, the descriptor,
+/// then one of the endpoint; anything else is skipped.)
+inline std::optional<connection_event> next_connection_event(zmq::socket_t& monitor)
+{
+    for (;;) {
+        std::vector<zmq::message_t> event;
+        if (!zmq::recv_multipart(monitor, std::back_inserter(event), zmq::recv_flags::dontwait)) return std::nullopt;
+        if (event.empty() || event[0].size() < sizeof(std::uint16_t) + sizeof(std::uint32_t)) continue;
+        std::uint16_t id = 0;
+        std::uint32_t value = 0;
+        std::memcpy(&id, event[0].data(), sizeof id);
+        std::memcpy(&value, event[0].data<char>() + sizeof id, sizeof value);
+        if (id != ZMQ_EVENT_ACCEPTED && id != ZMQ_EVENT_DISCONNECTED) continue;
+        return connection_event{id == ZMQ_EVENT_ACCEPTED, static_cast<int>(value)};
+    }
 }
 
 inline void set_thread_name(std::string_view name) noexcept

@@ -3,8 +3,8 @@
 // Boost.Hana equivalents and compile faster (see docs/design.md, "Why not Hana").
 
 #include <cstddef>
-#include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace event_engine::detail {
 
@@ -21,10 +21,43 @@ struct list_contains;
 template <class T, template <class...> class L, class... Ts>
 struct list_contains<T, L<Ts...>> : std::bool_constant<contains_v<T, Ts...>> {};
 
-template <std::size_t I, class... Ts>
-using nth_t = std::tuple_element_t<I, std::tuple<Ts...>>;
+// Pack indexing, one way for every use: Ts... as a class with one base per (index, type),
+// so that overload resolution finds the I-th type, or a type's index, in one step where
+// std::tuple_element (or a fold per lookup) instantiates a recursion per index.
+template <std::size_t I, class T>
+struct indexed_type {
+    using type = T;
+};
+template <class Indices, class... Ts>
+struct indexed_types;
+template <std::size_t... Is, class... Ts>
+struct indexed_types<std::index_sequence<Is...>, Ts...> : indexed_type<Is, Ts>... {};
+/// Ts... indexed: what nth_t and index_in look up.
+template <class... Ts>
+using index_map_t = indexed_types<std::index_sequence_for<Ts...>, Ts...>;
 
-/// The position of T among Ts (sizeof...(Ts) if absent).
+template <std::size_t I, class T>
+indexed_type<I, T> select_indexed(const indexed_type<I, T>&); // never defined: decltype only
+
+/// The I-th of Ts.
+template <std::size_t I, class... Ts>
+using nth_t = typename decltype(select_indexed<I>(std::declval<index_map_t<Ts...>>()))::type;
+
+inline constexpr std::size_t absent_index = ~std::size_t{0};
+
+/// The index of T in an index_map_t (a pointer to it: `static_cast<const map*>(nullptr)`);
+/// absent_index for a type it lacks, or holds more than once.
+template <class T, std::size_t I>
+constexpr std::size_t index_in(const indexed_type<I, T>*) noexcept
+{
+    return I;
+}
+template <class T>
+constexpr std::size_t index_in(const void*) noexcept
+{
+    return absent_index;
+}
+
 template <class T, class... Ts>
 inline constexpr std::size_t position_v = [] {
     std::size_t position = 0;

@@ -89,10 +89,7 @@ public:
     /// The application's event whose topic starts @p frame, if any (topics are prefix-free).
     [[nodiscard]] std::optional<std::size_t> event_of(std::string_view frame) const noexcept
     {
-        for (std::size_t e = 0; e < events_.topics.size(); ++e) {
-            if (frame.starts_with(events_.topics[e])) return e;
-        }
-        return std::nullopt;
+        return topic_starting(events_.topics, frame);
     }
 
     /// Makes the envelope of a frame that came from outside the process: the event decoded
@@ -216,6 +213,25 @@ inbox::push_result push_waiting(inbox& to, envelope& item, Waiting&& waiting)
         const unsigned doublings = std::min(sleeps++ / 4, 6u);
         to.wait_for_room(std::chrono::microseconds{1000u << doublings});
     }
+}
+
+/// Hands @p item to every subscriber of @p route, in order: a copy to each but the last,
+/// which takes @p item itself, with the subscriber's own position (local) set.
+/// @p push(station, envelope&, first) pushes one (first: nothing of the event was
+/// delivered yet) and says whether to go on; false if one said not to.
+template <class Push>
+bool fan_out(const event_route& route, envelope& item, Push&& push)
+{
+    const std::size_t count = route.targets.size();
+    for (std::size_t t = 0; t < count; ++t) {
+        const bus_target target = route.targets[t];
+        envelope copy;
+        if (t + 1 < count) copy = item;
+        envelope& sent = t + 1 < count ? copy : item;
+        sent.local = target.local;
+        if (!push(target.station, sent, t == 0)) return false;
+    }
+    return true;
 }
 
 } // namespace event_engine::detail

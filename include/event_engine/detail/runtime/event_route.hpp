@@ -2,7 +2,11 @@
 // Who receives one event of the application's list inside the process (event_bus.hpp
 // decides it before any thread starts; a publisher reads it for every event).
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
 #include <vector>
 
 namespace event_engine::detail {
@@ -23,6 +27,19 @@ struct event_route {
 [[nodiscard]] inline bool has_subscribers(const event_route& route) noexcept
 {
     return !route.targets.empty();
+}
+
+/// The index of the topic among @p topics that starts @p frame, if one does (the first:
+/// the application's topics are prefix-free). The lookup for topics known at run time
+/// only (the event bus, the ports); a plugin's dispatch plans its own at compile time
+/// (topic_match.hpp).
+[[nodiscard]] inline std::optional<std::size_t> topic_starting(std::span<const std::string_view> topics,
+                                                               std::string_view frame) noexcept
+{
+    for (std::size_t t = 0; t < topics.size(); ++t) {
+        if (frame.starts_with(topics[t])) return t;
+    }
+    return std::nullopt;
 }
 
 } // namespace event_engine::detail

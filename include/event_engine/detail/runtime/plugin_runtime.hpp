@@ -1,7 +1,8 @@
 #pragma once
 // The untyped back end of one plugin: its inbox on the event bus, publish with
 // backpressure, receive with stop and timeout, and its counters. The typed front
-// (plugin.hpp, dispatch.hpp) builds envelopes and reads the events out of them;
+// (plugin.hpp, dispatch.hpp) builds envelopes and reads the events out of them, and
+// tells it what each received event was (dispatch's result), which it counts and traces;
 // keeping this part non-template keeps the per-event-type code small (the fmt
 // "vformat" split).
 
@@ -88,7 +89,7 @@ public:
     /// exist before any plugin starts, so no plugin can miss the first events.)
     bool probe();
 
-    /// The typed front's publish (dispatch.hpp's publish_event): the route of the plugin's
+    /// The typed front's publish (plugin.hpp's publish_event): the route of the plugin's
     /// @p k-th publication, whether it needs the event encoded (someone outside the process
     /// receives it), and the send of the envelope built for it.
     [[nodiscard]] const event_route& publication(std::size_t k) const noexcept;
@@ -178,9 +179,6 @@ public:
     // Cold and out of line: keeps the logging code out of the inlined dispatch (noinline
     // is on the definitions: g++ refuses an inline definition after a noinline declaration).
     [[gnu::cold]] void report_decode_failure(std::string_view event_name, std::size_t payload_size, std::string_view reason);
-    /// report_decode_failure() for the exception being handled (called from a catch
-    /// block around a codec's decode()), with its what() as the reason.
-    [[gnu::cold]] void report_current_decode_failure(std::string_view event_name, std::size_t payload_size) noexcept;
     /// An event from outside the process that did not decode where it entered (a `bad` envelope).
     [[gnu::cold]] void report_bad_event(std::string_view event_name, const envelope& item);
 

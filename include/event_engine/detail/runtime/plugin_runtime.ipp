@@ -146,19 +146,12 @@ EVENT_ENGINE_DECL bool plugin_runtime::send_event(const event_route& route, enve
     // Offered to the TCP subscribe port once delivered here (item itself goes to the last subscriber).
     shared_frame to_tcp = item.frame && bus_->tcp_wanted(route.event) ? item.frame : shared_frame{};
     event_waited_ = false;
-    bool first = true;
-    const std::size_t count = route.targets.size();
-    for (std::size_t t = 0; t < count; ++t) {
-        const bus_target target = route.targets[t];
-        envelope copy;
-        if (t + 1 < count) copy = item; // the last subscriber takes the original
-        envelope& sent = t + 1 < count ? copy : item;
-        sent.local = target.local;
-        if (push_to(target.station, sent, first, true) == pushed::abandoned) {
-            abandon(event_name, payload_size);
-            return false;
-        }
-        first = false;
+    const bool reached_all = fan_out(route, item, [this](std::uint32_t station, envelope& sent, bool first) {
+        return push_to(station, sent, first, true) != pushed::abandoned;
+    });
+    if (!reached_all) {
+        abandon(event_name, payload_size);
+        return false;
     }
     if (to_tcp) bus_->offer_tcp(route.event, std::move(to_tcp));
     ++report_.events_published;
@@ -326,26 +319,6 @@ EVENT_ENGINE_DECL void plugin_runtime::set_outcome(plugin_outcome outcome, std::
         return fmt::format("plugin '{}': cannot decode a {} event ({} payload bytes): {}; event skipped", name_,
                            event_name, payload_size, reason);
     });
-}
-
-// Rethrows the codec's exception to read it: one function for every event type,
-// out of the inlined dispatch.
-[[gnu::cold, gnu::noinline]] EVENT_ENGINE_DECL void plugin_runtime::report_current_decode_failure(
-    std::string_view event_name, std::size_t payload_size) noexcept
-{
-    try {
-        throw;
-    } catch (const std::exception& failure) {
-        try {
-            report_decode_failure(event_name, payload_size, failure.what());
-        } catch (...) {
-        }
-    } catch (...) {
-        try {
-            report_decode_failure(event_name, payload_size, "unknown exception");
-        } catch (...) {
-        }
-    }
 }
 
 [[gnu::cold, gnu::noinline]] EVENT_ENGINE_DECL void plugin_runtime::report_bad_event(std::string_view event_name,
