@@ -61,15 +61,23 @@ struct plugin_access;
 // it found; the plugin's runtime counts and traces each delivery before the plugin's code
 // sees it, and reports what was not delivered.
 
+// Cold, one function per event type (distinct calls: g++ does not merge the leaves' traces
+// into one block that each leaf must fill in).
+template <event_type E>
+[[gnu::cold, gnu::noinline]] void trace_received(const plugin_runtime& runtime, dispatched delivery)
+{
+    runtime.trace_event("receives", name_of<E>, delivery.payload_size(topic_of<E>.size()));
+}
+
 // What @p runtime does with each delivery: count it and trace it, then @p deliver.
 template <class Deliver>
 [[gnu::always_inline]] inline auto counted(plugin_runtime& runtime, Deliver& deliver)
 {
     // (always_inline: as the rest of the path, so that g++ keeps the event in registers.)
-    return [&runtime, &deliver](const dispatched& delivery, auto&& event) __attribute__((always_inline)) {
+    return [&runtime, &deliver](dispatched delivery, auto&& event) __attribute__((always_inline)) {
         runtime.count_delivered();
         if (runtime.tracing()) [[unlikely]]
-            runtime.trace_event("receives", delivery.event, delivery.payload_size());
+            trace_received<std::remove_cvref_t<decltype(event)>>(runtime, delivery);
         deliver(std::forward<decltype(event)>(event));
     };
 }

@@ -59,15 +59,14 @@ struct dispatch_result {
 
 /// A delivery, told to deliver beside the event (deliver(dispatched, event)): what the
 /// receive loop counts and traces before the plugin's code sees the event.
+/// (The event's type says its name and topic.)
 struct dispatched {
-    std::string_view event;         ///< its event type's name
-    std::size_t topic_size = 0;     ///< its topic's length
     std::size_t frame_size = 0;     ///< its frame's length, unless it came in an envelope:
     const envelope* item = nullptr; ///< then the envelope's frame, looked at only if asked
 
-    /// The bytes after the topic (0 for an event that has no frame: it never left the
-    /// process). Not computed unless asked: the loop asks only when it traces.
-    [[nodiscard]] std::size_t payload_size() const noexcept
+    /// The bytes after a topic of @p topic_size (0 for an event that has no frame: it never
+    /// left the process). Not computed unless asked: the loop asks only when it traces.
+    [[nodiscard, gnu::always_inline]] std::size_t payload_size(std::size_t topic_size) const noexcept
     {
         const std::size_t size = item != nullptr ? item->bytes() : frame_size;
         return size > 0 ? size - topic_size : 0;
@@ -202,15 +201,14 @@ template <event_type E, class Deliver>
 [[gnu::always_inline]] inline dispatch_result decode_and_deliver(std::uint32_t index, std::string_view frame,
                                                                  Deliver& deliver)
 {
-    const dispatched delivery{name_of<E>, topic_of<E>.size(), frame.size()};
     if constexpr (decode_inline_v<E>) {
         std::optional<E> event;
         if (!decode_received<E>(frame, event)) return {dispatch_result::outcome::refused, index};
-        deliver(delivery, std::move(*event));
+        deliver(dispatched{frame.size()}, std::move(*event));
     } else {
         std::optional<E> event = decode_received_out_of_line<E>(frame);
         if (!event) return {dispatch_result::outcome::refused, index};
-        deliver(delivery, std::move(*event));
+        deliver(dispatched{frame.size()}, std::move(*event));
     }
     return {dispatch_result::outcome::delivered, index};
 }
@@ -279,7 +277,7 @@ template <event_type E, class Deliver>
     if constexpr (borrows_frame_v<E>) {
         return decode_and_deliver<E>(index, item.frame_bytes(), deliver);
     } else {
-        deliver(dispatched{name_of<E>, topic_of<E>.size(), 0, &item}, item.template get<E>());
+        deliver(dispatched{0, &item}, item.template get<E>());
         return {dispatch_result::outcome::delivered, index};
     }
 }
