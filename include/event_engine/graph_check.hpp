@@ -16,7 +16,7 @@
 ///
 /// Opt-in because the application's plugin list is not a compile-time fact otherwise:
 /// plugins are registered at run time. Its compile cost is measured in
-/// docs/benchmarks.md (d).
+/// docs/benchmarks-history.md (d).
 
 #include "event_engine/rules.hpp"
 #include "event_engine/detail/meta/type_list.hpp"

@@ -214,11 +214,10 @@ public:
             std::optional<E> event;
             try {
                 event.emplace(codec<E>::decode(message.payload()));
-            } catch (const std::exception& failure) {
-                core_->undecodable(message, name_of<E>, failure.what());
-                return true;
             } catch (...) {
-                core_->undecodable(message, name_of<E>, "unknown exception");
+                std::string why;
+                event_engine::detail::describe_current_exception(why);
+                core_->undecodable(message, name_of<E>, why);
                 return true;
             }
             if constexpr (event_engine::detail::contains_v<E, Out...>) {

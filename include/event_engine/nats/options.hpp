@@ -89,7 +89,7 @@ struct bridge_options {
     int reconnect_buffer_bytes = 64 << 20;
     /// true: each message is written to the server at once (lowest latency: about 0.2 ms a round trip
     /// between two applications on one machine). false: the client batches writes in the background
-    /// (about 2 ms more latency, about 20% more throughput; docs/benchmarks.md).
+    /// (more latency, more throughput; docs/benchmarks.md (e)).
     bool send_asap = true;
     /// Longest a bridge thread may block writing to a server's socket (then the connection is treated as lost).
     std::chrono::milliseconds write_deadline{2'000};

@@ -139,9 +139,9 @@ template <event_type E>
     }
 }
 
-// Two ways to generate less code per (plugin, event) pair, for g++ only: they took 8-13%
-// off g++ 12's compile of the 128 x 32 application, while clang++ 14 compiled it 4-11%
-// slower with either, so clang++ builds keep the code as it was (docs/benchmarks.md (d),
+// Two ways to generate less code per (plugin, event) pair, for g++ only: they shorten
+// g++'s compile of large applications, while clang++ compiled slower with either, so
+// clang++ builds keep the code as it was (measured: docs/benchmarks-history.md (d),
 // "Smaller dispatch code"):
 //   - a codec's try_decode() (trivial_codec's) replaces decode() and its exception
 //     handling in the inlined code;
@@ -214,10 +214,10 @@ template <event_type E, class Deliver>
 }
 
 // The switch from a topic's index to its event type: one fold over the indices and the
-// types together (no per-index type lookup, no closure), inlined so that g++ 12 and
-// clang++ 14 at -O2 merge it into the tree that found the index (each of the tree's
-// leaves returns a constant: jump threading), as measured by disassembly up to 32 types.
-// (Through a lambda, g++ 12 kept the event and the lambda on the stack at 32 types.)
+// types together (no per-index type lookup, no closure), inlined so that g++ and
+// clang++ at -O2 merge it into the tree that found the index (each of the tree's
+// leaves returns a constant: jump threading), as checked by disassembly up to 32 types.
+// (Through a lambda, g++ kept the event and the lambda on the stack at 32 types.)
 template <event_type... Subscribed, std::size_t... I, class Deliver>
 [[gnu::always_inline]] inline dispatch_result deliver_by_index(std::size_t index, std::index_sequence<I...>,
                                                                [[maybe_unused]] std::string_view frame,
@@ -230,12 +230,11 @@ template <event_type... Subscribed, std::size_t... I, class Deliver>
 }
 
 // Up to this many subscribed types, the topic's index is found first and switched on
-// after (find_topic, deliver_by_index): g++ 12 compiles the 128 x 32 application
-// (32 per plugin) in 9-10% less time than with the delivery inlined into each leaf of
-// the tree, and benchmark (a) is as fast with both compilers (clang++ 14's code is
-// the same size and shape either way). Beyond, g++ no longer merges the switch into
-// the whole tree (k = 64: 0.52x -> 0.57x the hand-written chain), so the leaf that
-// finds the topic delivers. docs/benchmarks.md (d), "The tree apart from the delivery".
+// after (find_topic, deliver_by_index): g++ compiles large applications faster than
+// with the delivery inlined into each leaf of the tree, and benchmark (a) is as fast
+// with both compilers (clang++'s code is the same size and shape either way). Beyond,
+// g++ no longer merges the switch into the whole tree, so the leaf that finds the topic
+// delivers (measured: docs/benchmarks-history.md (d), "The tree apart from the delivery").
 inline constexpr std::size_t index_switch_up_to = 32;
 
 /// Finds which of Subscribed @p bytes (a frame) holds (the plan's limits given: the

@@ -43,14 +43,13 @@ struct plan_limits {
     std::size_t fold_first_up_to = 0;
 };
 
-/// Measured on benchmark (a) with g++ 12 and clang++ 14 (docs/benchmarks.md): with a
-/// uniform mix the tree costs a mispredicted jump per level (~2 levels at k = 16), the
-/// fold one mispredicted branch and a compare per candidate, so the fold is as fast up
-/// to about 16 topics and the tree faster beyond (0.3-0.8x at k = 64, 0.1-0.5x at 256).
-/// From 9 to 16 topics, half and half: the first 8 folded (as fast as the chain when the
-/// hot types come first or the mix is uniform), the rest in a tree (a hot type listed
-/// late no longer waits behind 15 failing compares: 1.17x the chain with clang++ as a
-/// fold, 1.05x so). Below a branch, buckets are split down to a single topic.
+/// Chosen on benchmark (a) (docs/benchmarks.md; the runs behind it in
+/// docs/benchmarks-history.md (a)): with a uniform mix the tree costs a mispredicted jump
+/// per level, the fold one mispredicted branch and a compare per candidate, so the fold
+/// is as fast up to about 16 topics and the tree faster beyond. From 9 to 16 topics, half
+/// and half: the first 8 folded (as fast as the chain when the hot types come first or
+/// the mix is uniform), the rest in a tree (a hot type listed late no longer waits behind
+/// 15 failing compares). Below a branch, buckets are split down to a single topic.
 inline constexpr plan_limits default_plan_limits{8, 1, true, 16};
 
 struct plan_node {

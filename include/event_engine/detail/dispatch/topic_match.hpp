@@ -140,10 +140,10 @@ private:
 
     // With clang++, a leading topic is first tested on one byte, the one that tells it
     // from the most other topics: a frame of another topic is rejected by one load and
-    // compare before the topic's vector (16 bytes and more) or word compares. Benchmark
-    // (a), clang++ 14, k = 32: uniform mix 1.12-1.13x the hand-written chain -> 1.08x,
-    // the hot type first 0.99-1.00x -> 1.08x (docs/benchmarks.md (a), "Leading topics
-    // tested on one byte first"). g++ measured slightly worse with it and keeps the compare.
+    // compare before the topic's vector (16 bytes and more) or word compares: closer to
+    // the hand-written chain on benchmark (a) with clang++ (docs/benchmarks-history.md
+    // (a), "Leading topics tested on one byte first"). g++ measured slightly worse with
+    // it and keeps the compare.
 #if defined(__clang__)
     static constexpr bool leading_byte_first = true;
 #else
