@@ -177,8 +177,8 @@ int main(int argc, char** argv)
     std::vector<variant> detections;
     detections.push_back(make_variant("handwritten", detection_sample<handwritten_detection_codec>(), bump_detection,
                                       same_detection, true));
-    detections.push_back(make_variant("reflective", detection_sample<ee::reflective_codec>(), bump_detection,
-                                      same_detection, true));
+    detections.push_back(
+        make_variant("reflective", detection_sample<ee::reflective_codec>(), bump_detection, same_detection, true));
 
     measure(imus, rounds, reps);
     measure(detections, rounds, reps);

@@ -26,14 +26,14 @@ namespace ee = event_engine;
 enum class quality : std::uint8_t { bad, fair, good };
 
 // The IMU sample, one type per codec (the codec is a member alias).
-#define EE_BENCH_IMU_MEMBERS                                                                                          \
-    std::uint64_t stamp_ns;                                                                                           \
-    std::uint32_t sensor;                                                                                             \
-    std::uint32_t sequence;                                                                                           \
-    std::array<float, 3> accel;                                                                                       \
-    std::array<float, 3> gyro;                                                                                        \
-    double temperature;                                                                                               \
-    quality level;                                                                                                    \
+#define EE_BENCH_IMU_MEMBERS                                                                                           \
+    std::uint64_t stamp_ns;                                                                                            \
+    std::uint32_t sensor;                                                                                              \
+    std::uint32_t sequence;                                                                                            \
+    std::array<float, 3> accel;                                                                                        \
+    std::array<float, 3> gyro;                                                                                         \
+    double temperature;                                                                                                \
+    quality level;                                                                                                     \
     bool saturated;
 
 template <class Codec>
@@ -65,10 +65,7 @@ Out& copy_imu(const auto& from, Out& to)
     return to;
 }
 
-[[noreturn, gnu::cold, gnu::noinline]] inline void reject(const char* what)
-{
-    throw ee::decode_error{what};
-}
+[[noreturn, gnu::cold, gnu::noinline]] inline void reject(const char* what) { throw ee::decode_error{what}; }
 
 /// The portable layout of the IMU sample, by hand (a little-endian machine assumed).
 struct handwritten_imu_codec {

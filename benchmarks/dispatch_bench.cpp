@@ -68,11 +68,11 @@ struct result_row {
     std::size_t k;
     mix m;
     variant v;
-    double ns_low;          // lower decile over rounds: the estimate
+    double ns_low; // lower decile over rounds: the estimate
     double ns_median;
-    double ns_high;         // upper decile
-    double ratio_to_engine; // ns_low / engine's ns_low
-    double ratio_to_chain;  // ns_low / chain's ns_low
+    double ns_high;                // upper decile
+    double ratio_to_engine;        // ns_low / engine's ns_low
+    double ratio_to_chain;         // ns_low / chain's ns_low
     double paired_ratio_to_engine; // median over rounds of (this / engine in the same round)
 };
 
@@ -138,8 +138,8 @@ bool measure_k(zmq::context_t& context, const options& opt, std::vector<result_r
     // Every variant delivered every event it was given, no more, no less.
     for (const variant v : all_variants) {
         if (f.delivered(v) != f.given(v)) {
-            std::cerr << "dispatch: " << variant_name(v) << " delivered " << f.delivered(v) << " of the "
-                      << f.given(v) << " events it was given (k=" << K << ")\n";
+            std::cerr << "dispatch: " << variant_name(v) << " delivered " << f.delivered(v) << " of the " << f.given(v)
+                      << " events it was given (k=" << K << ")\n";
             ok = false;
         }
     }
@@ -234,8 +234,8 @@ int main(int argc, char** argv)
     ok = measure_k<64>(context, opt, rows) && ok;
     ok = measure_k<256>(context, opt, rows) && ok;
 
-    std::printf("%-3s %-13s %-13s %10s %10s %10s %9s %9s %9s\n", "k", "mix", "variant", "ns/event", "median",
-                "p90", "x engine", "x chain", "paired");
+    std::printf("%-3s %-13s %-13s %10s %10s %10s %9s %9s %9s\n", "k", "mix", "variant", "ns/event", "median", "p90",
+                "x engine", "x chain", "paired");
     std::vector<std::string> json_rows;
     for (const auto& row : rows) {
         std::printf("%-3zu %-13s %-13s %10.2f %10.2f %10.2f %9.2f %9.2f %9.2f\n", row.k, mix_name(row.m).data(),

@@ -74,8 +74,10 @@ struct handwritten_chain<4> : handwritten_base {
     {
         const std::string_view bytes{static_cast<const char*>(frame.data()), frame.size()};
         if (has_prefix(bytes, topic_table[0])) deliver<0>(bytes);
+        // clang-format off
         EE_BENCH_CASE(1) EE_BENCH_CASE(2) EE_BENCH_CASE(3)
         else ++unknown;
+        // clang-format on
     }
 };
 
@@ -85,9 +87,11 @@ struct handwritten_chain<8> : handwritten_base {
     {
         const std::string_view bytes{static_cast<const char*>(frame.data()), frame.size()};
         if (has_prefix(bytes, topic_table[0])) deliver<0>(bytes);
+        // clang-format off
         EE_BENCH_CASE(1) EE_BENCH_CASE(2) EE_BENCH_CASE(3) EE_BENCH_CASE(4)
         EE_BENCH_CASE(5) EE_BENCH_CASE(6) EE_BENCH_CASE(7)
         else ++unknown;
+        // clang-format on
     }
 };
 
@@ -97,11 +101,13 @@ struct handwritten_chain<16> : handwritten_base {
     {
         const std::string_view bytes{static_cast<const char*>(frame.data()), frame.size()};
         if (has_prefix(bytes, topic_table[0])) deliver<0>(bytes);
+        // clang-format off
         EE_BENCH_CASE(1) EE_BENCH_CASE(2) EE_BENCH_CASE(3) EE_BENCH_CASE(4)
         EE_BENCH_CASE(5) EE_BENCH_CASE(6) EE_BENCH_CASE(7) EE_BENCH_CASE(8)
         EE_BENCH_CASE(9) EE_BENCH_CASE(10) EE_BENCH_CASE(11) EE_BENCH_CASE(12)
         EE_BENCH_CASE(13) EE_BENCH_CASE(14) EE_BENCH_CASE(15)
         else ++unknown;
+        // clang-format on
     }
 };
 
@@ -111,6 +117,7 @@ struct handwritten_chain<32> : handwritten_base {
     {
         const std::string_view bytes{static_cast<const char*>(frame.data()), frame.size()};
         if (has_prefix(bytes, topic_table[0])) deliver<0>(bytes);
+        // clang-format off
         EE_BENCH_CASE(1) EE_BENCH_CASE(2) EE_BENCH_CASE(3) EE_BENCH_CASE(4)
         EE_BENCH_CASE(5) EE_BENCH_CASE(6) EE_BENCH_CASE(7) EE_BENCH_CASE(8)
         EE_BENCH_CASE(9) EE_BENCH_CASE(10) EE_BENCH_CASE(11) EE_BENCH_CASE(12)
@@ -120,6 +127,7 @@ struct handwritten_chain<32> : handwritten_base {
         EE_BENCH_CASE(25) EE_BENCH_CASE(26) EE_BENCH_CASE(27) EE_BENCH_CASE(28)
         EE_BENCH_CASE(29) EE_BENCH_CASE(30) EE_BENCH_CASE(31)
         else ++unknown;
+        // clang-format on
     }
 };
 
@@ -129,6 +137,7 @@ struct handwritten_chain<64> : handwritten_base {
     {
         const std::string_view bytes{static_cast<const char*>(frame.data()), frame.size()};
         if (has_prefix(bytes, topic_table[0])) deliver<0>(bytes);
+        // clang-format off
         EE_BENCH_CASE(1) EE_BENCH_CASE(2) EE_BENCH_CASE(3) EE_BENCH_CASE(4)
         EE_BENCH_CASE(5) EE_BENCH_CASE(6) EE_BENCH_CASE(7) EE_BENCH_CASE(8)
         EE_BENCH_CASE(9) EE_BENCH_CASE(10) EE_BENCH_CASE(11) EE_BENCH_CASE(12)
@@ -146,6 +155,7 @@ struct handwritten_chain<64> : handwritten_base {
         EE_BENCH_CASE(57) EE_BENCH_CASE(58) EE_BENCH_CASE(59) EE_BENCH_CASE(60)
         EE_BENCH_CASE(61) EE_BENCH_CASE(62) EE_BENCH_CASE(63)
         else ++unknown;
+        // clang-format on
     }
 };
 
@@ -155,6 +165,7 @@ struct handwritten_chain<256> : handwritten_base {
     {
         const std::string_view bytes{static_cast<const char*>(frame.data()), frame.size()};
         if (has_prefix(bytes, topic_table[0])) deliver<0>(bytes);
+        // clang-format off
         EE_BENCH_CASE(1) EE_BENCH_CASE(2) EE_BENCH_CASE(3) EE_BENCH_CASE(4)
         EE_BENCH_CASE(5) EE_BENCH_CASE(6) EE_BENCH_CASE(7) EE_BENCH_CASE(8)
         EE_BENCH_CASE(9) EE_BENCH_CASE(10) EE_BENCH_CASE(11) EE_BENCH_CASE(12)
@@ -220,6 +231,7 @@ struct handwritten_chain<256> : handwritten_base {
         EE_BENCH_CASE(249) EE_BENCH_CASE(250) EE_BENCH_CASE(251) EE_BENCH_CASE(252)
         EE_BENCH_CASE(253) EE_BENCH_CASE(254) EE_BENCH_CASE(255)
         else ++unknown;
+        // clang-format on
     }
 };
 
@@ -239,8 +251,10 @@ struct handwritten_sv_chain<4> : handwritten_base {
     {
         const std::string_view bytes{static_cast<const char*>(frame.data()), frame.size()};
         if (bytes.starts_with(topic_table[0])) deliver<0>(bytes);
+        // clang-format off
         EE_BENCH_SV_CASE(1) EE_BENCH_SV_CASE(2) EE_BENCH_SV_CASE(3)
         else ++unknown;
+        // clang-format on
     }
 };
 
@@ -250,9 +264,11 @@ struct handwritten_sv_chain<8> : handwritten_base {
     {
         const std::string_view bytes{static_cast<const char*>(frame.data()), frame.size()};
         if (bytes.starts_with(topic_table[0])) deliver<0>(bytes);
+        // clang-format off
         EE_BENCH_SV_CASE(1) EE_BENCH_SV_CASE(2) EE_BENCH_SV_CASE(3) EE_BENCH_SV_CASE(4)
         EE_BENCH_SV_CASE(5) EE_BENCH_SV_CASE(6) EE_BENCH_SV_CASE(7)
         else ++unknown;
+        // clang-format on
     }
 };
 
@@ -262,11 +278,13 @@ struct handwritten_sv_chain<16> : handwritten_base {
     {
         const std::string_view bytes{static_cast<const char*>(frame.data()), frame.size()};
         if (bytes.starts_with(topic_table[0])) deliver<0>(bytes);
+        // clang-format off
         EE_BENCH_SV_CASE(1) EE_BENCH_SV_CASE(2) EE_BENCH_SV_CASE(3) EE_BENCH_SV_CASE(4)
         EE_BENCH_SV_CASE(5) EE_BENCH_SV_CASE(6) EE_BENCH_SV_CASE(7) EE_BENCH_SV_CASE(8)
         EE_BENCH_SV_CASE(9) EE_BENCH_SV_CASE(10) EE_BENCH_SV_CASE(11) EE_BENCH_SV_CASE(12)
         EE_BENCH_SV_CASE(13) EE_BENCH_SV_CASE(14) EE_BENCH_SV_CASE(15)
         else ++unknown;
+        // clang-format on
     }
 };
 
@@ -276,6 +294,7 @@ struct handwritten_sv_chain<32> : handwritten_base {
     {
         const std::string_view bytes{static_cast<const char*>(frame.data()), frame.size()};
         if (bytes.starts_with(topic_table[0])) deliver<0>(bytes);
+        // clang-format off
         EE_BENCH_SV_CASE(1) EE_BENCH_SV_CASE(2) EE_BENCH_SV_CASE(3) EE_BENCH_SV_CASE(4)
         EE_BENCH_SV_CASE(5) EE_BENCH_SV_CASE(6) EE_BENCH_SV_CASE(7) EE_BENCH_SV_CASE(8)
         EE_BENCH_SV_CASE(9) EE_BENCH_SV_CASE(10) EE_BENCH_SV_CASE(11) EE_BENCH_SV_CASE(12)
@@ -285,6 +304,7 @@ struct handwritten_sv_chain<32> : handwritten_base {
         EE_BENCH_SV_CASE(25) EE_BENCH_SV_CASE(26) EE_BENCH_SV_CASE(27) EE_BENCH_SV_CASE(28)
         EE_BENCH_SV_CASE(29) EE_BENCH_SV_CASE(30) EE_BENCH_SV_CASE(31)
         else ++unknown;
+        // clang-format on
     }
 };
 
@@ -294,6 +314,7 @@ struct handwritten_sv_chain<64> : handwritten_base {
     {
         const std::string_view bytes{static_cast<const char*>(frame.data()), frame.size()};
         if (bytes.starts_with(topic_table[0])) deliver<0>(bytes);
+        // clang-format off
         EE_BENCH_SV_CASE(1) EE_BENCH_SV_CASE(2) EE_BENCH_SV_CASE(3) EE_BENCH_SV_CASE(4)
         EE_BENCH_SV_CASE(5) EE_BENCH_SV_CASE(6) EE_BENCH_SV_CASE(7) EE_BENCH_SV_CASE(8)
         EE_BENCH_SV_CASE(9) EE_BENCH_SV_CASE(10) EE_BENCH_SV_CASE(11) EE_BENCH_SV_CASE(12)
@@ -311,6 +332,7 @@ struct handwritten_sv_chain<64> : handwritten_base {
         EE_BENCH_SV_CASE(57) EE_BENCH_SV_CASE(58) EE_BENCH_SV_CASE(59) EE_BENCH_SV_CASE(60)
         EE_BENCH_SV_CASE(61) EE_BENCH_SV_CASE(62) EE_BENCH_SV_CASE(63)
         else ++unknown;
+        // clang-format on
     }
 };
 
@@ -320,6 +342,7 @@ struct handwritten_sv_chain<256> : handwritten_base {
     {
         const std::string_view bytes{static_cast<const char*>(frame.data()), frame.size()};
         if (bytes.starts_with(topic_table[0])) deliver<0>(bytes);
+        // clang-format off
         EE_BENCH_SV_CASE(1) EE_BENCH_SV_CASE(2) EE_BENCH_SV_CASE(3) EE_BENCH_SV_CASE(4)
         EE_BENCH_SV_CASE(5) EE_BENCH_SV_CASE(6) EE_BENCH_SV_CASE(7) EE_BENCH_SV_CASE(8)
         EE_BENCH_SV_CASE(9) EE_BENCH_SV_CASE(10) EE_BENCH_SV_CASE(11) EE_BENCH_SV_CASE(12)
@@ -385,6 +408,7 @@ struct handwritten_sv_chain<256> : handwritten_base {
         EE_BENCH_SV_CASE(249) EE_BENCH_SV_CASE(250) EE_BENCH_SV_CASE(251) EE_BENCH_SV_CASE(252)
         EE_BENCH_SV_CASE(253) EE_BENCH_SV_CASE(254) EE_BENCH_SV_CASE(255)
         else ++unknown;
+        // clang-format on
     }
 };
 

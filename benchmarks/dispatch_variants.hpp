@@ -242,8 +242,8 @@ template <class Dispatcher>
 }
 
 enum class variant { engine, chain, chain_sv, vector_fn, map_fn, virtual_fn, virtual_fused, engine_fold, engine_tree };
-constexpr std::array<variant, 9> all_variants{variant::engine,      variant::chain,         variant::chain_sv,
-                                              variant::vector_fn,   variant::map_fn,        variant::virtual_fn,
+constexpr std::array<variant, 9> all_variants{variant::engine,        variant::chain,       variant::chain_sv,
+                                              variant::vector_fn,     variant::map_fn,      variant::virtual_fn,
                                               variant::virtual_fused, variant::engine_fold, variant::engine_tree};
 
 constexpr std::string_view variant_name(variant v)
@@ -404,15 +404,15 @@ private:
     template <std::size_t... Is>
     void register_all(std::index_sequence<Is...>)
     {
-        (vector_.entries.push_back({std::string{topic_table[Is]},
-                                    make_erased_handler<Is>(sinks_[static_cast<std::size_t>(variant::vector_fn)],
-                                                            vector_.count)}),
+        (vector_.entries.push_back(
+             {std::string{topic_table[Is]},
+              make_erased_handler<Is>(sinks_[static_cast<std::size_t>(variant::vector_fn)], vector_.count)}),
          ...);
         (map_.handlers.emplace(std::string{topic_table[Is]},
                                make_erased_handler<Is>(sinks_[static_cast<std::size_t>(variant::map_fn)], map_.count)),
          ...);
-        (virtual_.handlers.push_back(
-             std::make_unique<typed_handler<Is>>(sinks_[static_cast<std::size_t>(variant::virtual_fn)], virtual_.count)),
+        (virtual_.handlers.push_back(std::make_unique<typed_handler<Is>>(
+             sinks_[static_cast<std::size_t>(variant::virtual_fn)], virtual_.count)),
          ...);
         (fused_.handlers.push_back(std::make_unique<fused_handler<Is>>(
              sinks_[static_cast<std::size_t>(variant::virtual_fused)], fused_.count)),

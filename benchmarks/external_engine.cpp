@@ -63,12 +63,8 @@ using pipeline::Sample;
 struct Verdict {
     static constexpr std::string_view name = "Verdict";
     using codec = event_engine::reflective_codec;
-    BOOST_HANA_DEFINE_STRUCT(Verdict,
-        (std::uint32_t, sensor),
-        (std::uint64_t, sequence),
-        (std::string, site),
-        (double, mean),
-        (std::optional<std::string>, remark));
+    BOOST_HANA_DEFINE_STRUCT(Verdict, (std::uint32_t, sensor), (std::uint64_t, sequence), (std::string, site),
+                             (double, mean), (std::optional<std::string>, remark));
 };
 
 // The camera-traps shape: a large opaque image in, a small typed score out.
@@ -190,7 +186,8 @@ public:
         for (std::size_t j = image_header; j < size_; ++j) frame[j] = static_cast<std::byte>(j & 0xffU);
         for (std::uint64_t number = 1; number <= count_; ++number) {
             Image image{frame}; // a new image each time, as a camera's would be
-            for (std::size_t k = 0; k < image_header; ++k) image.bytes[k] = static_cast<std::byte>((number >> (8 * k)) & 0xffU);
+            for (std::size_t k = 0; k < image_header; ++k)
+                image.bytes[k] = static_cast<std::byte>((number >> (8 * k)) & 0xffU);
             if (!publish(std::move(image))) return;
         }
     }
@@ -204,8 +201,7 @@ class Store : public event_engine::plugin<Store, event_engine::subscribes<Score>
 public:
     Store(std::uint64_t count, std::size_t size, tally& seen)
         : count_{count}, expected_sum_{image_sum(size)}, seen_{&seen}, stored_(count + 1, false)
-    {
-    }
+    {}
     void on(const Score& score)
     {
         if (score.image == 0 || score.image > count_ || stored_[score.image] || score.sum != expected_sum_) {
@@ -229,7 +225,8 @@ using Source = event_engine::external_plugin<event_engine::subscribes<>, event_e
 using Analyst = event_engine::external_plugin<event_engine::subscribes<Reading>, event_engine::publishes<Verdict>>;
 using Scorer = event_engine::external_plugin<event_engine::subscribes<Image>, event_engine::publishes<Score>>;
 
-int finish_line(std::string_view mode, std::uint64_t expected, const tally& seen, const event_engine::run_report& report)
+int finish_line(std::string_view mode, std::uint64_t expected, const tally& seen,
+                const event_engine::run_report& report)
 {
     const bool ok = seen.ok && seen.count == expected && report.total_dropped() == 0;
     fmt::print("engine {} events {} first_to_last_s {:.9f} dropped {} ok {}\n", mode, seen.count, seen.seconds(),
@@ -250,13 +247,16 @@ int main(int argc, char** argv)
     }
     const std::size_t needed = mode == "typed" ? 2 : 3;
     if (args.size() != needed) {
-        fmt::print(stderr, "usage: {} [fetch|publish|camera] <port> <events> <payload-bytes>\n"
-                           "       {} typed <port> <events>\n", argv[0], argv[0]);
+        fmt::print(stderr,
+                   "usage: {} [fetch|publish|camera] <port> <events> <payload-bytes>\n"
+                   "       {} typed <port> <events>\n",
+                   argv[0], argv[0]);
         return 2;
     }
     const auto port = static_cast<std::uint16_t>(std::strtoul(std::string{args[0]}.c_str(), nullptr, 10));
     const auto count = std::strtoull(std::string{args[1]}.c_str(), nullptr, 10);
-    const auto size = needed == 3 ? static_cast<std::size_t>(std::strtoull(std::string{args[2]}.c_str(), nullptr, 10)) : 0;
+    const auto size =
+        needed == 3 ? static_cast<std::size_t>(std::strtoull(std::string{args[2]}.c_str(), nullptr, 10)) : 0;
     if (mode == "camera" && size <= image_header) {
         fmt::print(stderr, "camera: images need more than {} bytes\n", image_header);
         return 2;
@@ -286,7 +286,8 @@ int main(int argc, char** argv)
         tally seen;
         if (mode == "publish") {
             Counter counter{count, size, seen};
-            const auto report = app.register_plugin(counter).register_external_plugin(Source{"source", port, options}).run();
+            const auto report =
+                app.register_plugin(counter).register_external_plugin(Source{"source", port, options}).run();
             return finish_line(mode, count, seen, report);
         }
         if (mode == "typed") {

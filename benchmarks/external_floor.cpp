@@ -38,8 +38,8 @@ int usage(const char* program)
 void report(std::string_view mode, std::uint64_t frames, std::uint64_t bytes, clock_type::time_point first,
             clock_type::time_point last)
 {
-    std::printf("floor %.*s frames %llu bytes %llu first_to_last_s %.9f\n", static_cast<int>(mode.size()),
-                mode.data(), static_cast<unsigned long long>(frames), static_cast<unsigned long long>(bytes),
+    std::printf("floor %.*s frames %llu bytes %llu first_to_last_s %.9f\n", static_cast<int>(mode.size()), mode.data(),
+                static_cast<unsigned long long>(frames), static_cast<unsigned long long>(bytes),
                 std::chrono::duration<double>(last - first).count());
     std::fflush(stdout);
 }

@@ -80,7 +80,8 @@ bool register_all()
     ok = add("codec/Imu/reflective", imu_sample<imu<ee::reflective_codec>>(), bump_imu, same_imu) && ok;
     ok = add("codec/Imu/reflective_hana", imu_sample<imu_hana>(), bump_imu, same_imu) && ok;
     ok = add("codec/Detection/handwritten", detection_sample<handwritten_detection_codec>(), bump_detection,
-             same_detection) && ok;
+             same_detection) &&
+         ok;
     ok = add("codec/Detection/reflective", detection_sample<ee::reflective_codec>(), bump_detection, same_detection) &&
          ok;
     return ok;

@@ -52,6 +52,7 @@
 #include <cerrno>
 #include <charconv>
 #include <condition_variable>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -62,7 +63,6 @@
 #include <mutex>
 #include <optional>
 #include <poll.h>
-#include <csignal>
 #include <span>
 #include <spawn.h>
 #include <string>
@@ -116,7 +116,8 @@ public:
     void before_publish(std::uint64_t sequence) noexcept
     {
         if (period_ns_ != 0) {
-            const auto due = start_ns_.load(std::memory_order_relaxed) + static_cast<std::int64_t>(sequence) * period_ns_;
+            const auto due =
+                start_ns_.load(std::memory_order_relaxed) + static_cast<std::int64_t>(sequence) * period_ns_;
             std::this_thread::sleep_for(std::chrono::nanoseconds{due - now_ns()});
         }
         if (sequence % stride_ == 0) published_ns_[sequence / stride_].store(now_ns(), std::memory_order_release);
@@ -134,10 +135,7 @@ public:
 
     [[nodiscard]] std::uint64_t received() const noexcept { return received_; }
     [[nodiscard]] std::uint64_t total() const noexcept { return total_; }
-    [[nodiscard]] double seconds() const noexcept
-    {
-        return static_cast<double>(end_ns_ - start_ns_.load()) / 1e9;
-    }
+    [[nodiscard]] double seconds() const noexcept { return static_cast<double>(end_ns_ - start_ns_.load()) / 1e9; }
     [[nodiscard]] const std::vector<double>& hop1_us() const noexcept { return hop1_us_; }
     [[nodiscard]] const std::vector<double>& e2e_us() const noexcept { return e2e_us_; }
 
@@ -174,8 +172,7 @@ public:
                   on_timeout();
               }
           }}
-    {
-    }
+    {}
     ~watchdog()
     {
         {
@@ -340,13 +337,12 @@ constexpr const char* incoming_priority = "inproc://raw/incoming-priority";
 constexpr const char* outgoing = "inproc://raw/outgoing";
 constexpr std::string_view initial_topic = "InitialMsgString";
 constexpr std::string_view operator_topic = "OperatorMsg";
+// clang-format off
 constexpr std::string_view probe_prefix = "\xff" "raw/probe/";
+// clang-format on
 constexpr std::size_t spill_limit = 100'000; // the engine's default
 
-std::string_view view(const zmq::message_t& frame)
-{
-    return {static_cast<const char*>(frame.data()), frame.size()};
-}
+std::string_view view(const zmq::message_t& frame) { return {static_cast<const char*>(frame.data()), frame.size()}; }
 
 // The proxy: XSUB(s) in, XPUB out (never drops: waits while a subscriber is full).
 // With @p priority, a second XSUB takes the output of plugins that also subscribe
@@ -386,8 +382,7 @@ void proxy(zmq::context_t& context, std::latch& bound, bool priority)
                     out.send(frame, zmq::send_flags::none);
                     moved = true;
                 }
-                for (int batch = 0; batch < batch_of_new_work && in.recv(frame, zmq::recv_flags::dontwait);
-                     ++batch) {
+                for (int batch = 0; batch < batch_of_new_work && in.recv(frame, zmq::recv_flags::dontwait); ++batch) {
                     out.send(frame, zmq::send_flags::none);
                     moved = true;
                 }
@@ -403,9 +398,7 @@ class plugin_sockets {
 public:
     plugin_sockets(zmq::context_t& context, std::initializer_list<std::string_view> topics, int index,
                    std::atomic<bool>& abort, bool priority)
-        : abort_{&abort},
-          sub_{context, zmq::socket_type::sub},
-          pub_{context, zmq::socket_type::pub},
+        : abort_{&abort}, sub_{context, zmq::socket_type::sub}, pub_{context, zmq::socket_type::pub},
           probe_{std::string{probe_prefix} + std::to_string(index)}
     {
         sub_.set(zmq::sockopt::rcvhwm, high_water_mark);
@@ -650,12 +643,9 @@ child_result spawn_child(std::string_view variant, std::uint64_t n, std::uint64_
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&actions, out[0]);
     posix_spawn_file_actions_addclose(&actions, out[1]);
-    std::vector<std::string> args{"ee_bench_load",     "--child",
-                                  std::string{variant}, "--n",
-                                  std::to_string(n),   "--stride",
-                                  std::to_string(stride), "--timeout",
-                                  std::to_string(timeout_s), "--pace",
-                                  std::to_string(pace)};
+    std::vector<std::string> args{"ee_bench_load",           "--child",  std::string{variant},   "--n",
+                                  std::to_string(n),         "--stride", std::to_string(stride), "--timeout",
+                                  std::to_string(timeout_s), "--pace",   std::to_string(pace)};
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);

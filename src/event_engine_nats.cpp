@@ -9,13 +9,13 @@
 #define EVENT_ENGINE_NATS_SEPARATE_COMPILATION
 #endif
 
+#include "event_engine/nats/detail/bridge_core.ipp"
+#include "event_engine/nats/detail/callbacks.ipp"
 #include "event_engine/nats/detail/config.hpp"
 #include "event_engine/nats/detail/message.ipp"
-#include "event_engine/nats/detail/callbacks.ipp"
+#include "event_engine/nats/detail/session_close.ipp"
 #include "event_engine/nats/detail/session_connect.ipp"
 #include "event_engine/nats/detail/session_jetstream.ipp"
-#include "event_engine/nats/detail/session_send.ipp"
 #include "event_engine/nats/detail/session_receive.ipp"
+#include "event_engine/nats/detail/session_send.ipp"
 #include "event_engine/nats/detail/session_settle.ipp"
-#include "event_engine/nats/detail/session_close.ipp"
-#include "event_engine/nats/detail/bridge_core.ipp"

@@ -48,8 +48,7 @@ public:
                   failure_ = std::current_exception();
               }
           }}
-    {
-    }
+    {}
     run_report join()
     {
         thread_.join();
@@ -301,21 +300,23 @@ TEST_CASE("a payload that fails to decode is logged with its event type - counte
     application.register_plugin(sink, "sink");
     std::atomic<bool> done{false};
     std::optional<std::thread> outsider;
-    application.on_bound([&](const bound_endpoints& bound) { outsider.emplace([&, port = bound.publish_port] {
-        zmq::context_t context;
-        zmq::socket_t publisher{context, zmq::socket_type::pub};
-        publisher.set(zmq::sockopt::linger, 0);
-        publisher.connect("tcp://127.0.0.1:" + std::to_string(port));
-        const std::uint64_t good = 99;
-        std::string good_frame{"Count"};
-        good_frame.append(reinterpret_cast<const char*>(&good), sizeof good);
-        // PUB drops until connected, so repeat until the sink has what it needs.
-        while (!done) {
-            publisher.send(zmq::buffer(std::string_view{"Countxyz"}));
-            publisher.send(zmq::buffer(good_frame));
-            std::this_thread::sleep_for(std::chrono::milliseconds{5});
-        }
-    }); });
+    application.on_bound([&](const bound_endpoints& bound) {
+        outsider.emplace([&, port = bound.publish_port] {
+            zmq::context_t context;
+            zmq::socket_t publisher{context, zmq::socket_type::pub};
+            publisher.set(zmq::sockopt::linger, 0);
+            publisher.connect("tcp://127.0.0.1:" + std::to_string(port));
+            const std::uint64_t good = 99;
+            std::string good_frame{"Count"};
+            good_frame.append(reinterpret_cast<const char*>(&good), sizeof good);
+            // PUB drops until connected, so repeat until the sink has what it needs.
+            while (!done) {
+                publisher.send(zmq::buffer(std::string_view{"Countxyz"}));
+                publisher.send(zmq::buffer(good_frame));
+                std::this_thread::sleep_for(std::chrono::milliseconds{5});
+            }
+        });
+    });
     const auto report = application.run();
     done = true;
     outsider->join();
@@ -352,17 +353,19 @@ TEST_CASE("an unregistered external subscriber on the TCP subscribe port receive
     application.register_plugin(repeater);
     std::string received;
     std::optional<std::thread> outsider;
-    application.on_bound([&](const bound_endpoints& bound) { outsider.emplace([&, port = bound.subscribe_port] {
-        zmq::context_t context;
-        zmq::socket_t subscriber{context, zmq::socket_type::sub};
-        subscriber.set(zmq::sockopt::linger, 0);
-        subscriber.set(zmq::sockopt::subscribe, "Note");
-        subscriber.connect("tcp://127.0.0.1:" + std::to_string(port));
-        zmq::message_t frame;
-        (void)subscriber.recv(frame);
-        received = frame.to_string();
-        heard = true;
-    }); });
+    application.on_bound([&](const bound_endpoints& bound) {
+        outsider.emplace([&, port = bound.subscribe_port] {
+            zmq::context_t context;
+            zmq::socket_t subscriber{context, zmq::socket_type::sub};
+            subscriber.set(zmq::sockopt::linger, 0);
+            subscriber.set(zmq::sockopt::subscribe, "Note");
+            subscriber.connect("tcp://127.0.0.1:" + std::to_string(port));
+            zmq::message_t frame;
+            (void)subscriber.recv(frame);
+            received = frame.to_string();
+            heard = true;
+        });
+    });
     application.run();
     outsider->join();
     CHECK(received == "Noteover tcp");

@@ -19,8 +19,8 @@ using event_engine::detail::inbox;
 
 TEST_CASE("bounded_queue: capacity is a power of two, at least 2, and holds exactly that many", "[bounded_queue]")
 {
-    for (const auto& [asked, held] : std::vector<std::pair<std::size_t, std::size_t>>{
-             {0, 2}, {1, 2}, {2, 2}, {3, 4}, {4, 4}, {1000, 1024}}) {
+    for (const auto& [asked, held] :
+         std::vector<std::pair<std::size_t, std::size_t>>{{0, 2}, {1, 2}, {2, 2}, {3, 4}, {4, 4}, {1000, 1024}}) {
         CAPTURE(asked);
         bounded_queue<int> queue{asked};
         CHECK(queue.capacity() == held);
@@ -63,7 +63,8 @@ TEST_CASE("inbox: three producers, one consumer, every element once and in each 
                     envelope item;
                     item.index = p;
                     item.mark = n;
-                    while (input.try_push(item) != inbox::push_result::pushed) input.wait_for_room(std::chrono::milliseconds{1});
+                    while (input.try_push(item) != inbox::push_result::pushed)
+                        input.wait_for_room(std::chrono::milliseconds{1});
                 }
             });
         }

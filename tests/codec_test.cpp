@@ -196,8 +196,8 @@ struct offset_buffer {
     explicit offset_buffer(std::size_t size) : storage(size + 128) {}
     std::span<std::byte> at(std::size_t offset, std::size_t size)
     {
-        auto* base = reinterpret_cast<std::byte*>(
-            (reinterpret_cast<std::uintptr_t>(storage.data()) + 63) & ~std::uintptr_t{63});
+        auto* base =
+            reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(storage.data()) + 63) & ~std::uintptr_t{63});
         return {base + offset, size};
     }
     std::vector<std::byte> storage;

@@ -36,23 +36,11 @@ namespace {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #endif
-std::uint64_t old_tcp_subscriber_drops(const run_report& report)
-{
-    return report.tcp_subscriber_drops;
-}
-std::uint64_t old_all_drops(const run_report& report)
-{
-    return report.total_dropped() + report.tcp_subscriber_drops;
-}
-void old_set_tcp_subscriber_drops(run_report& report, std::uint64_t value)
-{
-    report.tcp_subscriber_drops = value;
-}
+std::uint64_t old_tcp_subscriber_drops(const run_report& report) { return report.tcp_subscriber_drops; }
+std::uint64_t old_all_drops(const run_report& report) { return report.total_dropped() + report.tcp_subscriber_drops; }
+void old_set_tcp_subscriber_drops(run_report& report, std::uint64_t value) { report.tcp_subscriber_drops = value; }
 // Old code: a key's text or a certificate file's path, one function for both (before 2026-12-07).
-curve_key old_load(std::string_view text_or_path)
-{
-    return curve_key::load(text_or_path);
-}
+curve_key old_load(std::string_view text_or_path) { return curve_key::load(text_or_path); }
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif

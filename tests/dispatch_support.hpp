@@ -102,7 +102,7 @@ private:
     constexpr unsigned char any_byte(bool first) noexcept
     {
         if (kind_ == flavour::binary) {
-            if (random_.below(6) == 0) return 0; // zero bytes, often
+            if (random_.below(6) == 0) return 0;                                 // zero bytes, often
             return static_cast<unsigned char>(random_.below(first ? 255 : 256)); // never 0xFF first
         }
         constexpr std::string_view letters = "abcdefghijklmnopqrstuvwxyz0123456789./_-";
@@ -161,16 +161,18 @@ private:
     // Names as applications write them: "fleet/vehicle/017/status", "sensor/temperature/room042", ...
     constexpr void names(std::size_t count) noexcept
     {
-        constexpr std::array<std::string_view, 8> heads{
-            "sensor/temperature/room", "sensor/temperature/rack", "sensor/humidity/room", "fleet/vehicle/",
-            "fleet/vehicles/",         "plant/line",              "robot.arm.joint",      "s"};
+        constexpr std::array<std::string_view, 8> heads{"sensor/temperature/room", "sensor/temperature/rack",
+                                                        "sensor/humidity/room",    "fleet/vehicle/",
+                                                        "fleet/vehicles/",         "plant/line",
+                                                        "robot.arm.joint",         "s"};
         constexpr std::array<std::string_view, 4> tails{"", "/status", "/position", "/health.v2"};
         const std::size_t start = random_.below(1000);
         for (std::size_t i = 0; i < count; ++i) {
             const std::size_t head = (start + i) % heads.size();
             const std::size_t id = (start + i) / heads.size();
             for (const char c : heads[head]) push(static_cast<unsigned char>(c));
-            for (std::size_t digit = 1000; digit > 0; digit /= 10) push(static_cast<unsigned char>('0' + (id / digit) % 10));
+            for (std::size_t digit = 1000; digit > 0; digit /= 10)
+                push(static_cast<unsigned char>('0' + (id / digit) % 10));
             // The same tail for every id of a head: ids have four digits, so no topic prefixes another.
             for (const char c : tails[head % tails.size()]) push(static_cast<unsigned char>(c));
             emit();
@@ -268,7 +270,8 @@ void check_shape(const dt::dispatch_plan<K>& plan, std::span<const std::string_v
     REQUIRE(plan.node_count <= 2 * K);
     std::size_t wrong = 0;
     // Every topic below a branch has the branch's byte and the edge's value there.
-    auto check_node = [&](auto& self, std::size_t node, std::vector<std::pair<std::size_t, unsigned char>>& path) -> void {
+    auto check_node = [&](auto& self, std::size_t node,
+                          std::vector<std::pair<std::size_t, unsigned char>>& path) -> void {
         const dt::plan_node& here = plan.nodes[node];
         if (!here.branch) {
             wrong += here.count > 0 ? 0 : 1;
@@ -356,7 +359,8 @@ std::optional<std::size_t> generated_match(std::string_view frame)
         ++calls;
         got = decltype(index)::value;
     });
-    if (calls > 1 || matched != got.has_value()) FAIL("match_topic called on_match " << calls << " times, returned " << matched);
+    if (calls > 1 || matched != got.has_value())
+        FAIL("match_topic called on_match " << calls << " times, returned " << matched);
     const std::size_t found = dt::find_topic<Topics, Limits>(frame);
     if (found != got.value_or(Topics.size())) {
         FAIL("find_topic returned " << found << ", match_topic " << (got ? std::to_string(*got) : "none") << " (of "
@@ -374,11 +378,10 @@ void check_generated(std::uint64_t seed)
     std::size_t mismatches = 0;
     for (std::size_t f = 0; f < frames.size(); ++f) {
         const auto expected = linear_match(topics, frames[f]);
-        const std::array<std::optional<std::size_t>, 4> got{
-            generated_match<Set::topics, all_limits[0]>(frames[f]),
-            generated_match<Set::topics, all_limits[1]>(frames[f]),
-            generated_match<Set::topics, all_limits[2]>(frames[f]),
-            generated_match<Set::topics, all_limits[3]>(frames[f])};
+        const std::array<std::optional<std::size_t>, 4> got{generated_match<Set::topics, all_limits[0]>(frames[f]),
+                                                            generated_match<Set::topics, all_limits[1]>(frames[f]),
+                                                            generated_match<Set::topics, all_limits[2]>(frames[f]),
+                                                            generated_match<Set::topics, all_limits[3]>(frames[f])};
         for (const auto& g : got) mismatches += g == expected ? 0 : 1;
     }
     CHECK(mismatches == 0);

@@ -37,10 +37,12 @@ TEST_CASE("dispatch plans match the linear reference on thousands of random topi
             }
         }
     };
+    // clang-format off
     [&]<std::size_t... Ks>(std::index_sequence<Ks...>) {
         (sweep(std::integral_constant<std::size_t, Ks>{}, Ks <= 16 ? 40 : Ks <= 64 ? 6 : 1), ...);
     }(std::index_sequence<1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 16, 17, 23, 31, 32, 33, 47, 63, 64, 65, 100, 127, 128,
                           129, 200, 255, 256>{});
+    // clang-format on
     INFO(sets << " sets, " << frames << " frames per plan shape");
     CHECK(sets > 1000);
 }
@@ -75,14 +77,16 @@ template <std::size_t K>
 constexpr bool no_leaf_holds_topic_0(const dt::dispatch_plan<K>& plan)
 {
     for (std::size_t n = 0; n < plan.node_count; ++n)
-        for (std::size_t m = plan.nodes[n].first; !plan.nodes[n].branch && m < plan.nodes[n].first + plan.nodes[n].count; ++m)
+        for (std::size_t m = plan.nodes[n].first;
+             !plan.nodes[n].branch && m < plan.nodes[n].first + plan.nodes[n].count; ++m)
             if (plan.members[m] == 0) return false;
     return true;
 }
 
 // Edge cases written out.
 constexpr std::array<std::string_view, 1> single_empty{std::string_view{}};
-constexpr std::array<std::string_view, 2> zero_bytes{std::string_view{"\x00\x00\x01", 3}, std::string_view{"\x00\x01", 2}};
+constexpr std::array<std::string_view, 2> zero_bytes{std::string_view{"\x00\x00\x01", 3},
+                                                     std::string_view{"\x00\x01", 2}};
 constexpr std::array<std::string_view, 5> shared_ok{"sensor/temperature/kitchen", "sensor/temperature/lab",
                                                     "sensor/humidity", "alarm", "b"};
 } // namespace
@@ -94,9 +98,9 @@ TEST_CASE("dispatch: an empty topic matches everything, binary topics and short 
 
     for (const dt::plan_limits limits : all_limits) {
         const auto plan = dt::make_dispatch_plan(shared_ok, limits);
-        for (const std::string_view frame : {"sensor/temperature/kitchen", "sensor/temperature/kitche",
-                                             "sensor/temperature/labx", "sensor/temperature/l", "sensor/humidityX",
-                                             "sensor/humidit", "alarm", "alar", "b", "", "bb", "c"})
+        for (const std::string_view frame :
+             {"sensor/temperature/kitchen", "sensor/temperature/kitche", "sensor/temperature/labx",
+              "sensor/temperature/l", "sensor/humidityX", "sensor/humidit", "alarm", "alar", "b", "", "bb", "c"})
             CHECK(walk(plan, shared_ok, frame) == linear_match(shared_ok, frame));
     }
     CHECK(generated_match<zero_bytes, dt::plan_limits{1, 1, false}>(std::string_view{"\x00\x01\x02", 3}) == 1U);
@@ -109,9 +113,12 @@ TEST_CASE("dispatch: an empty topic matches everything, binary topics and short 
 TEST_CASE("dispatch plans: a branch per bucket, at the byte that splits it most", "[dispatch]")
 {
     // Long shared prefixes: no fixed leading position tells these apart.
-    constexpr std::array<std::string_view, 6> topics{"sensor.camera.front.image", "sensor.camera.rear.image",
-                                                     "sensor.camera.front.info",  "sensor.lidar.top",
-                                                     "ctl.steer",                 "ctl.brake"};
+    constexpr std::array<std::string_view, 6> topics{"sensor.camera.front.image",
+                                                     "sensor.camera.rear.image",
+                                                     "sensor.camera.front.info",
+                                                     "sensor.lidar.top",
+                                                     "ctl.steer",
+                                                     "ctl.brake"};
     constexpr auto plan = dt::make_dispatch_plan(topics, dt::plan_limits{1, 1, false});
     // Byte 7 ('c', 'l', 'e', 'k') splits them four ways, byte 0 only two ways.
     static_assert(plan.nodes[0].branch && plan.nodes[0].position == 7 && plan.nodes[0].count == 4);

@@ -57,8 +57,10 @@ TEST_CASE("event list validation finds the first broken rule", "[event_list]")
 TEST_CASE("topics may not overlap the engine's control prefix", "[event_list]")
 {
     STATIC_REQUIRE(detail::overlaps_control_prefix("\xff"));
+    // clang-format off
     STATIC_REQUIRE(detail::overlaps_control_prefix("\xff" "event_engine/x"));
     STATIC_REQUIRE(detail::overlaps_control_prefix("\xff" "Image"));
+    // clang-format on
     STATIC_REQUIRE_FALSE(detail::overlaps_control_prefix("\xfe"));
     STATIC_REQUIRE_FALSE(detail::overlaps_control_prefix("event_engine"));
 }

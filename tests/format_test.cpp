@@ -13,8 +13,7 @@ using namespace event_engine;
 
 static_assert(fmt::is_formattable<plugin_outcome>::value && fmt::is_formattable<log_level>::value &&
               fmt::is_formattable<full_policy>::value && fmt::is_formattable<receive_status>::value &&
-              fmt::is_formattable<plugin_report>::value &&
-              fmt::is_formattable<run_report>::value);
+              fmt::is_formattable<plugin_report>::value && fmt::is_formattable<run_report>::value);
 static_assert(to_string(plugin_outcome::disconnected) == "disconnected" && to_string(log_level::warn) == "warn" &&
               to_string(full_policy::drop) == "drop"); // constexpr
 
@@ -105,10 +104,7 @@ TEST_CASE("a plugin_report prints on one line, or every counter with {:l}", "[fo
 TEST_CASE("a run_report prints a heading and a line per plugin, or everything with {:l}", "[format]")
 {
     run_report report;
-    SECTION("no plugins")
-    {
-        CHECK(fmt::format("{}", report) == "run finished: 0 plugins, dropped 0");
-    }
+    SECTION("no plugins") { CHECK(fmt::format("{}", report) == "run finished: 0 plugins, dropped 0"); }
     SECTION("one plugin")
     {
         report.plugins = {quiet_plugin("Watchdog")};
@@ -128,8 +124,10 @@ TEST_CASE("a run_report prints a heading and a line per plugin, or everything wi
               "10, peers cut off 11, events refused 12, batches repeated 13, max spilled 14");
         report.tcp_events_offered = 5;
         report.connections_refused = 1;
-        CHECK(fmt::format("{}", report).starts_with(
-            "run stopped: 2 plugins, dropped 4, tcp events offered 5, tcp publishes refused 3, connections refused 1\n"));
+        CHECK(
+            fmt::format("{}", report)
+                .starts_with(
+                    "run stopped: 2 plugins, dropped 4, tcp events offered 5, tcp publishes refused 3, connections refused 1\n"));
     }
     SECTION("long: every counter of the run and of each plugin")
     {
@@ -161,8 +159,9 @@ TEST_CASE("a run_report prints a heading and a line per plugin, or everything wi
 TEST_CASE("a report's format spec is {} or {:l}; anything else is a format_error", "[format]")
 {
     const run_report report;
-    CHECK_THROWS_MATCHES(fmt::format(fmt::runtime("{:x}"), report), fmt::format_error,
-                         Catch::Matchers::Message("event_engine reports are formatted with {} (compact) or {:l} (long)"));
+    CHECK_THROWS_MATCHES(
+        fmt::format(fmt::runtime("{:x}"), report), fmt::format_error,
+        Catch::Matchers::Message("event_engine reports are formatted with {} (compact) or {:l} (long)"));
     CHECK_THROWS_AS(fmt::format(fmt::runtime("{:ll}"), plugin_report{}), fmt::format_error);
 }
 

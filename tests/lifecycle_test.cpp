@@ -89,8 +89,7 @@ TEST_CASE("one plugin object registered twice is refused before anything starts"
     CHECK_NOTHROW(twice.register_plugin(quiet).register_plugin(other)); // two objects of one type are fine
 }
 
-TEST_CASE("one plugin object running in two applications at once: the second fails, the first runs on",
-          "[lifecycle]")
+TEST_CASE("one plugin object running in two applications at once: the second fails, the first runs on", "[lifecycle]")
 {
     class Holder : public plugin<Holder, subscribes<>, publishes<>> {
     public:
@@ -287,7 +286,8 @@ TEST_CASE("receive(timeout) times out while undecodable frames keep arriving", "
             publisher.set(zmq::sockopt::linger, 0);
             publisher.connect("tcp://127.0.0.1:" + std::to_string(port));
             // Floods until the plugin has returned: it must, though frames never stop.
-            while (!counter.done) (void)publisher.send(zmq::buffer(std::string_view{"Countxyz"}), zmq::send_flags::dontwait);
+            while (!counter.done)
+                (void)publisher.send(zmq::buffer(std::string_view{"Countxyz"}), zmq::send_flags::dontwait);
         });
     });
     const log_capture quiet_log{log_level::off};

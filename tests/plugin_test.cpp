@@ -102,11 +102,15 @@ TEST_CASE("decode failures are counted and skipped on both decode paths (inline 
     };
     // Two plugins' runtimes: each logs only its first undecodable event in full.
     runtime_fixture first;
+    // clang-format off
     detail::dispatch<Picky, Count>(first.runtime, frame_of("Picky" "no"), record);
     detail::dispatch<Picky, Count>(first.runtime, frame_of("Picky" "ok"), record);
+    // clang-format on
     detail::dispatch<Picky, Count>(first.runtime, frame_of("Picky"), record);
     runtime_fixture second;
+    // clang-format off
     detail::dispatch<Picky, Count>(second.runtime, frame_of("Count" "abc"), record);
+    // clang-format on
     detail::dispatch<Picky, Count>(second.runtime, encoded(Count{7}), record);
 
     CHECK(seen == std::vector<std::string>{"Picky:ok", "Count:7"});
@@ -128,7 +132,9 @@ TEST_CASE("a payload that fails to decode is counted and skipped - not thrown", 
     int delivered = 0;
     const auto count = [&](const auto&) { ++delivered; };
 
+    // clang-format off
     detail::dispatch<Note, Count, Reading>(fixture.runtime, frame_of("Count" "abc"), count); // 3 bytes, not 8
+    // clang-format on
     detail::dispatch<Note, Count, Reading>(fixture.runtime, frame_of("Unknown"), count);
     detail::dispatch<Note, Count, Reading>(fixture.runtime, encoded(Count{1}), count);
 

@@ -114,8 +114,19 @@ static_assert(!is_reflective_v<test_events::Note> && !is_reflective_v<test_event
 
 TEST_CASE("reflective_codec writes fixed-width little-endian scalars", "[reflective_codec]")
 {
-    const Scalars scalars{-2,     -3,   -4,  -5, 0xFE, 0x1234, 0x12345678, 0x0102030405060708ULL,
-                          1.0F, -2.0, true, Level::warning, std::byte{0xA5}};
+    const Scalars scalars{-2,
+                          -3,
+                          -4,
+                          -5,
+                          0xFE,
+                          0x1234,
+                          0x12345678,
+                          0x0102030405060708ULL,
+                          1.0F,
+                          -2.0,
+                          true,
+                          Level::warning,
+                          std::byte{0xA5}};
     const bytes expected = b({0xFE}) + b({0xFD, 0xFF}) + b({0xFC, 0xFF, 0xFF, 0xFF}) +
                            b({0xFB, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF}) + b({0xFE}) + b({0x34, 0x12}) +
                            b({0x78, 0x56, 0x34, 0x12}) + b({0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01}) +
@@ -143,7 +154,8 @@ TEST_CASE("reflective_codec prefixes strings, bytes and vectors with a u32 lengt
     SECTION("a vector: the count, then each element; an optional: a tag, then the value")
     {
         const Telemetry telemetry{0x01020304, {1.0}, Level::error};
-        CHECK(encode(telemetry) == b({4, 3, 2, 1}) + b({1, 0, 0, 0}) + b({0, 0, 0, 0, 0, 0, 0xF0, 0x3F}) + b({1, 2, 0}));
+        CHECK(encode(telemetry) ==
+              b({4, 3, 2, 1}) + b({1, 0, 0, 0}) + b({0, 0, 0, 0, 0, 0, 0xF0, 0x3F}) + b({1, 2, 0}));
         CHECK(encode(Telemetry{}) == b({0, 0, 0, 0, 0, 0, 0, 0, 0}));
     }
     SECTION("an array: the elements only; a nested struct: its members in place")
@@ -318,11 +330,10 @@ TEST_CASE("describe_layout names members for Hana structs and positions for plai
         const layout_type all = describe_layout<Everything>();
         std::vector<std::string> kinds;
         for (const layout_member& member : all.members) kinds.push_back(member.type.kind);
-        CHECK(kinds == std::vector<std::string>{"i8",     "i16",    "i32",      "i64",   "u8",     "u16",
-                                                "u32",    "u64",    "f32",      "f64",   "bool",   "enum",
-                                                "enum",   "u8",     "string",   "bytes", "bytes",  "vector",
-                                                "vector", "vector", "optional", "optional", "array", "array",
-                                                "vector", "struct", "vector",   "vector"});
+        CHECK(kinds == std::vector<std::string>{"i8",       "i16",   "i32",   "i64",    "u8",     "u16",    "u32",
+                                                "u64",      "f32",   "f64",   "bool",   "enum",   "enum",   "u8",
+                                                "string",   "bytes", "bytes", "vector", "vector", "vector", "optional",
+                                                "optional", "array", "array", "vector", "struct", "vector", "vector"});
         CHECK(all.members[12].type.element.at(0).kind == "u32"); // Flags: unsigned underlying type
     }
     SECTION("as JSON (nlohmann, by ADL) and back")

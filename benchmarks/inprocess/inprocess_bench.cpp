@@ -140,10 +140,7 @@ struct consumer_stats {
 class deadline {
 public:
     explicit deadline(double seconds) : end_ns_{now_ns() + static_cast<std::int64_t>(seconds * 1e9)} {}
-    [[nodiscard]] bool reached(std::uint64_t sequence) const
-    {
-        return (sequence % 64) == 63 && now_ns() >= end_ns_;
-    }
+    [[nodiscard]] bool reached(std::uint64_t sequence) const { return (sequence % 64) == 63 && now_ns() >= end_ns_; }
 
 private:
     std::int64_t end_ns_;
@@ -258,7 +255,9 @@ public:
             const auto now = std::chrono::steady_clock::now();
             if (now - due > period) ++late;
             const std::uint64_t word = sequence + 1 == count_ ? (sequence | last_bit) : sequence;
-            if (!publish(Small{word, std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count()})) return;
+            if (!publish(
+                    Small{word, std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count()}))
+                return;
         }
     }
 
@@ -270,9 +269,9 @@ private:
 /// (e) Handler style: records now - stamp for every event.
 class LatencyConsumer : public ee::plugin<LatencyConsumer, ee::subscribes<Small>, ee::publishes<>> {
 public:
-    LatencyConsumer(consumer_stats& stats, std::vector<double>& latencies_us) : stats_{&stats}, latencies_{&latencies_us}
-    {
-    }
+    LatencyConsumer(consumer_stats& stats, std::vector<double>& latencies_us)
+        : stats_{&stats}, latencies_{&latencies_us}
+    {}
     void on(const Small& event)
     {
         latencies_->push_back(static_cast<double>(now_ns() - event.stamp_ns) / 1e3);
@@ -486,8 +485,8 @@ bool run_latency(const options& opts)
     const std::int64_t cpu_before = process_cpu_ns();
     const std::int64_t wall_before = now_ns();
     const ee::run_report report = app.run();
-    const double cpu_percent = 100.0 * static_cast<double>(process_cpu_ns() - cpu_before) /
-                               static_cast<double>(now_ns() - wall_before);
+    const double cpu_percent =
+        100.0 * static_cast<double>(process_cpu_ns() - cpu_before) / static_cast<double>(now_ns() - wall_before);
 
     // The first 50 ms (start-up, cold caches) are left out.
     const auto skip = std::min(latencies.size(), static_cast<std::size_t>(opts.paced_rate * 0.05));
@@ -522,7 +521,8 @@ bool run_idle(const options& opts)
     std::thread runner{[&] { report = app.run(); }};
     while (!bound) std::this_thread::sleep_for(std::chrono::milliseconds{10});
     // Let the plugins start and the engine settle, then measure.
-    std::this_thread::sleep_for(std::chrono::milliseconds{std::min<long>(1000, static_cast<long>(opts.idle_seconds * 1000))});
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds{std::min<long>(1000, static_cast<long>(opts.idle_seconds * 1000))});
     const std::int64_t cpu_before = process_cpu_ns();
     const std::int64_t wall_before = now_ns();
     std::this_thread::sleep_for(std::chrono::nanoseconds{static_cast<std::int64_t>(opts.idle_seconds * 1e9)});
@@ -560,8 +560,9 @@ bool run_case(std::string_view name, const options& opts)
     }
     if (name == "ring16") return run_ring<plain16>("ring16", opts, [](std::uint64_t s) { return plain16{s, 0}; });
     if (name == "ring16_shared") {
-        return run_ring<std::shared_ptr<const plain16>>(
-            "ring16_shared", opts, [](std::uint64_t s) { return std::make_shared<const plain16>(plain16{s, 0}); });
+        return run_ring<std::shared_ptr<const plain16>>("ring16_shared", opts, [](std::uint64_t s) {
+            return std::make_shared<const plain16>(plain16{s, 0});
+        });
     }
     if (name == "latency") return run_latency(opts);
     if (name == "idle") return run_idle(opts);

@@ -202,7 +202,9 @@ std::string measure(const std::string& link, shared& s, SetUp set_up)
     Echo echo{s};
     a.register_plugin(driver, "driver");
     b.register_plugin(echo, "echo");
+    // clang-format off
     [[maybe_unused]] const auto keep = set_up(a, b, a_config, b_config); // the bridges, if any: alive until the apps ended
+    // clang-format on
     std::thread b_thread{[&] { b.run(); }};
     std::thread a_thread{[&] { a.run(); }};
     while (!s.done) std::this_thread::sleep_for(5ms);
@@ -210,9 +212,10 @@ std::string measure(const std::string& link, shared& s, SetUp set_up)
     b.stop();
     a_thread.join();
     b_thread.join();
-    return fmt::format(R"({{"link":"{}","rounds":{},"rtt_p50_us":{:.1f},"rtt_p99_us":{:.1f},"events":{},"received":{},"events_per_s":{:.0f}}})",
-                       link, s.rtt_us.size(), quantile(s.rtt_us, 0.5), quantile(s.rtt_us, 0.99), s.events,
-                       s.throughput_received, s.throughput);
+    return fmt::format(
+        R"({{"link":"{}","rounds":{},"rtt_p50_us":{:.1f},"rtt_p99_us":{:.1f},"events":{},"received":{},"events_per_s":{:.0f}}})",
+        link, s.rtt_us.size(), quantile(s.rtt_us, 0.5), quantile(s.rtt_us, 0.99), s.events, s.throughput_received,
+        s.throughput);
 }
 
 } // namespace

@@ -15,8 +15,8 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
@@ -96,10 +96,7 @@ private:
 class Actuator : public ee::plugin<Actuator, ee::subscribes<Setpoint>> {
 public:
     explicit Actuator(progress& state) : state_{&state} {}
-    void on(const Setpoint& setpoint)
-    {
-        state_->received(setpoint.for_reading);
-    }
+    void on(const Setpoint& setpoint) { state_->received(setpoint.for_reading); }
 
 private:
     progress* state_;
@@ -128,7 +125,8 @@ template <class Bridge>
 class Watcher : public ee::plugin<Watcher<Bridge>> {
 public:
     Watcher(const Bridge& bridge, const progress& state, std::uint64_t expected, std::uint64_t to_send)
-        : bridge_{&bridge}, state_{&state}, expected_{expected}, to_send_{to_send} {}
+        : bridge_{&bridge}, state_{&state}, expected_{expected}, to_send_{to_send}
+    {}
     void run()
     {
         while (!this->stop_requested()) {
@@ -161,6 +159,7 @@ std::vector<std::string> split(const std::string& text)
 
 ee::nats::bridge_options options_for(const std::string& site, const std::string& urls)
 {
+    // clang-format off
     ee::nats::bridge_options options;
     options.servers = split(urls);
     options.subject_prefix = "plant";           // subjects plant.Reading, plant.Setpoint
@@ -168,6 +167,7 @@ ee::nats::bridge_options options_for(const std::string& site, const std::string&
     options.instance = site;                    // also names its durable consumers
     options.stream_replicas = 3;                // every event stored on three nodes
     options.ack_wait = 2s;                      // redeliver quickly what a lost node swallowed
+    // clang-format on
     return options;
 }
 

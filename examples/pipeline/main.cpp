@@ -42,8 +42,8 @@
 namespace pipeline {
 
 // Loop style: publishes the readings, then waits for the analyst's report.
-class Sensors : public event_engine::plugin<Sensors, event_engine::subscribes<Report>,
-                                            event_engine::publishes<Reading>> {
+class Sensors
+    : public event_engine::plugin<Sensors, event_engine::subscribes<Report>, event_engine::publishes<Reading>> {
 public:
     Sensors(std::uint64_t readings, std::chrono::milliseconds interval) : readings_{readings}, interval_{interval} {}
 
@@ -79,10 +79,10 @@ public:
     {
         for (const Sample& sample : reading.samples) {
             if (sample.quantity == Quantity::celsius && sample.value > alert_celsius) {
-                publish(Alert{reading.sensor, reading.sequence,
-                              sample.value > alert_celsius + 2 ? Severity::critical : Severity::warning,
-                              fmt::format("sensor {} ({}) reads {:.1f} C", reading.sensor, reading.location.site,
-                                          sample.value)});
+                publish(Alert{
+                    reading.sensor, reading.sequence,
+                    sample.value > alert_celsius + 2 ? Severity::critical : Severity::warning,
+                    fmt::format("sensor {} ({}) reads {:.1f} C", reading.sensor, reading.location.site, sample.value)});
             }
         }
         auto& readings = windows_[reading.sensor];
@@ -129,8 +129,10 @@ private:
 };
 
 // The Python plugin (analyst.py), declared here; its process connects to its port.
+// clang-format off
 using Analyst = event_engine::external_plugin<event_engine::subscribes<Reading, Summary, Alert>,
                                               event_engine::publishes<Report>>;
+// clang-format on
 
 static_assert(event_engine::graph_is_complete_v<events, event_engine::plugins_list<Sensors, Aggregator, Analyst>>);
 

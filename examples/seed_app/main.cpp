@@ -27,8 +27,8 @@ namespace seed {
 constexpr int message_count = 5;
 
 // Loop style: runs once, pulls its events with receive().
-class MsgProducer : public event_engine::plugin<MsgProducer, event_engine::subscribes<TypeB, TypeC>,
-                                                event_engine::publishes<TypeA>> {
+class MsgProducer
+    : public event_engine::plugin<MsgProducer, event_engine::subscribes<TypeB, TypeC>, event_engine::publishes<TypeA>> {
 public:
     void run()
     {
@@ -54,8 +54,7 @@ public:
 };
 
 // Handler style: the engine calls on() for each TypeA.
-class Counter : public event_engine::plugin<Counter, event_engine::subscribes<TypeA>,
-                                            event_engine::publishes<TypeB>> {
+class Counter : public event_engine::plugin<Counter, event_engine::subscribes<TypeA>, event_engine::publishes<TypeB>> {
 public:
     void on(const TypeA& event)
     {

@@ -31,6 +31,7 @@ using events = event_engine::event_list<Reading, Alert>;
 // --- Plugins ------------------------------------------------------------------
 
 // Loop style: run() does the work and returns when done.
+// clang-format off
 class Thermometer : public event_engine::plugin<Thermometer, event_engine::subscribes<>,
                                                 event_engine::publishes<Reading>> {
 public:
@@ -39,8 +40,10 @@ public:
         for (std::uint32_t i = 0; i < 10; ++i) publish(Reading{i % 3, 20.0 + i});
     }
 };
+// clang-format on
 
 // Handler style: the engine calls on() for each subscribed event.
+// clang-format off
 class Watchdog : public event_engine::plugin<Watchdog, event_engine::subscribes<Reading>,
                                              event_engine::publishes<Alert>> {
 public:
@@ -53,6 +56,7 @@ public:
 private:
     int seen_ = 0;
 };
+// clang-format on
 
 // Loop style with a timeout: receive() returns an optional std::variant<Alert> (empty: status() says why).
 class Pager : public event_engine::plugin<Pager, event_engine::subscribes<Alert>, event_engine::publishes<>> {
@@ -71,6 +75,7 @@ public:
 
 int main()
 {
+    // clang-format off
     event_engine::app_config config;
     config.publish_port = 0;   // 0: any free port (the defaults are 5559 and 5560)
     config.subscribe_port = 0;
@@ -79,6 +84,7 @@ int main()
     Pager pager;
     event_engine::app<events> app{config};
     app.register_plugin(pager).register_plugin(Watchdog{}).register_plugin(Thermometer{});
+    // clang-format on
     app.on_bound([](const event_engine::bound_endpoints& bound) { // before any plugin starts
         fmt::print("publish port {}, subscribe port {}\n", bound.publish_port, bound.subscribe_port);
     });

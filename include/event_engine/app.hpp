@@ -7,12 +7,12 @@
 ///     event_engine::run_report report = app.run();
 
 #include "event_engine/app_config.hpp"
-#include "event_engine/detail/app/app_core.hpp"
 #include "event_engine/app_description.hpp"
+#include "event_engine/detail/app/app_core.hpp"
 #include "event_engine/detail/app/app_description.hpp"
-#include "event_engine/detail/runtime/plugin_slot.hpp"
 #include "event_engine/detail/app/registration_rules.hpp"
 #include "event_engine/detail/meta/type_name.hpp"
+#include "event_engine/detail/runtime/plugin_slot.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/event_list.hpp"
 #include "event_engine/external_plugin.hpp"
@@ -53,8 +53,11 @@ public:
 
     // The configuration is copied or moved by app_core, so in the compiled mode the
     // program does not compile app_config's copy and move.
-    explicit app(const app_config& config) : core_{config, {app_topics_, app_names_, app_decoders_}, &describe_events} {}
-    explicit app(app_config&& config = {}) : core_{std::move(config), {app_topics_, app_names_, app_decoders_}, &describe_events} {}
+    explicit app(const app_config& config) : core_{config, {app_topics_, app_names_, app_decoders_}, &describe_events}
+    {}
+    explicit app(app_config&& config = {})
+        : core_{std::move(config), {app_topics_, app_names_, app_decoders_}, &describe_events}
+    {}
     app(const app&) = delete;
     app& operator=(const app&) = delete;
 
@@ -87,9 +90,11 @@ public:
     }
 
     /// Registers a temporary plugin, moved into the application.
+    // clang-format off
     template <class P>
         requires(!std::is_lvalue_reference_v<P>)
     app& register_plugin(P&& plugin, std::string name = {})
+    // clang-format on
     {
         if constexpr (detail::pointer_like<P>) {
             detail::plugin_rules<P, events>::report(); // a pointer: pass the object
@@ -150,10 +155,7 @@ public:
     [[nodiscard]] std::string manifest() const { return core_.manifest(); }
 
     /// The application as plain data (what the manifest is made from); @p bound may be null.
-    [[nodiscard]] app_description describe(const bound_endpoints* bound) const
-    {
-        return core_.describe(bound);
-    }
+    [[nodiscard]] app_description describe(const bound_endpoints* bound) const { return core_.describe(bound); }
 
     /// Stops a running application: plugins see stop_requested(), blocked receives
     /// and publishes return, and run() returns once all have ended. Thread-safe and
@@ -166,7 +168,8 @@ private:
     static constexpr std::array<std::string_view, sizeof...(Es)> app_topics_{topic_of<Es>...};
     static constexpr std::array<std::string_view, sizeof...(Es)> app_names_{name_of<Es>...};
     // How each event is decoded where it enters the process (once, for every subscriber).
-    static constexpr std::array<detail::boundary_decoder, sizeof...(Es)> app_decoders_{detail::boundary_decoder_of<Es>()...};
+    static constexpr std::array<detail::boundary_decoder, sizeof...(Es)> app_decoders_{
+        detail::boundary_decoder_of<Es>()...};
 
     static std::vector<event_description> describe_events() { return {detail::describe_event<Es>()...}; }
 

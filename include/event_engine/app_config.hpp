@@ -61,7 +61,7 @@ struct bound_plugin_port {
 
 /// Every TCP endpoint a running application has bound, with the ports port 0 picked.
 struct bound_endpoints {
-    std::string publish_endpoint;   ///< where publishers connect, e.g. "tcp://127.0.0.1:5559"
+    std::string publish_endpoint; ///< where publishers connect, e.g. "tcp://127.0.0.1:5559"
     std::uint16_t publish_port = 0;
     std::string subscribe_endpoint; ///< where subscribers connect
     std::uint16_t subscribe_port = 0;
@@ -78,7 +78,8 @@ struct bound_endpoints {
             if (bound.plugin == plugin) return bound.port;
         }
         throw configuration_error{"event_engine: bound_endpoints::port_of(): the application has no external plugin "
-                                  "named '" + std::string{plugin} + "'"};
+                                  "named '" +
+                                  std::string{plugin} + "'"};
     }
 };
 

@@ -5,10 +5,10 @@
 /// in; types you cannot edit get a specialization of `event_engine::codec<E>`.
 /// See docs/events.md.
 
-#include "event_engine/detail/wire/byte_buffer.hpp"
 #include "event_engine/detail/config.hpp"
-#include "event_engine/rules.hpp"
+#include "event_engine/detail/wire/byte_buffer.hpp"
 #include "event_engine/errors.hpp"
+#include "event_engine/rules.hpp"
 
 #include <array>
 #include <bit>
@@ -125,15 +125,19 @@ namespace detail {
 // the message is built once in the program, not once per event type (in the
 // compiled mode, in the library; codec.ipp).
 [[noreturn, gnu::cold]] void throw_payload_size_mismatch(std::size_t expected, std::size_t got);
+// clang-format off
 template <class E>
 concept has_member_codec = requires { typename E::codec; };
+// clang-format on
 } // namespace detail
 
 namespace detail {
+// clang-format off
 template <class C>
 concept borrowing_codec = requires {
     { C::borrows_frame } -> std::convertible_to<bool>;
 } && C::borrows_frame;
+// clang-format on
 } // namespace detail
 
 template <detail::has_member_codec E>
@@ -142,19 +146,23 @@ struct codec<E> {
     static constexpr bool borrows_frame = detail::borrowing_codec<typename E::codec>;
     static void encode(const E& event, payload_writer& out) { E::codec::encode(event, out); }
     static E decode(std::span<const std::byte> payload) { return E::codec::template decode<E>(payload); }
+    // clang-format off
     static bool try_decode(std::span<const std::byte> payload, std::optional<E>& event) noexcept
         requires requires { E::codec::template try_decode<E>(payload, event); }
+    // clang-format on
     {
         return E::codec::template try_decode<E>(payload, event);
     }
 };
 
 /// True when `codec<E>` can encode and decode @p E.
+// clang-format off
 template <class E>
 concept has_codec = requires(const E& event, payload_writer& out, std::span<const std::byte> payload) {
     codec<E>::encode(event, out);
     { codec<E>::decode(payload) } -> std::same_as<E>;
 };
+// clang-format on
 
 namespace detail {
 
@@ -164,6 +172,7 @@ struct any_initializer {
     operator T() const; // NOLINT(google-explicit-constructor): declared only, never called
 };
 
+// clang-format off
 template <class E>
 concept single_member_aggregate = std::is_aggregate_v<E> && requires { E{any_initializer{}}; } &&
                                   !requires { E{any_initializer{}, any_initializer{}}; };
@@ -173,6 +182,7 @@ concept byte_container = requires(C& c, const typename C::value_type* p) {
     { std::data(c) } -> std::convertible_to<const typename C::value_type*>;
     c.assign(p, p);
 } && sizeof(typename C::value_type) == 1 && std::is_trivially_copyable_v<typename C::value_type>;
+// clang-format on
 
 template <class E>
 const auto& only_member(const E& event)
@@ -322,9 +332,11 @@ struct trivial_codec {
             return from_bytes<E>(payload);
         }
     }
+    // clang-format off
     template <class E>
         requires std::is_trivially_copyable_v<E>
     static bool try_decode(std::span<const std::byte> payload, std::optional<E>& event) noexcept
+    // clang-format on
     {
         if (payload.size() != sizeof(E)) return false;
         event.emplace(from_bytes<E>(payload));

@@ -28,8 +28,7 @@ public:
 /// The engine could not bind one of its endpoints (port in use, bad address).
 class bind_error : public error {
 public:
-    bind_error(std::string endpoint, const std::string& what)
-        : error{what}, endpoint_{std::move(endpoint)} {}
+    bind_error(std::string endpoint, const std::string& what) : error{what}, endpoint_{std::move(endpoint)} {}
     /// The endpoint that failed, e.g. "tcp://127.0.0.1:5559".
     [[nodiscard]] const std::string& endpoint() const noexcept { return endpoint_; }
 
@@ -48,7 +47,8 @@ public:
 class plugin_error : public error {
 public:
     plugin_error(std::string plugin, const std::string& what, std::exception_ptr cause, run_report report)
-        : error{what}, plugin_{std::move(plugin)}, cause_{std::move(cause)}, report_{std::move(report)} {}
+        : error{what}, plugin_{std::move(plugin)}, cause_{std::move(cause)}, report_{std::move(report)}
+    {}
     /// The failing plugin's name (the first to fail, if several did).
     [[nodiscard]] const std::string& plugin() const noexcept { return plugin_; }
     /// What the plugin threw, for `std::rethrow_exception`; null when it did not throw.

@@ -16,8 +16,8 @@
 /// `rule::event_type_needs_a_codec<Raw>`), not a constraint failure.
 
 #include "event_engine/codec.hpp"
-#include "event_engine/rules.hpp"
 #include "event_engine/detail/meta/type_list.hpp"
+#include "event_engine/rules.hpp"
 
 #include <cstddef>
 #include <string_view>
@@ -27,18 +27,23 @@ namespace event_engine {
 
 namespace detail {
 
+// clang-format off
 template <class E>
 concept plain_class = std::is_class_v<E> && !std::is_const_v<E> && !std::is_volatile_v<E>;
+// clang-format on
 
 // `E::name` names something public, static or not (an unevaluated operand may name
 // a non-static member), so a non-static `name` is told apart from a missing one.
+// clang-format off
 template <class E>
 concept declares_name = requires { E::name; };
 template <class E>
 concept declares_topic = requires { E::topic; };
+// clang-format on
 
 // Static (its address is a plain pointer, not a pointer to member) and a constant
 // expression convertible to std::string_view.
+// clang-format off
 template <class E>
 concept has_constant_name = requires {
     requires !std::is_member_pointer_v<decltype(&E::name)>;
@@ -49,13 +54,16 @@ concept has_constant_topic = requires {
     requires !std::is_member_pointer_v<decltype(&E::topic)>;
     typename std::integral_constant<std::size_t, std::string_view{E::topic}.size()>;
 };
+// clang-format on
 
 // Whether byte @p I of the storage E::topic points into can be read at compile time,
 // i.e. lies inside the string literal or array (reading past it is not a constant).
+// clang-format off
 template <class E, std::size_t I>
 concept topic_storage_has_byte = requires {
     typename std::integral_constant<char, std::string_view{E::topic}.data()[I]>;
 };
+// clang-format on
 
 // A topic that stops at a zero byte while its literal goes on: `"\x01\x00"` given as a
 // `const char*`, a char array or a string_view without its length. (A topic written
@@ -69,16 +77,20 @@ constexpr bool topic_cut_at_zero() noexcept
     else return false;
 }
 
+// clang-format off
 template <class E>
 concept has_usable_topic = !declares_topic<E> || (has_constant_topic<E> && !topic_cut_at_zero<E>());
+// clang-format on
 
 } // namespace detail
 
 /// An event type: a cv-unqualified class with a `static constexpr` name, a usable
 /// topic if it declares one, and a codec.
+// clang-format off
 template <class E>
 concept event_type =
     detail::plain_class<E> && detail::has_constant_name<E> && detail::has_usable_topic<E> && has_codec<E>;
+// clang-format on
 
 /// Trait form of `event_type`, for `static_assert(event_engine::is_event_v<MyEvent>)`.
 template <class E>
@@ -160,8 +172,9 @@ inline constexpr bool valid_event_pack_v = (event_type<Es> && ... && true) && fi
 template <template <class, class> class RepeatRule, class Owner, class... Es>
 struct event_pack_report {
     static_assert(((sizeof(event_report<Es>) > 0) && ... && true));
-    static_assert(sizeof(std::conditional_t<(first_repeated_v<Es...> < sizeof...(Es)),
-                                            RepeatRule<Owner, nth_t<first_repeated_v<Es...>, Es..., void>>, no_problem>) > 0);
+    static_assert(
+        sizeof(std::conditional_t<(first_repeated_v<Es...> < sizeof...(Es)),
+                                  RepeatRule<Owner, nth_t<first_repeated_v<Es...>, Es..., void>>, no_problem>) > 0);
 };
 
 } // namespace detail

@@ -6,10 +6,10 @@
 /// every type an event type, listed once; names non-empty and unique, topics unique and
 /// prefix-free.
 
-#include "event_engine/detail/wire/control.hpp"
-#include "event_engine/rules.hpp"
 #include "event_engine/detail/meta/type_list.hpp"
+#include "event_engine/detail/wire/control.hpp"
 #include "event_engine/event.hpp"
+#include "event_engine/rules.hpp"
 
 #include <algorithm>
 #include <array>
@@ -52,9 +52,8 @@ constexpr list_finding find_list_problem()
     std::array<std::size_t, n> order{};
     for (std::size_t i = 0; i < n; ++i) order[i] = i;
     const auto sort_by = [&order](const std::array<std::string_view, n>& keys) {
-        std::sort(order.begin(), order.end(), [&keys](std::size_t a, std::size_t b) {
-            return keys[a] < keys[b] || (keys[a] == keys[b] && a < b);
-        });
+        std::sort(order.begin(), order.end(),
+                  [&keys](std::size_t a, std::size_t b) { return keys[a] < keys[b] || (keys[a] == keys[b] && a < b); });
     };
     sort_by(names);
     for (std::size_t k = 0; k + 1 < n; ++k) {

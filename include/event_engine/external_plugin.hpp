@@ -84,10 +84,12 @@ public:
 template <class... Subscribed, class... Published>
 class external_plugin<subscribes<Subscribed...>, publishes<Published...>> {
     // Reported here, where it is declared: a type that is not an event type, an event listed twice.
-    static_assert(sizeof(detail::event_pack_report<rule::subscribes_must_list_each_event_once, external_plugin,
-                                                   Subscribed...>) > 0);
-    static_assert(sizeof(detail::event_pack_report<rule::publishes_must_list_each_event_once, external_plugin,
-                                                   Published...>) > 0);
+    static_assert(
+        sizeof(detail::event_pack_report<rule::subscribes_must_list_each_event_once, external_plugin, Subscribed...>) >
+        0);
+    static_assert(
+        sizeof(detail::event_pack_report<rule::publishes_must_list_each_event_once, external_plugin, Published...>) >
+        0);
 
 public:
     using subscriptions = detail::type_list<Subscribed...>;
@@ -95,8 +97,7 @@ public:
 
     external_plugin(std::string name, std::uint16_t port, external_options options = {})
         : name_{std::move(name)}, port_{port}, options_{std::move(options)}
-    {
-    }
+    {}
 
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }

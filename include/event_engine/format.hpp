@@ -147,14 +147,14 @@ EVENT_ENGINE_DECL auto write_plugin_line(fmt::format_context::iterator out, cons
 
 /// The long form: heading, then every counter on its own line, indented by @p indent.
 EVENT_ENGINE_DECL auto write_plugin_lines(fmt::format_context::iterator out, const plugin_report& report,
-                               std::string_view indent) -> fmt::format_context::iterator;
+                                          std::string_view indent) -> fmt::format_context::iterator;
 
 } // namespace detail
 } // namespace event_engine
 
 template <>
-struct fmt::formatter<event_engine::plugin_outcome> : event_engine::detail::enum_formatter<event_engine::plugin_outcome> {
-};
+struct fmt::formatter<event_engine::plugin_outcome>
+    : event_engine::detail::enum_formatter<event_engine::plugin_outcome> {};
 
 template <>
 struct fmt::formatter<event_engine::log_level> : event_engine::detail::enum_formatter<event_engine::log_level> {};

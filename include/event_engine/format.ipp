@@ -60,7 +60,7 @@ EVENT_ENGINE_DECL auto write_plugin_line(fmt::format_context::iterator out, cons
 }
 
 EVENT_ENGINE_DECL auto write_plugin_lines(fmt::format_context::iterator out, const plugin_report& report,
-                               std::string_view indent) -> fmt::format_context::iterator
+                                          std::string_view indent) -> fmt::format_context::iterator
 {
     out = write_plugin_heading(out, report);
     for (const auto& counter : counters_of(report)) {
@@ -71,26 +71,30 @@ EVENT_ENGINE_DECL auto write_plugin_lines(fmt::format_context::iterator out, con
 
 } // namespace event_engine::detail
 
-    EVENT_ENGINE_DECL auto fmt::formatter<event_engine::plugin_report>::format(const event_engine::plugin_report& report, fmt::format_context& ctx) const
-        -> fmt::format_context::iterator
-    {
-        if (long_form) return event_engine::detail::write_plugin_lines(ctx.out(), report, "");
-        return event_engine::detail::write_plugin_line(ctx.out(), report);
-    }
+EVENT_ENGINE_DECL auto fmt::formatter<event_engine::plugin_report>::format(const event_engine::plugin_report& report,
+                                                                           fmt::format_context& ctx) const
+    -> fmt::format_context::iterator
+{
+    if (long_form) return event_engine::detail::write_plugin_lines(ctx.out(), report, "");
+    return event_engine::detail::write_plugin_line(ctx.out(), report);
+}
 
-    EVENT_ENGINE_DECL auto fmt::formatter<event_engine::run_report>::format(const event_engine::run_report& report, fmt::format_context& ctx) const
-        -> fmt::format_context::iterator
-    {
-        auto out = event_engine::detail::format_into(ctx.out(), "run {}: {} plugin{}, dropped {}", report.stopped ? "stopped" : "finished",
-                                  report.plugins.size(), report.plugins.size() == 1 ? "" : "s", report.total_dropped());
-        for (const auto& counter : event_engine::detail::counters_of(report)) {
-            if (long_form) out = event_engine::detail::format_into(out, "\n  {:<22} {}", counter.member, counter.value);
-            else if (counter.value != 0) out = event_engine::detail::format_into(out, ", {} {}", counter.label, counter.value);
-        }
-        for (const auto& plugin : report.plugins) {
-            out = event_engine::detail::format_into(out, "\n  ");
-            out = long_form ? event_engine::detail::write_plugin_lines(out, plugin, "  ")
-                            : event_engine::detail::write_plugin_line(out, plugin);
-        }
-        return out;
+EVENT_ENGINE_DECL auto fmt::formatter<event_engine::run_report>::format(const event_engine::run_report& report,
+                                                                        fmt::format_context& ctx) const
+    -> fmt::format_context::iterator
+{
+    auto out = event_engine::detail::format_into(ctx.out(), "run {}: {} plugin{}, dropped {}",
+                                                 report.stopped ? "stopped" : "finished", report.plugins.size(),
+                                                 report.plugins.size() == 1 ? "" : "s", report.total_dropped());
+    for (const auto& counter : event_engine::detail::counters_of(report)) {
+        if (long_form) out = event_engine::detail::format_into(out, "\n  {:<22} {}", counter.member, counter.value);
+        else if (counter.value != 0)
+            out = event_engine::detail::format_into(out, ", {} {}", counter.label, counter.value);
     }
+    for (const auto& plugin : report.plugins) {
+        out = event_engine::detail::format_into(out, "\n  ");
+        out = long_form ? event_engine::detail::write_plugin_lines(out, plugin, "  ")
+                        : event_engine::detail::write_plugin_line(out, plugin);
+    }
+    return out;
+}

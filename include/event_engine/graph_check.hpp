@@ -18,9 +18,9 @@
 /// plugins are registered at run time. Its compile cost is measured in
 /// docs/benchmarks-history.md (d).
 
-#include "event_engine/rules.hpp"
 #include "event_engine/detail/meta/type_list.hpp"
 #include "event_engine/event_list.hpp"
+#include "event_engine/rules.hpp"
 
 #include <algorithm>
 #include <array>
@@ -101,19 +101,19 @@ struct analysis<event_list<Es...>, plugins_list<Ps...>> {
     // The plugins of Ps whose subscriptions (or publications) hold E.
     template <class E, bool Subscribers>
     using holders = decltype(std::tuple_cat(
-        std::declval<std::conditional_t<
-            list_contains<E, std::conditional_t<Subscribers, typename Ps::subscriptions, typename Ps::publications>>::value,
-            std::tuple<Ps>, std::tuple<>>>()...));
+        std::declval<std::conditional_t<list_contains<E, std::conditional_t<Subscribers, typename Ps::subscriptions,
+                                                                            typename Ps::publications>>::value,
+                                        std::tuple<Ps>, std::tuple<>>>()...));
 
     template <std::size_t I, bool Strict>
     static void report_one() noexcept
     {
         if constexpr (used.subscribed[I] && !used.published[I]) {
-            static_cast<void>(
-                sizeof(apply_t<rule::subscribed_event_must_have_a_publisher, nth_t<I, Es...>, holders<nth_t<I, Es...>, true>>));
+            static_cast<void>(sizeof(apply_t<rule::subscribed_event_must_have_a_publisher, nth_t<I, Es...>,
+                                             holders<nth_t<I, Es...>, true>>));
         } else if constexpr (Strict && used.published[I] && !used.subscribed[I]) {
-            static_cast<void>(
-                sizeof(apply_t<rule::published_event_must_have_a_subscriber, nth_t<I, Es...>, holders<nth_t<I, Es...>, false>>));
+            static_cast<void>(sizeof(apply_t<rule::published_event_must_have_a_subscriber, nth_t<I, Es...>,
+                                             holders<nth_t<I, Es...>, false>>));
         }
     }
 

@@ -34,9 +34,9 @@
 /// (BOOST_HANA_DEFINE_STRUCT, BOOST_HANA_ADAPT_STRUCT, own hana::accessors_impl);
 /// positions "0", "1", ... for plain aggregates reflected without a macro.
 
+#include "event_engine/detail/meta/type_name.hpp"
 #include "event_engine/detail/reflect/portable_layout.hpp"
 #include "event_engine/rules.hpp"
-#include "event_engine/detail/meta/type_name.hpp"
 
 #include <cstddef>
 #include <string>
@@ -72,8 +72,10 @@ namespace detail::layout {
 template <class T>
 constexpr std::string_view struct_name() noexcept
 {
+    // clang-format off
     if constexpr (requires { { T::name } -> std::convertible_to<std::string_view>; }) return T::name;
     else return short_type_name<T>();
+    // clang-format on
 }
 
 template <class T>
@@ -117,10 +119,12 @@ layout_type describe()
         static_assert(k == kind::structure);
         type.kind = "struct";
         type.name = struct_name<T>();
+        // clang-format off
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (type.members.push_back(layout_member{std::string{member_name_v<T, I>.view()}, describe<member_t<T, I>>()}),
              ...);
         }(std::make_index_sequence<member_count_v<T>>{});
+        // clang-format on
     }
     return type;
 }

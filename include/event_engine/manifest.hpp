@@ -157,9 +157,9 @@ inline nlohmann::ordered_json endpoints_json(const app_description& app, bool cu
     json["subscribe"] = endpoint_json(bound != nullptr ? bound->subscribe_endpoint : "",
                                       bound != nullptr ? bound->subscribe_port : config.subscribe_port, curve);
     if (config.introspection_port) {
-        json["introspection"] = endpoint_json(bound != nullptr ? bound->introspection_endpoint : "",
-                                              bound != nullptr ? bound->introspection_port : *config.introspection_port,
-                                              curve);
+        json["introspection"] =
+            endpoint_json(bound != nullptr ? bound->introspection_endpoint : "",
+                          bound != nullptr ? bound->introspection_port : *config.introspection_port, curve);
     } else {
         json["introspection"] = nullptr;
     }
@@ -175,9 +175,10 @@ inline nlohmann::ordered_json manifest_of(const app_description& app)
     manifest["events"] = events_json(app);
     manifest["plugins"] = plugins_json(app, curve);
     manifest["endpoints"] = endpoints_json(app, curve);
-    manifest["curve"] = {{"required", curve},
-                         {"server_public_key", curve ? nlohmann::ordered_json(app.config->security.server->public_key.z85())
-                                                     : nlohmann::ordered_json{}}};
+    manifest["curve"] = {
+        {"required", curve},
+        {"server_public_key",
+         curve ? nlohmann::ordered_json(app.config->security.server->public_key.z85()) : nlohmann::ordered_json{}}};
     return manifest;
 }
 

@@ -14,15 +14,15 @@
 
 #include "event_engine/codec.hpp"
 #include "event_engine/detail/dispatch/dispatch.hpp"
+#include "event_engine/detail/endpoints/sockets.hpp"
+#include "event_engine/detail/meta/type_list.hpp"
 #include "event_engine/detail/runtime/envelope.hpp"
 #include "event_engine/detail/runtime/event_route.hpp"
 #include "event_engine/detail/runtime/plugin_runtime.hpp"
-#include "event_engine/rules.hpp"
-#include "event_engine/detail/endpoints/sockets.hpp"
-#include "event_engine/detail/meta/type_list.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/event.hpp"
 #include "event_engine/receive_result.hpp"
+#include "event_engine/rules.hpp"
 
 #include <zmq.hpp>
 
@@ -74,7 +74,8 @@ template <class Deliver>
 [[gnu::always_inline]] inline auto counted(plugin_runtime& runtime, Deliver& deliver)
 {
     // (always_inline: as the rest of the path, so that g++ keeps the event in registers.)
-    return [&runtime, &deliver](dispatched delivery, auto&& event) __attribute__((always_inline)) {
+    return [&runtime, &deliver ](dispatched delivery, auto&& event) __attribute__((always_inline))
+    {
         runtime.count_delivered();
         if (runtime.tracing()) [[unlikely]]
             trace_received<std::remove_cvref_t<decltype(event)>>(runtime, delivery);
@@ -103,8 +104,7 @@ template <plan_limits Limits, event_type... Subscribed, class Deliver>
     const dispatch_result found = dispatch_frame<Limits, Subscribed...>(bytes, counted(runtime, deliver));
     if (found.what == dispatch_result::outcome::refused) [[unlikely]]
         report_refused<Subscribed...>(runtime, found.index);
-    else if (found.what == dispatch_result::outcome::unknown_topic) [[unlikely]]
-        runtime.report_unknown_topic(bytes);
+    else if (found.what == dispatch_result::outcome::unknown_topic) [[unlikely]] runtime.report_unknown_topic(bytes);
 }
 
 /// Finds the subscribed type of @p frame, decodes it and calls @p deliver with the event.
@@ -173,9 +173,11 @@ struct declared_lists<publishes<Published...>, publishes<>> {
 // A variable apart from the class: never read a verdict out of a class that reports (rules.hpp).
 template <class Subscriptions, class Publications>
 inline constexpr bool valid_declaration_v = false;
+// clang-format off
 template <class... Subscribed, class... Published>
 inline constexpr bool valid_declaration_v<type_list<Subscribed...>, type_list<Published...>> =
     valid_event_pack_v<Subscribed...> && valid_event_pack_v<Published...>;
+// clang-format on
 } // namespace detail
 
 /// plugin<Self, Subscriptions, Publications> with arguments that are not
@@ -191,7 +193,8 @@ template <class Self, class... Subscribed, class... Published>
 class plugin<Self, subscribes<Subscribed...>, publishes<Published...>> : public detail::plugin_root {
     // Reported here, where the plugin is declared: a type that is not an event type,
     // an event listed twice (rules.hpp).
-    static_assert(sizeof(detail::event_pack_report<rule::subscribes_must_list_each_event_once, Self, Subscribed...>) > 0);
+    static_assert(sizeof(detail::event_pack_report<rule::subscribes_must_list_each_event_once, Self, Subscribed...>) >
+                  0);
     static_assert(sizeof(detail::event_pack_report<rule::publishes_must_list_each_event_once, Self, Published...>) > 0);
 
 public:
@@ -199,8 +202,8 @@ public:
     using subscriptions = detail::type_list<Subscribed...>;
     using publications = detail::type_list<Published...>;
     /// What `receive()` returns: one of the subscribed event types.
-    using event = std::conditional_t<(sizeof...(Subscribed) > 0), detail::unique_t<std::variant, Subscribed...>,
-                                     std::monostate>;
+    using event =
+        std::conditional_t<(sizeof...(Subscribed) > 0), detail::unique_t<std::variant, Subscribed...>, std::monostate>;
 
 protected:
     /// Publishes @p event to every plugin that subscribes to it: the object itself, shared
@@ -215,9 +218,11 @@ protected:
 
     /// publish() of an rvalue: the event is moved into the envelope its subscribers share,
     /// so a large payload is never copied.
+    // clang-format off
     template <class E>
         requires(!std::is_lvalue_reference_v<E> && !std::is_const_v<E>)
     bool publish(E&& event)
+    // clang-format on
     {
         return publish_checked<E>(std::move(event));
     }
@@ -321,6 +326,7 @@ private:
 
 namespace detail {
 
+// clang-format off
 template <class P>
 concept derives_from_plugin =
     std::is_base_of_v<plugin_root, P> && requires { typename P::self_type; } && std::is_same_v<typename P::self_type, P>;
@@ -330,6 +336,7 @@ concept loop_style = requires(P& p) { p.run(); };
 
 template <class P, class E>
 concept handles = requires(P& p, const E& e) { p.on(e); };
+// clang-format on
 
 struct plugin_access {
     template <class P>

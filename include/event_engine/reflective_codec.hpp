@@ -29,8 +29,8 @@
 ///     template <class E> inline constexpr bool is_reflective_v;  // E's codec is reflective_codec
 
 #include "event_engine/codec.hpp"
-#include "event_engine/detail/reflect/portable_layout.hpp"
 #include "event_engine/detail/meta/type_name.hpp"
+#include "event_engine/detail/reflect/portable_layout.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/layout.hpp"
 

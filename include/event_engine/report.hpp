@@ -13,9 +13,9 @@ namespace event_engine {
 
 /// How a plugin's run ended.
 enum class plugin_outcome {
-    finished, ///< returned from run() or called finish() on its own
-    stopped,  ///< ended because the application was stopping
-    failed,   ///< threw, or could not start
+    finished,     ///< returned from run() or called finish() on its own
+    stopped,      ///< ended because the application was stopping
+    failed,       ///< threw, or could not start
     disconnected, ///< an external plugin's process went away without sending quit
 };
 
@@ -26,6 +26,7 @@ enum class plugin_outcome {
 struct plugin_report {
     std::string name;
     plugin_outcome outcome = plugin_outcome::finished;
+    // clang-format off
     std::string error;                 ///< why it failed or disconnected (empty otherwise)
     std::uint64_t events_received = 0; ///< events handed to the plugin, decoded (external: sent, or acknowledged with fetch)
     std::uint64_t events_published = 0;
@@ -41,6 +42,7 @@ struct plugin_report {
     std::uint64_t events_refused = 0;    ///< external plugins: events of publish batches refused one by one (undeclared topic, empty, stopping), each said in its batch's reply
     std::uint64_t batches_repeated = 0;  ///< external plugins: publish batches sent again after a lost reply: answered as before, not published again
     std::size_t max_spilled = 0;        ///< most events buffered while blocked in publish
+    // clang-format on
 };
 
 // run_report keeps a deprecated member (below). Its implicit constructors and assignments
@@ -55,11 +57,13 @@ struct plugin_report {
 /// The whole run's account.
 struct run_report {
     std::vector<plugin_report> plugins;
+    // clang-format off
     bool stopped = false;                   ///< ended by stop(), a signal or a failure
     std::uint64_t tcp_events_offered = 0;   ///< events sent to the subscribe port, each matched by a subscription of a TCP peer there (best effort: see docs/security.md)
     std::uint64_t tcp_events_dropped = 0;   ///< events a subscription of the subscribe port matched that were not sent: the engine's queue to the port was full
     std::uint64_t tcp_publishes_refused = 0; ///< frames from the publish port not forwarded (unknown topic, control topic, publisher not allowed)
     std::uint64_t connections_refused = 0;  ///< CURVE clients refused for their key by the engine's ZAP handler (clients without CURVE fail earlier, uncounted)
+    // clang-format on
 
     /// Deprecated: kept for one minor version after 0.1.0, then removed (CHANGELOG.md,
     /// "Deprecated"; the policy is in docs/testing.md). Until 2026-11-27 the subscribe
@@ -68,10 +72,12 @@ struct run_report {
     /// event back (ZeroMQ drops, for the full subscriber only, what does not fit, and does not
     /// say which), so what this counted is always 0, and losses at one subscriber cannot be
     /// counted at all. It stays 0. What the port was given is `tcp_events_offered`.
+    // clang-format off
     [[deprecated("run_report::tcp_subscriber_drops is always 0 since the subscribe port became best effort: "
                  "events the port was given are counted in run_report::tcp_events_offered, and what one TCP "
                  "subscriber missed cannot be counted (docs/protocol.md, CHANGELOG.md)")]]
     std::uint64_t tcp_subscriber_drops = 0;
+    // clang-format on
 
     /// The report of the plugin named @p name, or nullptr.
     [[nodiscard]] const plugin_report* find(std::string_view name) const noexcept

@@ -217,16 +217,14 @@ struct plugin_needs_run_or_subscriptions {
 
 template <class Plugin>
 struct plugin_must_derive_from_event_engine_plugin {
-    static_assert(detail::always_false<Plugin>,
-                  "register_plugin: a plugin must derive from event_engine::plugin<Self, "
-                  "subscribes<...>, publishes<...>> with itself as Self");
+    static_assert(detail::always_false<Plugin>, "register_plugin: a plugin must derive from event_engine::plugin<Self, "
+                                                "subscribes<...>, publishes<...>> with itself as Self");
 };
 
 template <class Plugin>
 struct register_plugin_takes_the_plugin_not_a_pointer {
-    static_assert(detail::always_false<Plugin>,
-                  "register_plugin was given a pointer; pass the plugin object itself "
-                  "(register_plugin(*plugin)), or a std::unique_ptr to hand it over");
+    static_assert(detail::always_false<Plugin>, "register_plugin was given a pointer; pass the plugin object itself "
+                                                "(register_plugin(*plugin)), or a std::unique_ptr to hand it over");
 };
 
 template <class Plugin>

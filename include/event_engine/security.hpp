@@ -80,8 +80,8 @@ public:
                                       " is 40 Z85 characters, so it could be a CURVE key, and could be a "
                                       "certificate file's path too (" +
                                       (looks_like_path ? std::string{"it looks like one"}
-                                                       : check ? "its existence cannot be checked: " + check.message()
-                                                               : std::string{"such a file exists"}) +
+                                       : check         ? "its existence cannot be checked: " + check.message()
+                                                       : std::string{"such a file exists"}) +
                                       "); nothing is guessed: write file:<path> for a certificate file or "
                                       "z85:<key> for the key itself"};
         }
@@ -101,10 +101,12 @@ public:
 
     /// Deprecated: it guessed whether its argument was a key or a path (a 40-character
     /// path of Z85 characters was taken as a key). It now refuses what could be both.
+    // clang-format off
     [[deprecated("curve_key::load guesses between a key and a file: use curve_key::from_z85 for the key's "
                  "text or curve_key::from_file for a certificate file (curve_key::from_setting for a "
                  "z85:/file: setting)")]]
     static curve_key load(std::string_view text_or_path) { return from_setting(text_or_path); }
+    // clang-format on
 
     /// The key named by environment variable @p variable, as curve_key::from_setting reads
     /// it: `z85:<key>` or `file:<path>` (or, without a prefix, a value that can only be one).
@@ -142,8 +144,8 @@ public:
     {
         static constexpr std::string_view z85_alphabet =
             "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
-        const bool could_be_key = text.size() >= 30 && text.size() <= 50 &&
-                                  text.find_first_not_of(z85_alphabet) == std::string_view::npos;
+        const bool could_be_key =
+            text.size() >= 30 && text.size() <= 50 && text.find_first_not_of(z85_alphabet) == std::string_view::npos;
         if (could_be_key) return "the value (" + std::to_string(text.size()) + " characters, not shown)";
         return "'" + std::string{text} + "'";
     }
@@ -216,8 +218,8 @@ struct curve_keypair {
         const std::string base{name};
         write(directory / (base + ".key"), false);
         write(directory / (base + ".key_secret"), true);
-        std::filesystem::permissions(directory / (base + ".key_secret"), std::filesystem::perms::owner_read |
-                                                                              std::filesystem::perms::owner_write);
+        std::filesystem::permissions(directory / (base + ".key_secret"),
+                                     std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     }
 };
 

@@ -12,12 +12,6 @@
 // expect: curve_key::from_file
 // expect-first-error: load.*deprecated
 
-event_engine::curve_key old_code()
-{
-    return event_engine::curve_key::load("keys/engine.key");
-}
+event_engine::curve_key old_code() { return event_engine::curve_key::load("keys/engine.key"); }
 
-int main()
-{
-    return static_cast<int>(old_code().z85().size());
-}
+int main() { return static_cast<int>(old_code().z85().size()); }

@@ -14,10 +14,7 @@
 // expect: run_report::tcp_events_offered
 // expect-first-error: tcp_subscriber_drops.*deprecated
 
-std::uint64_t old_code(const event_engine::run_report& report)
-{
-    return report.tcp_subscriber_drops;
-}
+std::uint64_t old_code(const event_engine::run_report& report) { return report.tcp_subscriber_drops; }
 
 int main()
 {

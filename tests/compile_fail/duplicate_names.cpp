@@ -21,8 +21,8 @@ struct Thumbnail {
 
 using events = event_engine::event_list<Image, Thumbnail>;
 
-class Viewer : public event_engine::plugin<Viewer, event_engine::subscribes<Image, Thumbnail>,
-                                           event_engine::publishes<>> {
+class Viewer
+    : public event_engine::plugin<Viewer, event_engine::subscribes<Image, Thumbnail>, event_engine::publishes<>> {
 public:
     void on(const Image&) {}
     void on(const Thumbnail&) { finish(); }

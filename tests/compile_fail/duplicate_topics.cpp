@@ -22,8 +22,8 @@ struct Humidity {
 
 using events = event_engine::event_list<Temperature, Humidity>;
 
-class Station : public event_engine::plugin<Station, event_engine::subscribes<>,
-                                            event_engine::publishes<Temperature, Humidity>> {
+class Station
+    : public event_engine::plugin<Station, event_engine::subscribes<>, event_engine::publishes<Temperature, Humidity>> {
 public:
     void run()
     {

@@ -21,8 +21,8 @@ struct Nameless {
 
 using events = event_engine::event_list<Named, Nameless>;
 
-class Talker : public event_engine::plugin<Talker, event_engine::subscribes<>,
-                                           event_engine::publishes<Named, Nameless>> {
+class Talker
+    : public event_engine::plugin<Talker, event_engine::subscribes<>, event_engine::publishes<Named, Nameless>> {
 public:
     void run()
     {

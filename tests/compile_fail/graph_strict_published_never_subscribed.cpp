@@ -23,7 +23,8 @@ struct Goodbye {
 
 using events = event_engine::event_list<Hello, Goodbye>;
 
-class Greeter : public event_engine::plugin<Greeter, event_engine::subscribes<>, event_engine::publishes<Hello, Goodbye>> {
+class Greeter
+    : public event_engine::plugin<Greeter, event_engine::subscribes<>, event_engine::publishes<Hello, Goodbye>> {
 public:
     void run() { publish(Hello{"hi"}); }
 };

@@ -28,8 +28,8 @@ public:
     void run() { publish(Hello{"hi"}); }
 };
 
-class Counter : public event_engine::plugin<Counter, event_engine::subscribes<Hello, Goodbye>,
-                                            event_engine::publishes<>> {
+class Counter
+    : public event_engine::plugin<Counter, event_engine::subscribes<Hello, Goodbye>, event_engine::publishes<>> {
 public:
     void on(const Hello&) {}
     void on(const Goodbye&) { finish(); }
@@ -37,7 +37,4 @@ public:
 
 using PyPlugin = event_engine::external_plugin<event_engine::subscribes<Goodbye>, event_engine::publishes<>>;
 
-int main()
-{
-    event_engine::check_graph<events, event_engine::plugins_list<Greeter, Counter, PyPlugin>>();
-}
+int main() { event_engine::check_graph<events, event_engine::plugins_list<Greeter, Counter, PyPlugin>>(); }

@@ -20,8 +20,8 @@ struct TypeB {
     std::string text;
 };
 
-class Handler : public event_engine::plugin<Handler, event_engine::subscribes<TypeA, TypeB>,
-                                            event_engine::publishes<>> {
+class Handler
+    : public event_engine::plugin<Handler, event_engine::subscribes<TypeA, TypeB>, event_engine::publishes<>> {
 public:
     void on(const TypeA&) { finish(); }
 };

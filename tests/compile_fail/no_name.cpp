@@ -18,7 +18,8 @@ struct Anonymous {
     std::string text;
 };
 
-class Talker : public event_engine::plugin<Talker, event_engine::subscribes<>, event_engine::publishes<TypeA, Anonymous>> {
+class Talker
+    : public event_engine::plugin<Talker, event_engine::subscribes<>, event_engine::publishes<TypeA, Anonymous>> {
 public:
     void run()
     {

@@ -32,8 +32,8 @@ static_assert(events::valid);
 static_assert(event_engine::is_event_v<Image> && event_engine::is_event_v<Score> && event_engine::is_event_v<Tick>);
 
 // Loop style: publishes, then pulls its answers with receive().
-class Producer : public event_engine::plugin<Producer, event_engine::subscribes<Score>,
-                                             event_engine::publishes<Image>> {
+class Producer
+    : public event_engine::plugin<Producer, event_engine::subscribes<Score>, event_engine::publishes<Image>> {
 public:
     void run()
     {
@@ -43,8 +43,7 @@ public:
 };
 
 // Handler style: one on() per subscription.
-class Scorer : public event_engine::plugin<Scorer, event_engine::subscribes<Image>,
-                                           event_engine::publishes<Score>> {
+class Scorer : public event_engine::plugin<Scorer, event_engine::subscribes<Image>, event_engine::publishes<Score>> {
 public:
     void on(const Image& image)
     {
@@ -54,8 +53,7 @@ public:
 };
 
 // Loop style without subscriptions: may publish, never receives.
-class Announcer : public event_engine::plugin<Announcer, event_engine::subscribes<>,
-                                              event_engine::publishes<Image>> {
+class Announcer : public event_engine::plugin<Announcer, event_engine::subscribes<>, event_engine::publishes<Image>> {
 public:
     void run() { publish(Image{"b.png"}); }
 };

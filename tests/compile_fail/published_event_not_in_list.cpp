@@ -20,8 +20,8 @@ struct Foreign {
     std::string text;
 };
 
-class Publisher : public event_engine::plugin<Publisher, event_engine::subscribes<>,
-                                              event_engine::publishes<TypeA, Foreign>> {
+class Publisher
+    : public event_engine::plugin<Publisher, event_engine::subscribes<>, event_engine::publishes<TypeA, Foreign>> {
 public:
     void run()
     {

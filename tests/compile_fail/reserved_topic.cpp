@@ -16,15 +16,16 @@ struct Plain {
 
 struct Sneaky {
     static constexpr std::string_view name = "Sneaky";
+    // clang-format off
     static constexpr std::string_view topic = "\xff" "event_engine/sneaky";
+    // clang-format on
     using codec = event_engine::text_codec;
     std::string text;
 };
 
 using events = event_engine::event_list<Plain, Sneaky>;
 
-class Talker : public event_engine::plugin<Talker, event_engine::subscribes<>,
-                                           event_engine::publishes<Plain, Sneaky>> {
+class Talker : public event_engine::plugin<Talker, event_engine::subscribes<>, event_engine::publishes<Plain, Sneaky>> {
 public:
     void run()
     {

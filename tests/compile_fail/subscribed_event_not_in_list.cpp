@@ -20,8 +20,8 @@ struct Foreign {
     std::string text;
 };
 
-class Listener : public event_engine::plugin<Listener, event_engine::subscribes<TypeA, Foreign>,
-                                             event_engine::publishes<>> {
+class Listener
+    : public event_engine::plugin<Listener, event_engine::subscribes<TypeA, Foreign>, event_engine::publishes<>> {
 public:
     void on(const TypeA&) {}
     void on(const Foreign&) { finish(); }

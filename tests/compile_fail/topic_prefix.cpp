@@ -22,8 +22,8 @@ struct ImageScored {
 
 using events = event_engine::event_list<Image, ImageScored>;
 
-class Viewer : public event_engine::plugin<Viewer, event_engine::subscribes<Image, ImageScored>,
-                                           event_engine::publishes<>> {
+class Viewer
+    : public event_engine::plugin<Viewer, event_engine::subscribes<Image, ImageScored>, event_engine::publishes<>> {
 public:
     void on(const Image&) {}
     void on(const ImageScored&) { finish(); }

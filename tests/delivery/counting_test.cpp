@@ -101,7 +101,7 @@ using counted_events = event_list<CountedTick, CountedNote>;
 // As counting_plugin.py computes it.
 constexpr std::uint64_t value_of(std::uint64_t seq) { return seq * 0x9E3779B97F4A7C15ULL; }
 constexpr std::uint64_t last_marker = 1; // a value value_of() never gives below tracked_seqs
-constexpr std::uint64_t unseen = 20;    // TCP events published before a TCP subscriber connects
+constexpr std::uint64_t unseen = 20;     // TCP events published before a TCP subscriber connects
 
 void reset_counts()
 {
@@ -528,9 +528,9 @@ TEST_CASE("typed delivery: TCP subscribers on the subscribe port - one encode pe
     CHECK(internal.out_of_order == 0);
 
     INFO(repeater.first_counted << " events published before every TCP subscriber was known (" << unseen
-                                << " before any connected), then " << counted + 1
-                                << " with " << subscribers << " TCP subscribers and 1 internal: "
-                                << seen.tick_encodes << " encodes, " << seen.tick_decodes << " decodes");
+                                << " before any connected), then " << counted + 1 << " with " << subscribers
+                                << " TCP subscribers and 1 internal: " << seen.tick_encodes << " encodes, "
+                                << seen.tick_decodes << " decodes");
     REQUIRE(repeater.published < tracked_seqs);
     CHECK(codec_counts<CountedTick>::untracked == 0);
     std::uint64_t before = 0;

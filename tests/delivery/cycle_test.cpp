@@ -59,8 +59,7 @@ struct cycle_setup {
 struct cycle_state {
     explicit cycle_state(const cycle_setup& setup)
         : budget_total{setup.budget}, stop_when_spent{setup.stop_when_spent}, budget{setup.budget}
-    {
-    }
+    {}
     const std::int64_t budget_total;
     const bool stop_when_spent;
     std::atomic<std::int64_t> budget;
@@ -158,7 +157,8 @@ void stop_when_drained(App& application, const cycle_state& state, std::uint64_t
     const auto drained = [&] {
         const auto answers = state.answers_done.load();
         return answers == state.budget_total &&
-               state.handled.load() == to_handle_besides_answers + static_cast<std::uint64_t>(answers) * answer_subscribers;
+               state.handled.load() ==
+                   to_handle_besides_answers + static_cast<std::uint64_t>(answers) * answer_subscribers;
     };
     while (!drained() && !running.done() && std::chrono::steady_clock::now() < hang_guard) {
         std::this_thread::sleep_for(std::chrono::milliseconds{2});
@@ -204,8 +204,10 @@ TEST_CASE("a two-plugin cycle under load - A -> B -> A, three answers per event 
     Observer<Ping, Pong> observer{state};
 
     app<cycle_events> application{config_of(setup)};
-    application.register_plugin(a, "A").register_plugin(b, "B").register_plugin(observer, "observer").register_plugin(
-        source, "source");
+    application.register_plugin(a, "A")
+        .register_plugin(b, "B")
+        .register_plugin(observer, "observer")
+        .register_plugin(source, "source");
     const test_events::log_capture quiet{log_level::off}; // the drops are logged: expected when it stops in full flow
     delivery_tests::background_run running{application};
     if (!setup.stop_when_spent) {

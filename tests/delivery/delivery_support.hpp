@@ -73,8 +73,7 @@ public:
               }
               done_ = true;
           }}
-    {
-    }
+    {}
     background_run(const background_run&) = delete;
     background_run& operator=(const background_run&) = delete;
     ~background_run()

@@ -120,7 +120,8 @@ seen inspect(const Frame& frame)
     std::uint64_t seq = 0;
     std::memcpy(&seq, frame.bytes.data(), sizeof seq);
     const auto& pattern = frame_pattern();
-    return {seq, std::memcmp(frame.bytes.data() + sizeof seq, pattern.data() + sizeof seq, frame_size - sizeof seq) == 0};
+    return {seq,
+            std::memcmp(frame.bytes.data() + sizeof seq, pattern.data() + sizeof seq, frame_size - sizeof seq) == 0};
 }
 
 template <class E>
@@ -226,13 +227,13 @@ void check_consumer(const run_report& report, std::string_view name, const Consu
     const auto expected = expected_for<Es...>();
     const auto& seqs = consumer.log.seqs;
     const auto differ = std::mismatch(seqs.begin(), seqs.end(), expected.begin(), expected.end());
-    INFO("received " << seqs.size() << " of " << expected.size() << " events; the first difference at position "
-                     << (differ.first - seqs.begin()) << ": "
-                     << (differ.first == seqs.end() ? std::string{"none received"} : std::to_string(*differ.first))
-                     << " where "
-                     << (differ.second == expected.end() ? std::string{"none expected"}
-                                                         : std::to_string(*differ.second))
-                     << " was expected");
+    INFO(
+        "received " << seqs.size() << " of " << expected.size() << " events; the first difference at position "
+                    << (differ.first - seqs.begin()) << ": "
+                    << (differ.first == seqs.end() ? std::string{"none received"} : std::to_string(*differ.first))
+                    << " where "
+                    << (differ.second == expected.end() ? std::string{"none expected"} : std::to_string(*differ.second))
+                    << " was expected");
     CHECK((differ.first == seqs.end() && differ.second == expected.end()));
     CHECK(consumer.log.damaged == 0);
     check_all_received(report, name, producer.template published_of<Es...>());
@@ -286,7 +287,7 @@ TEST_CASE("typed fan-out: every consumer gets every event of its types, intact, 
     REQUIRE(producer.published_of<Tick, Label, Record, Frame>() == total_events);
     check_consumer<decltype(handler_all), Tick, Label, Record, Frame>(report, "handler_all", handler_all, producer);
     check_consumer<decltype(handler_all_again), Tick, Label, Record, Frame>(report, "handler_all_again",
-                                                                           handler_all_again, producer);
+                                                                            handler_all_again, producer);
     check_consumer<decltype(handler_small), Tick, Label>(report, "handler_small", handler_small, producer);
     check_consumer<decltype(handler_frames), Frame>(report, "handler_frames", handler_frames, producer);
     check_consumer<decltype(loop_all), Tick, Label, Record, Frame>(report, "loop_all", loop_all, producer);

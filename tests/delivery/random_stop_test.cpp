@@ -230,7 +230,9 @@ TEST_CASE("random stops under load: run() returns and every event is accounted f
         std::optional<std::string> failed;
         run_report report;
         {
+            // clang-format off
             const test_events::log_capture quiet{log_level::off}; // a failing plugin and the drops are logged: expected here
+            // clang-format on
             delivery_tests::background_run running{application};
             if (plan.how == ending::app_stop) {
                 // Waits for the moment in events, not in time (a hang guard aside: the checks then fail).

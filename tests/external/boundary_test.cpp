@@ -2,13 +2,13 @@
 // does not control, and that every event is accounted for around ends, stops and
 // vanished clients. Real applications, real ZeroMQ clients on threads of the test.
 
-#include "support.hpp"
 #include "clients.hpp"
+#include "support.hpp"
 
 #include <event_engine/detail/endpoints/endpoint.hpp>
-#include <event_engine/detail/wire/external_protocol.hpp>
 #include <event_engine/detail/endpoints/log_throttle.hpp>
 #include <event_engine/detail/security/zap_handler.hpp>
+#include <event_engine/detail/wire/external_protocol.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -129,6 +129,7 @@ std::string count_frame(std::uint64_t value)
 [[maybe_unused]] void security_md_example(app<events>& app)
 {
     using PyPlugin = External;
+    // clang-format off
     event_engine::app_config config;
     config.bind_address = "0.0.0.0";                        // beyond loopback: keys required
     config.security.server = event_engine::curve_keypair::load("keys/engine.key_secret");
@@ -137,6 +138,7 @@ std::string count_frame(std::uint64_t value)
 
     app.register_external_plugin(PyPlugin{"pyplugin", 6000,
                                           {.client_key = event_engine::curve_key::from_file("keys/pyplugin.key")}});
+    // clang-format on
 }
 
 } // namespace
@@ -158,18 +160,18 @@ TEST_CASE("parse: fetch and ack", "[boundary][protocol]")
     const auto ack = protocol::parse("plugin_command: ack 18446744073709551615\n");
     CHECK(ack.what == protocol::kind::ack);
     CHECK(ack.ack == 18446744073709551615ULL);
-    for (const char* bad : {"plugin_command: fetch", "plugin_command: fetch 10 0", "plugin_command: fetch 0 0 0",
-                            "plugin_command: fetch 100001 0 0", "plugin_command: fetch 1 -1 0",
-                            "plugin_command: fetch 1 0 -1", "plugin_command: fetch 1 0 1 1 1", "plugin_command: fetch 1 0 1 x",
-                            "plugin_command: ack",
-                            "plugin_command: ack x", "plugin_command: ack 1 2"}) {
+    for (const char* bad :
+         {"plugin_command: fetch", "plugin_command: fetch 10 0", "plugin_command: fetch 0 0 0",
+          "plugin_command: fetch 100001 0 0", "plugin_command: fetch 1 -1 0", "plugin_command: fetch 1 0 -1",
+          "plugin_command: fetch 1 0 1 1 1", "plugin_command: fetch 1 0 1 x", "plugin_command: ack",
+          "plugin_command: ack x", "plugin_command: ack 1 2"}) {
         CAPTURE(bad);
         CHECK(protocol::parse(bad).what == protocol::kind::malformed);
     }
     // Numbers are digits after a space: no signs, no numbers run together (found by fuzzing).
-    for (const char* bad : {"plugin_command: next_msgs 15-000", "plugin_command: next_msg_wait -0",
-                            "plugin_command: next_msgs 5 -0", "plugin_command: fetch 5 -0 1",
-                            "plugin_command: fetch 5-0 3", "plugin_command: next_msgs 5 +1"}) {
+    for (const char* bad :
+         {"plugin_command: next_msgs 15-000", "plugin_command: next_msg_wait -0", "plugin_command: next_msgs 5 -0",
+          "plugin_command: fetch 5 -0 1", "plugin_command: fetch 5-0 3", "plugin_command: next_msgs 5 +1"}) {
         CAPTURE(bad);
         CHECK(protocol::parse(bad).what == protocol::kind::malformed);
     }
@@ -542,12 +544,12 @@ TEST_CASE("CURVE: only the plugin's key gets an answer on its port", "[boundary]
                 return false;
             }
         };
-        stranger_answered = answered(curve_client{server.public_key.z85(), stranger_keys.public_key.z85(),
-                                                  stranger_keys.secret_key.z85()});
+        stranger_answered = answered(
+            curve_client{server.public_key.z85(), stranger_keys.public_key.z85(), stranger_keys.secret_key.z85()});
         plain_answered = answered(std::nullopt);
         std::this_thread::sleep_for(500ms); // past the disconnect grace: strangers do not count
-        req_client plugin{port, curve_client{server.public_key.z85(), plugin_keys.public_key.z85(),
-                                             plugin_keys.secret_key.z85()}};
+        req_client plugin{
+            port, curve_client{server.public_key.z85(), plugin_keys.public_key.z85(), plugin_keys.secret_key.z85()}};
         while (notes.size() < 3) notes.push_back(plugin.one(protocol::next_msg));
         (void)plugin.one(protocol::quit);
     }};
@@ -609,8 +611,7 @@ TEST_CASE("keys: generate, save, load; Z85 text or certificate files", "[boundar
     CHECK(curve_key::from_setting("file:" + (directory / "engine.key").string()) == pair.public_key);
     // A bare key is the key when it cannot be a path ('/' is Z85: about a third of keys have one).
     auto bare = curve_keypair::generate().public_key;
-    while (bare.z85().find('/') != std::string::npos || bare.z85().starts_with('.') ||
-           bare.z85().ends_with(".key")) {
+    while (bare.z85().find('/') != std::string::npos || bare.z85().starts_with('.') || bare.z85().ends_with(".key")) {
         bare = curve_keypair::generate().public_key;
     }
     CHECK(curve_key::from_setting(bare.z85()) == bare);
@@ -643,9 +644,9 @@ TEST_CASE("keys: a certificate path of 40 Z85 characters is never taken as the k
     CHECK(curve_key::from_setting("z85:" + path).z85() == path); // asked for as text: the text
     // Without a prefix it could be either: refused, naming both ways, never guessed.
     ::setenv("EE_TEST_KEY40", path.c_str(), 1);
-    CHECK_THROWS_WITH(curve_key::from_env("EE_TEST_KEY40"),
-                      Catch::Matchers::Contains("file:<path>") && Catch::Matchers::Contains("z85:<key>") &&
-                          Catch::Matchers::Contains("EE_TEST_KEY40"));
+    CHECK_THROWS_WITH(curve_key::from_env("EE_TEST_KEY40"), Catch::Matchers::Contains("file:<path>") &&
+                                                                Catch::Matchers::Contains("z85:<key>") &&
+                                                                Catch::Matchers::Contains("EE_TEST_KEY40"));
     ::setenv("EE_TEST_KEY40", ("file:" + path).c_str(), 1);
     CHECK(curve_key::from_env("EE_TEST_KEY40") == pair.public_key);
     ::unsetenv("EE_TEST_KEY40");
@@ -662,9 +663,9 @@ TEST_CASE("keys: without a prefix, a 40-character Z85 value that could be a path
           "[boundary][curve]")
 {
     // Missing, mistyped or not mounted: the path must not silently become the key.
-    for (const std::string missing : {"/home/ann/keys/abcdefghijklmn/engine.key", // '/' and ".key"
-                                      "keys/abcdefghijklmnopqrstuvwxyz012345678",  // '/' only
-                                      "./abcdefghijklmnopqrstuvwxyz0123456789AB",  // starts with '.'
+    for (const std::string missing : {"/home/ann/keys/abcdefghijklmn/engine.key",    // '/' and ".key"
+                                      "keys/abcdefghijklmnopqrstuvwxyz012345678",    // '/' only
+                                      "./abcdefghijklmnopqrstuvwxyz0123456789AB",    // starts with '.'
                                       "abcdefghijklmnopqrstuvwxyz0123456789.key"}) { // ".key"
         INFO(missing);
         REQUIRE(missing.size() == 40);
@@ -755,7 +756,7 @@ TEST_CASE("an application bound to ::1 or localhost serves its plugin there", "[
 {
     for (const std::string address : {"::1", "localhost"}) {
         CAPTURE(address);
-            NoteSource source;
+        NoteSource source;
         auto config = any_ports();
         config.bind_address = address;
         app<events> application{config};
@@ -834,7 +835,8 @@ TEST_CASE("log_throttle: a flood costs a first line and a summary, the counter h
     });
     detail::log_throttle throttle;
     for (int i = 0; i < 100'000; ++i) {
-        throttle.note(log_level::warn, "plugin 'x'", "requests rejected", [&] { return "rejected #" + std::to_string(i); });
+        throttle.note(log_level::warn, "plugin 'x'", "requests rejected",
+                      [&] { return "rejected #" + std::to_string(i); });
     }
     throttle.flush(log_level::warn, "plugin 'x'", "requests rejected");
     set_log_sink({});

@@ -69,7 +69,8 @@ public:
     std::string one(std::string_view body)
     {
         auto reply = request(body);
-        if (reply.size() != 1) throw std::runtime_error{"expected one frame in the reply to '" + std::string{body} + "'"};
+        if (reply.size() != 1)
+            throw std::runtime_error{"expected one frame in the reply to '" + std::string{body} + "'"};
         return reply.front();
     }
 
@@ -88,9 +89,8 @@ public:
     bound_port(App& application, std::string plugin)
     {
         future_ = promise_.get_future().share(); // in the body: clang 14 warns in the initializer list
-        application.on_bound([this, plugin](const event_engine::bound_endpoints& bound) {
-            promise_.set_value(bound.port_of(plugin));
-        });
+        application.on_bound(
+            [this, plugin](const event_engine::bound_endpoints& bound) { promise_.set_value(bound.port_of(plugin)); });
     }
     bound_port(const bound_port&) = delete;
     bound_port& operator=(const bound_port&) = delete;
@@ -121,8 +121,7 @@ public:
                   failure_ = std::current_exception();
               }
           }}
-    {
-    }
+    {}
     void join()
     {
         thread_.join();

@@ -2,8 +2,8 @@
 // mark counts once the events before it are in the plugin's queue in the engine (not
 // once its process handled them), and it never crosses the TCP port.
 
-#include "support.hpp"
 #include "clients.hpp"
+#include "support.hpp"
 
 #include <event_engine/detail/wire/external_protocol.hpp>
 

@@ -1,8 +1,8 @@
 // The engine side of external plugins, without Python: the command parser, and
 // a few end-to-end runs with a cppzmq REQ client on a thread of the test.
 
-#include "support.hpp"
 #include "clients.hpp"
+#include "support.hpp"
 
 #include <event_engine/detail/wire/external_protocol.hpp>
 
@@ -88,11 +88,12 @@ TEST_CASE("parse: next_msg_wait bounds", "[external][protocol]")
     CHECK(longest.what == kind::next_wait);
     CHECK(longest.wait == protocol::longest_wait);
 
-    for (const char* bad : {"plugin_command: next_msg_wait", "plugin_command: next_msg_wait ",
-                            "plugin_command: next_msg_wait abc", "plugin_command: next_msg_wait -1",
-                            "plugin_command: next_msg_wait +5", "plugin_command: next_msg_wait 3600001",
-                            "plugin_command: next_msg_wait 99999999999999999999999", "plugin_command: next_msg_wait 5 6",
-                            "plugin_command: next_msg_wait 5ms", "plugin_command: next_msg_wait 1.5"}) {
+    for (const char* bad :
+         {"plugin_command: next_msg_wait", "plugin_command: next_msg_wait ", "plugin_command: next_msg_wait abc",
+          "plugin_command: next_msg_wait -1", "plugin_command: next_msg_wait +5",
+          "plugin_command: next_msg_wait 3600001", "plugin_command: next_msg_wait 99999999999999999999999",
+          "plugin_command: next_msg_wait 5 6", "plugin_command: next_msg_wait 5ms",
+          "plugin_command: next_msg_wait 1.5"}) {
         CAPTURE(bad);
         const auto request = protocol::parse(bad);
         CHECK(request.what == kind::malformed);
@@ -122,8 +123,9 @@ TEST_CASE("parse: next_msgs bounds", "[external][protocol]")
 
 TEST_CASE("parse: unknown commands", "[external][protocol]")
 {
-    for (const char* unknown : {"plugin_command: frobnicate", "plugin_command:", "plugin_command: ", "plugin_command:next_msg",
-                                "plugin_command: next_msgx", "plugin_command: quit now", "plugin_command: NEXT_MSG"}) {
+    for (const char* unknown :
+         {"plugin_command: frobnicate", "plugin_command:", "plugin_command: ", "plugin_command:next_msg",
+          "plugin_command: next_msgx", "plugin_command: quit now", "plugin_command: NEXT_MSG"}) {
         CAPTURE(unknown);
         const auto request = protocol::parse(unknown);
         CHECK(request.what == kind::unknown_command);
@@ -217,8 +219,7 @@ TEST_CASE("next_msg_wait, next_msgs and ping", "[external][e2e]")
     NoteSource source;
     source.count = 5;
     app<events> application{any_ports()};
-    application.register_plugin(source, "source")
-        .register_external_plugin(External{"ext", 0, timing(20s)});
+    application.register_plugin(source, "source").register_external_plugin(External{"ext", 0, timing(20s)});
     const bound_port port{application, "ext"};
 
     std::vector<std::string> events, empty_batch;
@@ -252,8 +253,7 @@ TEST_CASE("next_msg_wait, next_msgs and ping", "[external][e2e]")
     CHECK(report.find("ext")->events_received == 5);
 }
 
-TEST_CASE("an undeclared topic is rejected with an error reply - the plugin carries on",
-          "[external][e2e]")
+TEST_CASE("an undeclared topic is rejected with an error reply - the plugin carries on", "[external][e2e]")
 {
     CountSink sink;
     app<events> application{any_ports()};
@@ -273,7 +273,8 @@ TEST_CASE("an undeclared topic is rejected with an error reply - the plugin carr
     client.join();
 
     CHECK_THAT(refused, Catch::Matchers::StartsWith(std::string{protocol::error_prefix}) &&
-                            Catch::Matchers::Contains("Count, Blob") && Catch::Matchers::Contains("nothing was published"));
+                            Catch::Matchers::Contains("Count, Blob") &&
+                            Catch::Matchers::Contains("nothing was published"));
     CHECK_THAT(bad_command, Catch::Matchers::StartsWith(std::string{protocol::error_prefix}) &&
                                 Catch::Matchers::Contains("unknown command"));
     CHECK_THAT(empty, Catch::Matchers::StartsWith(std::string{protocol::error_prefix}) &&
@@ -306,11 +307,11 @@ TEST_CASE("a client that vanishes without quit is reported as disconnected", "[e
     const auto* ext = report.find("vanishing");
     REQUIRE(ext != nullptr);
     CHECK(ext->outcome == plugin_outcome::disconnected);
-    CHECK_THAT(ext->error, Catch::Matchers::Contains("'vanishing'") && Catch::Matchers::Contains("without sending quit"));
+    CHECK_THAT(ext->error,
+               Catch::Matchers::Contains("'vanishing'") && Catch::Matchers::Contains("without sending quit"));
 }
 
-TEST_CASE("a port already in use fails run() with a bind_error naming the plugin and port",
-          "[external][e2e]")
+TEST_CASE("a port already in use fails run() with a bind_error naming the plugin and port", "[external][e2e]")
 {
     zmq::context_t context;
     zmq::socket_t squatter{context, zmq::socket_type::rep};
@@ -326,14 +327,13 @@ TEST_CASE("a port already in use fails run() with a bind_error naming the plugin
         application.run();
         FAIL("run() returned although the plugin's port is taken");
     } catch (const bind_error& failure) {
-        CHECK_THAT(failure.what(), Catch::Matchers::Contains("'squeezed'") &&
-                                       Catch::Matchers::Contains(":" + std::to_string(port)));
+        CHECK_THAT(failure.what(),
+                   Catch::Matchers::Contains("'squeezed'") && Catch::Matchers::Contains(":" + std::to_string(port)));
         CHECK_THAT(failure.endpoint(), Catch::Matchers::EndsWith(":" + std::to_string(port)));
     }
 }
 
-TEST_CASE("a process that never connects fails run() with an error naming the plugin",
-          "[external][e2e]")
+TEST_CASE("a process that never connects fails run() with an error naming the plugin", "[external][e2e]")
 {
     app<events> application{any_ports()};
     application.register_external_plugin(External{"absent", 0, timing(150ms)});
@@ -355,12 +355,13 @@ TEST_CASE("a process that never connects fails run() with an error naming the pl
     }
 }
 
-TEST_CASE("port 0: an external plugin's port is learned in on_bound, and its process connects to it",
-          "[external][e2e]")
+TEST_CASE("port 0: an external plugin's port is learned in on_bound, and its process connects to it", "[external][e2e]")
 {
     NoteSource source;
     app<events> application{any_ports()};
+    // clang-format off
     application.register_plugin(source).register_external_plugin(External{"late", 0, timing(60s)}); // fails, not hangs, if never served
+    // clang-format on
 
     std::optional<client_thread> client;
     std::vector<std::string> notes;
@@ -382,7 +383,6 @@ TEST_CASE("port 0: an external plugin's port is learned in on_bound, and its pro
     CHECK(report.find("late")->outcome == plugin_outcome::finished);
     CHECK(report.find("late")->events_received == 3);
 }
-
 
 TEST_CASE("by default a process is waited for as long as it takes, with warnings naming it and its port",
           "[external][e2e]")
@@ -406,8 +406,9 @@ TEST_CASE("by default a process is waited for as long as it takes, with warnings
     CHECK(report.find("sleepy")->outcome == plugin_outcome::finished);
     const auto lines = warnings.lines();
     REQUIRE(lines.size() >= 2);
-    CHECK_THAT(lines[0], Catch::Matchers::StartsWith("external plugin 'sleepy' has not connected to tcp://127.0.0.1:") &&
-                             Catch::Matchers::EndsWith("; still waiting as long as it takes"));
+    CHECK_THAT(lines[0],
+               Catch::Matchers::StartsWith("external plugin 'sleepy' has not connected to tcp://127.0.0.1:") &&
+                   Catch::Matchers::EndsWith("; still waiting as long as it takes"));
 }
 
 TEST_CASE("connect warnings: with a connect_timeout they say it; with interval 0 there are none", "[external][e2e]")

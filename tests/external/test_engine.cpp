@@ -197,10 +197,22 @@ options parse(int argc, char** argv)
     options o;
     for (int i = 1; i < argc; ++i) {
         const std::string_view flag = argv[i];
-        if (flag == "--no-external") { o.external = false; continue; }
-        if (flag == "--echo") { o.echo = true; continue; }
-        if (flag == "--emit-on-go") { o.emit_on_go = true; continue; }
-        if (flag == "--allow-insecure") { o.security.allow_insecure_non_loopback = true; continue; }
+        if (flag == "--no-external") {
+            o.external = false;
+            continue;
+        }
+        if (flag == "--echo") {
+            o.echo = true;
+            continue;
+        }
+        if (flag == "--emit-on-go") {
+            o.emit_on_go = true;
+            continue;
+        }
+        if (flag == "--allow-insecure") {
+            o.security.allow_insecure_non_loopback = true;
+            continue;
+        }
         if (i + 1 >= argc) usage(fmt::format("unknown flag or missing value: {}", flag));
         const char* value = argv[++i];
         const auto ms = [&] { return std::chrono::milliseconds{number(flag, value, 0, 3'600'000)}; };
@@ -214,7 +226,8 @@ options parse(int argc, char** argv)
         else if (flag == "--connect-timeout-ms") o.external_options.connect_timeout = ms();
         else if (flag == "--disconnect-grace-ms") o.external_options.disconnect_grace = ms();
         else if (flag == "--stop-grace-ms") o.external_options.stop_grace = ms();
-        else if (flag == "--queue-limit") o.external_options.queue_limit = static_cast<int>(number(flag, value, 1, 10'000'000));
+        else if (flag == "--queue-limit")
+            o.external_options.queue_limit = static_cast<int>(number(flag, value, 1, 10'000'000));
         else if (flag == "--emit-a") o.emit_a = count();
         else if (flag == "--emit-b") o.emit_b = count();
         else if (flag == "--emit-c") o.emit_c = count();
@@ -226,30 +239,32 @@ options parse(int argc, char** argv)
         else if (flag == "--bind-address") o.bind_address = value;
         else if (flag == "--manifest") o.manifest_path = value;
         else if (flag == "--max-message-size") o.max_message_size = number(flag, value, 1, 1L << 40);
-        else if (flag == "--queue-bytes") o.external_options.queue_byte_limit = static_cast<std::size_t>(number(flag, value, 1, 1L << 40));
+        else if (flag == "--queue-bytes")
+            o.external_options.queue_byte_limit = static_cast<std::size_t>(number(flag, value, 1, 1L << 40));
         else if (flag == "--when-full") {
             const std::string_view policy = value;
             if (policy != "wait" && policy != "drop") usage("--when-full takes wait or drop");
-            o.external_options.when_full = policy == "drop" ? event_engine::full_policy::drop : event_engine::full_policy::wait;
-        }
-        else if (flag == "--server-cert") o.security.server = event_engine::curve_keypair::load(value);
+            o.external_options.when_full =
+                policy == "drop" ? event_engine::full_policy::drop : event_engine::full_policy::wait;
+        } else if (flag == "--server-cert") o.security.server = event_engine::curve_keypair::load(value);
         else if (flag == "--plugin-key") o.external_options.client_key = key_flag(value);
         else if (flag == "--subscriber-key") o.security.subscribers.push_back(key_flag(value));
         else if (flag == "--publisher-key") {
             // KEY or KEY=Event,...; '=' is also a Z85 character, so a whole key is taken first.
             const std::string_view text = value;
-            const bool key_only = event_engine::curve_key::is_z85_key(text) || std::filesystem::exists(std::string{text}) ||
+            const bool key_only = event_engine::curve_key::is_z85_key(text) ||
+                                  std::filesystem::exists(std::string{text}) ||
                                   (text.starts_with("z85:") && event_engine::curve_key::is_z85_key(text.substr(4)));
             const auto equals = key_only ? std::string_view::npos : text.rfind('=');
             event_engine::authorized_publisher publisher{key_flag(text.substr(0, equals)), {}};
-            for (std::string_view rest = equals == std::string_view::npos ? "" : text.substr(equals + 1); !rest.empty();) {
+            for (std::string_view rest = equals == std::string_view::npos ? "" : text.substr(equals + 1);
+                 !rest.empty();) {
                 const auto comma = rest.find(',');
                 publisher.events.emplace_back(rest.substr(0, comma));
                 rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
             }
             o.security.publishers.push_back(std::move(publisher));
-        }
-        else usage(fmt::format("unknown flag: {}", flag));
+        } else usage(fmt::format("unknown flag: {}", flag));
     }
     return o;
 }
@@ -312,8 +327,8 @@ private:
     std::mt19937 random_;
 };
 
-class Collector : public event_engine::plugin<Collector, event_engine::subscribes<TypeB, TypeC, Bulk>,
-                                              event_engine::publishes<>> {
+class Collector
+    : public event_engine::plugin<Collector, event_engine::subscribes<TypeB, TypeC, Bulk>, event_engine::publishes<>> {
 public:
     explicit Collector(long expected) : expected_{expected} {}
 

@@ -27,8 +27,7 @@ void check(std::span<const std::byte> payload, std::span<const std::byte> topic)
     } catch (const event_engine::decode_error& error) {
         const std::string_view what = error.what();
         FUZZ_CHECK(what.starts_with(E::name));
-        FUZZ_CHECK(what.size() > E::name.size() &&
-                   (what[E::name.size()] == '.' || what[E::name.size()] == ':'));
+        FUZZ_CHECK(what.size() > E::name.size() && (what[E::name.size()] == '.' || what[E::name.size()] == ':'));
         return;
     }
     event_engine::detail::byte_buffer frame;

@@ -108,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const fuzz_support::exact_copy misaligned{input, offset};
         check_all(misaligned.bytes(), topic);
     }
-    check_all(std::span<const std::byte>{}, topic);   // empty, null data
-    check_all(input.subspan(size), topic);            // empty, at the end of a frame
+    check_all(std::span<const std::byte>{}, topic); // empty, null data
+    check_all(input.subspan(size), topic);          // empty, at the end of a frame
     return 0;
 }

@@ -143,9 +143,9 @@ E event_from(std::span<const std::byte> input)
 template <class E>
 void check_shape(std::span<const std::byte> input, std::span<const std::byte> topic)
 {
-    check_decode<E>(input, topic);                      // the whole input, libFuzzer's exact buffer
+    check_decode<E>(input, topic);                        // the whole input, libFuzzer's exact buffer
     check_decode<E>(std::span<const std::byte>{}, topic); // empty, null data
-    check_decode<E>(input.subspan(input.size()), topic); // empty, at the end of a frame
+    check_decode<E>(input.subspan(input.size()), topic);  // empty, at the end of a frame
     if (input.size() >= sizeof(E)) {
         const std::span<const std::byte> exact = input.last(sizeof(E));
         for (const std::size_t offset : {0U, 1U, 3U, 7U, 13U}) {
@@ -153,7 +153,7 @@ void check_shape(std::span<const std::byte> input, std::span<const std::byte> to
             check_decode<E>(misaligned.bytes(), topic);
         }
         if (input.size() > sizeof(E)) check_decode<E>(input.first(sizeof(E) + 1), topic); // one too many
-        check_decode<E>(input.first(sizeof(E) - 1), topic);                                  // one too few
+        check_decode<E>(input.first(sizeof(E) - 1), topic);                               // one too few
     }
     check_round_trip(event_from<E>(input), topic);
 }

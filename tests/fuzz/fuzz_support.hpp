@@ -14,9 +14,9 @@
 #include <span>
 #include <string_view>
 
-#define FUZZ_CHECK(condition)                                                                                   \
-    do {                                                                                                        \
-        if (!(condition)) ::fuzz_support::fail(#condition, __FILE__, __LINE__);                                 \
+#define FUZZ_CHECK(condition)                                                                                          \
+    do {                                                                                                               \
+        if (!(condition)) ::fuzz_support::fail(#condition, __FILE__, __LINE__);                                        \
     } while (false)
 
 namespace fuzz_support {

@@ -40,7 +40,8 @@ json value_of(const T& value)
     constexpr layout::kind k = layout::kind_v<T>;
     if constexpr (k == layout::kind::enumeration) return static_cast<std::underlying_type_t<T>>(value);
     else if constexpr (k == layout::kind::byte) return std::to_integer<unsigned>(value);
-    else if constexpr (k == layout::kind::bytes) return hex(reinterpret_cast<const std::byte*>(value.data()), value.size());
+    else if constexpr (k == layout::kind::bytes)
+        return hex(reinterpret_cast<const std::byte*>(value.data()), value.size());
     else if constexpr (k == layout::kind::optional) return value ? value_of(*value) : json(nullptr);
     else if constexpr (k == layout::kind::vector || k == layout::kind::array) {
         json items = json::array();
@@ -49,7 +50,8 @@ json value_of(const T& value)
     } else if constexpr (k == layout::kind::structure) {
         json members = json::object();
         event_engine::detail::for_each_member(value, [&](auto index, const auto& member) {
-            members[std::string{event_engine::detail::member_name_v<T, decltype(index)::value>.view()}] = value_of(member);
+            members[std::string{event_engine::detail::member_name_v<T, decltype(index)::value>.view()}] =
+                value_of(member);
         });
         return members;
     } else {

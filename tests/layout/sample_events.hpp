@@ -39,16 +39,17 @@ struct Sample {
 struct Everything {
     static constexpr std::string_view name = "Everything";
     using codec = event_engine::reflective_codec;
-    BOOST_HANA_DEFINE_STRUCT(Everything,
-        (std::int8_t, i8), (std::int16_t, i16), (std::int32_t, i32), (std::int64_t, i64),
-        (std::uint8_t, u8), (std::uint16_t, u16), (std::uint32_t, u32), (std::uint64_t, u64),
-        (float, f32), (double, f64), (bool, flag), (Level, level), (Flags, flags), (std::byte, octet),
-        (std::string, text), (std::vector<std::byte>, blob), (std::vector<std::uint8_t>, octets),
-        (std::vector<std::int32_t>, numbers), (std::vector<std::string>, words), (std::vector<bool>, bits),
-        (std::optional<std::int32_t>, maybe), (std::optional<Point>, where),
-        (std::array<std::uint16_t, 3>, triple), (std::array<Point, 2>, corners),
-        (std::vector<Sample>, samples), (Point, origin), (std::vector<std::optional<std::string>>, notes),
-        (std::vector<std::vector<double>>, matrix));
+    BOOST_HANA_DEFINE_STRUCT(Everything, (std::int8_t, i8), (std::int16_t, i16), (std::int32_t, i32),
+                             (std::int64_t, i64), (std::uint8_t, u8), (std::uint16_t, u16), (std::uint32_t, u32),
+                             (std::uint64_t, u64), (float, f32), (double, f64), (bool, flag), (Level, level),
+                             (Flags, flags), (std::byte, octet), (std::string, text), (std::vector<std::byte>, blob),
+                             (std::vector<std::uint8_t>, octets), (std::vector<std::int32_t>, numbers),
+                             (std::vector<std::string>, words), (std::vector<bool>, bits),
+                             (std::optional<std::int32_t>, maybe), (std::optional<Point>, where),
+                             (std::array<std::uint16_t, 3>, triple), (std::array<Point, 2>, corners),
+                             (std::vector<Sample>, samples), (Point, origin),
+                             (std::vector<std::optional<std::string>>, notes),
+                             (std::vector<std::vector<double>>, matrix));
 };
 
 // Spelling 2: BOOST_HANA_ADAPT_STRUCT, for a type whose header cannot change (below,

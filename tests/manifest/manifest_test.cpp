@@ -3,8 +3,8 @@
 // and without CURVE), hostile peers on the introspection endpoint, the run-time log of
 // dangling events and the compile-time whole-graph check.
 
-#include "support.hpp"
 #include "external/clients.hpp"
+#include "support.hpp"
 
 #include <event_engine/detail/wire/external_protocol.hpp>
 #include <event_engine/graph_check.hpp>
@@ -241,8 +241,7 @@ TEST_CASE("manifest: without enable_manifest(app) and without a program-wide wri
                                        Catch::Matchers::Contains("event_engine::enable_manifest(app)"));
 }
 
-TEST_CASE("manifest: the writer is the application's, another application of the program has none",
-          "[manifest]")
+TEST_CASE("manifest: the writer is the application's, another application of the program has none", "[manifest]")
 {
     const without_program_wide_writer explicit_only;
     app<manifest_events> enabled{any_ports()};
@@ -557,7 +556,8 @@ TEST_CASE("dangling events: published by none or subscribed by none, logged at s
     set_log_sink({});
     set_log_level(log_level::warn);
     const auto logged = [&](std::string_view text) {
-        return std::any_of(lines.begin(), lines.end(), [&](const std::string& line) { return line.find(text) != std::string::npos; });
+        return std::any_of(lines.begin(), lines.end(),
+                           [&](const std::string& line) { return line.find(text) != std::string::npos; });
     };
     CHECK(logged("events published by a plugin but subscribed by none: Note"));
     CHECK(logged("events subscribed by a plugin but published by none: Position"));
@@ -571,7 +571,7 @@ public:
     void on(const Note&) {}
 };
 using complete = plugins_list<NoteSource, Relay, PositionSink>;
-using missing_publisher = plugins_list<Relay, PositionSink>;        // nobody publishes Note
+using missing_publisher = plugins_list<Relay, PositionSink>;            // nobody publishes Note
 using unread = plugins_list<NoteSource, Relay, PositionSink, External>; // Count: published, never subscribed
 using ExternalReader = external_plugin<subscribes<Count, Reading>, publishes<Reading>>;
 } // namespace
@@ -580,9 +580,10 @@ static_assert(graph_is_complete_v<manifest_events, complete>);
 static_assert(every_published_event_is_subscribed_v<manifest_events, complete>);
 static_assert(!graph_is_complete_v<manifest_events, missing_publisher>);
 static_assert(!graph_is_complete_v<manifest_events, unread>); // External subscribes to Reading, nobody publishes it
-static_assert(graph_is_complete_v<manifest_events, plugins_list<NoteSource, Relay, PositionSink, External, ExternalReader>>);
-static_assert(every_published_event_is_subscribed_v<manifest_events,
-                                                    plugins_list<NoteSource, Relay, PositionSink, External, ExternalReader>>);
+static_assert(
+    graph_is_complete_v<manifest_events, plugins_list<NoteSource, Relay, PositionSink, External, ExternalReader>>);
+static_assert(every_published_event_is_subscribed_v<
+              manifest_events, plugins_list<NoteSource, Relay, PositionSink, External, ExternalReader>>);
 static_assert(graph_is_complete_v<manifest_events, plugins_list<>>);
 
 TEST_CASE("check_graph compiles for a complete graph", "[manifest][graph]")

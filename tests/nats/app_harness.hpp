@@ -60,8 +60,7 @@ public:
           commands_{[this, on_command = std::move(on_command), on_end = std::move(on_end_of_input)] {
               read_commands(on_command, on_end);
           }}
-    {
-    }
+    {}
     runner_link(const runner_link&) = delete;
     runner_link& operator=(const runner_link&) = delete;
     ~runner_link() { stop(); }

@@ -69,7 +69,9 @@ struct Pong {
 };
 struct Blob {
     static constexpr std::string_view name = "Blob";
+    // clang-format off
     static constexpr std::string_view topic{"\x02" "B", 2};
+    // clang-format on
     using codec = ee::bytes_codec;
     std::vector<std::uint8_t> bytes;
 };
@@ -86,7 +88,10 @@ struct Alert { // travels both ways: the bridge must neither bring back its own 
 using events = ee::event_list<Ping, Pong, Blob, Mark, Alert>;
 
 std::uint64_t ping_check(std::uint64_t index) { return (index * 2654435761ULL) ^ 0xabcdefULL; }
-std::uint8_t blob_byte(std::size_t at, std::uint64_t blob) { return static_cast<std::uint8_t>((at * 31 + blob * 7) & 0xff); }
+std::uint8_t blob_byte(std::size_t at, std::uint64_t blob)
+{
+    return static_cast<std::uint8_t>((at * 31 + blob * 7) & 0xff);
+}
 
 struct settings {
     std::string role = "a";
@@ -98,7 +103,7 @@ struct settings {
     std::string record;
     std::chrono::microseconds handle_time{0};
     int high_water_mark = 0; // app_config::high_water_mark, if set
-    std::string manifest; // where run() writes the application's manifest
+    std::string manifest;    // where run() writes the application's manifest
 };
 
 struct tallies {
@@ -127,8 +132,9 @@ public:
         const auto pace = [&] {
             ++paced;
             if (config.rate > 0) {
-                std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                          std::chrono::duration<double>(static_cast<double>(paced) / config.rate)));
+                std::this_thread::sleep_until(
+                    start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(static_cast<double>(paced) / config.rate)));
             }
         };
         if constexpr (has<Alert>) {
@@ -144,7 +150,8 @@ public:
                     if (this->publish(Ping{next_ping, ping_check(next_ping)})) ++counts.sent_ping;
                     pace();
                 }
-                for (; next_ping > counts.ping_allowance && next_blob <= config.blobs && !this->stop_requested(); ++next_blob) {
+                for (; next_ping > counts.ping_allowance && next_blob <= config.blobs && !this->stop_requested();
+                     ++next_blob) {
                     Blob blob;
                     blob.bytes.resize(config.blob_bytes);
                     for (std::size_t at = 0; at < blob.bytes.size(); ++at) blob.bytes[at] = blob_byte(at, next_blob);
@@ -157,7 +164,8 @@ public:
                     pace();
                 }
             }
-            if (next_ping > counts.ping_allowance && next_blob > config.blobs && next_pong > config.pongs) counts.sent_done = true;
+            if (next_ping > counts.ping_allowance && next_blob > config.blobs && next_pong > config.pongs)
+                counts.sent_done = true;
             if constexpr (has<Mark>) {
                 if (config.tail && counts.sent_done && !counts.tail_stopped) {
                     if (counts.stop_tail) { // seen here, after the last Mark: nothing more follows
@@ -252,9 +260,10 @@ std::string counts_json()
         R"("received":{{"ping_unique":{},"ping_total":{},"ping_bad":{},"pong_unique":{},"pong_total":{},"pong_bad":{},)"
         R"("blob_ok":{},"blob_bad":{},"mark":{},"own_alerts":{},"peer_alert_unique":{},"peer_alert_total":{},"alert_bad":{}}})",
         counts.sent_ping.load(), counts.sent_pong.load(), counts.sent_blob.load(), counts.sent_mark.load(),
-        counts.sent_alert.load(), counts.sent_done.load(), counts.tail_stopped.load(), counts.pings.size(), counts.ping_total, counts.ping_bad,
-        counts.pongs.size(), counts.pong_total, counts.pong_bad, counts.blob_ok, counts.blob_bad, counts.marks,
-        counts.own_alerts, counts.peer_alerts.size(), counts.peer_alert_total, counts.alert_bad);
+        counts.sent_alert.load(), counts.sent_done.load(), counts.tail_stopped.load(), counts.pings.size(),
+        counts.ping_total, counts.ping_bad, counts.pongs.size(), counts.pong_total, counts.pong_bad, counts.blob_ok,
+        counts.blob_bad, counts.marks, counts.own_alerts, counts.peer_alerts.size(), counts.peer_alert_total,
+        counts.alert_bad);
 }
 
 std::string plugins_json(const ee::run_report& report)
@@ -290,8 +299,8 @@ int run_role()
         [&] {
             // The option, not bridge.instance(): the bridge's thread sets that at start, unsynchronised
             // with this (main) thread (a ThreadSanitizer report); FINAL prints it once run() returned.
-            return fmt::format("STATUS {{\"instance\":\"{}\",{},\"bridge\":{}}}\n", config.bridge.instance, counts_json(),
-                               ee_test::bridge_json(bridge.report()));
+            return fmt::format("STATUS {{\"instance\":\"{}\",{},\"bridge\":{}}}\n", config.bridge.instance,
+                               counts_json(), ee_test::bridge_json(bridge.report()));
         },
         [&](const std::string& command) { // go, ping N, stop-tail, pause, resume, quit
             if (command == "go") {
@@ -300,8 +309,7 @@ int run_role()
             } else if (command.rfind("ping ", 0) == 0) {
                 counts.ping_allowance += std::stoull(command.substr(5));
                 counts.go = true;
-            }
-            else if (command == "stop-tail") counts.stop_tail = true;
+            } else if (command == "stop-tail") counts.stop_tail = true;
             else if (command == "pause") counts.paused = true;
             else if (command == "resume") counts.paused = false;
             else if (command == "quit") app.stop();
@@ -324,8 +332,9 @@ int run_role()
     link.stop();
     std::string escaped;
     for (const char c : failure) escaped += (c == '"' || c == '\\') ? std::string{'\\', c} : std::string{c};
-    const auto line = fmt::format("FINAL {{\"instance\":\"{}\",{},\"bridge\":{},\"plugins\":{},\"error\":\"{}\"}}\n",
-                                  bridge.instance(), counts_json(), ee_test::bridge_json(bridge.report()), plugins, escaped);
+    const auto line =
+        fmt::format("FINAL {{\"instance\":\"{}\",{},\"bridge\":{},\"plugins\":{},\"error\":\"{}\"}}\n",
+                    bridge.instance(), counts_json(), ee_test::bridge_json(bridge.report()), plugins, escaped);
     std::fputs(line.c_str(), stdout);
     std::fflush(stdout);
     return status_code;
@@ -342,12 +351,14 @@ int main(int argc, char** argv)
         const std::string value = argv[i + 1];
         if (flag == "--role") config.role = value;
         else if (flag == "--servers") config.bridge.servers = ee_test::split_commas(value);
-        else if (flag == "--mode") config.bridge.mode = value == "jetstream" ? ee::nats::delivery::jetstream : ee::nats::delivery::core;
+        else if (flag == "--mode")
+            config.bridge.mode = value == "jetstream" ? ee::nats::delivery::jetstream : ee::nats::delivery::core;
         else if (flag == "--prefix") config.bridge.subject_prefix = value;
         else if (flag == "--instance") config.bridge.instance = value;
         else if (flag == "--replicas") config.bridge.stream_replicas = std::stoi(value);
         else if (flag == "--jetstream-domain") config.bridge.jetstream_domain = value;
-        else if (flag == "--setup-timeout-ms") config.bridge.setup_timeout = std::chrono::milliseconds{std::stoll(value)};
+        else if (flag == "--setup-timeout-ms")
+            config.bridge.setup_timeout = std::chrono::milliseconds{std::stoll(value)};
         else if (flag == "--pings") config.pings = std::stoull(value);
         else if (flag == "--pongs") config.pongs = std::stoull(value);
         else if (flag == "--blobs") config.blobs = std::stoull(value);
@@ -371,11 +382,14 @@ int main(int argc, char** argv)
         else if (flag == "--manifest") config.manifest = value;
         else if (flag == "--retry-initial-connect") config.bridge.retry_initial_connect = value == "1";
         else if (flag == "--reconnect-buffer-bytes") config.bridge.reconnect_buffer_bytes = std::stoi(value);
-        else if (flag == "--drain-timeout-ms") config.bridge.drain_timeout = std::chrono::milliseconds{std::stoll(value)};
-        else if (flag == "--marker-interval-ms") config.bridge.marker_interval = std::chrono::milliseconds{std::stoll(value)};
+        else if (flag == "--drain-timeout-ms")
+            config.bridge.drain_timeout = std::chrono::milliseconds{std::stoll(value)};
+        else if (flag == "--marker-interval-ms")
+            config.bridge.marker_interval = std::chrono::milliseconds{std::stoll(value)};
         else if (flag == "--max-unacknowledged") config.bridge.max_unacknowledged = std::stoi(value);
         else if (flag == "--publish-attempts") config.bridge.publish_attempts = std::stoi(value);
-        else if (flag == "--publish-ack-timeout-ms") config.bridge.publish_ack_timeout = std::chrono::milliseconds{std::stoll(value)};
+        else if (flag == "--publish-ack-timeout-ms")
+            config.bridge.publish_ack_timeout = std::chrono::milliseconds{std::stoll(value)};
         else {
             std::fprintf(stderr, "unknown flag %s\n", argv[i]);
             return 2;

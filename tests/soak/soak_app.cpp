@@ -126,8 +126,9 @@ public:
         for (std::uint64_t n = 1; !stop_requested() && !counts.stop_sending; ++n) {
             if (publish(Reading{n, reading_check(n)})) counts.sent.fetch_add(1, std::memory_order_relaxed);
             else counts.not_sent.fetch_add(1, std::memory_order_relaxed);
-            std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                      std::chrono::duration<double>(static_cast<double>(n) / config.rate)));
+            std::this_thread::sleep_until(start +
+                                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                              std::chrono::duration<double>(static_cast<double>(n) / config.rate)));
         }
         // release: whoever sees sending_stopped (acquire, tallies_json) sees the final sent count
         counts.sending_stopped.store(true, std::memory_order_release);
@@ -178,18 +179,17 @@ int run_role()
     ext_options.connect_warning_interval = 0ms;
     app.register_external_plugin(Ext{"ext", config.ext_port, ext_options});
 
-    ee_test::runner_link link{
-        1000ms,
-        [&] {
-            return fmt::format("STATUS {{\"role\":\"{}\",{},\"bridge\":{}}}\n", config.role, tallies_json(),
-                               ee_test::bridge_json(bridge.report()));
-        },
-        [&](const std::string& command) {
-            if (command == "stop-sending") counts.stop_sending = true;
-            else if (command == "quit") app.stop();
-        },
-        // end of stdin: the runner is gone (or closed the pipe), so the application stops
-        [&] { app.stop(); }};
+    ee_test::runner_link link{1000ms,
+                              [&] {
+                                  return fmt::format("STATUS {{\"role\":\"{}\",{},\"bridge\":{}}}\n", config.role,
+                                                     tallies_json(), ee_test::bridge_json(bridge.report()));
+                              },
+                              [&](const std::string& command) {
+                                  if (command == "stop-sending") counts.stop_sending = true;
+                                  else if (command == "quit") app.stop();
+                              },
+                              // end of stdin: the runner is gone (or closed the pipe), so the application stops
+                              [&] { app.stop(); }};
     int status_code = 0;
     nlohmann::ordered_json report = nullptr;
     std::string failure;
@@ -204,8 +204,8 @@ int run_role()
         status_code = 1;
     }
     link.stop();
-    const auto line = fmt::format("FINAL {{\"role\":\"{}\",{},\"bridge\":{},\"report\":{},\"error\":{}}}\n", config.role,
-                                  tallies_json(), ee_test::bridge_json(bridge.report()), report.dump(),
+    const auto line = fmt::format("FINAL {{\"role\":\"{}\",{},\"bridge\":{},\"report\":{},\"error\":{}}}\n",
+                                  config.role, tallies_json(), ee_test::bridge_json(bridge.report()), report.dump(),
                                   nlohmann::json(failure).dump());
     std::fputs(line.c_str(), stdout);
     std::fflush(stdout);
@@ -229,14 +229,16 @@ int main(int argc, char** argv)
         else if (flag == "--ext-port") config.ext_port = static_cast<std::uint16_t>(std::stoul(value));
         else if (flag == "--rate") config.rate = std::stod(value);
         else if (flag == "--prefix") config.bridge.subject_prefix = value;
-        else if (flag == "--disconnect-grace-ms") config.disconnect_grace = std::chrono::milliseconds{std::stoll(value)};
+        else if (flag == "--disconnect-grace-ms")
+            config.disconnect_grace = std::chrono::milliseconds{std::stoll(value)};
         else {
             std::fprintf(stderr, "ee_soak_app: unknown flag %s\n", argv[i]);
             return 2;
         }
     }
     if ((config.role != "source" && config.role != "sink") || config.ext_port == 0 || config.rate <= 0) {
-        std::fprintf(stderr, "usage: ee_soak_app --role source|sink --servers URL[,URL...] --ext-port PORT [--rate N]\n");
+        std::fprintf(stderr,
+                     "usage: ee_soak_app --role source|sink --servers URL[,URL...] --ext-port PORT [--rate N]\n");
         return 2;
     }
     config.bridge.instance = "soak-" + config.role; // the durable consumer: the same across restarts

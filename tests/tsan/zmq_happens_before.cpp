@@ -39,7 +39,8 @@ char every_socket;  // the synchronisation object of send and receive: its addre
 char every_message; // the one of zmq_msg_close
 
 template <typename Function>
-Function libzmq(const char* name) {
+Function libzmq(const char* name)
+{
     void* found = dlsym(RTLD_NEXT, name);
     if (found == nullptr) {
         std::fprintf(stderr, "zmq_happens_before.cpp: libzmq's %s not found: %s\n", name, dlerror());
@@ -52,39 +53,45 @@ Function libzmq(const char* name) {
 
 extern "C" {
 
-int zmq_msg_send(zmq_msg_t* message, void* socket, int flags) {
+int zmq_msg_send(zmq_msg_t* message, void* socket, int flags)
+{
     static const auto send = libzmq<int (*)(zmq_msg_t*, void*, int)>("zmq_msg_send");
     __tsan_release(&every_socket);
     return send(message, socket, flags);
 }
 
-int zmq_send(void* socket, const void* buffer, size_t length, int flags) {
+int zmq_send(void* socket, const void* buffer, size_t length, int flags)
+{
     static const auto send = libzmq<int (*)(void*, const void*, size_t, int)>("zmq_send");
     __tsan_release(&every_socket);
     return send(socket, buffer, length, flags);
 }
 
-int zmq_send_const(void* socket, const void* buffer, size_t length, int flags) {
+int zmq_send_const(void* socket, const void* buffer, size_t length, int flags)
+{
     static const auto send = libzmq<int (*)(void*, const void*, size_t, int)>("zmq_send_const");
     __tsan_release(&every_socket);
     return send(socket, buffer, length, flags);
 }
 
-int zmq_msg_recv(zmq_msg_t* message, void* socket, int flags) {
+int zmq_msg_recv(zmq_msg_t* message, void* socket, int flags)
+{
     static const auto receive = libzmq<int (*)(zmq_msg_t*, void*, int)>("zmq_msg_recv");
     const int result = receive(message, socket, flags);
     __tsan_acquire(&every_socket);
     return result;
 }
 
-int zmq_recv(void* socket, void* buffer, size_t length, int flags) {
+int zmq_recv(void* socket, void* buffer, size_t length, int flags)
+{
     static const auto receive = libzmq<int (*)(void*, void*, size_t, int)>("zmq_recv");
     const int result = receive(socket, buffer, length, flags);
     __tsan_acquire(&every_socket);
     return result;
 }
 
-int zmq_msg_close(zmq_msg_t* message) {
+int zmq_msg_close(zmq_msg_t* message)
+{
     static const auto close = libzmq<int (*)(zmq_msg_t*)>("zmq_msg_close");
     __tsan_release(&every_message);
     __tsan_acquire(&every_message); // the other references' closes, before a free function runs

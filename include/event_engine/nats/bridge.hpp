@@ -14,16 +14,16 @@
 /// the CMake target event_engine::nats.
 
 #include "event_engine/codec.hpp"
-#include "event_engine/detail/wire/byte_buffer.hpp"
 #include "event_engine/detail/dispatch/dispatch.hpp"
-#include "event_engine/detail/runtime/plugin_runtime.hpp"
-#include "event_engine/rules.hpp"
 #include "event_engine/detail/endpoints/sockets.hpp"
 #include "event_engine/detail/meta/type_list.hpp"
+#include "event_engine/detail/runtime/plugin_runtime.hpp"
+#include "event_engine/detail/wire/byte_buffer.hpp"
 #include "event_engine/event.hpp"
 #include "event_engine/nats/detail/bridge_core.hpp"
 #include "event_engine/nats/options.hpp"
 #include "event_engine/plugin.hpp"
+#include "event_engine/rules.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -75,7 +75,10 @@ public:
         explicit outbound(detail::bridge_core& core) noexcept : core_{&core} {}
 
         /// In the manifest (plugins[].details): the servers, the subjects it sends to, the stream.
-        [[nodiscard]] std::vector<std::pair<std::string, std::string>> manifest_details() const { return core_->plan(true); }
+        [[nodiscard]] std::vector<std::pair<std::string, std::string>> manifest_details() const
+        {
+            return core_->plan(true);
+        }
 
         void run()
         {
@@ -116,7 +119,8 @@ public:
             const std::function<bool()> handling = [this] { return !drain_over(); };
             const auto take = [&](const event_engine::detail::envelope& item) {
                 if (!late()) {
-                    event_engine::detail::deliver_envelope<Out...>(*runtime, item, [&](const auto& e) { forward(e, late); });
+                    event_engine::detail::deliver_envelope<Out...>(*runtime, item,
+                                                                   [&](const auto& e) { forward(e, late); });
                     core_->maintain();
                     core_->tend();
                     return;
@@ -146,7 +150,8 @@ public:
         bool drain_over()
         {
             using event_engine::detail::clock;
-            if (!drain_until_) drain_until_ = event_engine::detail::deadline_after(clock::now(), core_->options().drain_timeout);
+            if (!drain_until_)
+                drain_until_ = event_engine::detail::deadline_after(clock::now(), core_->options().drain_timeout);
             return clock::now() >= *drain_until_;
         }
 
@@ -174,7 +179,10 @@ public:
         explicit inbound(detail::bridge_core& core) noexcept : core_{&core} {}
 
         /// In the manifest (plugins[].details): the servers, the subjects it receives, the stream and consumers.
-        [[nodiscard]] std::vector<std::pair<std::string, std::string>> manifest_details() const { return core_->plan(false); }
+        [[nodiscard]] std::vector<std::pair<std::string, std::string>> manifest_details() const
+        {
+            return core_->plan(false);
+        }
 
         /// JetStream: the engine tells it when its events were handled (delivery marks),
         /// so it acknowledges a message only then.
@@ -247,10 +255,11 @@ public:
     };
 
     explicit bridge(bridge_options options = {})
-        : core_{std::move(options), "nats", {detail::event_info{name_of<Out>, topic_of<Out>}...},
+        : core_{std::move(options),
+                "nats",
+                {detail::event_info{name_of<Out>, topic_of<Out>}...},
                 {detail::event_info{name_of<In>, topic_of<In>}...}},
-          outbound_{core_},
-          inbound_{core_}
+          outbound_{core_}, inbound_{core_}
     {
         (event_engine::detail::report_if<!detail::is_subject_token(name_of<Out>),
                                          rule::event_name_must_be_a_nats_subject_token<Out>>(),

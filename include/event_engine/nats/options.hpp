@@ -127,6 +127,7 @@ struct bridge_options {
 /// before the losses.
 struct bridge_report {
     // app -> NATS
+    // clang-format off
     std::uint64_t events_out = 0;          ///< events taken from the application to send
     std::uint64_t published = 0;           ///< core: handed to the connection; JetStream: stored, acknowledged by the stream
     std::uint64_t echoes_skipped = 0;      ///< events this bridge had itself brought in from NATS (never sent back)
@@ -148,12 +149,13 @@ struct bridge_report {
     std::uint64_t sequence_gaps = 0;      ///< core: events of another instance that never arrived (gaps in its sequence numbers, up to its latest message or sequence marker)
     std::uint64_t slow_consumer_drops = 0; ///< messages the client dropped because the bridge's queue was full (core: also in sequence_gaps; logged)
     std::uint64_t markers_in = 0;         ///< core: sequence markers received from other instances (not in messages_in; a malformed one is in messages_in and bad_messages)
+    // clang-format on
     // connection
     std::uint64_t disconnects = 0;
     std::uint64_t reconnects = 0;
-    bool connected = false;               ///< connected now (after run(): when the bridge ended)
-    bool subscribed = false;              ///< receiving: the subscription (and JetStream consumer) is in place
-    std::string last_error;               ///< the last connection or publish error, if any
+    bool connected = false;  ///< connected now (after run(): when the bridge ended)
+    bool subscribed = false; ///< receiving: the subscription (and JetStream consumer) is in place
+    std::string last_error;  ///< the last connection or publish error, if any
 };
 
 } // namespace event_engine::nats

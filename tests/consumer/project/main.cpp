@@ -46,13 +46,18 @@ struct Verdict {
 using events = event_engine::event_list<Text, Length, Verdict>;
 static_assert(events::valid && events::contains<Text> && events::contains<Length> && events::contains<Verdict>);
 
-using PyPlugin = event_engine::external_plugin<event_engine::subscribes<Text, Length>, event_engine::publishes<Verdict>>;
-const std::string expected_verdict = "pyplugin: " + std::to_string(count) + " Text, " + std::to_string(count) + " Length";
+using PyPlugin =
+    event_engine::external_plugin<event_engine::subscribes<Text, Length>, event_engine::publishes<Verdict>>;
+const std::string expected_verdict =
+    "pyplugin: " + std::to_string(count) + " Text, " + std::to_string(count) + " Length";
 
-std::string text_for(int index) { return "message " + std::to_string(index) + std::string(static_cast<std::size_t>(index), '!'); }
+std::string text_for(int index)
+{
+    return "message " + std::to_string(index) + std::string(static_cast<std::size_t>(index), '!');
+}
 
-class Producer : public event_engine::plugin<Producer, event_engine::subscribes<Length, Verdict>,
-                                             event_engine::publishes<Text>> {
+class Producer
+    : public event_engine::plugin<Producer, event_engine::subscribes<Length, Verdict>, event_engine::publishes<Text>> {
 public:
     explicit Producer(bool wait_for_verdict) : wait_for_verdict_{wait_for_verdict} {}
 
@@ -83,8 +88,8 @@ private:
     bool wait_for_verdict_;
 };
 
-class Measurer : public event_engine::plugin<Measurer, event_engine::subscribes<Text>,
-                                             event_engine::publishes<Length>> {
+class Measurer
+    : public event_engine::plugin<Measurer, event_engine::subscribes<Text>, event_engine::publishes<Length>> {
 public:
     void on(const Text& event)
     {
@@ -118,16 +123,16 @@ int main(int argc, char** argv)
         const auto* produced = report.find("Producer");
         const auto* measured = report.find("Measurer");
         const int received_by_producer = count + (pyplugin_port ? 1 : 0); // the Lengths, and the Verdict
-        bool ok = !report.stopped && producer.matched == count && measurer.handled == count &&
-                  produced != nullptr && measured != nullptr && produced->events_published == count &&
+        bool ok = !report.stopped && producer.matched == count && measurer.handled == count && produced != nullptr &&
+                  measured != nullptr && produced->events_published == count &&
                   produced->events_received == static_cast<std::uint64_t>(received_by_producer) &&
                   measured->events_received == count && measured->events_published == count &&
                   report.total_dropped() == 0;
         if (pyplugin_port) {
             const auto* python = report.find("pyplugin");
             ok = ok && producer.verdict == expected_verdict && python != nullptr &&
-                 python->outcome == event_engine::plugin_outcome::finished &&
-                 python->events_received == 2 * count && python->events_published == 1;
+                 python->outcome == event_engine::plugin_outcome::finished && python->events_received == 2 * count &&
+                 python->events_published == 1;
             std::printf("consumer: pyplugin's verdict \"%s\"\n", producer.verdict.value_or("(none)").c_str());
         }
         std::printf("consumer: %d/%d answers matched, stopped=%d, dropped=%llu -> %s\n", producer.matched, count,

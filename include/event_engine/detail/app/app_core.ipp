@@ -28,13 +28,11 @@ namespace event_engine::detail {
 
 EVENT_ENGINE_DECL app_core::app_core(const app_config& config, event_table events, events_describer describe_events)
     : config_{config}, events_{events}, describe_events_{describe_events}
-{
-}
+{}
 
 EVENT_ENGINE_DECL app_core::app_core(app_config&& config, event_table events, events_describer describe_events)
     : config_{std::move(config)}, events_{events}, describe_events_{describe_events}
-{
-}
+{}
 
 EVENT_ENGINE_DECL app_core::~app_core() = default;
 

@@ -7,8 +7,8 @@
 #include "event_engine/app_config.hpp"
 #include "event_engine/app_description.hpp"
 #include "event_engine/codec.hpp"
-#include "event_engine/event.hpp"
 #include "event_engine/detail/meta/type_list.hpp"
+#include "event_engine/event.hpp"
 
 #include <algorithm>
 #include <any>

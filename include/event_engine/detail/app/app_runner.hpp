@@ -46,14 +46,9 @@ public:
 
     app_runner(const app_config& config, std::span<const std::unique_ptr<plugin_slot>> slots, event_table events,
                stop_flag& stop, bound_callback on_bound, manifest_callback manifest = {})
-        : config_{config},
-          slots_{slots},
-          events_{events},
-          stop_{stop},
-          on_bound_{std::move(on_bound)},
+        : config_{config}, slots_{slots}, events_{events}, stop_{stop}, on_bound_{std::move(on_bound)},
           manifest_{std::move(manifest)}
-    {
-    }
+    {}
 
     run_report run();
 

@@ -1,10 +1,10 @@
 #pragma once
 // What register_plugin() checks at compile time.
 
-#include "event_engine/rules.hpp"
 #include "event_engine/detail/meta/type_list.hpp"
 #include "event_engine/event_list.hpp"
 #include "event_engine/plugin.hpp"
+#include "event_engine/rules.hpp"
 
 #include <type_traits>
 
@@ -22,8 +22,8 @@ struct declared_events_rules;
 
 template <class Owner, class... Subscribed, class... Published, class... Es>
 struct declared_events_rules<Owner, type_list<Subscribed...>, type_list<Published...>, event_list<Es...>> {
-    static constexpr bool holds = (contains_v<Subscribed, Es...> && ... && true) &&
-                                  (contains_v<Published, Es...> && ... && true);
+    static constexpr bool holds =
+        (contains_v<Subscribed, Es...> && ... && true) && (contains_v<Published, Es...> && ... && true);
     static void report() noexcept
     {
         (report_if<!contains_v<Subscribed, Es...>, rule::subscribed_event_must_be_in_event_list<Owner, Subscribed>>(),
@@ -34,8 +34,7 @@ struct declared_events_rules<Owner, type_list<Subscribed...>, type_list<Publishe
 };
 
 template <class P, class Events>
-using plugin_events_rules =
-    declared_events_rules<P, typename P::subscriptions, typename P::publications, Events>;
+using plugin_events_rules = declared_events_rules<P, typename P::subscriptions, typename P::publications, Events>;
 
 // A member named `on` or `run`, whatever its access or parameters: in a class derived
 // from both P and a probe that declares the name, the name is ambiguous exactly when P
@@ -50,17 +49,21 @@ struct run_name_probe {
 template <class P, class Probe>
 struct name_probe : P, Probe {};
 
+// clang-format off
 template <class P>
 concept declares_on = !std::is_final_v<P> && !requires { &name_probe<P, on_name_probe>::on; };
 template <class P>
 concept declares_run = loop_style<P> || (!std::is_final_v<P> && !requires { &name_probe<P, run_name_probe>::run; });
+// clang-format on
 
 // A pointer, or a smart pointer (std::shared_ptr<P>, ...), given where a plugin object belongs.
+// clang-format off
 template <class P>
 concept pointer_like = std::is_pointer_v<P> || (!derives_from_plugin<P> && requires(P& pointer) {
     typename P::element_type;
     *pointer;
 });
+// clang-format on
 
 // Converts to any handler's parameter, to ask whether P has a public on() at all.
 struct any_event {
@@ -98,8 +101,10 @@ struct plugin_rules<P, event_list<Es...>> {
     template <class... Subscribed>
     static constexpr bool some_public_on(type_list<Subscribed...>)
     {
+        // clang-format off
         return requires(P& plugin, any_event event) { plugin.on(event); } || (handles<P, Es> || ...) ||
                (handles<P, Subscribed> || ...);
+        // clang-format on
     }
 
     template <class... Subscribed>

@@ -14,20 +14,20 @@
 // the plugin's runtime (plugin.hpp, detail::dispatch and detail::deliver_envelope).
 
 #include "event_engine/codec.hpp"
-#include "event_engine/detail/runtime/envelope.hpp"
 #include "event_engine/detail/dispatch/dispatch_plan.hpp"
 #include "event_engine/detail/dispatch/topic_match.hpp"
 #include "event_engine/detail/meta/type_list.hpp"
+#include "event_engine/detail/runtime/envelope.hpp"
 #include "event_engine/event.hpp"
 
 #include <array>
 #include <concepts>
-#include <exception>
-#include <string>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -116,10 +116,12 @@ inline refusal& last_refusal() noexcept
     describe_current_exception(last.reason);
 }
 
+// clang-format off
 template <class E>
 concept decodes_without_throwing = requires(std::span<const std::byte> payload, std::optional<E>& event) {
     { codec<E>::try_decode(payload, event) } noexcept -> std::same_as<bool>;
 };
+// clang-format on
 
 // Cold, once per event type: try_decode() refused @p payload; decode() says why.
 template <event_type E>
@@ -155,8 +157,10 @@ inline constexpr bool smaller_decode_code = false;
 inline constexpr bool smaller_decode_code = true;
 #endif
 
+// clang-format off
 template <class E>
 inline constexpr bool decode_without_throwing_v = smaller_decode_code && decodes_without_throwing<E>;
+// clang-format on
 template <class E>
 inline constexpr bool decode_inline_v = !smaller_decode_code || std::is_trivially_copyable_v<E>;
 
@@ -224,8 +228,8 @@ template <event_type... Subscribed, std::size_t... I, class Deliver>
                                                                [[maybe_unused]] Deliver& deliver)
 {
     dispatch_result found;
-    static_cast<void>(((index == I ? (found = decode_and_deliver<Subscribed>(I, frame, deliver), true) : false) ||
-                       ...));
+    static_cast<void>(
+        ((index == I ? (found = decode_and_deliver<Subscribed>(I, frame, deliver), true) : false) || ...));
     return found;
 }
 
@@ -251,10 +255,11 @@ template <plan_limits Limits, event_type... Subscribed, class Deliver>
     } else {
         dispatch_result found;
         // (always_inline: the leaf that found the topic delivers, as a hand-written chain would.)
-        match_topic<topics_of_v<Subscribed...>, Limits>(bytes, [&](auto index) __attribute__((always_inline)) {
-            constexpr std::size_t i = decltype(index)::value;
-            found = decode_and_deliver<nth_t<i, Subscribed...>>(static_cast<std::uint32_t>(i), bytes, deliver);
-        });
+        match_topic<topics_of_v<Subscribed...>, Limits>(
+            bytes, [&](auto index) __attribute__((always_inline)) {
+                constexpr std::size_t i = decltype(index)::value;
+                found = decode_and_deliver<nth_t<i, Subscribed...>>(static_cast<std::uint32_t>(i), bytes, deliver);
+            });
         return found;
     }
 }
@@ -268,8 +273,7 @@ template <plan_limits Limits, event_type... Subscribed, class Deliver>
 // that did not decode where it entered the process (a `bad` envelope) is not delivered;
 // one whose codec views its frame (borrows_frame) is decoded from the frame here (a view).
 template <event_type E, class Deliver>
-[[gnu::always_inline]] inline dispatch_result deliver_held(std::uint32_t index, const envelope& item,
-                                                           Deliver& deliver)
+[[gnu::always_inline]] inline dispatch_result deliver_held(std::uint32_t index, const envelope& item, Deliver& deliver)
 {
     if (item.what == envelope::kind::bad) [[unlikely]]
         return {dispatch_result::outcome::bad_event, index};

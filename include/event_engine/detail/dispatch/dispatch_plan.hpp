@@ -78,14 +78,15 @@ struct dispatch_plan {
     std::size_t leading = 0; // topics [0, leading) are tested before the tree, which holds the others
 };
 
+// clang-format off
 template <std::size_t K>
     requires(K > 0)
 class plan_builder {
+    // clang-format on
 public:
     constexpr plan_builder(const std::array<std::string_view, K>& topics, plan_limits limits) noexcept
         : topics_{topics}, limits_{limits}
-    {
-    }
+    {}
 
     constexpr dispatch_plan<K> build() noexcept
     {
@@ -93,8 +94,8 @@ public:
         plan_.node_count = 1;
         // Leading topics leave at least one for the tree (and g++ -O3 sees members[leading] exists).
         const std::size_t leading = !limits_.first_alone || K <= limits_.fold_up_to ? 0
-                                    : K <= limits_.fold_first_up_to             ? limits_.fold_up_to
-                                                                                : 1;
+                                    : K <= limits_.fold_first_up_to                 ? limits_.fold_up_to
+                                                                                    : 1;
         plan_.leading = K > leading ? leading : 0;
         if (plan_.leading > 0) plan_node_at(0, plan_.leading, K - plan_.leading, 0);
         else plan_node_at(0, 0, K, limits_.fold_up_to);
@@ -184,10 +185,12 @@ private:
 };
 
 /// The decision tree for @p topics (unique, prefix-free, in subscription order).
+// clang-format off
 template <std::size_t K>
     requires(K > 0)
 constexpr dispatch_plan<K> make_dispatch_plan(const std::array<std::string_view, K>& topics,
                                               plan_limits limits = default_plan_limits) noexcept
+// clang-format on
 {
     return plan_builder<K>{topics, limits}.build();
 }

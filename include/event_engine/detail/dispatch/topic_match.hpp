@@ -49,7 +49,10 @@ template <std::size_t Bytes>
 // The word size used for a topic of Length bytes: 8 from 8 bytes on, then 4, 2, 1;
 // the words cover it from both ends, overlapping where the length is not a multiple.
 template <std::size_t Length>
-inline constexpr std::size_t word_size_for = Length >= 8 ? 8 : Length >= 4 ? 4 : Length >= 2 ? 2 : 1;
+inline constexpr std::size_t word_size_for = Length >= 8   ? 8
+                                             : Length >= 4 ? 4
+                                             : Length >= 2 ? 2
+                                                           : 1;
 
 // Where word W of a Length-byte topic starts: at W * size, the last one at
 // Length - size (overlapping its neighbour where Length is not a multiple).
@@ -69,8 +72,9 @@ template <const auto& Topics, std::size_t I, std::size_t First, std::size_t... K
     constexpr std::size_t size = word_size_for<length>;
     constexpr std::size_t last = (length + size - 1) / size - 1;
     return ((load_word<size>(data + word_start<length>(First + K < last ? First + K : last)) ^
-             std::integral_constant<word_t<size>, constant_word<size>(Topics[I], word_start<length>(
-                                                                                     First + K < last ? First + K : last))>::value) |
+             std::integral_constant<word_t<size>,
+                                    constant_word<size>(
+                                        Topics[I], word_start<length>(First + K < last ? First + K : last))>::value) |
             ...) == 0;
 }
 
@@ -99,7 +103,8 @@ template <const auto& Topics, std::size_t I, std::size_t PerTest>
     } else {
         constexpr std::size_t words = (length + word_size_for<length> - 1) / word_size_for<length>;
         constexpr std::size_t per_test = PerTest == 0 || PerTest > words ? words : PerTest;
-        return all_words_equal<Topics, I, per_test>(data, std::make_index_sequence<(words + per_test - 1) / per_test>{});
+        return all_words_equal<Topics, I, per_test>(data,
+                                                    std::make_index_sequence<(words + per_test - 1) / per_test>{});
     }
 }
 
@@ -190,10 +195,10 @@ private:
         constexpr std::size_t first = plan.nodes[Node].first;
         bool matched = false;
         // Stops at the edge of the frame's byte, whatever its subtree finds.
-        static_cast<void>(((byte == plan.edges[first + E].byte
-                                ? (matched = node<plan.edges[first + E].node>(frame, on_match), true)
-                                : false) ||
-                           ...));
+        static_cast<void>(
+            ((byte == plan.edges[first + E].byte ? (matched = node<plan.edges[first + E].node>(frame, on_match), true)
+                                                 : false) ||
+             ...));
         return matched;
     }
 
@@ -259,10 +264,10 @@ private:
     {
         constexpr std::size_t first = plan.nodes[Node].first;
         std::size_t found = none;
-        static_cast<void>(((byte == plan.edges[first + E].byte
-                                ? (found = node_index<plan.edges[first + E].node>(frame), true)
-                                : false) ||
-                           ...));
+        static_cast<void>(
+            ((byte == plan.edges[first + E].byte ? (found = node_index<plan.edges[first + E].node>(frame), true)
+                                                 : false) ||
+             ...));
         return found;
     }
 

@@ -27,10 +27,7 @@ struct bind_host {
     bool loopback = false; // reachable from this machine only
 };
 
-inline bool is_ipv4_loopback(const in_addr& address) noexcept
-{
-    return (ntohl(address.s_addr) >> 24) == 127;
-}
+inline bool is_ipv4_loopback(const in_addr& address) noexcept { return (ntohl(address.s_addr) >> 24) == 127; }
 
 /// Resolves @p address: "*" (all interfaces), an IPv4 literal, an IPv6 literal with
 /// or without brackets ("::1", "[::1]"), or a host name (resolved once, first
@@ -57,7 +54,8 @@ inline bind_host resolve_bind_host(std::string_view address)
     if (const int rc = ::getaddrinfo(text.c_str(), nullptr, &hints, &found); rc != 0 || found == nullptr) {
         throw bind_error{text, "event_engine: cannot bind to '" + text +
                                    "': it is neither an IP address, \"*\", a network interface, nor a host name "
-                                   "this machine can resolve (" + std::string{::gai_strerror(rc)} + ")"};
+                                   "this machine can resolve (" +
+                                   std::string{::gai_strerror(rc)} + ")"};
     }
     bind_host resolved;
     char buffer[INET6_ADDRSTRLEN] = {};

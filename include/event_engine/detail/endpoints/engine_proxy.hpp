@@ -20,8 +20,8 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -37,8 +37,8 @@ struct proxy_settings {
     std::uint16_t subscribe_port = 0;
     int high_water_mark = 1000;
     std::int64_t max_message_size = -1;
-    std::optional<std::string> curve_secret_key; // set: both TCP ports are CURVE servers
-    std::span<const std::string_view> app_topics;   // what a TCP publisher may send
+    std::optional<std::string> curve_secret_key;  // set: both TCP ports are CURVE servers
+    std::span<const std::string_view> app_topics; // what a TCP publisher may send
     // CURVE user id -> topics that publisher may send (absent: any of app_topics).
     std::map<std::string, std::vector<std::string_view>> publisher_topics;
     // CURVE user id -> that publisher's public key (Z85). Not sent to anyone (a confirmation

@@ -165,8 +165,7 @@ private:
     // reply a client leaves unread holds at most that much.
     [[nodiscard]] bool reply_has_room(std::size_t count, std::size_t bytes, std::size_t next) const noexcept;
 
-    void publish(const std::string& peer, std::vector<zmq::message_t>& envelope,
-                 zmq::message_t& event, int fd);
+    void publish(const std::string& peer, std::vector<zmq::message_t>& envelope, zmq::message_t& event, int fd);
 
     // `publish_batch <session> <sequence>` and its events (docs/protocol.md): each event checked
     // and published in order; the reply says how many were accepted and why any was refused.
@@ -196,16 +195,15 @@ private:
 
     sent cut_off(const std::string& peer);
 
-    void reply(const std::string& peer, std::vector<zmq::message_t>& envelope,
-               std::string_view text);
+    void reply(const std::string& peer, std::vector<zmq::message_t>& envelope, std::string_view text);
 
-    void reject(std::vector<zmq::message_t>& envelope, const std::string& reason,
-                const std::string& why);
+    void reject(std::vector<zmq::message_t>& envelope, const std::string& reason, const std::string& why);
 
     template <class MakeLine>
     void note(const std::string& reason, MakeLine&& make_line)
     {
-        logs_[reason].note(log_level::warn, "external plugin '" + name_ + "'", reason, std::forward<MakeLine>(make_line));
+        logs_[reason].note(log_level::warn, "external plugin '" + name_ + "'", reason,
+                           std::forward<MakeLine>(make_line));
     }
 
     bridge_settings settings_;

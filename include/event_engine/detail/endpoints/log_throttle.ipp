@@ -10,11 +10,12 @@
 
 namespace event_engine::detail {
 
-    EVENT_ENGINE_DECL void log_throttle::summarize(log_level level, std::string_view who, std::string_view what, clock::time_point now)
-    {
-        log(level, "{}: {} more {} (not logged one by one; {} in all so far)", who, suppressed_, what, total_);
-        suppressed_ = 0;
-        last_summary_ = now;
-    }
+EVENT_ENGINE_DECL void log_throttle::summarize(log_level level, std::string_view who, std::string_view what,
+                                               clock::time_point now)
+{
+    log(level, "{}: {} more {} (not logged one by one; {} in all so far)", who, suppressed_, what, total_);
+    suppressed_ = 0;
+    last_summary_ = now;
+}
 
 } // namespace event_engine::detail

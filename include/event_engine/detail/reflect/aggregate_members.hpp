@@ -23,7 +23,9 @@ struct any_member {
 template <class T, std::size_t... I>
 constexpr bool brace_initialisable_with(std::index_sequence<I...>)
 {
+    // clang-format off
     return requires { T{(static_cast<void>(I), any_member{})...}; };
+    // clang-format on
 }
 
 template <class T, std::size_t N = 0>

@@ -26,7 +26,20 @@
 
 namespace event_engine::detail::layout {
 
-enum class kind { unsupported, boolean, integer, floating, enumeration, byte, string, bytes, vector, optional, array, structure };
+enum class kind {
+    unsupported,
+    boolean,
+    integer,
+    floating,
+    enumeration,
+    byte,
+    string,
+    bytes,
+    vector,
+    optional,
+    array,
+    structure
+};
 
 template <class T>
 struct vector_of : std::false_type {};
@@ -48,17 +61,21 @@ struct array_of<std::array<T, N>> : std::true_type {
     static constexpr std::size_t extent = N;
 };
 
+// clang-format off
 template <class T>
 concept character = std::is_same_v<T, char> || std::is_same_v<T, wchar_t> || std::is_same_v<T, char8_t> ||
                     std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>;
+// clang-format on
 
 /// Fixed-width integers of 1, 2, 4 or 8 bytes (not bool, not the character types).
+// clang-format off
 template <class T>
 concept fixed_integer = std::is_integral_v<T> && !std::is_same_v<T, bool> && !character<T> &&
                         (sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8);
 
 template <class T>
 concept ieee_float = (std::is_same_v<T, float> || std::is_same_v<T, double>) && std::numeric_limits<T>::is_iec559;
+// clang-format on
 
 template <class T>
 consteval kind kind_of()
@@ -83,9 +100,11 @@ template <class T>
 inline constexpr kind kind_v = kind_of<std::remove_cv_t<T>>();
 
 /// Types whose layout is the little-endian bytes of the value itself.
+// clang-format off
 template <class T>
 concept scalar = kind_v<T> == kind::integer || kind_v<T> == kind::floating || kind_v<T> == kind::enumeration ||
                  kind_v<T> == kind::byte;
+// clang-format on
 
 // ---------------------------------------------------------------- compile-time check
 
@@ -163,9 +182,11 @@ consteval std::size_t min_size()
     else if constexpr (k == kind::optional) return 1;
     else if constexpr (k == kind::array) return array_of<T>::extent * min_size<typename array_of<T>::element>();
     else if constexpr (k == kind::structure) {
+        // clang-format off
         return []<std::size_t... I>(std::index_sequence<I...>) {
             return (std::size_t{0} + ... + min_size<member_t<T, I>>());
         }(std::make_index_sequence<member_count_v<T>>{});
+        // clang-format on
     } else return 0;
 }
 
@@ -177,9 +198,11 @@ consteval bool fixed_size()
     if constexpr (k == kind::boolean || scalar<T>) return true;
     else if constexpr (k == kind::array) return fixed_size<typename array_of<T>::element>();
     else if constexpr (k == kind::structure) {
+        // clang-format off
         return []<std::size_t... I>(std::index_sequence<I...>) {
             return (true && ... && fixed_size<member_t<T, I>>());
         }(std::make_index_sequence<member_count_v<T>>{});
+        // clang-format on
     } else return false;
 }
 
@@ -216,9 +239,10 @@ constexpr std::size_t encoded_size(const T& value) noexcept
 // ---------------------------------------------------------------- encoding
 
 template <class T>
-using unsigned_of = std::conditional_t<
-    sizeof(T) == 1, std::uint8_t,
-    std::conditional_t<sizeof(T) == 2, std::uint16_t, std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>>;
+using unsigned_of =
+    std::conditional_t<sizeof(T) == 1, std::uint8_t,
+                       std::conditional_t<sizeof(T) == 2, std::uint16_t,
+                                          std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>>;
 
 template <class U>
 constexpr U reverse_bytes(U value) noexcept
@@ -263,13 +287,16 @@ inline T load(const std::byte* in) noexcept
 
 inline std::byte* store_length(std::byte* out, std::size_t size)
 {
-    if (size > std::numeric_limits<length_prefix>::max()) [[unlikely]] throw_too_long(size);
+    if (size > std::numeric_limits<length_prefix>::max()) [[unlikely]]
+        throw_too_long(size);
     return store(out, static_cast<length_prefix>(size));
 }
 
 // Elements stored as they are in memory: bulk copies on a little-endian machine.
+// clang-format off
 template <class T>
 inline constexpr bool memory_is_layout = std::endian::native == std::endian::little && scalar<T>;
+// clang-format on
 
 /// Writes @p value at @p out, which has room for encoded_size(value) bytes; returns the end.
 template <class T>
@@ -367,7 +394,8 @@ struct reader {
     [[nodiscard]] std::size_t left() const noexcept { return static_cast<std::size_t>(end - next); }
     void need(std::size_t count) const
     {
-        if (left() < count) [[unlikely]] fail_short(count, left());
+        if (left() < count) [[unlikely]]
+            fail_short(count, left());
     }
     /// A length prefix whose @p each -byte elements fit in what is left.
     std::size_t length(std::size_t each)
@@ -375,13 +403,15 @@ struct reader {
         need(sizeof(length_prefix));
         const std::size_t count = load<length_prefix>(next);
         next += sizeof(length_prefix);
-        if (count > left() / each) [[unlikely]] fail_length(count, each, left());
+        if (count > left() / each) [[unlikely]]
+            fail_length(count, each, left());
         return count;
     }
     bool flag(const char* what)
     {
         const std::byte tag = *next++;
-        if (tag > std::byte{1}) [[unlikely]] fail_tag(what, tag);
+        if (tag > std::byte{1}) [[unlikely]]
+            fail_tag(what, tag);
         return tag == std::byte{1};
     }
 };

@@ -7,8 +7,8 @@
 // member_count_v<T>, get_member<I>(object), member_t<T, I> and member_name_v<T, I>
 // are the same for both.
 
-#include "event_engine/detail/reflect/aggregate_members.hpp"
 #include "event_engine/detail/meta/fixed_string.hpp"
+#include "event_engine/detail/reflect/aggregate_members.hpp"
 
 #include <boost/hana/accessors.hpp>
 #include <boost/hana/at.hpp>
@@ -28,16 +28,20 @@
 namespace event_engine::detail {
 
 /// A class modelling Hana's Struct concept: its members have names.
+// clang-format off
 template <class T>
 concept hana_struct = std::is_class_v<T> && boost::hana::Struct<T>::value;
+// clang-format on
 
 /// A class reflected without any macro: an aggregate (not a union), by position.
+// clang-format off
 template <class T>
 concept plain_aggregate = std::is_class_v<T> && !std::is_union_v<T> && std::is_aggregate_v<T> && !hana_struct<T> &&
                           aggregate_member_count<T> <= max_aggregate_members;
 
 template <class T>
 concept reflected_struct = hana_struct<T> || plain_aggregate<T>;
+// clang-format on
 
 template <class T>
 inline constexpr std::size_t member_count_v = [] {
@@ -82,9 +86,11 @@ inline constexpr auto member_name_v = [] {
 template <class T, class F>
 constexpr void for_each_member(T& object, F&& f)
 {
+    // clang-format off
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         (f(std::integral_constant<std::size_t, I>{}, get_member<I>(object)), ...);
     }(std::make_index_sequence<member_count_v<std::remove_cv_t<T>>>{});
+    // clang-format on
 }
 
 } // namespace event_engine::detail

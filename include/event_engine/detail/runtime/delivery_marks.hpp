@@ -111,7 +111,7 @@ private:
 struct mark_watch {
     std::string_view topic;
     mark_slot* slot = nullptr;
-    bool dropped = false; // subscriber thread: an event was dropped since its last mark
+    bool dropped = false;    // subscriber thread: an event was dropped since its last mark
     std::size_t tracker = 0; // the tracker's plugin index (a mark envelope's index)
 };
 
@@ -124,7 +124,8 @@ struct delivery_links {
 /// Whether a subscriber to @p subscribed can receive an event published on one of
 /// @p published: ZeroMQ's prefix match, either way round (a shorter published topic
 /// may be followed by payload bytes that match a longer subscription).
-inline bool receives_from(std::span<const std::string_view> subscribed, std::span<const std::string_view> published) noexcept
+inline bool receives_from(std::span<const std::string_view> subscribed,
+                          std::span<const std::string_view> published) noexcept
 {
     for (const auto s : subscribed) {
         for (const auto p : published) {

@@ -111,8 +111,8 @@ using shared_frame = shared_value;
 inline constexpr std::size_t inline_event_size = 32;
 
 template <class E>
-inline constexpr bool stored_inline_v =
-    std::is_trivially_copyable_v<E> && sizeof(E) <= inline_event_size && alignof(E) <= alignof(std::uint64_t);
+inline constexpr bool stored_inline_v = std::is_trivially_copyable_v<E> && sizeof(E) <= inline_event_size &&
+                                        alignof(E) <= alignof(std::uint64_t);
 
 struct envelope {
     enum class kind : std::uint8_t {
@@ -122,8 +122,8 @@ struct envelope {
     };
 
     kind what = kind::event;
-    std::uint16_t local = 0;  // the event's position in the receiving plugin's subscriptions (set per subscriber)
-    std::uint32_t index = 0;  // the event's position in the application's list (mark: the tracker's index)
+    std::uint16_t local = 0; // the event's position in the receiving plugin's subscriptions (set per subscriber)
+    std::uint32_t index = 0; // the event's position in the application's list (mark: the tracker's index)
     std::uint64_t mark = 0;
     alignas(std::uint64_t) std::byte small[inline_event_size]{};
     shared_value object; // a shared event, or (bad) its decode failure as a std::string

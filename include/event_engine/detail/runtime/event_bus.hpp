@@ -53,7 +53,8 @@ public:
               std::size_t tcp_capacity)
         : events_{events}, marks_{&marks}, tcp_outbox_{tcp_capacity}, tcp_wanted_(events.topics.size())
     {
-        for (std::size_t e = 0; e < events.topics.size(); ++e) routes_.push_back({static_cast<std::uint32_t>(e), {}, false});
+        for (std::size_t e = 0; e < events.topics.size(); ++e)
+            routes_.push_back({static_cast<std::uint32_t>(e), {}, false});
         for (std::size_t s = 0; s < plans.size(); ++s) {
             stations_.push_back(std::make_unique<station>(plans[s].capacity));
             for (std::size_t local = 0; local < plans[s].subscribed.size(); ++local) {
@@ -120,7 +121,10 @@ public:
     {
         return tcp_wanted_[event].load(std::memory_order_relaxed);
     }
-    void want_tcp(std::size_t event, bool wanted) noexcept { tcp_wanted_[event].store(wanted, std::memory_order_relaxed); }
+    void want_tcp(std::size_t event, bool wanted) noexcept
+    {
+        tcp_wanted_[event].store(wanted, std::memory_order_relaxed);
+    }
     [[nodiscard]] inbox& tcp_outbox() noexcept { return tcp_outbox_; }
 
     /// Offers the frame of event @p event to the TCP subscribe port (never waits).
@@ -129,7 +133,8 @@ public:
         envelope item;
         item.index = static_cast<std::uint32_t>(event);
         item.frame = std::move(frame);
-        if (tcp_outbox_.try_push(item) != inbox::push_result::pushed) tcp_dropped_.fetch_add(1, std::memory_order_relaxed);
+        if (tcp_outbox_.try_push(item) != inbox::push_result::pushed)
+            tcp_dropped_.fetch_add(1, std::memory_order_relaxed);
     }
     /// Events the TCP subscribe port wanted but had no room for (its outbox was full).
     [[nodiscard]] std::uint64_t tcp_dropped() const noexcept { return tcp_dropped_.load(std::memory_order_relaxed); }

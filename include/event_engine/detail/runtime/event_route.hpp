@@ -24,10 +24,7 @@ struct event_route {
 };
 
 /// Whether any plugin of the process subscribes (else the event need not be built at all).
-[[nodiscard]] inline bool has_subscribers(const event_route& route) noexcept
-{
-    return !route.targets.empty();
-}
+[[nodiscard]] inline bool has_subscribers(const event_route& route) noexcept { return !route.targets.empty(); }
 
 /// The index of the topic among @p topics that starts @p frame, if one does (the first:
 /// the application's topics are prefix-free). The lookup for topics known at run time

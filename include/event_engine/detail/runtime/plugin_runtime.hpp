@@ -6,14 +6,14 @@
 // keeping this part non-template keeps the per-event-type code small (the fmt
 // "vformat" split).
 
-#include "event_engine/detail/wire/byte_buffer.hpp"
 #include "event_engine/detail/config.hpp"
+#include "event_engine/detail/endpoints/log_throttle.hpp"
+#include "event_engine/detail/endpoints/sockets.hpp"
 #include "event_engine/detail/runtime/delivery_marks.hpp"
 #include "event_engine/detail/runtime/envelope.hpp"
 #include "event_engine/detail/runtime/event_route.hpp"
-#include "event_engine/detail/endpoints/log_throttle.hpp"
-#include "event_engine/detail/endpoints/sockets.hpp"
 #include "event_engine/detail/runtime/wake_pipe.hpp"
+#include "event_engine/detail/wire/byte_buffer.hpp"
 #include "event_engine/log.hpp"
 #include "event_engine/receive_result.hpp"
 #include "event_engine/report.hpp"
@@ -178,7 +178,8 @@ public:
 
     // Cold and out of line: keeps the logging code out of the inlined dispatch (noinline
     // is on the definitions: g++ refuses an inline definition after a noinline declaration).
-    [[gnu::cold]] void report_decode_failure(std::string_view event_name, std::size_t payload_size, std::string_view reason);
+    [[gnu::cold]] void report_decode_failure(std::string_view event_name, std::size_t payload_size,
+                                             std::string_view reason);
     /// An event from outside the process that did not decode where it entered (a `bad` envelope).
     [[gnu::cold]] void report_bad_event(std::string_view event_name, const envelope& item);
 

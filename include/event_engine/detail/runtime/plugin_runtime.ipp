@@ -5,14 +5,14 @@
 
 #include "event_engine/detail/runtime/plugin_runtime.hpp"
 
-#include "event_engine/detail/wire/byte_buffer.hpp"
+#include "event_engine/detail/endpoints/log_throttle.hpp"
+#include "event_engine/detail/endpoints/sockets.hpp"
 #include "event_engine/detail/runtime/delivery_marks.hpp"
 #include "event_engine/detail/runtime/envelope.hpp"
 #include "event_engine/detail/runtime/event_bus.hpp"
 #include "event_engine/detail/runtime/inbox.hpp"
-#include "event_engine/detail/endpoints/log_throttle.hpp"
-#include "event_engine/detail/endpoints/sockets.hpp"
 #include "event_engine/detail/runtime/wake_pipe.hpp"
+#include "event_engine/detail/wire/byte_buffer.hpp"
 #include "event_engine/log.hpp"
 #include "event_engine/receive_result.hpp"
 #include "event_engine/report.hpp"
@@ -65,10 +65,7 @@ EVENT_ENGINE_DECL plugin_runtime::plugin_runtime(zmq::context_t&, std::string na
     report_.name = name_;
 }
 
-EVENT_ENGINE_DECL bool plugin_runtime::probe()
-{
-    return !stop_->requested();
-}
+EVENT_ENGINE_DECL bool plugin_runtime::probe() { return !stop_->requested(); }
 
 EVENT_ENGINE_DECL const event_route& plugin_runtime::publication(std::size_t k) const noexcept
 {
@@ -134,8 +131,8 @@ EVENT_ENGINE_DECL plugin_runtime::pushed plugin_runtime::push_to(std::uint32_t s
     return pushed::abandoned;
 }
 
-EVENT_ENGINE_DECL bool plugin_runtime::send_event(const event_route& route, envelope& item,
-                                                  std::string_view event_name, std::size_t payload_size)
+EVENT_ENGINE_DECL bool plugin_runtime::send_event(const event_route& route, envelope& item, std::string_view event_name,
+                                                  std::size_t payload_size)
 {
     // A stop abandons what is published from then on: nothing of it was delivered yet (and a
     // publish loop learns of the stop even when no subscriber is left to wait for).
@@ -310,9 +307,8 @@ EVENT_ENGINE_DECL void plugin_runtime::set_outcome(plugin_outcome outcome, std::
     report_.error = std::move(why);
 }
 
-[[gnu::cold, gnu::noinline]] EVENT_ENGINE_DECL void plugin_runtime::report_decode_failure(std::string_view event_name,
-                                                                                          std::size_t payload_size,
-                                                                                          std::string_view reason)
+[[gnu::cold, gnu::noinline]] EVENT_ENGINE_DECL void
+plugin_runtime::report_decode_failure(std::string_view event_name, std::size_t payload_size, std::string_view reason)
 {
     ++report_.decode_failures;
     decode_log_.note(log_level::error, name_, "undecodable events", [&] {
@@ -329,9 +325,8 @@ EVENT_ENGINE_DECL void plugin_runtime::set_outcome(plugin_outcome outcome, std::
     report_decode_failure(event_name, item.bytes() - topic, why != nullptr ? std::string_view{*why} : "");
 }
 
-[[gnu::cold, gnu::noinline]] EVENT_ENGINE_DECL void plugin_runtime::trace_event(std::string_view what,
-                                                                                std::string_view event,
-                                                                                std::size_t payload_size) const
+[[gnu::cold, gnu::noinline]] EVENT_ENGINE_DECL void
+plugin_runtime::trace_event(std::string_view what, std::string_view event, std::size_t payload_size) const
 {
     detail::log(log_level::trace, "plugin '{}' {} {} ({} payload bytes)", name_, what, event, payload_size);
 }

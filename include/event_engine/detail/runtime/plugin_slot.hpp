@@ -4,10 +4,10 @@
 
 #include "event_engine/app_config.hpp"
 #include "event_engine/detail/app/app_description.hpp"
-#include "event_engine/detail/config.hpp"
-#include "event_engine/detail/runtime/plugin_runtime.hpp"
 #include "event_engine/detail/app/running_claim.hpp"
+#include "event_engine/detail/config.hpp"
 #include "event_engine/detail/meta/type_name.hpp"
+#include "event_engine/detail/runtime/plugin_runtime.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/external_plugin.hpp"
 #include "event_engine/plugin.hpp"
@@ -87,7 +87,8 @@ template <class P>
 class typed_plugin_slot final : public plugin_slot {
 public:
     typed_plugin_slot(std::string name, P& plugin, std::unique_ptr<P> owned)
-        : plugin_slot{std::move(name)}, plugin_{&plugin}, owned_{std::move(owned)} {}
+        : plugin_slot{std::move(name)}, plugin_{&plugin}, owned_{std::move(owned)}
+    {}
 
     [[nodiscard]] std::span<const std::string_view> topics() const noexcept override { return topics_; }
     [[nodiscard]] std::span<const std::string_view> published_topics() const noexcept override
@@ -96,7 +97,9 @@ public:
     }
     [[nodiscard]] bool tracks_delivery() const override
     {
+        // clang-format off
         if constexpr (requires(const P& p) { { p.tracks_delivery() } -> std::convertible_to<bool>; }) {
+            // clang-format on
             return plugin_->tracks_delivery();
         } else {
             return false;
@@ -104,11 +107,13 @@ public:
     }
     [[nodiscard]] plugin_description describe() const override
     {
-        plugin_description described{name(), false, event_names(typename P::subscriptions{}),
-                                      event_names(typename P::publications{}), 0, {}};
+        plugin_description described{
+            name(), false, event_names(typename P::subscriptions{}), event_names(typename P::publications{}), 0, {}};
+        // clang-format off
         if constexpr (requires(const P& p) {
                           { p.manifest_details() } -> std::convertible_to<std::vector<std::pair<std::string, std::string>>>;
                       }) {
+            // clang-format on
             described.details = plugin_->manifest_details();
         }
         return described;
@@ -159,8 +164,12 @@ public:
     [[nodiscard]] bool external() const noexcept override { return true; }
     [[nodiscard]] plugin_description describe() const override
     {
-        return {name(), true, event_names(typename declaration::subscriptions{}),
-                event_names(typename declaration::publications{}), plugin_.port(), {}};
+        return {name(),
+                true,
+                event_names(typename declaration::subscriptions{}),
+                event_names(typename declaration::publications{}),
+                plugin_.port(),
+                {}};
     }
 
     external_bridge_ptr prepare(zmq::context_t& context, const app_config& config, const bind_host& app_host) override

@@ -15,18 +15,15 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <span>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 
 namespace event_engine::detail {
 
-EVENT_ENGINE_DECL void external_bridge_deleter::operator()(external_bridge* bridge) const noexcept
-{
-    delete bridge;
-}
+EVENT_ENGINE_DECL void external_bridge_deleter::operator()(external_bridge* bridge) const noexcept { delete bridge; }
 
 EVENT_ENGINE_DECL external_bridge_ptr make_external_bridge(zmq::context_t& context, const app_config& config,
                                                            const bind_host& app_host, const std::string& name,

@@ -11,7 +11,8 @@ namespace event_engine::detail {
 class thread_joiner {
 public:
     template <class Wake>
-    thread_joiner(std::thread& thread, Wake wake) : thread_{thread}, wake_{std::move(wake)} {}
+    thread_joiner(std::thread& thread, Wake wake) : thread_{thread}, wake_{std::move(wake)}
+    {}
     ~thread_joiner()
     {
         wake_();

@@ -55,7 +55,8 @@ private:
 };
 
 /// Makes @p socket a CURVE server in ZAP domain @p domain.
-EVENT_ENGINE_DECL void make_curve_server(zmq::socket_t& socket, const std::string& secret_key_z85, const std::string& domain);
+EVENT_ENGINE_DECL void make_curve_server(zmq::socket_t& socket, const std::string& secret_key_z85,
+                                         const std::string& domain);
 
 } // namespace event_engine::detail
 

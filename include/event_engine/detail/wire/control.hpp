@@ -10,7 +10,9 @@
 
 namespace event_engine::detail {
 
+// clang-format off
 inline constexpr std::string_view control_prefix = "\xff" "event_engine/";
+// clang-format on
 // The publish port's confirmations (docs/protocol.md, "Confirming a publish"): a
 // publisher sends "<prefix>confirm/<token>" after its events; once the engine has handled
 // what that connection sent before, it answers upstream (to every publisher: an XSUB

@@ -145,8 +145,8 @@ inline request parse(std::string_view message) noexcept
         const auto ms = take_number<long long>(rest);
         const auto acked = take_number<std::uint64_t>(rest);
         const auto have = rest.empty() ? std::optional<std::uint64_t>{0} : take_number<std::uint64_t>(rest);
-        if (!most || *most == 0 || *most > largest_batch || !ms || *ms < 0 || *ms > longest_wait.count() ||
-            !acked || !have || !rest.empty()) {
+        if (!most || *most == 0 || *most > largest_batch || !ms || *ms < 0 || *ms > longest_wait.count() || !acked ||
+            !have || !rest.empty()) {
             return make_request(kind::malformed, {}, 0,
                                 "fetch takes the most events to return (1 to 100000), a wait in milliseconds (0 to "
                                 "3600000), the number of the last event processed (0 if none) and, optionally, of "
@@ -183,7 +183,8 @@ inline request parse(std::string_view message) noexcept
         std::string_view rest = command.substr(next_msg_wait.size());
         const auto ms = take_number<long long>(rest);
         if (!ms || !rest.empty() || *ms < 0 || *ms > longest_wait.count()) {
-            return make_request(kind::malformed, {}, 0, "next_msg_wait takes one whole number of milliseconds (0 to 3600000)");
+            return make_request(kind::malformed, {}, 0,
+                                "next_msg_wait takes one whole number of milliseconds (0 to 3600000)");
         }
         return make_request(kind::next_wait, std::chrono::milliseconds{*ms});
     }

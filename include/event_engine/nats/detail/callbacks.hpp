@@ -35,7 +35,7 @@ struct shared_state {
     std::atomic<std::uint64_t> reconnects{0};
     std::atomic<bool> connected{false};
     std::atomic<bool> ever_connected{false}; // connected at least once (libnats takes headers only then)
-    std::atomic<bool> closing{false}; // the bridge closes the connection: not a disconnect
+    std::atomic<bool> closing{false};        // the bridge closes the connection: not a disconnect
     std::atomic<std::uint64_t> published{0};
     std::atomic<std::uint64_t> stored_duplicates{0};
 
@@ -48,7 +48,7 @@ struct shared_state {
         message_ptr message;
         clock::time_point deadline;
         int attempts = 1;
-        bool held = false; // held back while the stream fails (one probe at a time is resent)
+        bool held = false;                  // held back while the stream fails (one probe at a time is resent)
         std::vector<std::uint64_t> earlier; // the reply tokens of its earlier attempts
     };
     std::map<std::uint64_t, pending_publish> pending;

@@ -16,7 +16,6 @@
 #include <string_view>
 #include <utility>
 
-
 namespace event_engine::nats::detail {
 
 using event_engine::detail::log;

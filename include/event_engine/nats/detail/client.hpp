@@ -40,7 +40,9 @@ inline constexpr const char* seq_header = "Event-Engine-Seq";       // 1, 2, ...
 inline constexpr const char* topic_header = "Event-Engine-Topic";   // the event's topic bytes, lowercase hex
 inline constexpr const char* msg_id_header = "Nats-Msg-Id";         // JetStream duplicate suppression
 inline constexpr const char* marker_header = "Event-Engine-Marker"; // a sequence marker: "periodic" or "final"
+// clang-format off
 inline constexpr const char* marker_subject = "_ee.marker";         // after `<prefix>.`: never an event's subject (two tokens)
+// clang-format on
 
 /// libnats' text for @p status, with the thread's last error detail when there is one.
 inline std::string status_text(natsStatus status)
@@ -49,7 +51,8 @@ inline std::string status_text(natsStatus status)
     natsStatus last = NATS_OK;
     const char* detail = nats_GetLastError(&last);
     // The detail often repeats the text after a source location: add it only when it says more.
-    if (detail != nullptr && *detail != '\0' && last == status && std::string_view{detail}.find(text) == std::string_view::npos) {
+    if (detail != nullptr && *detail != '\0' && last == status &&
+        std::string_view{detail}.find(text) == std::string_view::npos) {
         text += std::string{" ("} + detail + ")";
     }
     return text;
@@ -68,30 +71,30 @@ inline std::string connect_failure_hint(natsStatus status, bool tls, bool client
     case NATS_SECURE_CONNECTION_WANTED:
         return "this bridge requires TLS (bridge_options::tls, ca_file, cert_file or a tls:// URL) but the server does "
                "not offer it: give the server a tls { } block, or use nats:// URLs without TLS options";
-    case NATS_SECURE_CONNECTION_REQUIRED:
-        return "the server requires TLS: use tls:// URLs and bridge_options::ca_file";
+    case NATS_SECURE_CONNECTION_REQUIRED: return "the server requires TLS: use tls:// URLs and bridge_options::ca_file";
     case NATS_CONNECTION_AUTH_FAILED:
     case NATS_NOT_PERMITTED:
-        return credentials ? "the server refused this bridge's credentials (bridge_options::user/password, token or "
-                             "credentials_file)"
-                           : "the server requires credentials and this bridge gives none (bridge_options::user/password, "
-                             "token or credentials_file)";
+        return credentials
+                   ? "the server refused this bridge's credentials (bridge_options::user/password, token or "
+                     "credentials_file)"
+                   : "the server requires credentials and this bridge gives none (bridge_options::user/password, "
+                     "token or credentials_file)";
     case NATS_PROTOCOL_ERROR:
     case NATS_CONNECTION_CLOSED:
     case NATS_IO_ERROR:
         if (tls) { // a server that verifies client certificates closes the connection after the handshake
-            return client_cert ? "the server closed the connection after the TLS handshake: it may have refused this "
-                                 "bridge's certificate; bridge_options::cert_file must be signed by a CA the server trusts"
-                               : "the server closed the connection after the TLS handshake: if it verifies client "
-                                 "certificates (tls { verify: true }), give bridge_options::cert_file and key_file";
+            return client_cert
+                       ? "the server closed the connection after the TLS handshake: it may have refused this "
+                         "bridge's certificate; bridge_options::cert_file must be signed by a CA the server trusts"
+                       : "the server closed the connection after the TLS handshake: if it verifies client "
+                         "certificates (tls { verify: true }), give bridge_options::cert_file and key_file";
         }
         break;
     case NATS_TIMEOUT: // connected at TCP level, but no NATS greeting (INFO) came
         return "something accepted the TCP connection but did not speak NATS (no INFO from it within "
                "bridge_options::connect_timeout): is this a nats-server's client port, not another service's or its "
                "cluster, leaf node or monitoring port? (or a server too loaded to answer in time)";
-    default:
-        break;
+    default: break;
     }
     return "is nats-server running there? bridge_options::retry_initial_connect keeps trying instead";
 }
@@ -179,8 +182,8 @@ inline std::optional<std::string_view> header(natsMsg* message, const char* key)
 inline message_ptr make_message(const std::string& subject, const char* reply, std::span<const std::byte> payload)
 {
     natsMsg* raw = nullptr;
-    const natsStatus status = natsMsg_Create(&raw, subject.c_str(), reply, reinterpret_cast<const char*>(payload.data()),
-                                             static_cast<int>(payload.size()));
+    const natsStatus status = natsMsg_Create(
+        &raw, subject.c_str(), reply, reinterpret_cast<const char*>(payload.data()), static_cast<int>(payload.size()));
     if (status != NATS_OK) {
         throw error{"event_engine::nats: cannot create a message on " + subject + ": " + status_text(status)};
     }
@@ -191,7 +194,8 @@ inline void set_header(natsMsg* message, const char* key, const std::string& val
 {
     const natsStatus status = natsMsgHeader_Set(message, key, value.c_str());
     if (status != NATS_OK) {
-        throw error{std::string{"event_engine::nats: cannot set the message header "} + key + ": " + status_text(status)};
+        throw error{std::string{"event_engine::nats: cannot set the message header "} + key + ": " +
+                    status_text(status)};
     }
 }
 

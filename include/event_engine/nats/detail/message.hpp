@@ -26,8 +26,8 @@ using received_ptr = std::unique_ptr<received_message, received_release>;
 struct incoming {
     std::size_t index = 0;
     received_ptr message;
-    std::uint64_t stream_sequence = 0;    // JetStream: its sequence number in the stream; 0 under core NATS
-    std::span<const std::byte> bytes;     // its payload, inside message
+    std::uint64_t stream_sequence = 0; // JetStream: its sequence number in the stream; 0 under core NATS
+    std::span<const std::byte> bytes;  // its payload, inside message
     [[nodiscard]] std::span<const std::byte> payload() const noexcept { return bytes; }
 };
 

@@ -56,10 +56,8 @@ using event_engine::detail::log_throttle;
 class session {
 public:
     session(bridge_options options, std::string name, std::vector<event_info> exported,
-                std::vector<event_info> imported)
-        : options_{std::move(options)},
-          exported_{std::move(exported)},
-          imported_{std::move(imported)},
+            std::vector<event_info> imported)
+        : options_{std::move(options)}, exported_{std::move(exported)}, imported_{std::move(imported)},
           state_{std::make_shared<shared_state>()}
     {
         state_->name = std::move(name);
@@ -148,7 +146,10 @@ public:
 
     /// From the options only (what validate() makes instance_ of), so that any thread may ask
     /// while the bridge's own threads start (instance_ is theirs).
-    [[nodiscard]] std::string instance() const { return !options_.instance.empty() ? options_.instance : default_instance(); }
+    [[nodiscard]] std::string instance() const
+    {
+        return !options_.instance.empty() ? options_.instance : default_instance();
+    }
 
     /// What this bridge sends to and receives from NATS, as name/value pairs: logged at start
     /// and in the manifest (plugins[].details of `<name>.out`, @p outbound, and `<name>.in`).
@@ -187,9 +188,9 @@ private:
             std::string why;
             if (call(why)) return;
             if (clock::now() >= deadline) {
-                throw error{"event_engine::nats: bridge '" + name() + "': " + std::string{what} + " failed: the JetStream set-up " +
-                            "has taken setup_timeout (" + std::to_string(options_.setup_timeout.count()) + " ms) at " +
-                            server_list() + ": " + why};
+                throw error{"event_engine::nats: bridge '" + name() + "': " + std::string{what} +
+                            " failed: the JetStream set-up " + "has taken setup_timeout (" +
+                            std::to_string(options_.setup_timeout.count()) + " ms) at " + server_list() + ": " + why};
             }
             std::this_thread::sleep_for(std::chrono::milliseconds{250});
         }
@@ -231,7 +232,8 @@ private:
 
     void send_jetstream(std::size_t index, std::span<const std::byte> payload, const std::function<bool()>& stopping);
 
-    void register_and_publish(std::uint64_t token, message_ptr message, int attempts, std::vector<std::uint64_t> earlier = {});
+    void register_and_publish(std::uint64_t token, message_ptr message, int attempts,
+                              std::vector<std::uint64_t> earlier = {});
 
     // Core NATS: publishes @p message of exported event @p index (@p bytes of payload) with the next sequence number.
     void publish_core(std::size_t index, natsMsg* message, std::size_t bytes);
@@ -341,7 +343,7 @@ private:
     std::string durable_;
     std::vector<std::string> subjects_;
     std::vector<std::string> topics_hex_;
-    std::string marker_subject_; // <prefix>._ee.marker
+    std::string marker_subject_;         // <prefix>._ee.marker
     std::vector<std::string> consumers_; // JetStream: the durable consumers, one per imported event
     std::string reply_prefix_;
     clock::time_point setup_deadline_{}; // JetStream set-up: setup_timeout from its start, for all its steps
@@ -380,12 +382,12 @@ private:
     std::size_t held_bytes_ = 0;
     clock::time_point next_marker_{};
     static constexpr int marker_repeats = 6; // periodic markers sent again after the sequence last moved
-    std::uint64_t marked_sequence_ = 0; // the sequence number the last periodic marker carried
+    std::uint64_t marked_sequence_ = 0;      // the sequence number the last periodic marker carried
     int marker_repeats_left_ = 0;
     // in thread
     static constexpr std::size_t max_runs = 4096;
     struct run_record {
-        std::uint64_t last = 0; // the highest sequence number seen
+        std::uint64_t last = 0;               // the highest sequence number seen
         std::list<std::string>::iterator use; // in runs_by_use_
     };
     std::unordered_map<std::string, run_record> last_sequence_;
@@ -432,10 +434,10 @@ private:
 } // namespace event_engine::nats::detail
 
 #ifndef EVENT_ENGINE_NATS_SEPARATE_COMPILATION
+#include "event_engine/nats/detail/session_close.ipp"
 #include "event_engine/nats/detail/session_connect.ipp"
 #include "event_engine/nats/detail/session_jetstream.ipp"
-#include "event_engine/nats/detail/session_send.ipp"
 #include "event_engine/nats/detail/session_receive.ipp"
+#include "event_engine/nats/detail/session_send.ipp"
 #include "event_engine/nats/detail/session_settle.ipp"
-#include "event_engine/nats/detail/session_close.ipp"
 #endif

@@ -102,7 +102,8 @@ EVENT_ENGINE_NATS_DECL void session::finish_inbound()
     // under core NATS never taken from the server's point of view of this run).
     int queued = 0;
     int queued_bytes = 0;
-    if (subscription_broken_ || natsSubscription_GetPending(subscription_, &queued, &queued_bytes) != NATS_OK) queued = 0;
+    if (subscription_broken_ || natsSubscription_GetPending(subscription_, &queued, &queued_bytes) != NATS_OK)
+        queued = 0;
     const auto deadline = clock::now() + options_.stop_timeout;
     natsMsg* raw = nullptr;
     for (int taken = 0; taken < queued && clock::now() < deadline; ++taken) {

@@ -114,12 +114,14 @@ EVENT_ENGINE_NATS_DECL void session::validate()
         if (!is_subject_token(stream_)) refuse("stream name '" + stream_ + "' must be one subject token");
         if (!is_subject_token(durable_)) refuse("durable name '" + durable_ + "' must be one subject token");
         if (!options_.jetstream_domain.empty() && !is_subject_token(options_.jetstream_domain)) {
-            refuse("jetstream_domain '" + options_.jetstream_domain + "' must be one subject token (or empty: no domain)");
+            refuse("jetstream_domain '" + options_.jetstream_domain +
+                   "' must be one subject token (or empty: no domain)");
         }
         if (options_.max_unacknowledged < 1) refuse("max_unacknowledged must be at least 1");
         if (options_.stream_replicas < 1 || options_.stream_replicas > 5) refuse("stream_replicas must be 1 to 5");
     }
-    if (options_.queue_limit < 1 || options_.queue_byte_limit < 1) refuse("queue_limit and queue_byte_limit must be positive");
+    if (options_.queue_limit < 1 || options_.queue_byte_limit < 1)
+        refuse("queue_limit and queue_byte_limit must be positive");
     if (jetstream && !imported_.empty()) {
         // Each imported event's consumer may have max_unacknowledged messages out to this
         // client at once; a client queue smaller than all of them would drop some, and the
@@ -141,7 +143,12 @@ EVENT_ENGINE_NATS_DECL std::string session::default_instance()
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "host");
     std::string name = std::string{host} + "-" + std::to_string(::getpid());
-    std::replace_if(name.begin(), name.end(), [](char c) { return !is_subject_token({&c, 1}); }, '_');
+    std::replace_if(
+        name.begin(), name.end(),
+        [](char c) {
+            return !is_subject_token({&c, 1});
+        },
+        '_');
     return name;
 }
 
@@ -204,7 +211,8 @@ EVENT_ENGINE_NATS_DECL void session::connect()
     if (tls) {
         check_option(natsOptions_SetSecure(o, true), "TLS");
         if (!options_.ca_file.empty()) {
-            check_option(natsOptions_LoadCATrustedCertificates(o, options_.ca_file.c_str()), "ca_file " + options_.ca_file);
+            check_option(natsOptions_LoadCATrustedCertificates(o, options_.ca_file.c_str()),
+                         "ca_file " + options_.ca_file);
         }
         if (!options_.cert_file.empty() || !options_.key_file.empty()) {
             check_option(natsOptions_LoadCertificatesChain(o, options_.cert_file.c_str(), options_.key_file.c_str()),
@@ -219,9 +227,8 @@ EVENT_ENGINE_NATS_DECL void session::connect()
     if (status == NATS_OK) status = natsOptions_SetClosedCB(o, bridge_on_closed, holder);
     if (status == NATS_OK) status = natsOptions_SetErrorHandler(o, bridge_on_async_error, holder);
     if (status == NATS_OK) {
-        status = natsOptions_SetRetryOnFailedConnect(o, options_.retry_initial_connect,
-                                                     options_.retry_initial_connect ? bridge_on_connected : nullptr,
-                                                     holder);
+        status = natsOptions_SetRetryOnFailedConnect(
+            o, options_.retry_initial_connect, options_.retry_initial_connect ? bridge_on_connected : nullptr, holder);
     }
     if (status != NATS_OK) {
         delete holder;
@@ -234,7 +241,8 @@ EVENT_ENGINE_NATS_DECL void session::connect()
     } else if (!(status == NATS_NOT_YET_CONNECTED && connection_ != nullptr)) {
         delete holder; // no connection, so no closed callback
         connection_ = nullptr;
-        const bool credentials = !options_.user.empty() || !options_.token.empty() || !options_.credentials_file.empty();
+        const bool credentials =
+            !options_.user.empty() || !options_.token.empty() || !options_.credentials_file.empty();
         throw error{"event_engine::nats: bridge '" + name() + "' cannot connect to NATS at " + server_list() + ": " +
                     status_text(status) + " (" +
                     connect_failure_hint(status, tls, !options_.cert_file.empty(), credentials) + ")"};
@@ -271,7 +279,8 @@ EVENT_ENGINE_NATS_DECL void session::log_plan() const
     }
     log(log_level::info, "NATS bridge '{}' ({} as '{}') {} {}{}", name(),
         options_.mode == delivery::jetstream ? "JetStream" : "core NATS", instance_,
-        state_->connected ? "connected to" : "not connected yet (retry_initial_connect); will use", server_list(), text);
+        state_->connected ? "connected to" : "not connected yet (retry_initial_connect); will use", server_list(),
+        text);
 }
 
 EVENT_ENGINE_NATS_DECL void session::subscribe_core()

@@ -30,8 +30,8 @@ EVENT_ENGINE_NATS_DECL void session::subscribe_acks()
     if (status != NATS_OK) {
         delete holder;
         ack_subscription_ = nullptr;
-        throw error{"event_engine::nats: bridge '" + name() + "' cannot subscribe to its JetStream acks: " +
-                    status_text(status)};
+        throw error{"event_engine::nats: bridge '" + name() +
+                    "' cannot subscribe to its JetStream acks: " + status_text(status)};
     }
     natsSubscription_SetPendingLimits(ack_subscription_, -1, -1);
     status = natsSubscription_SetOnCompleteCB(ack_subscription_, bridge_on_ack_subscription_complete, holder);
@@ -109,9 +109,11 @@ EVENT_ENGINE_NATS_DECL void session::warn_if_stream_differs(const jsStreamInfo& 
             name(), stream_, in_domain, config.Replicas, options_.stream_replicas, stream_, options_.stream_replicas);
     }
     std::vector<std::string> patterns;
-    for (int i = 0; i < config.SubjectsLen; ++i) patterns.emplace_back(config.Subjects[i] == nullptr ? "" : config.Subjects[i]);
+    for (int i = 0; i < config.SubjectsLen; ++i)
+        patterns.emplace_back(config.Subjects[i] == nullptr ? "" : config.Subjects[i]);
     const auto held = [&](const std::string& subject) {
-        return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return subject_matches(p, subject); });
+        return std::any_of(patterns.begin(), patterns.end(),
+                           [&](const std::string& p) { return subject_matches(p, subject); });
     };
     std::vector<std::string> not_held_in;
     std::vector<std::string> not_held_out;
@@ -190,63 +192,63 @@ EVENT_ENGINE_NATS_DECL void session::set_up_consumers(const std::string& in_doma
         const std::string subject = options_.subject_prefix + "." + std::string{event.name};
         const std::string& deliver = deliver_prefix; // all to the one subscription
         consumers_.push_back(consumer);
-        with_setup_retries("finding or creating the durable consumer '" + consumer + "'" + in_domain,
-                           [&](std::string& why) {
-            jsConsumerInfo* info = nullptr;
-            jsErrCode code{};
-            natsStatus s = js_GetConsumerInfo(&info, jetstream_, stream_.c_str(), consumer.c_str(), nullptr, &code);
-            if (s == NATS_OK) {
-                const jsConsumerConfig* config = info->Config;
-                const auto text = [](const char* c) { return std::string{c == nullptr ? "" : c}; };
-                const std::string filter = config == nullptr ? std::string{} : text(config->FilterSubject);
-                const std::string delivers = config == nullptr ? std::string{} : text(config->DeliverSubject);
-                const std::int64_t max_pending = config == nullptr ? 0 : config->MaxAckPending;
-                const bool explicit_acks = config != nullptr && config->AckPolicy == js_AckExplicit;
-                if (filter == subject && delivers == deliver && explicit_acks &&
-                    (max_pending <= 0 || max_pending > options_.max_unacknowledged)) {
-                    // Made with a larger max_unacknowledged: the server could push more than the
-                    // client's queue holds (queue_limit). Lowered to this bridge's.
-                    try {
-                        update_max_ack_pending(consumer, *info->Config);
-                    } catch (...) {
-                        jsConsumerInfo_Destroy(info);
-                        throw;
+        with_setup_retries(
+            "finding or creating the durable consumer '" + consumer + "'" + in_domain, [&](std::string& why) {
+                jsConsumerInfo* info = nullptr;
+                jsErrCode code{};
+                natsStatus s = js_GetConsumerInfo(&info, jetstream_, stream_.c_str(), consumer.c_str(), nullptr, &code);
+                if (s == NATS_OK) {
+                    const jsConsumerConfig* config = info->Config;
+                    const auto text = [](const char* c) { return std::string{c == nullptr ? "" : c}; };
+                    const std::string filter = config == nullptr ? std::string{} : text(config->FilterSubject);
+                    const std::string delivers = config == nullptr ? std::string{} : text(config->DeliverSubject);
+                    const std::int64_t max_pending = config == nullptr ? 0 : config->MaxAckPending;
+                    const bool explicit_acks = config != nullptr && config->AckPolicy == js_AckExplicit;
+                    if (filter == subject && delivers == deliver && explicit_acks &&
+                        (max_pending <= 0 || max_pending > options_.max_unacknowledged)) {
+                        // Made with a larger max_unacknowledged: the server could push more than the
+                        // client's queue holds (queue_limit). Lowered to this bridge's.
+                        try {
+                            update_max_ack_pending(consumer, *info->Config);
+                        } catch (...) {
+                            jsConsumerInfo_Destroy(info);
+                            throw;
+                        }
                     }
+                    jsConsumerInfo_Destroy(info);
+                    if (filter != subject || delivers != deliver || !explicit_acks) {
+                        throw error{"event_engine::nats: bridge '" + name() + "': the consumer '" + consumer +
+                                    "' of stream '" + stream_ + "' exists with filter '" + filter +
+                                    "', deliver subject '" + delivers + "'" +
+                                    (explicit_acks ? std::string{} : " and an ack policy other than explicit") +
+                                    ", but this bridge needs filter '" + subject + "', deliver subject '" + deliver +
+                                    "' and explicit acks: delete it (nats consumer rm " + stream_ + " " + consumer +
+                                    ") or choose another bridge_options::durable"};
+                    }
+                    return true;
                 }
-                jsConsumerInfo_Destroy(info);
-                if (filter != subject || delivers != deliver || !explicit_acks) {
-                    throw error{"event_engine::nats: bridge '" + name() + "': the consumer '" + consumer +
-                                "' of stream '" + stream_ + "' exists with filter '" + filter +
-                                "', deliver subject '" + delivers + "'" +
-                                (explicit_acks ? std::string{} : " and an ack policy other than explicit") +
-                                ", but this bridge needs filter '" + subject + "', deliver subject '" + deliver +
-                                "' and explicit acks: delete it (nats consumer rm " + stream_ + " " + consumer +
-                                ") or choose another bridge_options::durable"};
+                if (code != JSConsumerNotFoundErr) {
+                    why = status_text(s);
+                    return false;
                 }
-                return true;
-            }
-            if (code != JSConsumerNotFoundErr) {
+                jsConsumerConfig config;
+                jsConsumerConfig_Init(&config);
+                config.Durable = consumer.c_str();
+                config.DeliverSubject = deliver.c_str();
+                config.DeliverPolicy = replace_old ? js_DeliverByStartSequence : js_DeliverAll;
+                if (replace_old) config.OptStartSeq = start_after + 1;
+                config.AckPolicy = js_AckExplicit;
+                config.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.ack_wait).count();
+                config.MaxAckPending = options_.max_unacknowledged;
+                config.FilterSubject = subject.c_str();
+                s = js_AddConsumer(&info, jetstream_, stream_.c_str(), &config, nullptr, &code);
+                if (s == NATS_OK) {
+                    jsConsumerInfo_Destroy(info);
+                    return true;
+                }
                 why = status_text(s);
                 return false;
-            }
-            jsConsumerConfig config;
-            jsConsumerConfig_Init(&config);
-            config.Durable = consumer.c_str();
-            config.DeliverSubject = deliver.c_str();
-            config.DeliverPolicy = replace_old ? js_DeliverByStartSequence : js_DeliverAll;
-            if (replace_old) config.OptStartSeq = start_after + 1;
-            config.AckPolicy = js_AckExplicit;
-            config.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.ack_wait).count();
-            config.MaxAckPending = options_.max_unacknowledged;
-            config.FilterSubject = subject.c_str();
-            s = js_AddConsumer(&info, jetstream_, stream_.c_str(), &config, nullptr, &code);
-            if (s == NATS_OK) {
-                jsConsumerInfo_Destroy(info);
-                return true;
-            }
-            why = status_text(s);
-            return false;
-        });
+            });
     }
     if (replace_old) {
         jsErrCode code{};
@@ -278,7 +280,8 @@ EVENT_ENGINE_NATS_DECL void session::warn_of_unused_consumers(const std::string&
     std::vector<std::string> unused;
     for (int i = 0; i < list->Count; ++i) {
         const jsConsumerInfo* info = list->List[i];
-        if (info == nullptr || info->Name == nullptr || info->Config == nullptr || info->Config->DeliverSubject == nullptr) {
+        if (info == nullptr || info->Name == nullptr || info->Config == nullptr ||
+            info->Config->DeliverSubject == nullptr) {
             continue;
         }
         if (deliver != info->Config->DeliverSubject) continue;
@@ -303,14 +306,17 @@ EVENT_ENGINE_NATS_DECL void session::update_max_ack_pending(const std::string& c
     const natsStatus s = js_UpdateConsumer(&info, jetstream_, stream_.c_str(), &config, nullptr, &code);
     if (s == NATS_OK) {
         jsConsumerInfo_Destroy(info);
-        log(log_level::info, "NATS bridge '{}': lowered MaxAckPending of the consumer '{}' from {} to max_unacknowledged ({})",
-            name(), consumer, before, options_.max_unacknowledged);
+        log(log_level::info,
+            "NATS bridge '{}': lowered MaxAckPending of the consumer '{}' from {} to max_unacknowledged ({})", name(),
+            consumer, before, options_.max_unacknowledged);
         return;
     }
     throw error{"event_engine::nats: bridge '" + name() + "': the consumer '" + consumer + "' of stream '" + stream_ +
-                "' lets the server send " + std::to_string(before) + " unacknowledged messages, more than "
-                "max_unacknowledged (" + std::to_string(options_.max_unacknowledged) + "), and could not be updated (" +
-                status_text(s) + "): delete it (nats consumer rm " + stream_ + " " + consumer + ")"};
+                "' lets the server send " + std::to_string(before) +
+                " unacknowledged messages, more than "
+                "max_unacknowledged (" +
+                std::to_string(options_.max_unacknowledged) + "), and could not be updated (" + status_text(s) +
+                "): delete it (nats consumer rm " + stream_ + " " + consumer + ")"};
 }
 
 } // namespace event_engine::nats::detail

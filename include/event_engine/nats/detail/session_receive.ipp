@@ -100,7 +100,8 @@ EVENT_ENGINE_NATS_DECL std::optional<session::incoming> session::check(message_p
     const std::string_view subject = natsMsg_GetSubject(raw);
     const std::string_view prefix = options_.subject_prefix;
     std::optional<std::size_t> index;
-    if (subject.size() > prefix.size() + 1 && subject.substr(0, prefix.size()) == prefix && subject[prefix.size()] == '.') {
+    if (subject.size() > prefix.size() + 1 && subject.substr(0, prefix.size()) == prefix &&
+        subject[prefix.size()] == '.') {
         const auto event_name = subject.substr(prefix.size() + 1);
         for (std::size_t i = 0; i < imported_.size(); ++i) {
             if (imported_[i].name == event_name) index = i;
@@ -134,7 +135,8 @@ EVENT_ENGINE_NATS_DECL std::optional<session::incoming> session::check(message_p
         kind = 3;
         problem = fmt::format("its topic '{}' differs from this application's '{}' for that event (the two "
                               "applications define it differently)",
-                              event_engine::detail::printable(*topic), event_engine::detail::printable(imported_[*index].topic));
+                              event_engine::detail::printable(*topic),
+                              event_engine::detail::printable(imported_[*index].topic));
     }
     if (!problem.empty()) {
         ++bad_messages_;
@@ -197,12 +199,14 @@ EVENT_ENGINE_NATS_DECL void session::count_gaps(std::string_view origin, std::st
         const std::uint64_t lost = sequence - expected;
         sequence_gaps_ += lost;
         // (Losses at the end of a sender's stream, learnt from its marker, are logged apart.)
-        (marker ? tail_log_ : gap_log_).note(log_level::warn, name(), marker ? "losses after a sender's last message" : "sequence gaps", [&] {
-            return fmt::format("NATS bridge '{}': {} events from '{}' never arrived (its sequence numbers {} to {}{}); "
-                               "counted in sequence_gaps",
-                               name(), lost, origin, seen + 1, seen + lost,
-                               marker ? ", after the last one received: learnt from its sequence marker" : "");
-        });
+        (marker ? tail_log_ : gap_log_)
+            .note(log_level::warn, name(), marker ? "losses after a sender's last message" : "sequence gaps", [&] {
+                return fmt::format(
+                    "NATS bridge '{}': {} events from '{}' never arrived (its sequence numbers {} to {}{}); "
+                    "counted in sequence_gaps",
+                    name(), lost, origin, seen + 1, seen + lost,
+                    marker ? ", after the last one received: learnt from its sequence marker" : "");
+            });
     }
     found->second.last = std::max(seen, sequence);
     if (final) {
@@ -220,9 +224,8 @@ EVENT_ENGINE_NATS_DECL std::optional<session::sequence_headers> session::sequenc
     const std::uint64_t number = text ? parse_number(*text).value_or(0) : 0;
     if (!origin || !run) return std::nullopt;
     if (origin->empty() || origin->size() > 128 || !is_subject_token(*origin)) return std::nullopt;
-    if (run->size() != 16 || !std::all_of(run->begin(), run->end(), [](char c) {
-            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-        })) {
+    if (run->size() != 16 || !std::all_of(run->begin(), run->end(),
+                                          [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
         return std::nullopt;
     }
     if (number == 0 || number >= (std::uint64_t{1} << 53)) return std::nullopt;
@@ -265,8 +268,9 @@ EVENT_ENGINE_NATS_DECL bool session::from_own_consumer(natsMsg* raw) const
     if (reply == nullptr || std::string_view{reply}.rfind("$JS.ACK.", 0) != 0) return false;
     jsMsgMetaData* meta = nullptr;
     if (natsMsg_GetMetaData(&meta, raw) != NATS_OK || meta == nullptr) return false;
-    const bool ours = meta->Stream != nullptr && meta->Consumer != nullptr && stream_ == meta->Stream &&
-                      std::find(consumers_.begin(), consumers_.end(), std::string_view{meta->Consumer}) != consumers_.end();
+    const bool ours =
+        meta->Stream != nullptr && meta->Consumer != nullptr && stream_ == meta->Stream &&
+        std::find(consumers_.begin(), consumers_.end(), std::string_view{meta->Consumer}) != consumers_.end();
     jsMsgMetaData_Destroy(meta);
     return ours;
 }

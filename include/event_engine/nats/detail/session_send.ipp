@@ -168,8 +168,9 @@ EVENT_ENGINE_NATS_DECL void session::maintain()
         ++publish_retries_;
         const std::uint64_t fresh = ++next_token_;
         const std::string reply = reply_prefix_ + std::to_string(fresh);
-        const std::span<const std::byte> payload{reinterpret_cast<const std::byte*>(natsMsg_GetData(entry.message.get())),
-                                                 static_cast<std::size_t>(natsMsg_GetDataLength(entry.message.get()))};
+        const std::span<const std::byte> payload{
+            reinterpret_cast<const std::byte*>(natsMsg_GetData(entry.message.get())),
+            static_cast<std::size_t>(natsMsg_GetDataLength(entry.message.get()))};
         auto message = make_message(natsMsg_GetSubject(entry.message.get()), reply.c_str(), payload);
         copy_headers(entry.message.get(), message.get());
         auto earlier = std::move(entry.earlier);
@@ -221,8 +222,8 @@ EVENT_ENGINE_NATS_DECL void session::register_and_publish(std::uint64_t token, m
         const std::scoped_lock lock{state_->mutex};
         next_due_ = std::min(next_due_, deadline);
         for (const auto alias : earlier) state_->aliases[alias] = token;
-        state_->pending.emplace(token, shared_state::pending_publish{std::move(message), deadline, attempts, false,
-                                                                     std::move(earlier)});
+        state_->pending.emplace(
+            token, shared_state::pending_publish{std::move(message), deadline, attempts, false, std::move(earlier)});
     }
     // The entry (and so the message) stays alive: only this thread erases entries that are due.
     const natsStatus status = natsConnection_PublishMsg(connection_, raw);
@@ -244,10 +245,11 @@ EVENT_ENGINE_NATS_DECL void session::publish_core(std::size_t index, natsMsg* me
         ++state_->published;
         return;
     }
-    fail_publish(index, bytes, status == NATS_INSUFFICIENT_BUFFER
-                                   ? status_text(status) + " (the connection is lost and reconnect_buffer_bytes, " +
-                                         std::to_string(options_.reconnect_buffer_bytes) + ", are already buffered)"
-                                   : status_text(status));
+    fail_publish(index, bytes,
+                 status == NATS_INSUFFICIENT_BUFFER
+                     ? status_text(status) + " (the connection is lost and reconnect_buffer_bytes, " +
+                           std::to_string(options_.reconnect_buffer_bytes) + ", are already buffered)"
+                     : status_text(status));
 }
 
 EVENT_ENGINE_NATS_DECL void session::hold(std::size_t index, message_ptr message, std::size_t bytes)

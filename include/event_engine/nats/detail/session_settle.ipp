@@ -35,7 +35,8 @@ EVENT_ENGINE_NATS_DECL void session::delivered(incoming& message)
     }
     if (awaiting_.empty()) next_progress_ = clock::now() + options_.ack_wait / 2;
     if (message.stream_sequence != 0) awaiting_set_.insert(message.stream_sequence);
-    awaiting_.push_back({from_received(std::move(message.message)), message.stream_sequence, marks_->tracker()->issued() + 1});
+    awaiting_.push_back(
+        {from_received(std::move(message.message)), message.stream_sequence, marks_->tracker()->issued() + 1});
     // A mark per batch: after mark_every messages, or when no more is queued now.
     int queued = 0;
     int queued_bytes = 0;
@@ -45,7 +46,8 @@ EVENT_ENGINE_NATS_DECL void session::delivered(incoming& message)
     }
 }
 
-EVENT_ENGINE_NATS_DECL void session::undecodable(incoming& message, std::string_view event_name, std::string_view reason)
+EVENT_ENGINE_NATS_DECL void session::undecodable(incoming& message, std::string_view event_name,
+                                                 std::string_view reason)
 {
     ++decode_failures_;
     undecodable_log_.note(log_level::error, name(), "undecodable messages from NATS", [&] {
