@@ -13,6 +13,8 @@ EVENT_ENGINE_PACKAGES=(
 )
 # The optional NATS bridge (docs/nats.md): libnats to build it, nats-server for its tests.
 EVENT_ENGINE_NATS_PACKAGES=(libnats-dev nats-server openssl) # openssl: the TLS and credentials tests make their keys
+# What only the test run needs: scripts/run-tests.sh checks the formatting (scripts/format.sh --check).
+EVENT_ENGINE_CHECK_PACKAGES=(clang-format-14 git)
 
 ensure_packages() {
     local missing=()

@@ -23,6 +23,11 @@ cd "$(dirname "$0")/.."
 source scripts/deps.sh
 ensure_packages "${EVENT_ENGINE_PACKAGES[@]}"
 ensure_packages "${EVENT_ENGINE_NATS_PACKAGES[@]}" # the NATS bridge's tests (label nats) run in every configuration
+ensure_packages "${EVENT_ENGINE_CHECK_PACKAGES[@]}"
+
+# Formatting first: every tracked C++ file as .clang-format formats it (clang-format-14).
+echo "==> formatting (scripts/format.sh --check)"
+scripts/format.sh --check
 
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
