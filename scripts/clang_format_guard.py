@@ -120,7 +120,8 @@ def match_forward(tokens, i):
 def skip_angle(tokens, i):
     """tokens[i] is '<' of a template parameter list: index of its '>'."""
     depth = 0
-    for j in range(i, len(tokens)):
+    j = i
+    while j < len(tokens):
         t = tokens[j].text
         if t == "<":
             depth += 1
@@ -133,7 +134,8 @@ def skip_angle(tokens, i):
             if depth <= 0:
                 return j
         elif t in OPEN:
-            j = match_forward(tokens, j)
+            j = match_forward(tokens, j)  # a bracketed argument may hold '<' and '>' of its own
+        j += 1
     return len(tokens) - 1
 
 
