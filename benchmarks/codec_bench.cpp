@@ -59,7 +59,7 @@ template <class E, class Bump, class Same>
 variant make_variant(std::string name, const E& sample, Bump bump, Same same, bool check)
 {
     auto event = std::make_shared<E>(sample);
-    auto frame = std::make_shared<ee::detail::byte_buffer>();
+    auto frame = std::make_shared<ee::byte_buffer>();
     const auto encode = [event, frame, bump]() -> std::span<const std::byte> {
         bump(*event);
         frame->clear();

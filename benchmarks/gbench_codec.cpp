@@ -32,7 +32,7 @@ constexpr std::array<std::byte, 2> topic{std::byte{0x01}, std::byte{0x00}};
 
 /// Encodes @p event after the topic into @p frame (cleared first); returns the payload.
 template <class E>
-std::span<const std::byte> encode(const E& event, ee::detail::byte_buffer& frame)
+std::span<const std::byte> encode(const E& event, ee::byte_buffer& frame)
 {
     frame.clear();
     frame.append(topic);
@@ -46,14 +46,14 @@ std::span<const std::byte> encode(const E& event, ee::detail::byte_buffer& frame
 template <class E, class Bump, class Same>
 bool add(const std::string& name, const E& sample, Bump bump, Same same)
 {
-    ee::detail::byte_buffer check_frame;
+    ee::byte_buffer check_frame;
     if (!same(ee::codec<E>::decode(encode(sample, check_frame)), sample)) {
         std::cerr << "ee_gbench_codec: " << name << " does not decode what it encoded\n";
         return false;
     }
     benchmark::RegisterBenchmark((name + "/encode").c_str(), [sample, bump](benchmark::State& state) {
         E event = sample;
-        ee::detail::byte_buffer frame;
+        ee::byte_buffer frame;
         for (auto _ : state) {
             bump(event);
             benchmark::DoNotOptimize(encode(event, frame).size());
@@ -62,7 +62,7 @@ bool add(const std::string& name, const E& sample, Bump bump, Same same)
     });
     benchmark::RegisterBenchmark((name + "/round_trip").c_str(), [sample, bump](benchmark::State& state) {
         E event = sample;
-        ee::detail::byte_buffer frame;
+        ee::byte_buffer frame;
         for (auto _ : state) {
             bump(event);
             const E back = ee::codec<E>::decode(encode(event, frame));

@@ -19,7 +19,7 @@ namespace {
 template <class E>
 std::vector<std::byte> encode(const E& event)
 {
-    detail::byte_buffer buffer;
+    byte_buffer buffer;
     payload_writer writer{buffer};
     codec<E>::encode(event, writer);
     return {buffer.data(), buffer.data() + buffer.size()};
@@ -100,7 +100,7 @@ TEST_CASE("a codec<E> specialization serves types that cannot be edited", "[code
 
 TEST_CASE("payload_writer appends after what is already in the frame", "[codec]")
 {
-    detail::byte_buffer frame;
+    byte_buffer frame;
     frame.append(std::as_bytes(std::span{"Topic", 5}));
     payload_writer writer{frame};
     writer.append(std::string_view{"abc"});
@@ -113,7 +113,7 @@ TEST_CASE("payload_writer appends after what is already in the frame", "[codec]"
 
 TEST_CASE("large frames hand their buffer to ZeroMQ instead of copying it", "[codec]")
 {
-    detail::byte_buffer frame;
+    byte_buffer frame;
     frame.extend(8 * 1024 * 1024);
     const std::byte* storage = frame.data();
     const zmq::message_t message = detail::take_frame(frame);
@@ -121,7 +121,7 @@ TEST_CASE("large frames hand their buffer to ZeroMQ instead of copying it", "[co
     CHECK(message.size() == 8 * 1024 * 1024);
     CHECK(frame.size() == 0);
 
-    detail::byte_buffer small;
+    byte_buffer small;
     small.append(std::as_bytes(std::span{"tiny", 4}));
     const zmq::message_t copied = detail::take_frame(small);
     CHECK(copied.size() == 4);

@@ -19,7 +19,7 @@ zmq::message_t frame_of(std::string_view bytes) { return zmq::message_t{bytes.da
 template <class E>
 zmq::message_t encoded(const E& event)
 {
-    detail::byte_buffer buffer;
+    byte_buffer buffer;
     buffer.append(std::as_bytes(std::span{topic_of<E>.data(), topic_of<E>.size()}));
     payload_writer writer{buffer};
     codec<E>::encode(event, writer);

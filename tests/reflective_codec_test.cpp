@@ -26,7 +26,7 @@ using bytes = std::vector<std::byte>;
 template <class E>
 bytes encode(const E& event)
 {
-    detail::byte_buffer frame;
+    byte_buffer frame;
     payload_writer writer{frame};
     codec<E>::encode(event, writer);
     return {frame.data(), frame.data() + frame.size()};

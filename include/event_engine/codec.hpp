@@ -5,8 +5,8 @@
 /// in; types you cannot edit get a specialization of `event_engine::codec<E>`.
 /// See docs/events.md.
 
+#include "event_engine/byte_buffer.hpp"
 #include "event_engine/detail/config.hpp"
-#include "event_engine/detail/wire/byte_buffer.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/rules.hpp"
 
@@ -29,7 +29,7 @@ namespace event_engine {
 /// so encoding writes straight into the buffer that ZeroMQ will send.
 class payload_writer {
 public:
-    explicit payload_writer(detail::byte_buffer& frame) noexcept : frame_{&frame}, start_{frame.size()} {}
+    explicit payload_writer(byte_buffer& frame) noexcept : frame_{&frame}, start_{frame.size()} {}
 
     void append(std::span<const std::byte> bytes) { frame_->append(bytes); }
     void append(std::string_view text) { frame_->append(std::as_bytes(std::span{text.data(), text.size()})); }
@@ -41,7 +41,7 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return frame_->size() - start_; }
 
 private:
-    detail::byte_buffer* frame_;
+    byte_buffer* frame_;
     std::size_t start_;
 };
 

@@ -4,6 +4,7 @@
 
 #include "event_engine/app.hpp"
 #include "event_engine/app_config.hpp"
+#include "event_engine/byte_buffer.hpp"
 #include "event_engine/codec.hpp"
 #include "event_engine/errors.hpp"
 #include "event_engine/event.hpp"

@@ -30,7 +30,7 @@ void check(std::span<const std::byte> payload, std::span<const std::byte> topic)
         FUZZ_CHECK(what.size() > E::name.size() && (what[E::name.size()] == '.' || what[E::name.size()] == ':'));
         return;
     }
-    event_engine::detail::byte_buffer frame;
+    event_engine::byte_buffer frame;
     const auto encoded = fuzz_support::encode_after_topic(event, topic, payload.size(), frame);
     FUZZ_CHECK(fuzz_support::same_bytes(encoded, payload));
 }

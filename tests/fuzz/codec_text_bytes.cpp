@@ -78,7 +78,7 @@ void check_codec(std::span<const std::byte> payload, std::span<const std::byte> 
 
     // Encode into a frame after its topic, as publishing does.
     const E original = event_of<E>(payload);
-    event_engine::detail::byte_buffer frame;
+    event_engine::byte_buffer frame;
     const auto encoded = fuzz_support::encode_after_topic(original, topic, payload.size(), frame);
     FUZZ_CHECK(fuzz_support::same_bytes(encoded, payload));
 

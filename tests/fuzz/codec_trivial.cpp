@@ -93,7 +93,7 @@ bool members_match(const E& event, std::span<const std::byte> expected)
 template <class E>
 void check_round_trip(const E& event, std::span<const std::byte> topic)
 {
-    event_engine::detail::byte_buffer frame;
+    event_engine::byte_buffer frame;
     const auto encoded = fuzz_support::encode_after_topic(event, topic, sizeof(E), frame); // at any alignment
     FUZZ_CHECK(members_match(event, encoded));
     const E back = event_engine::codec<E>::decode(encoded);

@@ -54,7 +54,7 @@ void check_codec(std::span<const std::byte> payload, std::span<const std::byte> 
     FUZZ_CHECK(viewed(decoded).size() == payload.size());
     FUZZ_CHECK(fuzz_support::same_bytes(viewed(decoded), payload)); // reads every viewed byte
 
-    event_engine::detail::byte_buffer frame;
+    event_engine::byte_buffer frame;
     const auto encoded = fuzz_support::encode_after_topic(event_of<E>(payload), topic, payload.size(), frame);
     FUZZ_CHECK(fuzz_support::same_bytes(encoded, payload));
 

@@ -3,8 +3,8 @@
 // writes the input as a crash artifact), and byte buffers whose end is the end of a
 // heap allocation, so AddressSanitizer reports a read of even one byte too many.
 
+#include <event_engine/byte_buffer.hpp>
 #include <event_engine/codec.hpp>
-#include <event_engine/detail/wire/byte_buffer.hpp>
 
 #include <cstddef>
 #include <cstdio>
@@ -59,7 +59,7 @@ inline bool same_bytes(std::span<const std::byte> a, std::span<const std::byte> 
 /// whatever alignment the topic leaves). @p frame must outlive the returned span.
 template <class E>
 std::span<const std::byte> encode_after_topic(const E& event, std::span<const std::byte> topic,
-                                              std::size_t payload_size, event_engine::detail::byte_buffer& frame)
+                                              std::size_t payload_size, event_engine::byte_buffer& frame)
 {
     frame.append(topic);
     event_engine::payload_writer writer{frame};

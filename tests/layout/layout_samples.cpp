@@ -7,7 +7,7 @@
 
 #include "sample_events.hpp"
 
-#include <event_engine/detail/wire/byte_buffer.hpp>
+#include <event_engine/byte_buffer.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -62,7 +62,7 @@ json value_of(const T& value)
 template <class E>
 json sample(const E& event)
 {
-    event_engine::detail::byte_buffer frame;
+    event_engine::byte_buffer frame;
     event_engine::payload_writer out{frame};
     event_engine::codec<E>::encode(event, out);
     return {{"event", std::string{E::name}},

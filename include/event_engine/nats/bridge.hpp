@@ -13,12 +13,12 @@
 /// the topic, origin and a sequence number in headers; see docs/nats.md. Needs libnats and
 /// the CMake target event_engine::nats.
 
+#include "event_engine/byte_buffer.hpp"
 #include "event_engine/codec.hpp"
 #include "event_engine/detail/dispatch/dispatch.hpp"
 #include "event_engine/detail/endpoints/sockets.hpp"
 #include "event_engine/detail/meta/type_list.hpp"
 #include "event_engine/detail/runtime/plugin_runtime.hpp"
-#include "event_engine/detail/wire/byte_buffer.hpp"
 #include "event_engine/event.hpp"
 #include "event_engine/nats/detail/bridge_core.hpp"
 #include "event_engine/nats/options.hpp"
@@ -169,7 +169,7 @@ public:
         }
 
         detail::bridge_core* core_;
-        event_engine::detail::byte_buffer buffer_;
+        event_engine::byte_buffer buffer_;
         std::optional<event_engine::detail::clock::time_point> drain_until_; // set when the application stops
     };
 
@@ -251,7 +251,7 @@ public:
         }
 
         detail::bridge_core* core_;
-        event_engine::detail::byte_buffer buffer_;
+        event_engine::byte_buffer buffer_;
     };
 
     explicit bridge(bridge_options options = {})

@@ -1,7 +1,7 @@
 #pragma once
 // Small ZeroMQ helpers shared by the engine and the plugin runtime.
 
-#include "event_engine/detail/wire/byte_buffer.hpp"
+#include "event_engine/byte_buffer.hpp"
 #include "event_engine/detail/wire/control.hpp"
 #include "event_engine/errors.hpp"
 

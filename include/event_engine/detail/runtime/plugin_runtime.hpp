@@ -6,6 +6,7 @@
 // keeping this part non-template keeps the per-event-type code small (the fmt
 // "vformat" split).
 
+#include "event_engine/byte_buffer.hpp"
 #include "event_engine/detail/config.hpp"
 #include "event_engine/detail/endpoints/log_throttle.hpp"
 #include "event_engine/detail/endpoints/sockets.hpp"
@@ -13,7 +14,6 @@
 #include "event_engine/detail/runtime/envelope.hpp"
 #include "event_engine/detail/runtime/event_route.hpp"
 #include "event_engine/detail/runtime/wake_pipe.hpp"
-#include "event_engine/detail/wire/byte_buffer.hpp"
 #include "event_engine/log.hpp"
 #include "event_engine/receive_result.hpp"
 #include "event_engine/report.hpp"

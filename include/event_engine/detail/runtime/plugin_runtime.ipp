@@ -5,6 +5,7 @@
 
 #include "event_engine/detail/runtime/plugin_runtime.hpp"
 
+#include "event_engine/byte_buffer.hpp"
 #include "event_engine/detail/endpoints/log_throttle.hpp"
 #include "event_engine/detail/endpoints/sockets.hpp"
 #include "event_engine/detail/runtime/delivery_marks.hpp"
@@ -12,7 +13,6 @@
 #include "event_engine/detail/runtime/event_bus.hpp"
 #include "event_engine/detail/runtime/inbox.hpp"
 #include "event_engine/detail/runtime/wake_pipe.hpp"
-#include "event_engine/detail/wire/byte_buffer.hpp"
 #include "event_engine/log.hpp"
 #include "event_engine/receive_result.hpp"
 #include "event_engine/report.hpp"

@@ -1,7 +1,9 @@
 #pragma once
-// A growable byte buffer that does not zero what it grows (std::vector<std::byte>
-// would memset every new byte of a multi-MiB image) and that can hand its storage
-// to ZeroMQ without a copy.
+/// @file
+/// The bytes of a frame being built: a growable buffer that does not zero what it grows
+/// (std::vector<std::byte> would memset every new byte of a multi-MiB image) and that can
+/// hand its storage to ZeroMQ without a copy. A payload_writer (codec.hpp) appends to one;
+/// a codec's own tests make one to encode into.
 
 #include <algorithm>
 #include <cstddef>
@@ -9,7 +11,7 @@
 #include <memory>
 #include <span>
 
-namespace event_engine::detail {
+namespace event_engine {
 
 class byte_buffer {
 public:
@@ -65,4 +67,4 @@ private:
     std::size_t capacity_ = 0;
 };
 
-} // namespace event_engine::detail
+} // namespace event_engine
