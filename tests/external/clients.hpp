@@ -3,6 +3,8 @@
 // external plugin's port (optionally with CURVE keys) and a thread that keeps its
 // failure for the test's thread (Catch's assertions are not thread-safe).
 
+#include <event_engine/app_config.hpp>
+
 #include <zmq.hpp>
 
 #include <chrono>
