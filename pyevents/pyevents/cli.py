@@ -523,10 +523,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Options whose value is a key's 40 Z85 characters: Z85's alphabet has '-', so a key may begin
+#: with one, which argparse would take for an unknown option (about one key in 85).
+_KEY_OPTIONS = ("--server-key", "--client-key")
+
+
+def _joined_key_values(argv: Sequence[str]) -> List[str]:
+    """*argv* with ``--client-key -A1s...`` (a 40-character value after a key option) written
+    ``--client-key=-A1s...``, the form argparse reads whatever the value begins with."""
+    words = list(argv)
+    joined: List[str] = []
+    i = 0
+    while i < len(words):
+        value = words[i + 1] if i + 1 < len(words) else ""
+        if words[i] in _KEY_OPTIONS and value.startswith("-") and len(value) == 40:
+            joined.append(f"{words[i]}={value}")
+            i += 2
+        else:
+            joined.append(words[i])
+            i += 1
+    return joined
+
+
+def parse_arguments(argv: Optional[Sequence[str]] = None,
+                    parser: Optional[argparse.ArgumentParser] = None) -> argparse.Namespace:
+    """*argv* (default ``sys.argv[1:]``) parsed as main() parses it."""
+    parser = parser or build_parser()
+    return parser.parse_args(_joined_key_values(sys.argv[1:] if argv is None else argv))
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line with *argv* (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(None if argv is None else list(argv))
+    args = parse_arguments(argv, parser)
     try:
         return int(args.command(args))
     except KeyboardInterrupt:

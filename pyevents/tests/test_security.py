@@ -427,7 +427,7 @@ def test_key_options_of_the_cli_say_text_or_file(z85_paths) -> None:
     public_file, secret_file, server_public, client_public, client_secret = z85_paths
 
     def keys(*argv: str) -> Tuple[object, object]:
-        args = cli.build_parser().parse_args(["list", *argv])
+        args = cli.parse_arguments(["list", *argv])
         return cli._keys(args)
 
     server, client = keys("--server-key-file", public_file, "--client-key-file", secret_file)
@@ -474,7 +474,7 @@ def test_a_missing_40_character_path_is_not_taken_as_the_key(path: str, keys: Ke
     monkeypatch.setenv(SERVER_VAR, f"z85:{path}")  # said: the text is the key
     assert security.curve_config().server_public_key == path.encode()  # type: ignore[union-attr]
     from pyevents import cli
-    args = cli.build_parser().parse_args(["list", "--server-key", path])
+    args = cli.parse_arguments(["list", "--server-key", path])
     with pytest.raises(SecurityConfigError, match="--server-key-file PATH.*--server-key z85:KEY"):
         cli._keys(args)
 
@@ -503,7 +503,7 @@ def test_a_secret_key_refused_as_ambiguous_is_not_shown(keys: KeyFiles, monkeypa
     from pyevents import cli
     attempts = [lambda: security.load_secret_key(text),
                 lambda: security.curve_config(keys.server_public_file, text),
-                lambda: cli._keys(cli.build_parser().parse_args(["list", "--client-key", text]))]
+                lambda: cli._keys(cli.parse_arguments(["list", "--client-key", text]))]
     for attempt in attempts:
         with pytest.raises(SecurityConfigError) as info:
             attempt()
@@ -514,6 +514,21 @@ def test_a_secret_key_refused_as_ambiguous_is_not_shown(keys: KeyFiles, monkeypa
         security.curve_config()
     assert text not in str(info.value)
     assert security.load_secret_key(f"z85:{text}") == (zmq.curve_public(secret), secret)
+
+
+def test_a_key_that_begins_with_a_dash_is_read_as_the_key() -> None:
+    """Z85 has '-' in its alphabet: `--client-key -A1s...` is the key, not an unknown option."""
+    from pyevents import cli
+    while True:
+        public, secret = zmq.curve_keypair()
+        if secret.startswith(b"-") and public.startswith(b"-") and b"/" not in secret + public:
+            break
+    args = cli.parse_arguments(["list", "--server-key", public.decode(), "--client-key", secret.decode()])
+    assert (args.server_key, args.client_key) == (public.decode(), secret.decode())
+    server, client = cli._keys(args)
+    assert security.curve_config(server, client) == security.CurveConfig(public, zmq.curve_public(secret), secret)
+    with pytest.raises(SystemExit):  # anything else that begins with '-' is still an option
+        cli.parse_arguments(["list", "--client-key", "--timeout", "3"])
 
 
 def test_the_docs_example_paths_are_40_z85_characters() -> None:
@@ -545,7 +560,7 @@ def test_the_cli_takes_the_manifests_server_key_as_a_key_whatever_its_characters
     contract = type("Manifest", (), {"server_public_key": public.decode(), "curve_required": True})()
     monkeypatch.delenv(SERVER_VAR, raising=False)
     monkeypatch.delenv(CLIENT_VAR, raising=False)
-    args = cli.build_parser().parse_args(["list", "--client-key-file", keys.client_secret_file])
+    args = cli.parse_arguments(["list", "--client-key-file", keys.client_secret_file])
     curve = cli._curve(args, contract)  # type: ignore[arg-type]
     assert curve is not None and curve.server_public_key == public
 
@@ -555,7 +570,7 @@ def test_server_key_given_a_file_still_works_with_a_deprecation_note(keys: KeyFi
     says on stderr that this use is deprecated and which option to use (docs/testing.md,
     "Changing the public API": a CLI option's deprecation is a note on stderr)."""
     from pyevents import cli
-    args = cli.build_parser().parse_args(["list", "--server-key", keys.server_public_file,
+    args = cli.parse_arguments(["list", "--server-key", keys.server_public_file,
                                           "--client-key-file", keys.client_secret_file])
     server, client = cli._keys(args)
     assert server == Path(keys.server_public_file)
