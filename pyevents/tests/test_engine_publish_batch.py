@@ -15,7 +15,7 @@ import subprocess
 import sys
 import zlib
 from pathlib import Path
-from typing import Any, List
+from typing import Any, List, Tuple
 
 import pytest
 
@@ -423,6 +423,20 @@ def test_the_buffered_publisher_of_docs_python_md_answers_every_event(start_engi
     assert (report["received"], report["published"], report["events_refused"]) == (count, count, 0)
 
 
+def flush_losing_second_reply(client: LosesSecondBatchReply, frames: List[bytes],
+                              per_batch: int) -> Tuple[Any, Any]:
+    """Buffers *frames* in a publisher of *client*, *per_batch* to a batch and no retries, and
+    flushes: the flush fails on batch 2's lost reply. The publisher and pytest's ExceptionInfo."""
+    client.publish_batch_events = per_batch
+    client.publish_retries = 0
+    out = client.publisher(max_events=1000, max_delay=3600)
+    for frame in frames:
+        out.publish(frame)
+    with pytest.raises(EngineTimeout) as failed:
+        out.flush()
+    return out, failed
+
+
 def test_a_flush_that_fails_keeps_only_the_unconfirmed_and_sends_them_under_the_old_number(start_engine) -> None:
     """Batch 2 of 3 is published but its reply is lost for good: publish_many says how many were
     confirmed, the publisher keeps the rest, and the next flush sends batch 2 again under its
@@ -431,13 +445,7 @@ def test_a_flush_that_fails_keeps_only_the_unconfirmed_and_sends_them_under_the_
     events = texts(30, "k")
     engine = start_engine(collect=len(events))
     with LosesSecondBatchReply(engine.port, timeout=WAIT) as client:
-        client.publish_batch_events = 10
-        client.publish_retries = 0
-        out = client.publisher(max_events=1000, max_delay=3600)
-        for event in events:
-            out.publish(event)
-        with pytest.raises(EngineTimeout) as failed:
-            out.flush()
+        out, failed = flush_losing_second_reply(client, events, per_batch=10)
         assert (getattr(failed.value, "handled", None), getattr(failed.value, "published", None)) == (10, 10)
         assert (out.pending, out.published) == (20, 10)
         assert out.flush() == 20
@@ -520,13 +528,7 @@ def test_after_a_failure_refused_events_are_not_sent_again(start_engine) -> None
     frames = [good[0], b"TypeBrefused", *good[1:]]  # batch 1: 4 frames, one refused; batch 2: 4; batch 3: 2
     engine = start_engine(collect=len(good))
     with LosesSecondBatchReply(engine.port, timeout=WAIT) as client:
-        client.publish_batch_events = 4
-        client.publish_retries = 0
-        out = client.publisher(max_events=1000, max_delay=3600)
-        for frame in frames:
-            out.publish(frame)
-        with pytest.raises(EngineTimeout) as failed:
-            out.flush()
+        out, failed = flush_losing_second_reply(client, frames, per_batch=4)
         assert (getattr(failed.value, "handled", None), getattr(failed.value, "published", None)) == (4, 3)
         assert (out.pending, out.published) == (6, 3)
         assert out.flush() == 6
